@@ -1,0 +1,50 @@
+package parley
+
+import "context"
+
+// Sink accepts mentions into the pipeline.
+type Sink interface {
+	// Submit hands m to the pipeline. It blocks while the pipeline is full
+	// and returns ctx.Err() if ctx ends first. Once Submit returns nil the
+	// mention is accepted: a graceful shutdown stores it (or counts it as a
+	// duplicate) before the pipeline's Close returns.
+	Submit(ctx context.Context, m Mention) error
+}
+
+// Source produces mentions: a platform connector or a replay file.
+type Source interface {
+	// Run delivers mentions to sink until ctx ends (it then returns nil or
+	// ctx.Err()) or the source is exhausted (nil). Errors on single
+	// messages are logged and skipped; Run returns an error only when the
+	// source cannot go on.
+	Run(ctx context.Context, sink Sink) error
+}
+
+// Outgoing is one approved draft on its way to a platform.
+type Outgoing struct {
+	Draft Draft
+	// InReplyTo is the mention the draft answers; nil for a prompt, which
+	// goes to To by direct message.
+	InReplyTo *Mention
+	To        Person
+}
+
+// Sender posts approved drafts to one platform.
+type Sender interface {
+	// Platform is the platform this sender posts to ("mastodon", ...).
+	Platform() string
+	// Send posts out.Draft and returns the platform's id of the new post.
+	// It passes out.Draft.IdempotencyKey() to the platform, so calling it
+	// again for the same draft after a crash posts once. Errors: EUNAVAILABLE
+	// when a retry may succeed (network, 5xx, 429); EINVALID when the
+	// platform refused the content (not retried); ENOTFOUND when the post or
+	// person to answer is gone.
+	Send(ctx context.Context, out Outgoing) (postedID string, err error)
+}
+
+// DraftChecker is implemented by senders that can tell at approval time
+// that a draft will be refused (too long for the server, say).
+type DraftChecker interface {
+	// CheckDraft returns an EINVALID error saying what is wrong, or nil.
+	CheckDraft(ctx context.Context, d Draft) error
+}

@@ -1,0 +1,141 @@
+package parley
+
+import (
+	"context"
+	"time"
+)
+
+// History is what the store knew of a person and a thread just before the
+// mention being ingested. Rules and reply templates read it, so Parley can
+// answer a returning customer differently from a first-timer.
+type History struct {
+	// Person as stored before this mention: Mentions, Positive, Negative,
+	// Neutral and LastSentiment count only earlier mentions. A first-timer
+	// has Mentions == 0.
+	Person Person
+	// ThreadMentions is how many earlier mentions the thread holds.
+	ThreadMentions int
+	// RepliesInThread is how many of our replies in this thread were sent
+	// or are waiting in the queue.
+	RepliesInThread int
+	// PendingDrafts is how many drafts for this person wait for approval.
+	PendingDrafts int
+}
+
+// FirstTime reports whether this is the person's first mention.
+func (h History) FirstTime() bool { return h.Person.Mentions == 0 }
+
+// DecideFunc is called by MentionStore.IngestBatch for each mention that is
+// new to the store, inside the ingest transaction, after its person and
+// thread are known (m.PersonID, m.ThreadID set) and before it is written. It
+// may set m.Tags, m.Priority, m.Rules and m.Ignored, and returns the drafts
+// to queue for it (their MentionID, PersonID, ThreadID and Platform are
+// filled by the store). It must not call the store.
+type DecideFunc func(m *Mention, h History) []Draft
+
+// IngestResult counts what one IngestBatch call did.
+type IngestResult struct {
+	Stored     int // new mentions written
+	Duplicates int // mentions already stored (same platform and external id), skipped
+	Drafts     int // drafts queued
+	// DraftIDs lists the ids of the drafts queued, in order.
+	DraftIDs []int64
+}
+
+// Add accumulates o into r.
+func (r *IngestResult) Add(o IngestResult) {
+	r.Stored += o.Stored
+	r.Duplicates += o.Duplicates
+	r.Drafts += o.Drafts
+	r.DraftIDs = append(r.DraftIDs, o.DraftIDs...)
+}
+
+// MentionStore persists mentions with their people and threads.
+type MentionStore interface {
+	// IngestBatch stores the new mentions of ms in one transaction, with
+	// their authors (created or updated), threads and the drafts decide
+	// returns. A mention already stored, or repeated within ms, is skipped
+	// and counted as a duplicate; decide is not called for it. Stored
+	// mentions get their ID, PersonID and ThreadID set. On error nothing of
+	// the batch is written. decide may be nil.
+	IngestBatch(ctx context.Context, ms []*Mention, decide DecideFunc) (IngestResult, error)
+
+	// Mention returns one stored mention; ENOTFOUND if there is none.
+	Mention(ctx context.Context, id int64) (Mention, error)
+	// Person returns one person; ENOTFOUND if there is none.
+	Person(ctx context.Context, id int64) (Person, error)
+	// FindPerson finds a person by platform and handle or external id;
+	// ENOTFOUND if there is none.
+	FindPerson(ctx context.Context, platform, handleOrID string) (Person, error)
+	// PersonMentions returns a person's mentions, newest first, at most limit.
+	PersonMentions(ctx context.Context, personID int64, limit int) ([]Mention, error)
+	// ThreadMentions returns the mentions of a thread, oldest first.
+	ThreadMentions(ctx context.Context, threadID int64) ([]Mention, error)
+
+	// Stats returns the headline counts.
+	Stats(ctx context.Context) (Stats, error)
+}
+
+// DraftFilter selects drafts. Zero fields select everything.
+type DraftFilter struct {
+	States   []DraftState
+	Platform string
+	PersonID int64
+	ThreadID int64
+	Limit    int // 0 means 100
+	Offset   int
+}
+
+// DraftStore is the approval queue and the outbox's record.
+type DraftStore interface {
+	// Draft returns one draft; ENOTFOUND if there is none.
+	Draft(ctx context.Context, id int64) (Draft, error)
+	// Drafts lists drafts matching f, most urgent first for pending ones
+	// (priority, then oldest first), else newest first.
+	Drafts(ctx context.Context, f DraftFilter) ([]Draft, error)
+
+	// ApproveDraft moves a pending draft to approved, recording actor. A
+	// non-empty text replaces the draft's text first (edit then approve).
+	// Errors: ENOTFOUND; ECONFLICT if the draft is no longer pending (its
+	// message says who decided it, e.g. "draft 7 is already approved by ana");
+	// EINVALID for an empty text.
+	ApproveDraft(ctx context.Context, id int64, actor, text string) (Draft, error)
+	// EditDraft replaces the text of a pending draft; it stays pending.
+	// Errors as ApproveDraft.
+	EditDraft(ctx context.Context, id int64, actor, text string) (Draft, error)
+	// RejectDraft moves a pending (or failed) draft to rejected. Errors as
+	// ApproveDraft.
+	RejectDraft(ctx context.Context, id int64, actor, reason string) (Draft, error)
+
+	// ClaimDrafts moves up to limit approved drafts whose retry time has
+	// come to sending, counting an attempt, and returns them. Drafts left in
+	// sending by a crash are claimed again (with the same idempotency key).
+	ClaimDrafts(ctx context.Context, limit int, now time.Time) ([]Draft, error)
+	// MarkSent records that a sending draft was posted as postedID.
+	// ECONFLICT if the draft is not sending.
+	MarkSent(ctx context.Context, id int64, postedID string, at time.Time) error
+	// MarkFailed records a failed attempt. With retryAt non-zero the draft
+	// goes back to approved and is claimed again at retryAt; else it is
+	// failed for good.
+	MarkFailed(ctx context.Context, id int64, reason string, retryAt time.Time) error
+
+	// Audit returns the newest audit entries, at most limit.
+	Audit(ctx context.Context, limit int) ([]AuditEntry, error)
+}
+
+// CursorStore keeps each connector's position in its streams, so a restart
+// resumes where it stopped.
+type CursorStore interface {
+	// Cursor returns the value saved under key, or "" if none.
+	Cursor(ctx context.Context, key string) (string, error)
+	// SetCursor saves value under key.
+	SetCursor(ctx context.Context, key, value string) error
+}
+
+// Store is everything Parley keeps. store/ implements it on SQLite.
+type Store interface {
+	MentionStore
+	DraftStore
+	CursorStore
+	Close() error
+}
