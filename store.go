@@ -82,8 +82,11 @@ type DraftFilter struct {
 	Platform string
 	PersonID int64
 	ThreadID int64
-	Limit    int // 0 means 100
-	Offset   int
+	// UpdatedAfter, when set, selects drafts changed after it, oldest
+	// change first (for watchers that mirror the queue elsewhere).
+	UpdatedAfter time.Time
+	Limit        int // 0 means 100
+	Offset       int
 }
 
 // DraftStore is the approval queue and the outbox's record.
