@@ -1,0 +1,237 @@
+package sentiment
+
+import (
+	"math"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/parleybot/parley"
+)
+
+// Lexicon holds brand-specific overrides: a word or phrase (matched
+// case-insensitively on word boundaries; '#' and '@' prefixes and
+// surrounding punctuation are ignored) and its valence on VADER's scale,
+// -4 (most negative) to 4 (most positive). A skate brand might say
+// {"sick": 2.5, "gnarly": 2}.
+type Lexicon map[string]float64
+
+// MaxValence bounds a Lexicon value: valences lie in [-MaxValence, MaxValence].
+const MaxValence = 4.0
+
+// Validate reports the first bad entry (in key order): an empty key, a key
+// with no words, or a value outside [-4, 4]. The error has code
+// parley.EINVALID and names the entry.
+func (l Lexicon) Validate() error {
+	keys := make([]string, 0, len(l))
+	for k := range l {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		v := l[k]
+		if strings.TrimSpace(k) == "" {
+			return parley.Errorf(parley.EINVALID, "sentiment lexicon: empty word (valence %g)", v)
+		}
+		if len(lexTokens(k)) == 0 {
+			return parley.Errorf(parley.EINVALID, "sentiment lexicon entry %q: no words in it", k)
+		}
+		if math.IsNaN(v) || v < -MaxValence || v > MaxValence {
+			return parley.Errorf(parley.EINVALID, "sentiment lexicon entry %q: valence %g is outside -4..4", k, v)
+		}
+	}
+	return nil
+}
+
+// WithLexicon returns a classifier that applies lex on top of c. When no
+// entry occurs in a text the verdict is c's, unchanged. When some do, c
+// classifies the text without them, their valences are added to that
+// score (on VADER's scale; an entry within three words after a negation
+// such as "not" counts -0.74 times), and the sum is mapped back to
+// [-1, 1] and labelled with VADER's thresholds (±0.05). The matched entries
+// are listed in Sentiment.Overrides. Longer phrases win over the words in
+// them. A nil or empty lex returns c itself. lex must be valid (see
+// Validate); invalid entries are skipped.
+func WithLexicon(c parley.Classifier, lex Lexicon) parley.Classifier {
+	if len(lex) == 0 {
+		return c
+	}
+	o := &overrider{base: c, first: make(map[string][]lexEntry)}
+	for k, v := range lex {
+		toks := lexTokens(k)
+		if len(toks) == 0 || math.IsNaN(v) || v < -MaxValence || v > MaxValence {
+			continue
+		}
+		words := make([]string, len(toks))
+		for i, t := range toks {
+			words[i] = t.text
+		}
+		o.first[words[0]] = append(o.first[words[0]], lexEntry{key: k, words: words, valence: v})
+	}
+	for _, es := range o.first {
+		sort.Slice(es, func(i, j int) bool {
+			if len(es[i].words) != len(es[j].words) {
+				return len(es[i].words) > len(es[j].words)
+			}
+			return es[i].key < es[j].key
+		})
+	}
+	return o
+}
+
+type lexEntry struct {
+	key     string
+	words   []string
+	valence float64
+}
+
+type overrider struct {
+	base  parley.Classifier
+	first map[string][]lexEntry // by first word
+}
+
+func (o *overrider) Name() string { return o.base.Name() }
+
+func (o *overrider) Classify(text string) parley.Sentiment {
+	toks := lexTokens(text)
+	type match struct {
+		e          lexEntry
+		start, end int // byte span in text
+		negated    bool
+	}
+	var matches []match
+	for i := 0; i < len(toks); i++ {
+		for _, e := range o.first[toks[i].text] {
+			if i+len(e.words) > len(toks) {
+				continue
+			}
+			ok := true
+			for j := 1; j < len(e.words); j++ {
+				if toks[i+j].text != e.words[j] {
+					ok = false
+					break
+				}
+			}
+			if !ok {
+				continue
+			}
+			neg := false
+			for j := max(0, i-3); j < i; j++ {
+				if isNegation(toks[j].text) {
+					neg = true
+				}
+			}
+			matches = append(matches, match{e: e, start: toks[i].start, end: toks[i+len(e.words)-1].end, negated: neg})
+			i += len(e.words) - 1
+			break
+		}
+	}
+	if len(matches) == 0 {
+		return o.base.Classify(text)
+	}
+	var masked strings.Builder
+	prev := 0
+	raw := 0.0
+	names := make([]string, 0, len(matches))
+	for _, m := range matches {
+		masked.WriteString(text[prev:m.start])
+		masked.WriteByte(' ')
+		prev = m.end
+		v := m.e.valence
+		if m.negated {
+			v *= negationScalar
+		}
+		raw += v
+		names = append(names, m.e.key)
+	}
+	masked.WriteString(text[prev:])
+	base := o.base.Classify(masked.String())
+	raw += unnormalize(base.Score)
+	s := vaderSentiment(normalize(raw))
+	s.Model = base.Model
+	s.Overrides = names
+	return s
+}
+
+// negationScalar is VADER's factor for a negated word.
+const negationScalar = -0.74
+
+// vaderAlpha is VADER's normalisation constant: score = x/sqrt(x²+alpha).
+const vaderAlpha = 15.0
+
+func normalize(x float64) float64 {
+	s := x / math.Sqrt(x*x+vaderAlpha)
+	return math.Max(-1, math.Min(1, s))
+}
+
+// unnormalize inverts normalize, clamping scores near ±1.
+func unnormalize(s float64) float64 {
+	s = math.Max(-0.999, math.Min(0.999, s))
+	return s * math.Sqrt(vaderAlpha/(1-s*s))
+}
+
+var negations = map[string]bool{
+	"not": true, "no": true, "never": true, "nor": true, "neither": true, "none": true,
+	"nothing": true, "nobody": true, "nowhere": true, "without": true, "cannot": true,
+	"aint": true, "dont": true, "doesnt": true, "didnt": true, "isnt": true, "wasnt": true,
+	"arent": true, "werent": true, "cant": true, "couldnt": true, "wont": true, "wouldnt": true,
+	"shouldnt": true, "havent": true, "hasnt": true, "hadnt": true,
+}
+
+func isNegation(w string) bool {
+	return negations[w] || strings.HasSuffix(w, "n't")
+}
+
+// lexToken is a lower-case word (or one emoji) and its byte span in the
+// text it came from.
+type lexToken struct {
+	text       string
+	start, end int
+}
+
+// lexTokens splits s into lower-case words (letters, digits, apostrophes,
+// '_' and '-' inside a word) and single symbol runes such as emoji. HTML
+// entities are not decoded here; '#' and '@' are dropped.
+func lexTokens(s string) []lexToken {
+	var toks []lexToken
+	start := -1
+	flush := func(end int) {
+		if start >= 0 {
+			w := strings.Trim(s[start:end], "'-_")
+			if w != "" {
+				off := start + strings.Index(s[start:end], w)
+				toks = append(toks, lexToken{text: normWord(w), start: off, end: off + len(w)})
+			}
+			start = -1
+		}
+	}
+	for i, r := range s {
+		switch {
+		case unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) && start >= 0:
+			if start < 0 {
+				start = i
+			}
+		case start >= 0 && (r == '\'' || r == '\u2019' || r == '-' || r == '_'):
+			// inside a word
+		case unicode.Is(unicode.So, r) || unicode.Is(unicode.Sk, r) && r > utf8.RuneSelf:
+			flush(i)
+			if !isEmojiModifier(r) {
+				n := utf8.RuneLen(r)
+				toks = append(toks, lexToken{text: s[i : i+n], start: i, end: i + n})
+			}
+		default:
+			flush(i)
+		}
+	}
+	flush(len(s))
+	return toks
+}
+
+func normWord(w string) string {
+	w = strings.ToLower(w)
+	if strings.ContainsRune(w, '\u2019') {
+		w = strings.ReplaceAll(w, "\u2019", "'")
+	}
+	return w
+}
