@@ -1,0 +1,581 @@
+package rules
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/parser"
+	"gopkg.in/yaml.v3"
+
+	"github.com/parleybot/parley"
+)
+
+// Problem is one thing wrong in a rule set, at a line of the config file.
+type Problem struct {
+	File string
+	Line int // 1-based; 0 when the problem has no line (the file as a whole)
+	Msg  string
+}
+
+// String formats the problem as "file:line: msg" (or "file: msg").
+func (p Problem) String() string {
+	switch {
+	case p.File == "" && p.Line == 0:
+		return p.Msg
+	case p.Line == 0:
+		return p.File + ": " + p.Msg
+	}
+	return p.File + ":" + strconv.Itoa(p.Line) + ": " + p.Msg
+}
+
+// AsError returns nil for no problems, else an EINVALID *parley.Error whose
+// message lists every problem, one per line.
+func AsError(problems []Problem) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	lines := make([]string, len(problems))
+	for i, p := range problems {
+		lines[i] = p.String()
+	}
+	return parley.Errorf(parley.EINVALID, "%s", strings.Join(lines, "\n"))
+}
+
+// Priority bounds for a rule's priority key.
+const (
+	MinPriority = 0
+	MaxPriority = 10
+)
+
+// maxTagLen bounds a tag's length in runes.
+const maxTagLen = 64
+
+// ruleKeys are the keys a rule may have, in the order Rules documents them.
+var ruleKeys = []string{"name", "description", "when", "tags", "priority", "reply", "auto_approve", "ignore", "stop"}
+
+var nameRE = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N}_.:-]*$`)
+
+// Parse reads a whole YAML config document from data and loads the list
+// under its top-level `rules:` key (other keys are ignored; a document
+// without rules gives an empty set). file names the source in problems.
+// It is Load for callers that have bytes rather than a parsed node: tests,
+// and tools that look at rules alone.
+func Parse(file string, data []byte, brand string) (*Set, []Problem) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, []Problem{yamlProblem(file, err)}
+	}
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		return Load(file, nil, brand)
+	}
+	root := resolve(doc.Content[0])
+	if root.Kind != yaml.MappingNode {
+		if isNull(root) {
+			return Load(file, nil, brand)
+		}
+		return nil, []Problem{{file, root.Line, "want a mapping with a rules: key at the top level"}}
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == "rules" {
+			return Load(file, root.Content[i+1], brand)
+		}
+	}
+	return Load(file, nil, brand)
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+func yamlProblem(file string, err error) Problem {
+	msg := err.Error()
+	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return Problem{file, line, "YAML: " + m[2]}
+	}
+	return Problem{file, 0, strings.Replace(msg, "yaml: ", "YAML: ", 1)}
+}
+
+// Load compiles the rule list node (the value of the config's `rules:`
+// key, a YAML sequence) into a Set. file names the config in problems;
+// brand is what reply templates see as {{.Brand}}.
+//
+// Every problem found is reported, each at the line of the offending key
+// or value: a rule that is not a mapping, a missing or duplicate name, a
+// missing `when`, an expression that does not compile or is not boolean
+// (with expr's message and the line inside a multi-line expression), an
+// unknown key (with a suggestion), a value of the wrong type, a priority
+// outside MinPriority..MaxPriority, a reply template that does not parse,
+// names a field that does not exist, or fails on sample data, and
+// contradictory settings (reply with ignore: true; auto_approve without a
+// reply). When problems is non-empty the returned Set is nil.
+//
+// A nil node or a YAML null (`rules:` with nothing after it) gives an empty
+// set, which matches nothing.
+func Load(file string, node *yaml.Node, brand string) (*Set, []Problem) {
+	l := &loader{file: file}
+	s := &Set{brand: brand}
+	node = resolve(node)
+	if node != nil && node.Kind == yaml.DocumentNode && len(node.Content) > 0 {
+		node = resolve(node.Content[0])
+	}
+	switch {
+	case node == nil || isNull(node):
+	case node.Kind != yaml.SequenceNode:
+		l.add(node.Line, "rules: want a list of rules (each a mapping with name and when), got %s", kindName(node))
+	default:
+		firstLine := map[string]int{}
+		for i, item := range node.Content {
+			c, ok := l.rule(i+1, resolve(item))
+			if !ok {
+				continue
+			}
+			if prev, dup := firstLine[c.Name]; dup {
+				l.add(c.nameLine, "rule %q: duplicate name (first defined at line %d)", c.Name, prev)
+				continue
+			}
+			firstLine[c.Name] = c.nameLine
+			s.rules = append(s.rules, c.compiled)
+		}
+	}
+	if len(l.problems) > 0 {
+		return nil, l.problems
+	}
+	s.init()
+	return s, nil
+}
+
+type loader struct {
+	file     string
+	problems []Problem
+}
+
+func (l *loader) add(line int, format string, args ...any) {
+	l.problems = append(l.problems, Problem{File: l.file, Line: line, Msg: fmt.Sprintf(format, args...)})
+}
+
+type loadedRule struct {
+	compiled
+	nameLine int
+}
+
+// rule checks and compiles the n-th rule (1-based) of the list.
+func (l *loader) rule(n int, node *yaml.Node) (loadedRule, bool) {
+	var r loadedRule
+	if node.Kind != yaml.MappingNode {
+		l.add(node.Line, "rule %d: want a mapping with name and when, got %s", n, kindName(node))
+		return r, false
+	}
+	before := len(l.problems)
+	keys, vals := l.pairs(node, 0)
+
+	// The label of this rule in messages: its name when it has one.
+	label := fmt.Sprintf("rule %d", n)
+	if v, ok := vals["name"]; ok && v.Kind == yaml.ScalarNode && strings.TrimSpace(v.Value) != "" {
+		label = fmt.Sprintf("rule %q", strings.TrimSpace(v.Value))
+	}
+
+	for _, k := range keys {
+		if !slices.Contains(ruleKeys, k.Value) {
+			msg := fmt.Sprintf("%s: unknown key %q", label, k.Value)
+			if s := suggest(k.Value, ruleKeys); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			} else {
+				msg += " (a rule has " + strings.Join(ruleKeys, ", ") + ")"
+			}
+			l.add(k.Line, "%s", msg)
+		}
+	}
+
+	r.File, r.Line = l.file, node.Line
+	r.nameLine = node.Line
+
+	// name
+	if v, ok := vals["name"]; !ok || isNull(v) || (v.Kind == yaml.ScalarNode && strings.TrimSpace(v.Value) == "") {
+		line := node.Line
+		if ok {
+			line = v.Line
+		}
+		l.add(line, "%s: name is required (a short unique name such as thank-happy-customers)", label)
+	} else if s, ok := l.str(label, "name", v); ok {
+		s = strings.TrimSpace(s)
+		r.nameLine = v.Line
+		if !nameRE.MatchString(s) {
+			l.add(v.Line, "%s: name may hold letters, digits and _ . : - only, starting with a letter or digit", label)
+		}
+		r.Name = s
+	}
+
+	if v, ok := vals["description"]; ok && !isNull(v) {
+		if s, ok := l.str(label, "description", v); ok {
+			r.Description = strings.TrimSpace(s)
+		}
+	}
+
+	// when
+	if v, ok := vals["when"]; !ok || isNull(v) || (v.Kind == yaml.ScalarNode && strings.TrimSpace(v.Value) == "") {
+		line := node.Line
+		if ok {
+			line = v.Line
+		}
+		l.add(line, "%s: when is required (a condition such as sentiment.label == \"positive\"; use when: true to match every mention)", label)
+	} else if s, ok := l.str(label, "when", v); ok {
+		r.When = s
+		l.compileWhen(label, v, &r.compiled)
+	}
+
+	// tags
+	if v, ok := vals["tags"]; ok && !isNull(v) {
+		if v.Kind != yaml.SequenceNode {
+			l.add(v.Line, "%s: tags: want a list such as [praise, shipping], got %s", label, kindName(v))
+		} else {
+			for _, t := range v.Content {
+				t = resolve(t)
+				if t.Kind != yaml.ScalarNode || isNull(t) {
+					l.add(t.Line, "%s: tags: each tag must be a word, got %s", label, kindName(t))
+					continue
+				}
+				tag := strings.TrimSpace(t.Value)
+				switch {
+				case tag == "":
+					l.add(t.Line, "%s: tags: empty tag", label)
+				case strings.IndexFunc(tag, func(r rune) bool { return unicode.IsSpace(r) || r == ',' }) >= 0:
+					l.add(t.Line, "%s: tags: tag %q holds a space or comma; use - or _ between words", label, tag)
+				case len([]rune(tag)) > maxTagLen:
+					l.add(t.Line, "%s: tags: tag is longer than %d characters", label, maxTagLen)
+				case slices.Contains(r.Tags, tag):
+					l.add(t.Line, "%s: tags: %q is listed twice", label, tag)
+				default:
+					r.Tags = append(r.Tags, tag)
+				}
+			}
+		}
+	}
+
+	// priority
+	if v, ok := vals["priority"]; ok && !isNull(v) {
+		var p int
+		if v.Kind != yaml.ScalarNode || v.Tag != "!!int" || v.Decode(&p) != nil {
+			l.add(v.Line, "%s: priority: want a whole number from %d to %d, got %s", label, MinPriority, MaxPriority, describe(v))
+		} else if p < MinPriority || p > MaxPriority {
+			l.add(v.Line, "%s: priority: %d is out of range; want %d to %d", label, p, MinPriority, MaxPriority)
+		} else {
+			r.Priority = p
+		}
+	}
+
+	// booleans
+	r.AutoApprove = l.boolean(label, "auto_approve", vals)
+	r.Ignore = l.boolean(label, "ignore", vals)
+	r.Stop = l.boolean(label, "stop", vals)
+
+	// reply
+	if v, ok := vals["reply"]; ok {
+		switch {
+		case isNull(v) || (v.Kind == yaml.ScalarNode && strings.TrimSpace(v.Value) == ""):
+			l.add(v.Line, "%s: reply is empty; write a template or remove the key", label)
+		default:
+			if s, ok := l.str(label, "reply", v); ok {
+				r.Reply = s
+				t, probs := compileTemplate(s)
+				for _, p := range probs {
+					l.add(innerLine(v, p.line), "%s: reply: %s", label, p.msg)
+				}
+				r.tmpl = t
+			}
+		}
+		if r.Ignore {
+			l.add(keyLine(node, "reply"), "%s: reply and ignore: true together; an ignored mention never gets a draft", label)
+		}
+	}
+	if r.AutoApprove && r.Reply == "" {
+		if _, hasReply := vals["reply"]; !hasReply {
+			l.add(keyLine(node, "auto_approve"), "%s: auto_approve without a reply has nothing to approve", label)
+		}
+	}
+	return r, len(l.problems) == before
+}
+
+// pairs returns the keys of a mapping in order and their values by name,
+// following YAML merge keys (<<: *defaults; keys written in the rule win)
+// and reporting keys given twice.
+func (l *loader) pairs(node *yaml.Node, depth int) ([]*yaml.Node, map[string]*yaml.Node) {
+	var keys []*yaml.Node
+	vals := map[string]*yaml.Node{}
+	var merged []*yaml.Node
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		k, v := resolve(node.Content[i]), resolve(node.Content[i+1])
+		if k.Tag == "!!merge" || k.Value == "<<" {
+			merged = append(merged, v)
+			continue
+		}
+		if _, dup := vals[k.Value]; dup {
+			l.add(k.Line, "key %q is given twice in this rule", k.Value)
+			continue
+		}
+		keys = append(keys, k)
+		vals[k.Value] = v
+	}
+	if depth > 8 {
+		return keys, vals
+	}
+	for _, m := range merged {
+		var sources []*yaml.Node
+		switch m.Kind {
+		case yaml.MappingNode:
+			sources = []*yaml.Node{m}
+		case yaml.SequenceNode:
+			for _, c := range m.Content {
+				sources = append(sources, resolve(c))
+			}
+		}
+		for _, src := range sources {
+			if src.Kind != yaml.MappingNode {
+				l.add(src.Line, "<<: want a mapping to merge, got %s", kindName(src))
+				continue
+			}
+			mk, mv := l.pairs(src, depth+1)
+			for _, k := range mk {
+				if _, set := vals[k.Value]; !set {
+					keys = append(keys, k)
+					vals[k.Value] = mv[k.Value]
+				}
+			}
+		}
+	}
+	return keys, vals
+}
+
+func (l *loader) str(label, key string, v *yaml.Node) (string, bool) {
+	if v.Kind != yaml.ScalarNode {
+		l.add(v.Line, "%s: %s: want text, got %s", label, key, kindName(v))
+		return "", false
+	}
+	return v.Value, true
+}
+
+func (l *loader) boolean(label, key string, vals map[string]*yaml.Node) bool {
+	v, ok := vals[key]
+	if !ok || isNull(v) {
+		return false
+	}
+	var b bool
+	if v.Kind != yaml.ScalarNode || v.Tag != "!!bool" || v.Decode(&b) != nil {
+		l.add(v.Line, "%s: %s: want true or false, got %s", label, key, describe(v))
+		return false
+	}
+	return b
+}
+
+// compileWhen compiles the condition in v into c, reporting expr's errors
+// at their line in the file.
+func (l *loader) compileWhen(label string, v *yaml.Node, c *compiled) {
+	src := v.Value
+	prog, err := expr.Compile(src, exprOptions()...)
+	if err != nil {
+		line, msg := v.Line, exprMessage(err)
+		var fe *file.Error
+		if errors.As(err, &fe) && fe.Line > 0 {
+			line = innerLine(v, fe.Line)
+			msg += near(src, fe.Line, fe.Column)
+		}
+		l.add(line, "%s: when: %s", label, msg)
+		return
+	}
+	tree, err := parser.Parse(src)
+	if err != nil { // cannot happen: it compiled
+		l.add(v.Line, "%s: when: %s", label, exprMessage(err))
+		return
+	}
+	c.prog = prog
+	c.when = oneLine(src)
+	c.refs = collectRefs(tree.Node)
+}
+
+var (
+	noFieldRE     = regexp.MustCompile(`type \*?rules\.(\w+)Vars has no field (\w+)`)
+	unknownNameRE = regexp.MustCompile(`unknown name (\w+)`)
+	typeNameRE    = regexp.MustCompile(`\*?rules\.(\w+)Vars`)
+)
+
+// exprMessage is expr's error message without its snippet, in the terms a
+// rule author uses (sentiment, person, thread rather than Go type names),
+// with a suggestion for a misspelt name.
+func exprMessage(err error) string {
+	var fe *file.Error
+	msg := err.Error()
+	if errors.As(err, &fe) {
+		msg = fe.Message
+	}
+	if msg == "expected bool, but got int" || strings.HasPrefix(msg, "expected bool, but got ") {
+		return "the condition must be true or false, but it gives " + strings.TrimPrefix(msg, "expected bool, but got ") +
+			` (compare it, e.g. person.followers >= 10000)`
+	}
+	if m := noFieldRE.FindStringSubmatch(msg); m != nil {
+		group := strings.ToLower(m[1][:1]) + m[1][1:]
+		fields := fieldNames(group)
+		out := fmt.Sprintf("%s has no field %s", group, m[2])
+		if s := suggest(m[2], fields); s != "" {
+			return out + fmt.Sprintf(" (did you mean %s.%s?)", group, s)
+		}
+		return out + " (it has " + strings.Join(fields, ", ") + ")"
+	}
+	if m := unknownNameRE.FindStringSubmatch(msg); m != nil {
+		names := append(fieldNames(""), "contains_any", "is_question")
+		if s := suggest(m[1], names); s != "" {
+			return msg + fmt.Sprintf(" (did you mean %s?)", s)
+		}
+		return msg + " (names: " + strings.Join(fieldNames(""), ", ") + ")"
+	}
+	return typeNameRE.ReplaceAllStringFunc(msg, func(s string) string {
+		m := typeNameRE.FindStringSubmatch(s)
+		return strings.ToLower(m[1][:1]) + m[1][1:]
+	})
+}
+
+// fieldNames lists the expression names of a group of env ("" for the top
+// level, "person", "sentiment", "thread").
+func fieldNames(group string) []string {
+	t := reflect.TypeFor[env]()
+	if group != "" {
+		f, ok := envField(group)
+		if !ok {
+			return nil
+		}
+		t = t.FieldByIndex(f).Type
+	}
+	var names []string
+	for i := range t.NumField() {
+		if f := t.Field(i); f.IsExported() {
+			names = append(names, f.Tag.Get("expr"))
+		}
+	}
+	return names
+}
+
+// near describes where in the condition an error is: the column, and the
+// text from there (the file line may differ when YAML folded the text).
+func near(src string, line, col int) string {
+	lines := strings.Split(src, "\n")
+	if line < 1 || line > len(lines) {
+		return ""
+	}
+	l := []rune(lines[line-1])
+	if col < 0 || col > len(l) {
+		return ""
+	}
+	frag := strings.TrimSpace(string(l[col:]))
+	if frag == "" {
+		return fmt.Sprintf(" (column %d, at the end)", col+1)
+	}
+	return fmt.Sprintf(" (column %d, at %q)", col+1, truncate(frag, 24))
+}
+
+// innerLine maps a 1-based line inside a scalar's text to a line of the
+// file. A literal block (|) keeps its lines, starting below the key; a
+// folded block (>) keeps the breaks around more-indented lines; a plain or
+// quoted scalar is one logical line.
+func innerLine(v *yaml.Node, inner int) int {
+	switch {
+	case v.Style&yaml.LiteralStyle != 0:
+		if inner < 1 {
+			inner = 1
+		}
+		return v.Line + inner
+	case v.Style&yaml.FoldedStyle != 0:
+		// Exact unless YAML joined lines of equal indentation before
+		// this one; near() quotes the text to find it by.
+		return v.Line + max(inner, 1)
+	}
+	return v.Line
+}
+
+// keyLine is the line of key in mapping node, or the mapping's line.
+func keyLine(node *yaml.Node, key string) int {
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		if node.Content[i].Value == key {
+			return node.Content[i].Line
+		}
+	}
+	return node.Line
+}
+
+func resolve(n *yaml.Node) *yaml.Node {
+	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 16; i++ {
+		n = n.Alias
+	}
+	return n
+}
+
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return describe(n)
+	}
+	return "nothing usable"
+}
+
+func describe(n *yaml.Node) string {
+	if n.Kind != yaml.ScalarNode {
+		return kindName(n)
+	}
+	v := n.Value
+	if len([]rune(v)) > 40 {
+		v = string([]rune(v)[:39]) + "…"
+	}
+	return strconv.Quote(v)
+}
+
+// suggest returns the candidate closest to s if it is close enough to be
+// a likely typo, else "".
+func suggest(s string, candidates []string) string {
+	best, bestD := "", 3
+	for _, c := range candidates {
+		d := editDistance(strings.ToLower(s), c)
+		if d < bestD || (d == bestD && best == "") {
+			if d <= max(1, min(2, len(c)/3)) {
+				best, bestD = c, d
+			}
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1) // transposition
+			}
+		}
+	}
+	return d[len(ra)][len(rb)]
+}
