@@ -219,14 +219,17 @@ func (l *loader) rule(n int, node *yaml.Node) (loadedRule, bool) {
 	}
 
 	// when
-	if v, ok := vals["when"]; !ok || isNull(v) || (v.Kind == yaml.ScalarNode && strings.TrimSpace(v.Value) == "") {
+	if v, ok := vals["when"]; ok && hasLocalTag(v) {
+		l.add(v.Line, "%s: when: YAML reads the leading ! as a tag; put the condition in quotes: when: '%s'",
+			label, strings.TrimSpace(v.Tag+" "+v.Value))
+	} else if !ok || isNull(v) || (v.Kind == yaml.ScalarNode && strings.TrimSpace(v.Value) == "") {
 		line := node.Line
 		if ok {
 			line = v.Line
 		}
 		l.add(line, "%s: when is required (a condition such as sentiment.label == \"positive\"; use when: true to match every mention)", label)
 	} else if s, ok := l.str(label, "when", v); ok {
-		r.When = s
+		r.When = strings.TrimSpace(s)
 		l.compileWhen(label, v, &r.compiled)
 	}
 
@@ -353,11 +356,24 @@ func (l *loader) pairs(node *yaml.Node, depth int) ([]*yaml.Node, map[string]*ya
 }
 
 func (l *loader) str(label, key string, v *yaml.Node) (string, bool) {
-	if v.Kind != yaml.ScalarNode {
+	switch {
+	case v.Kind == yaml.SequenceNode || v.Kind == yaml.MappingNode:
+		l.add(v.Line, "%s: %s: want text, got %s (put text that starts with [ or { in quotes)", label, key, kindName(v))
+		return "", false
+	case v.Kind != yaml.ScalarNode:
 		l.add(v.Line, "%s: %s: want text, got %s", label, key, kindName(v))
+		return "", false
+	case hasLocalTag(v):
+		l.add(v.Line, "%s: %s: YAML reads the leading ! as a tag; put the text in quotes", label, key)
 		return "", false
 	}
 	return v.Value, true
+}
+
+// hasLocalTag reports whether YAML took a leading ! of a value as a tag
+// (when: !person.first_time).
+func hasLocalTag(v *yaml.Node) bool {
+	return strings.HasPrefix(v.Tag, "!") && !strings.HasPrefix(v.Tag, "!!")
 }
 
 func (l *loader) boolean(label, key string, vals map[string]*yaml.Node) bool {

@@ -98,6 +98,14 @@ func TestLoadProblems(t *testing.T) {
 			want: []want{{3, `when: unknown name sentimen (did you mean sentiment?)`}},
 		},
 		{
+			name: "leading ! read as a YAML tag",
+			yaml: `rules:
+  - name: bang
+    when: !person.first_time
+`,
+			want: []want{{3, `rule "bang": when: YAML reads the leading ! as a tag; put the condition in quotes: when: '!person.first_time'`}},
+		},
+		{
 			name: "not boolean",
 			yaml: `rules:
   - name: count
@@ -241,7 +249,7 @@ func TestLoadProblems(t *testing.T) {
     reply: {text: hi}
 `,
 			want: []want{
-				{3, `when: want text, got a list`},
+				{3, `when: want text, got a list (put text that starts with [ or { in quotes)`},
 				{4, `tags: want a list such as [praise, shipping], got "praise"`},
 				{5, `priority: want a whole number from 0 to 10, got "high"`},
 				{8, `auto_approve: want true or false, got "yes"`},
