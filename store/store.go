@@ -1,0 +1,283 @@
+// Package store keeps Parley's state in SQLite (modernc.org/sqlite, pure Go).
+//
+// The database runs in WAL mode with foreign keys on and a busy timeout, so a
+// reader never blocks the writer and a writer waits for another instead of
+// failing. Writes go through one connection; reads use a small pool.
+// Migrations are embedded, ordered, append-only and applied one transaction
+// each when the store opens.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/parleybot/parley"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// DefaultBusyTimeout is how long a write waits for another process holding
+// the database lock before it fails.
+const DefaultBusyTimeout = 10 * time.Second
+
+// Options tune Open. The zero value is fine.
+type Options struct {
+	Logger      *slog.Logger
+	BusyTimeout time.Duration // default DefaultBusyTimeout
+	// Now returns the current time; tests set it. Default time.Now.
+	Now func() time.Time
+}
+
+// Store is the SQLite implementation of parley.Store.
+type Store struct {
+	path   string
+	db     *sql.DB // the single writer connection
+	rdb    *sql.DB // readers
+	logger *slog.Logger
+	now    func() time.Time
+
+	stmtMu sync.Mutex
+	stmts  map[string]*sql.Stmt // prepared on db, by SQL text
+}
+
+var _ parley.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database at path and applies pending
+// migrations. The folder is created when missing. Errors name the path.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	if path == "" {
+		return nil, parley.Errorf(parley.EINVALID, "database path is empty")
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.BusyTimeout == 0 {
+		opts.BusyTimeout = DefaultBusyTimeout
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return nil, fmt.Errorf("create database folder: %w", err)
+		}
+	}
+	s := &Store{path: path, logger: opts.Logger, now: opts.Now, stmts: map[string]*sql.Stmt{}}
+	var err error
+	if s.db, err = openDB(path, opts.BusyTimeout, false); err != nil {
+		return nil, err
+	}
+	s.db.SetMaxOpenConns(1)
+	if err := s.migrate(ctx); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("migrate %s: %w", path, err)
+	}
+	if s.rdb, err = openDB(path, opts.BusyTimeout, true); err != nil {
+		s.db.Close()
+		return nil, err
+	}
+	s.rdb.SetMaxOpenConns(max(2, runtime.GOMAXPROCS(0)))
+	return s, nil
+}
+
+func openDB(path string, busy time.Duration, readOnly bool) (*sql.DB, error) {
+	q := url.Values{}
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(busy.Milliseconds(), 10)+")")
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	} else {
+		q.Set("_txlock", "immediate")
+	}
+	dsn := "file:" + path + "?" + q.Encode()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, describeOpenError(path, err)
+	}
+	return db, nil
+}
+
+func describeOpenError(path string, err error) error {
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "file is not a database"), strings.Contains(msg, "malformed"):
+		return parley.Errorf(parley.EINVALID, "%s is not a Parley database (or it is damaged): %w", path, err)
+	case strings.Contains(msg, "locked"), strings.Contains(msg, "busy"):
+		return parley.Errorf(parley.EUNAVAILABLE, "database %s is locked by another process: %w", path, err)
+	}
+	return fmt.Errorf("open database %s: %w", path, err)
+}
+
+// Path returns the database file's path.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the database. It is safe to call once.
+func (s *Store) Close() error {
+	var errs []error
+	if s.rdb != nil {
+		errs = append(errs, s.rdb.Close())
+	}
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	if s.db != nil {
+		// Fold the WAL back into the main file so the database is one file
+		// at rest.
+		if _, err := s.db.Exec("PRAGMA wal_checkpoint(TRUNCATE)"); err != nil {
+			s.logger.Warn("wal checkpoint at close", "err", err)
+		}
+		errs = append(errs, s.db.Close())
+	}
+	return errors.Join(errs...)
+}
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func loadMigrations() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFS, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, e := range entries {
+		name := e.Name()
+		num, _, ok := strings.Cut(name, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || !strings.HasSuffix(name, ".sql") {
+			return nil, fmt.Errorf("migration file %q: want NNNN_name.sql", name)
+		}
+		b, err := migrationFS.ReadFile("migrations/" + name)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: name, sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i, m := range ms {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migration %s: versions must run 1, 2, 3... without gaps", m.name)
+		}
+	}
+	return ms, nil
+}
+
+// migrate applies every migration the database lacks, each in its own
+// transaction. A database written by a newer Parley is refused.
+func (s *Store) migrate(ctx context.Context) error {
+	ms, err := loadMigrations()
+	if err != nil {
+		return err
+	}
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
+		return describeOpenError(s.path, err)
+	}
+	var current int
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+		return err
+	}
+	if current > len(ms) {
+		return parley.Errorf(parley.EINVALID, "database schema version %d is newer than this parley knows (%d): upgrade parley", current, len(ms))
+	}
+	for _, m := range ms[current:] {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+			m.version, m.name, s.now().UnixMilli()); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
+		s.logger.Info("database migrated", "version", m.version, "name", m.name)
+	}
+	return nil
+}
+
+// SchemaVersion returns the number of migrations applied.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.rdb.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v)
+	return v, err
+}
+
+// ms converts a time to stored Unix milliseconds; the zero time is 0.
+func ms(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// fromMS converts stored Unix milliseconds to a UTC time; 0 is the zero time.
+func fromMS(v int64) time.Time {
+	if v == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(v).UTC()
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func joinList(xs []string) string { return strings.Join(xs, ",") }
+
+func splitList(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+// dbError wraps a database error, turning a full disk or a lock timeout into
+// a message a person can act on.
+func dbError(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "SQLITE_FULL"), strings.Contains(msg, "database or disk is full"):
+		return parley.Errorf(parley.EUNAVAILABLE, "%s: the disk is full; free space and retry (nothing was written): %w", op, err)
+	case strings.Contains(msg, "SQLITE_BUSY"), strings.Contains(msg, "database is locked"):
+		return parley.Errorf(parley.EUNAVAILABLE, "%s: the database stayed locked by another process: %w", op, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
