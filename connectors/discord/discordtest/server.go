@@ -851,7 +851,7 @@ func (s *Server) SubmitModal(prev *Interaction, values map[string]string, member
 		ID:        s.newIDLocked(),
 		AppID:     s.AppID,
 		Type:      discordgo.InteractionModalSubmit,
-		Data:      discordgo.ModalSubmitInteractionData{CustomID: modal.CustomID, Components: rows},
+		Data:      modalSubmitData{CustomID: modal.CustomID, Components: rows},
 		GuildID:   prev.raw.GuildID,
 		ChannelID: prev.raw.ChannelID,
 		Member:    member,
@@ -863,6 +863,15 @@ func (s *Server) SubmitModal(prev *Interaction, values map[string]string, member
 	}
 	return s.startInteractionLocked(raw, prev.messageID), nil
 }
+
+// modalSubmitData is discordgo's ModalSubmitInteractionData as sent on the
+// wire: discordgo leaves its components out of the JSON.
+type modalSubmitData struct {
+	CustomID   string                       `json:"custom_id"`
+	Components []discordgo.MessageComponent `json:"components"`
+}
+
+func (modalSubmitData) Type() discordgo.InteractionType { return discordgo.InteractionModalSubmit }
 
 func (s *Server) startInteractionLocked(raw *discordgo.Interaction, messageID string) *Interaction {
 	in := &Interaction{s: s, raw: raw, messageID: messageID}
