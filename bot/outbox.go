@@ -1,0 +1,204 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/parleybot/parley"
+)
+
+// OutboxOptions tune an Outbox. The zero value is sensible.
+type OutboxOptions struct {
+	Logger *slog.Logger
+	// Interval is how often the outbox looks for approved drafts when it
+	// has nothing to do; default 1s.
+	Interval time.Duration
+	// MaxAttempts is how many times a draft is tried before it is failed
+	// for good; default 8.
+	MaxAttempts int
+	// RetryBase is the first retry delay; it doubles with each attempt, with
+	// jitter, up to 10 minutes. Default 5s.
+	RetryBase time.Duration
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// OnResult, when set, is called after every attempt (for metrics).
+	OnResult func(d parley.Draft, err error)
+}
+
+// Outbox posts approved drafts through the sender of their platform.
+//
+// Every attempt carries the draft's idempotency key, so a draft retried
+// after a crash between the platform accepting it and the store recording
+// it appears once. Only one outbox may run on a database at a time (the
+// caller holds the process lock): at start it takes over drafts a crashed
+// run left "sending".
+type Outbox struct {
+	store   parley.Store
+	senders map[string]parley.Sender
+	opts    OutboxOptions
+	logger  *slog.Logger
+	wake    chan struct{}
+}
+
+// NewOutbox builds an outbox for the given senders (one per platform).
+func NewOutbox(store parley.Store, senders []parley.Sender, opts OutboxOptions) *Outbox {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Interval <= 0 {
+		opts.Interval = time.Second
+	}
+	if opts.MaxAttempts <= 0 {
+		opts.MaxAttempts = 8
+	}
+	if opts.RetryBase <= 0 {
+		opts.RetryBase = 5 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	o := &Outbox{store: store, senders: map[string]parley.Sender{}, opts: opts, logger: opts.Logger,
+		wake: make(chan struct{}, 1)}
+	for _, s := range senders {
+		o.senders[s.Platform()] = s
+	}
+	return o
+}
+
+// Wake asks the outbox to look for approved drafts now (after an approval
+// in this process). It never blocks.
+func (o *Outbox) Wake() {
+	select {
+	case o.wake <- struct{}{}:
+	default:
+	}
+}
+
+// CheckDraft asks the draft's sender whether the platform will take it
+// (e.g. the server's character limit); nil when no sender can tell.
+func (o *Outbox) CheckDraft(ctx context.Context, d parley.Draft) error {
+	if c, ok := o.senders[d.Platform].(parley.DraftChecker); ok {
+		return c.CheckDraft(ctx, d)
+	}
+	return nil
+}
+
+// Run sends approved drafts until ctx ends. A draft being sent when ctx
+// ends is finished first (its send is not cut off halfway).
+func (o *Outbox) Run(ctx context.Context) error {
+	// The first pass takes over drafts left "sending" by a crashed run, at
+	// once rather than after their lease.
+	takeOver := true
+	for {
+		now := o.opts.Now()
+		claimAt := now
+		if takeOver {
+			claimAt = now.Add(storeLease)
+			takeOver = false
+		}
+		n, err := o.sendDue(ctx, claimAt)
+		if err != nil {
+			o.logger.Error("outbox", "err", err)
+		}
+		if n > 0 && ctx.Err() == nil {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-o.wake:
+		case <-time.After(o.opts.Interval):
+		}
+	}
+}
+
+// storeLease is longer than any store's send lease, so a recovering
+// outbox claims every draft left sending.
+const storeLease = 24 * time.Hour
+
+// sendDue claims the drafts due at claimAt and sends them; it returns how
+// many it handled.
+func (o *Outbox) sendDue(ctx context.Context, claimAt time.Time) (int, error) {
+	if ctx.Err() != nil {
+		return 0, nil
+	}
+	drafts, err := o.store.ClaimDrafts(ctx, 16, claimAt)
+	if err != nil {
+		return 0, fmt.Errorf("claim drafts: %w", err)
+	}
+	for _, d := range drafts {
+		// Not cut off by ctx: a send in flight finishes and is recorded.
+		o.send(context.WithoutCancel(ctx), d)
+	}
+	return len(drafts), nil
+}
+
+func (o *Outbox) send(ctx context.Context, d parley.Draft) {
+	log := o.logger.With("draft_id", d.ID, "platform", d.Platform, "attempt", d.Attempts)
+	sender, ok := o.senders[d.Platform]
+	if !ok {
+		// No connector for this platform in this run: put it back for a
+		// run that has one.
+		retry := o.opts.Now().Add(o.opts.Interval * 30)
+		log.Warn("no connector for the draft's platform; it waits", "retry_at", retry)
+		if err := o.store.MarkFailed(ctx, d.ID, "no "+d.Platform+" connector is configured", retry); err != nil {
+			log.Error("put draft back", "err", err)
+		}
+		return
+	}
+	out := parley.Outgoing{Draft: d}
+	var err error
+	if d.MentionID != 0 {
+		var m parley.Mention
+		if m, err = o.store.Mention(ctx, d.MentionID); err == nil {
+			out.InReplyTo = &m
+		}
+	}
+	if err == nil {
+		out.To, err = o.store.Person(ctx, d.PersonID)
+	}
+	var posted string
+	if err == nil {
+		sendCtx, cancel := context.WithTimeout(ctx, time.Minute)
+		posted, err = sender.Send(sendCtx, out)
+		cancel()
+	}
+	if o.opts.OnResult != nil {
+		o.opts.OnResult(d, err)
+	}
+	if err == nil {
+		if err := o.store.MarkSent(ctx, d.ID, posted, o.opts.Now()); err != nil {
+			log.Error("record sent draft", "posted_id", posted, "err", err)
+			return
+		}
+		log.Info("draft sent", "posted_id", posted)
+		return
+	}
+	var retry time.Time
+	if parley.ErrorCode(err) == parley.EUNAVAILABLE && d.Attempts < o.opts.MaxAttempts {
+		retry = o.opts.Now().Add(Backoff(o.opts.RetryBase, d.Attempts, 10*time.Minute))
+	}
+	if retry.IsZero() {
+		log.Error("draft failed", "err", err)
+	} else {
+		log.Warn("draft not sent; will retry", "retry_at", retry, "err", err)
+	}
+	if err := o.store.MarkFailed(ctx, d.ID, err.Error(), retry); err != nil {
+		log.Error("record failed draft", "err", err)
+	}
+}
+
+// Backoff returns the delay before retry number attempt (1-based):
+// base·2^(attempt-1), capped, with ±20% jitter so retries spread out.
+func Backoff(base time.Duration, attempt int, limit time.Duration) time.Duration {
+	d := base
+	for i := 1; i < attempt && d < limit; i++ {
+		d *= 2
+	}
+	d = min(d, limit)
+	jitter := time.Duration((rand.Float64()*0.4 - 0.2) * float64(d))
+	return d + jitter
+}

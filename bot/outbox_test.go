@@ -1,0 +1,182 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/store"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// fakePlatform is a platform that, like Mastodon with Idempotency-Key,
+// answers a repeated key with the post it already made.
+type fakePlatform struct {
+	mu       sync.Mutex
+	posts    map[string]string // idempotency key -> post id
+	calls    int
+	failNext int   // answer EUNAVAILABLE this many times
+	refuse   error // answer this for every call when set
+	sent     chan parley.Outgoing
+}
+
+func newFakePlatform() *fakePlatform {
+	return &fakePlatform{posts: map[string]string{}, sent: make(chan parley.Outgoing, 100)}
+}
+
+func (f *fakePlatform) Platform() string { return parley.PlatformMastodon }
+
+func (f *fakePlatform) Send(ctx context.Context, out parley.Outgoing) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	if f.refuse != nil {
+		return "", f.refuse
+	}
+	if f.failNext > 0 {
+		f.failNext--
+		return "", parley.Errorf(parley.EUNAVAILABLE, "503 Service Unavailable")
+	}
+	key := out.Draft.IdempotencyKey()
+	if id, ok := f.posts[key]; ok {
+		return id, nil
+	}
+	id := fmt.Sprintf("post-%d", len(f.posts)+1)
+	f.posts[key] = id
+	f.sent <- out
+	return id, nil
+}
+
+func approvedDraft(t *testing.T, s *store.Store, id int) parley.Draft {
+	t.Helper()
+	ctx := context.Background()
+	res, err := s.IngestBatch(ctx, []*parley.Mention{ptr(mention(id, "ana", "broken"))},
+		func(m *parley.Mention, h parley.History) []parley.Draft { return []parley.Draft{{Text: "Sorry!"}} })
+	require.NoError(t, err)
+	d, err := s.ApproveDraft(ctx, res.DraftIDs[0], "manager", "")
+	require.NoError(t, err)
+	return d
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func runOutbox(t *testing.T, o *bot.Outbox) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		o.Run(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+func waitState(t *testing.T, s *store.Store, id int64, want parley.DraftState) parley.Draft {
+	t.Helper()
+	var d parley.Draft
+	require.Eventually(t, func() bool {
+		var err error
+		d, err = s.Draft(context.Background(), id)
+		require.NoError(t, err)
+		return d.State == want
+	}, 5*time.Second, 5*time.Millisecond, "draft %d never became %s", id, want)
+	return d
+}
+
+func TestOutboxSendsApprovedReply(t *testing.T) {
+	s := openStore(t)
+	fp := newFakePlatform()
+	d := approvedDraft(t, s, 1)
+	o := bot.NewOutbox(s, []parley.Sender{fp}, bot.OutboxOptions{Interval: 10 * time.Millisecond})
+	stop := runOutbox(t, o)
+	defer stop()
+	sent := waitState(t, s, d.ID, parley.DraftSent)
+	assert.Equal(t, "post-1", sent.PostedID)
+	out := <-fp.sent
+	require.NotNil(t, out.InReplyTo)
+	assert.Equal(t, "1", out.InReplyTo.ExternalID)
+	assert.Equal(t, "ana@x.social", out.To.Handle)
+	assert.Equal(t, "Sorry!", out.Draft.Text)
+}
+
+func TestOutboxRetriesUnavailableWithBackoff(t *testing.T) {
+	s := openStore(t)
+	fp := newFakePlatform()
+	fp.failNext = 2
+	d := approvedDraft(t, s, 1)
+	o := bot.NewOutbox(s, []parley.Sender{fp}, bot.OutboxOptions{Interval: 5 * time.Millisecond, RetryBase: 20 * time.Millisecond})
+	stop := runOutbox(t, o)
+	defer stop()
+	sent := waitState(t, s, d.ID, parley.DraftSent)
+	assert.Equal(t, 3, sent.Attempts)
+	fp.mu.Lock()
+	defer fp.mu.Unlock()
+	assert.Equal(t, 3, fp.calls, "no spinning: one call per attempt")
+	assert.Len(t, fp.posts, 1)
+}
+
+func TestOutboxFailsRefusedDraftForGood(t *testing.T) {
+	s := openStore(t)
+	fp := newFakePlatform()
+	fp.refuse = parley.Errorf(parley.EINVALID, "422 Validation failed: Text character limit of 500 exceeded")
+	d := approvedDraft(t, s, 1)
+	o := bot.NewOutbox(s, []parley.Sender{fp}, bot.OutboxOptions{Interval: 5 * time.Millisecond})
+	stop := runOutbox(t, o)
+	defer stop()
+	failed := waitState(t, s, d.ID, parley.DraftFailed)
+	assert.Contains(t, failed.LastError, "character limit")
+	assert.Equal(t, 1, failed.Attempts)
+}
+
+func TestOutboxRetakesDraftLeftSendingByACrash(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	fp := newFakePlatform()
+	d := approvedDraft(t, s, 1)
+	// A first run claimed it and posted, then died before recording.
+	claimed, err := s.ClaimDrafts(ctx, 10, time.Now())
+	require.NoError(t, err)
+	require.Len(t, claimed, 1)
+	_, err = fp.Send(ctx, parley.Outgoing{Draft: claimed[0]})
+	require.NoError(t, err)
+	<-fp.sent
+
+	o := bot.NewOutbox(s, []parley.Sender{fp}, bot.OutboxOptions{Interval: 5 * time.Millisecond})
+	stop := runOutbox(t, o)
+	defer stop()
+	sent := waitState(t, s, d.ID, parley.DraftSent)
+	assert.Equal(t, "post-1", sent.PostedID, "the retry got the first post back")
+	fp.mu.Lock()
+	defer fp.mu.Unlock()
+	assert.Len(t, fp.posts, 1, "posted once")
+	assert.Equal(t, 2, fp.calls)
+}
+
+func TestOutboxWithoutSenderLeavesDraftWaiting(t *testing.T) {
+	s := openStore(t)
+	d := approvedDraft(t, s, 1)
+	o := bot.NewOutbox(s, nil, bot.OutboxOptions{Interval: 5 * time.Millisecond})
+	stop := runOutbox(t, o)
+	var got parley.Draft
+	require.Eventually(t, func() bool {
+		got, _ = s.Draft(context.Background(), d.ID)
+		return got.LastError != ""
+	}, 5*time.Second, 5*time.Millisecond)
+	stop()
+	assert.Equal(t, parley.DraftApproved, got.State)
+	assert.Contains(t, got.LastError, "no mastodon connector")
+}
+
+func TestBackoff(t *testing.T) {
+	for attempt, want := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 3: 4 * time.Second, 10: time.Minute} {
+		got := bot.Backoff(time.Second, attempt, time.Minute)
+		assert.InDelta(t, float64(want), float64(got), float64(want)*0.21, "attempt %d", attempt)
+	}
+}

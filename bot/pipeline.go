@@ -1,0 +1,352 @@
+// Package bot runs Parley: the pipeline that takes mentions from connectors
+// to the store (normalize, classify, evaluate rules, persist), and the
+// outbox that posts approved drafts. It owns every goroutine it starts and
+// shuts them down in order without losing accepted work.
+package bot
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/parleybot/parley"
+)
+
+// PipelineOptions tune a Pipeline. The zero value is sensible.
+type PipelineOptions struct {
+	Logger *slog.Logger
+	// Decide evaluates the rules for a mention (rules.Set.Decide); nil
+	// stores mentions without tags or drafts.
+	Decide parley.DecideFunc
+	// Workers classify in parallel; default GOMAXPROCS.
+	Workers int
+	// BatchSize is the most mentions written in one transaction; default 512.
+	BatchSize int
+	// ChunkSize is how many mentions a worker classifies at a time; default 64.
+	ChunkSize int
+	// Linger is how long a partly filled chunk waits for more mentions
+	// before it is processed anyway; default 2ms. It bounds the latency
+	// added at low load.
+	Linger time.Duration
+	// MaxAttempts bounds the tries to write a batch when the database
+	// fails (disk full, locked). 0 retries until Close; a batch still not
+	// written then is reported by Close.
+	MaxAttempts int
+	// RetryDelay is the first wait after a failed write; it doubles up to
+	// 30s. Default 500ms.
+	RetryDelay time.Duration
+	// OnStored, when set, is called from the writer after each batch is
+	// committed with the stored mentions and the result.
+	OnStored func(stored []*parley.Mention, res parley.IngestResult)
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+}
+
+// Pipeline takes mentions from Submit through normalization, sentiment,
+// rules and into the store, in order, in batches. Classification runs on
+// several goroutines; one writer commits batches, so the database sees one
+// transaction per batch, not per mention.
+type Pipeline struct {
+	store      parley.MentionStore
+	classifier parley.Classifier
+	opts       PipelineOptions
+	logger     *slog.Logger
+
+	mu       sync.RWMutex // guards closed against Submit
+	closed   bool
+	in       chan *parley.Mention
+	work     chan *chunk
+	order    chan *chunk
+	done     chan struct{} // closed when the writer has finished
+	quit     chan struct{} // closed by Close: stop retrying forever
+	quitOnce sync.Once
+
+	submitted, stored, duplicates, drafts, lost atomic.Int64
+	errMu                                       sync.Mutex
+	err                                         error
+}
+
+type chunk struct {
+	ms   []*parley.Mention
+	done chan struct{}
+}
+
+// NewPipeline builds a pipeline and starts its goroutines. Call Close to
+// stop it.
+func NewPipeline(store parley.MentionStore, classifier parley.Classifier, opts PipelineOptions) *Pipeline {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 512
+	}
+	if opts.ChunkSize <= 0 {
+		opts.ChunkSize = 64
+	}
+	if opts.Linger <= 0 {
+		opts.Linger = 2 * time.Millisecond
+	}
+	if opts.RetryDelay <= 0 {
+		opts.RetryDelay = 500 * time.Millisecond
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	queue := opts.BatchSize * 4 / opts.ChunkSize
+	p := &Pipeline{
+		store:      store,
+		classifier: classifier,
+		opts:       opts,
+		logger:     opts.Logger,
+		in:         make(chan *parley.Mention, opts.ChunkSize*2),
+		work:       make(chan *chunk, queue),
+		order:      make(chan *chunk, queue),
+		done:       make(chan struct{}),
+		quit:       make(chan struct{}),
+	}
+	var workers sync.WaitGroup
+	for range opts.Workers {
+		workers.Add(1)
+		go func() {
+			defer workers.Done()
+			p.classifyLoop()
+		}()
+	}
+	go func() {
+		p.chunkLoop()
+		close(p.work)
+		close(p.order)
+		workers.Wait()
+	}()
+	go func() {
+		defer close(p.done)
+		p.writeLoop()
+	}()
+	return p
+}
+
+// Submit implements parley.Sink. It copies m, so the caller may reuse it.
+// Errors: ctx.Err() when ctx ends first; EUNAVAILABLE after Close.
+func (p *Pipeline) Submit(ctx context.Context, m parley.Mention) error {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closed {
+		return parley.Errorf(parley.EUNAVAILABLE, "the pipeline is shutting down")
+	}
+	if m.ReceivedAt.IsZero() {
+		m.ReceivedAt = p.opts.Now()
+	}
+	select {
+	case p.in <- &m:
+		p.submitted.Add(1)
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close stops accepting mentions, stores every mention already accepted and
+// waits for the writer, or for ctx to end. It returns an error if some
+// accepted mentions could not be stored, or ctx ended first.
+func (p *Pipeline) Close(ctx context.Context) error {
+	p.mu.Lock()
+	if !p.closed {
+		p.closed = true
+		close(p.in)
+	}
+	p.mu.Unlock()
+	select {
+	case <-p.done:
+	case <-ctx.Done():
+		p.quitOnce.Do(func() { close(p.quit) })
+		<-p.done
+		return fmt.Errorf("pipeline shutdown cut short (%d mentions not stored): %w", p.lost.Load(), ctx.Err())
+	}
+	p.errMu.Lock()
+	defer p.errMu.Unlock()
+	return p.err
+}
+
+// PipelineStats counts what a pipeline did.
+type PipelineStats struct {
+	Submitted, Stored, Duplicates, Drafts, Lost int64
+}
+
+// Stats returns the counts so far; safe to call at any time.
+func (p *Pipeline) Stats() PipelineStats {
+	return PipelineStats{
+		Submitted:  p.submitted.Load(),
+		Stored:     p.stored.Load(),
+		Duplicates: p.duplicates.Load(),
+		Drafts:     p.drafts.Load(),
+		Lost:       p.lost.Load(),
+	}
+}
+
+// chunkLoop groups incoming mentions into chunks, in arrival order.
+func (p *Pipeline) chunkLoop() {
+	var cur []*parley.Mention
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	emit := func() {
+		if len(cur) == 0 {
+			return
+		}
+		c := &chunk{ms: cur, done: make(chan struct{})}
+		cur = make([]*parley.Mention, 0, p.opts.ChunkSize)
+		p.order <- c // the writer's order first, so it never waits on a chunk nobody has
+		p.work <- c
+	}
+	for {
+		var (
+			m  *parley.Mention
+			ok bool
+		)
+		if len(cur) == 0 {
+			m, ok = <-p.in
+		} else {
+			select {
+			case m, ok = <-p.in:
+			case <-timer.C:
+				emit()
+				continue
+			}
+		}
+		if !ok {
+			emit()
+			return
+		}
+		cur = append(cur, m)
+		if len(cur) == 1 {
+			timer.Reset(p.opts.Linger)
+		}
+		if len(cur) >= p.opts.ChunkSize {
+			timer.Stop()
+			emit()
+		}
+	}
+}
+
+func (p *Pipeline) classifyLoop() {
+	for c := range p.work {
+		for _, m := range c.ms {
+			m.Text = Normalize(m.Text)
+			m.Sentiment = p.classifier.Classify(m.Text)
+		}
+		close(c.done)
+	}
+}
+
+// writeLoop commits chunks in order, merging the chunks that are ready into
+// one batch.
+func (p *Pipeline) writeLoop() {
+	var batch []*parley.Mention
+	for c := range p.order {
+		<-c.done
+		batch = append(batch, c.ms...)
+	more:
+		for len(batch) < p.opts.BatchSize {
+			select {
+			case next, ok := <-p.order:
+				if !ok {
+					break more
+				}
+				<-next.done
+				batch = append(batch, next.ms...)
+			default:
+				break more
+			}
+		}
+		p.write(batch)
+		batch = batch[:0]
+	}
+}
+
+// write commits one batch, retrying when the database fails.
+func (p *Pipeline) write(batch []*parley.Mention) {
+	delay := p.opts.RetryDelay
+	for attempt := 1; ; attempt++ {
+		res, err := p.store.IngestBatch(context.Background(), batch, p.opts.Decide)
+		if err == nil {
+			p.stored.Add(int64(res.Stored))
+			p.duplicates.Add(int64(res.Duplicates))
+			p.drafts.Add(int64(res.Drafts))
+			if p.opts.OnStored != nil {
+				stored := make([]*parley.Mention, 0, res.Stored)
+				for _, m := range batch {
+					if m.ID != 0 {
+						stored = append(stored, m)
+					}
+				}
+				p.opts.OnStored(stored, res)
+			}
+			return
+		}
+		giveUp := p.opts.MaxAttempts > 0 && attempt >= p.opts.MaxAttempts
+		select {
+		case <-p.quit:
+			giveUp = true
+		default:
+		}
+		if giveUp {
+			p.lost.Add(int64(len(batch)))
+			p.setErr(fmt.Errorf("%d mentions not stored: %w", p.lost.Load(), err))
+			p.logger.Error("batch not stored", "mentions", len(batch), "attempts", attempt, "err", err)
+			return
+		}
+		p.logger.Warn("storing a batch failed; retrying", "mentions", len(batch), "attempt", attempt,
+			"retry_in", delay.String(), "err", err)
+		select {
+		case <-time.After(delay):
+		case <-p.quit:
+		}
+		delay = min(delay*2, 30*time.Second)
+	}
+}
+
+func (p *Pipeline) setErr(err error) {
+	p.errMu.Lock()
+	defer p.errMu.Unlock()
+	p.err = err
+}
+
+// Normalize cleans a post's text for storage and classification: invalid
+// UTF-8 becomes U+FFFD, line ends become \n, control characters other
+// than newline and tab are dropped, and surrounding space is trimmed.
+func Normalize(s string) string {
+	clean := true
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && size == 1) || r == '\r' || (unicode.IsControl(r) && r != '\n' && r != '\t') {
+			clean = false
+			break
+		}
+		i += size
+	}
+	if !clean {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+		s = strings.ReplaceAll(s, "\r\n", "\n")
+		s = strings.Map(func(r rune) rune {
+			switch {
+			case r == '\r':
+				return '\n'
+			case r == '\n' || r == '\t':
+				return r
+			case unicode.IsControl(r):
+				return -1
+			}
+			return r
+		}, s)
+	}
+	return strings.TrimSpace(s)
+}

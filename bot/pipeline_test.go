@@ -1,0 +1,224 @@
+package bot_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/store"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// wordClassifier is a tiny deterministic classifier for tests.
+type wordClassifier struct{}
+
+func (wordClassifier) Name() string { return "words" }
+func (wordClassifier) Classify(text string) parley.Sentiment {
+	t := strings.ToLower(text)
+	switch {
+	case strings.Contains(t, "love"):
+		return parley.Sentiment{Label: parley.Positive, Score: 0.8, Model: "words"}
+	case strings.Contains(t, "broken"):
+		return parley.Sentiment{Label: parley.Negative, Score: -0.7, Model: "words"}
+	}
+	return parley.Sentiment{Label: parley.Neutral, Model: "words"}
+}
+
+func openStore(t testing.TB) *store.Store {
+	t.Helper()
+	s, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"), store.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+var t0 = time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+
+func mention(i int, author, text string) parley.Mention {
+	return parley.Mention{
+		Platform:   parley.PlatformMastodon,
+		ExternalID: fmt.Sprint(i),
+		Author:     parley.Person{ExternalID: author, Handle: author + "@x.social"},
+		Text:       text,
+		CreatedAt:  t0.Add(time.Duration(i) * time.Second),
+	}
+}
+
+func draftEveryNegative(m *parley.Mention, h parley.History) []parley.Draft {
+	if m.Sentiment.Label == parley.Negative {
+		m.Tags = append(m.Tags, "complaint")
+		return []parley.Draft{{Text: "Sorry " + h.Person.Handle, Rule: "sorry"}}
+	}
+	return nil
+}
+
+func TestPipelineStoresInOrderAndFlushesOnClose(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	p := bot.NewPipeline(s, wordClassifier{}, bot.PipelineOptions{Decide: draftEveryNegative, ChunkSize: 7, BatchSize: 20, Workers: 3})
+	// A 300-deep reply chain: each post answers the one before. Order must
+	// survive parallel classification or the chain splits into threads.
+	const n = 300
+	for i := 1; i <= n; i++ {
+		m := mention(i, fmt.Sprint("u", i%13), "this board is \x00broken\r\n")
+		if i%2 == 0 {
+			m.Text = "love it"
+		}
+		if i > 1 {
+			m.InReplyTo = fmt.Sprint(i - 1)
+		}
+		require.NoError(t, p.Submit(ctx, m))
+	}
+	require.NoError(t, p.Close(ctx))
+	st := p.Stats()
+	assert.Equal(t, bot.PipelineStats{Submitted: n, Stored: n, Drafts: n / 2}, st)
+
+	stats, err := s.Stats(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, n, stats.Mentions)
+	assert.Equal(t, 1, stats.Threads, "the whole chain is one thread")
+	assert.Equal(t, 13, stats.People)
+	assert.Equal(t, n/2, stats.Sentiment[parley.Negative])
+	assert.Equal(t, n/2, stats.Drafts[parley.DraftPending])
+
+	m, err := s.Mention(ctx, 1)
+	require.NoError(t, err)
+	assert.Equal(t, "this board is broken", m.Text, "normalized")
+	assert.Equal(t, []string{"complaint"}, m.Tags)
+	assert.Equal(t, "words", m.Sentiment.Model)
+
+	err = p.Submit(ctx, mention(999, "x", "late"))
+	assert.Equal(t, parley.EUNAVAILABLE, parley.ErrorCode(err))
+}
+
+func TestPipelineReingestChangesNothing(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	run := func() bot.PipelineStats {
+		p := bot.NewPipeline(s, wordClassifier{}, bot.PipelineOptions{Decide: draftEveryNegative})
+		for i := range 50 {
+			require.NoError(t, p.Submit(ctx, mention(i, "ana", "broken again")))
+		}
+		require.NoError(t, p.Close(ctx))
+		return p.Stats()
+	}
+	first := run()
+	before, err := s.Stats(ctx)
+	require.NoError(t, err)
+	second := run()
+	after, err := s.Stats(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, int64(50), first.Stored)
+	assert.Equal(t, int64(0), second.Stored)
+	assert.Equal(t, int64(50), second.Duplicates)
+	assert.Equal(t, before, after)
+}
+
+// flakyStore fails IngestBatch a number of times, then delegates.
+type flakyStore struct {
+	parley.MentionStore
+	failures atomic.Int64
+	calls    atomic.Int64
+}
+
+func (f *flakyStore) IngestBatch(ctx context.Context, ms []*parley.Mention, d parley.DecideFunc) (parley.IngestResult, error) {
+	f.calls.Add(1)
+	if f.failures.Add(-1) >= 0 {
+		return parley.IngestResult{}, parley.Errorf(parley.EUNAVAILABLE, "database or disk is full")
+	}
+	return f.MentionStore.IngestBatch(ctx, ms, d)
+}
+
+func TestPipelineRetriesFailedWrites(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	fs := &flakyStore{MentionStore: s}
+	fs.failures.Store(3)
+	p := bot.NewPipeline(fs, wordClassifier{}, bot.PipelineOptions{RetryDelay: time.Millisecond})
+	for i := range 10 {
+		require.NoError(t, p.Submit(ctx, mention(i, "ana", "hi")))
+	}
+	require.NoError(t, p.Close(ctx))
+	assert.Equal(t, int64(10), p.Stats().Stored)
+	assert.GreaterOrEqual(t, fs.calls.Load(), int64(4))
+}
+
+func TestPipelineReportsWhatItCouldNotStore(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	fs := &flakyStore{MentionStore: s}
+	fs.failures.Store(1000)
+	p := bot.NewPipeline(fs, wordClassifier{}, bot.PipelineOptions{RetryDelay: time.Millisecond, MaxAttempts: 2})
+	for i := range 10 {
+		require.NoError(t, p.Submit(ctx, mention(i, "ana", "hi")))
+	}
+	err := p.Close(ctx)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "10 mentions not stored")
+	assert.Contains(t, err.Error(), "disk is full")
+	assert.Equal(t, int64(10), p.Stats().Lost)
+}
+
+func TestPipelineCloseTimeoutStopsRetrying(t *testing.T) {
+	s := openStore(t)
+	fs := &flakyStore{MentionStore: s}
+	fs.failures.Store(1 << 40)
+	p := bot.NewPipeline(fs, wordClassifier{}, bot.PipelineOptions{RetryDelay: time.Millisecond})
+	require.NoError(t, p.Submit(context.Background(), mention(1, "ana", "hi")))
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := p.Close(ctx)
+	require.Error(t, err)
+	assert.Less(t, time.Since(start), 5*time.Second)
+	assert.Equal(t, int64(1), p.Stats().Lost)
+}
+
+func TestSubmitHonoursContext(t *testing.T) {
+	s := openStore(t)
+	block := make(chan struct{})
+	var once sync.Once
+	slow := bot.NewPipeline(s, classifierFunc(func(string) parley.Sentiment {
+		<-block
+		return parley.Sentiment{Label: parley.Neutral}
+	}), bot.PipelineOptions{Workers: 1, ChunkSize: 1, BatchSize: 1})
+	defer func() {
+		once.Do(func() { close(block) })
+		slow.Close(context.Background())
+	}()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	var err error
+	for i := 0; err == nil && i < 10000; i++ {
+		err = slow.Submit(ctx, mention(i, "a", "x"))
+	}
+	assert.True(t, errors.Is(err, context.DeadlineExceeded), "a full pipeline blocks Submit until ctx ends: %v", err)
+}
+
+type classifierFunc func(string) parley.Sentiment
+
+func (f classifierFunc) Classify(s string) parley.Sentiment { return f(s) }
+func (f classifierFunc) Name() string                       { return "func" }
+
+func TestNormalize(t *testing.T) {
+	for in, want := range map[string]string{
+		"  hello  ":            "hello",
+		"a\r\nb\rc":            "a\nb\nc",
+		"tab\there":            "tab\there",
+		"bell\x07 and \x00nul": "bell and nul",
+		"bad \xff utf8":        "bad \uFFFD utf8",
+		"emoji 🛹🔥 ok":          "emoji 🛹🔥 ok",
+		"":                     "",
+	} {
+		assert.Equal(t, want, bot.Normalize(in), "%q", in)
+	}
+}
