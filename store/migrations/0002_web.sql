@@ -1,0 +1,1 @@
+-- Web inbox: users, sessions, staff notes, linked people (filled in by the web inbox work).

@@ -1,0 +1,1 @@
+-- Weekly digests (filled in by the digest work).

@@ -1,0 +1,1 @@
+-- Advocates, prompts and consent (filled in by the advocates work).

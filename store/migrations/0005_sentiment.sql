@@ -1,0 +1,1 @@
+-- Sentiment corrections (filled in by the sentiment work).
