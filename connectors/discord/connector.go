@@ -380,6 +380,8 @@ func (c *Connector) Run(ctx context.Context, sink parley.Sink) error {
 	}()
 
 	c.start = c.opt.now()
+	c.log.Info("connecting to Discord", "api_url", c.apiURL(), "watched_channels", len(c.cfg.Channels),
+		"keywords", len(c.keywords), "staff_channel", c.cfg.StaffChannel)
 	if c.cfg.StaffChannel != "" {
 		wg.Add(2)
 		go func() { defer wg.Done(); c.staffLoop(ctx) }()
@@ -391,7 +393,10 @@ func (c *Connector) Run(ctx context.Context, sink parley.Sink) error {
 	for {
 		if !connected {
 			err := c.open()
-			if err == nil {
+			// A stale Disconnect (discordgo emits one per Close, and both
+			// its reader and its heartbeat may close) finds the session
+			// open: nothing to do.
+			if err == nil || errors.Is(err, discordgo.ErrWSAlreadyOpen) {
 				connected = true
 				backoff = c.opt.minBackoff
 				continue
@@ -430,6 +435,14 @@ func (c *Connector) Run(ctx context.Context, sink parley.Sink) error {
 			}
 		}
 	}
+}
+
+func (c *Connector) apiURL() string {
+	u, err := c.cfg.apiBase()
+	if err != nil {
+		return ""
+	}
+	return u.String()
 }
 
 func (c *Connector) open() error {

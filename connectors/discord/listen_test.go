@@ -232,3 +232,21 @@ func TestRefusedTokenEndsRun(t *testing.T) {
 	assert.Equal(t, parley.EINVALID, parley.ErrorCode(err))
 	assert.Contains(t, err.Error(), "PARLEY_DISCORD_TOKEN")
 }
+
+// Heartbeats flow at the interval HELLO gives, and a stale Disconnect event
+// (discordgo sends one per Close) does not break a healthy connection.
+func TestHeartbeatAndStaleDisconnect(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpt{setup: func(f *discordtest.Server, _ *memStore) { f.HeartbeatInterval = 20 * time.Millisecond }})
+	e.start()
+	require.Eventually(t, func() bool { return e.fake.Heartbeats() >= 5 }, wait, tick)
+	signal(e.conn.disconnected)
+	time.Sleep(100 * time.Millisecond)
+	tag, bot := e.botMention()
+	m := e.say(otherID, tag+" still here", bot)
+	e.waitMention(m.ID)
+	assert.True(t, e.fake.Connected())
+	assert.Equal(t, 1, e.fake.Identifies())
+	assert.Zero(t, e.fake.Resumes())
+	assert.NotContains(t, e.logs.String(), "gateway connection failed")
+}

@@ -337,7 +337,8 @@ func (s *Server) FailNext(n, status int) {
 
 // DisallowIntents makes IDENTIFY with any of these intents fail with close
 // code 4014, as Discord does for privileged intents not enabled for the
-// application.
+// application. Without the message content intent, REST history also
+// comes without content (except DMs and messages mentioning the bot).
 func (s *Server) DisallowIntents(i discordgo.Intent) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -499,7 +500,26 @@ func (s *Server) getMessage(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, 10008, "Unknown Message")
 		return
 	}
-	writeJSON(w, http.StatusOK, wire(st))
+	m := wire(st)
+	if s.hidesContentLocked(st.msg) {
+		c := clone(st.msg)
+		c.Content, c.Embeds, c.Attachments = "", nil, nil
+		m.Message = c
+	}
+	writeJSON(w, http.StatusOK, m)
+}
+
+// hidesContentLocked tells whether Discord would send m without its
+// content: the application lacks the message content intent (see
+// DisallowIntents), and m is a guild message neither by nor mentioning
+// the bot.
+func (s *Server) hidesContentLocked(m *discordgo.Message) bool {
+	if s.disallowed&discordgo.IntentsMessageContent == 0 {
+		return false
+	}
+	ch := s.channels[m.ChannelID]
+	guild := m.GuildID != "" || (ch != nil && ch.GuildID != "")
+	return guild && !mentions(m, s.Bot.ID) && (m.Author == nil || m.Author.ID != s.Bot.ID)
 }
 
 // getMessages answers GET /channels/{id}/messages like Discord: newest
@@ -545,6 +565,9 @@ func (s *Server) getMessages(w http.ResponseWriter, r *http.Request) {
 	for i := len(sel) - 1; i >= 0; i-- {
 		// History messages carry no guild_id (as on Discord).
 		m := clone(sel[i].msg)
+		if s.hidesContentLocked(m) {
+			m.Content, m.Embeds, m.Attachments = "", nil, nil
+		}
 		m.GuildID = ""
 		out = append(out, wireMessage{Message: m, Components: sel[i].components, Nonce: sel[i].nonce})
 	}
