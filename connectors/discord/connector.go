@@ -267,6 +267,7 @@ func (c *Connector) addHandlers() {
 	c.s.AddHandler(func(_ *discordgo.Session, r *discordgo.Ready) { c.onReady(r) })
 	c.s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Connect) { signal(c.connected) })
 	c.s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Disconnect) { signal(c.disconnected) })
+	c.s.AddHandler(func(_ *discordgo.Session, _ *discordgo.Resumed) { c.log.Info("gateway session resumed") })
 	c.s.AddHandler(func(_ *discordgo.Session, g *discordgo.GuildCreate) { c.onGuild(g.Guild) })
 	c.s.AddHandler(func(_ *discordgo.Session, ch *discordgo.ChannelCreate) { c.rememberChannel(ch.Channel) })
 	c.s.AddHandler(func(_ *discordgo.Session, ch *discordgo.ThreadCreate) { c.rememberChannel(ch.Channel) })
@@ -447,8 +448,13 @@ func (c *Connector) apiURL() string {
 
 func (c *Connector) open() error {
 	c.mu.Lock()
-	c.s.Identify.Intents = c.intents
+	intents := c.intents
 	c.mu.Unlock()
+	// Written only after a refused IDENTIFY, when no discordgo goroutine
+	// of an old connection can be reading it.
+	if c.s.Identify.Intents != intents {
+		c.s.Identify.Intents = intents
+	}
 	return c.s.Open()
 }
 
@@ -491,7 +497,9 @@ func (c *Connector) call(ctx context.Context, fn func(opts ...discordgo.RequestO
 		}
 		c.noteRateLimit(rle.URL, wait)
 		if attempt >= c.opt.rateRetries {
-			return err
+			// RateLimitError's text holds the URL, and interaction URLs
+			// hold a token: keep it out of errors and logs.
+			return &rateLimitedError{route: redactRoute(rle.URL), after: wait}
 		}
 		wait = max(min(wait, c.opt.maxRateWait), 5*time.Millisecond)
 		select {
@@ -500,6 +508,17 @@ func (c *Connector) call(ctx context.Context, fn func(opts ...discordgo.RequestO
 		case <-time.After(wait):
 		}
 	}
+}
+
+// rateLimitedError is returned when a call is still rate limited after
+// its retries.
+type rateLimitedError struct {
+	route string
+	after time.Duration
+}
+
+func (e *rateLimitedError) Error() string {
+	return fmt.Sprintf("still rate limited on %s (retry after %s)", e.route, e.after)
 }
 
 type rateState struct {

@@ -169,9 +169,9 @@ func mapError(what string, err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return parley.Errorf(parley.EUNAVAILABLE, "discord: %s: %w", what, err)
 	}
-	var rle *discordgo.RateLimitError
+	var rle *rateLimitedError
 	if errors.As(err, &rle) {
-		return parley.Errorf(parley.EUNAVAILABLE, "discord: %s: still rate limited: %w", what, err)
+		return parley.Errorf(parley.EUNAVAILABLE, "discord: %s: %w", what, err)
 	}
 	var re *discordgo.RESTError
 	if errors.As(err, &re) && re.Response != nil {
