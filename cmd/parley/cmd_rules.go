@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/bot"
+)
+
+func init() {
+	register(&command{
+		name:    "rules",
+		summary: "debug rules: show what they do with one message",
+		usage: `parley rules test --config FILE [--author HANDLE] [--mentions N] [--followers N] "some text"
+
+Shows, for one message, its sentiment (and any brand lexicon override), every
+rule that matched and why, the tags and priority, and the draft it would
+queue. Nothing is read from or written to the database: describe the author
+with --author, --mentions (their earlier mentions: 0 is a first-timer),
+--followers and --last-sentiment.
+
+Example:
+  parley rules test --config config.example.yaml --author ana@example.social --mentions 3 \
+    "my trucks snapped after two days, not happy"`,
+		run: runRules,
+	})
+}
+
+func runRules(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	author := fs.String("author", "someone@example.social", "the author's handle")
+	name := fs.String("name", "", "the author's display name")
+	mentions := fs.Int("mentions", 0, "the author's earlier mentions (0: a first-timer)")
+	followers := fs.Int("followers", 100, "the author's followers")
+	last := fs.String("last-sentiment", "", "the sentiment of the author's previous mention")
+	platform := fs.String("platform", parley.PlatformMastodon, "platform: mastodon or discord")
+	replies := fs.Int("thread-replies", 0, "our replies already in the thread")
+	e.jsonFlag()
+	rest, err := e.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(rest) < 1 || rest[0] != "test" {
+		return fmt.Errorf("%w: want 'parley rules test --config FILE \"text\"'", errUsage)
+	}
+	text := strings.Join(rest[1:], " ")
+	if strings.TrimSpace(text) == "" {
+		return fmt.Errorf("%w: give the message text to test, in quotes", errUsage)
+	}
+	cfg, err := e.requireConfig()
+	if err != nil {
+		return err
+	}
+	cl, err := cfg.classifier("")
+	if err != nil {
+		return err
+	}
+	var lastLabel parley.Label
+	if *last != "" {
+		if lastLabel, err = parley.ParseLabel(*last); err != nil {
+			return fmt.Errorf("%w: --last-sentiment: %v", errUsage, err)
+		}
+	}
+	m := &parley.Mention{
+		Platform: *platform, ExternalID: "test", Text: bot.Normalize(text), CreatedAt: time.Now().UTC(),
+		Author: parley.Person{Platform: *platform, ExternalID: "test", Handle: strings.TrimPrefix(*author, "@"), Name: *name, Followers: *followers},
+	}
+	m.Sentiment = cl.Classify(m.Text)
+	h := parley.History{Person: m.Author, RepliesInThread: *replies}
+	h.Person.Mentions = *mentions
+	h.Person.LastSentiment = lastLabel
+	res := cfg.ruleSet().Evaluate(m, h)
+	if e.jsonOut {
+		return json.NewEncoder(e.stdout).Encode(map[string]any{"sentiment": m.Sentiment, "result": res})
+	}
+	w := e.stdout
+	fmt.Fprintf(w, "sentiment  %s (score %.2f, model %s)\n", m.Sentiment.Label, m.Sentiment.Score, m.Sentiment.Model)
+	if len(m.Sentiment.Overrides) > 0 {
+		fmt.Fprintf(w, "           brand lexicon applied: %s\n", strings.Join(m.Sentiment.Overrides, ", "))
+	}
+	if len(res.Matches) == 0 {
+		fmt.Fprintf(w, "rules      none of the %d rules matched\n", cfg.ruleSet().Len())
+	}
+	for _, match := range res.Matches {
+		fmt.Fprintf(w, "matched    %s\n           because %s\n", match.Rule, match.Why)
+	}
+	for _, re := range res.Errors {
+		fmt.Fprintf(w, "error      %v\n", re)
+	}
+	if len(res.Tags) > 0 {
+		fmt.Fprintf(w, "tags       %s\n", strings.Join(res.Tags, ", "))
+	}
+	fmt.Fprintf(w, "priority   %d\n", res.Priority)
+	if res.Ignored {
+		fmt.Fprintln(w, "ignored    yes: stored, never answered")
+	}
+	switch {
+	case len(res.Drafts) > 0:
+		d := res.Drafts[0]
+		how := "waits for approval"
+		if d.State == parley.DraftApproved {
+			how = "auto-approved: would be sent without review"
+		}
+		fmt.Fprintf(w, "draft      by rule %s, %s:\n\n%s\n", d.Rule, how, indent(d.Text, "  "))
+	case res.NoDraft != "":
+		fmt.Fprintf(w, "draft      none: %s\n", res.NoDraft)
+	default:
+		fmt.Fprintln(w, "draft      none: no matching rule has a reply")
+	}
+	return nil
+}
+
+func indent(s, prefix string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = prefix + l
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,254 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/connectors/discord"
+	"github.com/parleybot/parley/connectors/mastodon"
+	"github.com/parleybot/parley/store"
+)
+
+func init() {
+	register(&command{
+		name:    "run",
+		summary: "run the bot: listen on the connectors, draft, post approved replies",
+		usage: `parley run --config FILE [--db PATH]
+
+Listens on every connector in the config (Mastodon, Discord), runs each
+mention through the pipeline, and posts approved drafts exactly once. Stop it
+with Ctrl-C or SIGTERM: it stops listening, stores every mention it accepted,
+lets a post in flight finish, and exits. Only one 'parley run' may use a
+database at a time.
+
+Example:
+  PARLEY_MASTODON_TOKEN=... parley run --config parley.yaml`,
+		run: runRun,
+	})
+}
+
+// shutdownTimeout bounds a graceful stop.
+const shutdownTimeout = 10 * time.Second
+
+func runRun(ctx context.Context, e *env, args []string) error {
+	if _, err := e.parse(args); err != nil {
+		return err
+	}
+	e.setLogLevel(slog.LevelInfo)
+	cfg, err := e.requireConfig()
+	if err != nil {
+		return err
+	}
+	dbPath := e.databasePath(cfg)
+	unlock, err := lockDatabase(dbPath)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	st, err := store.Open(ctx, dbPath, store.Options{Logger: e.logger})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	conns, err := buildConnectors(e, cfg, st)
+	if err != nil {
+		return err
+	}
+	m := &Main{e: e, cfg: cfg, store: st, conns: conns}
+	if err := m.Run(ctx); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	e.logger.Info("shutting down", "timeout", shutdownTimeout.String())
+	return m.Close()
+}
+
+// Main is the running bot: sources feed the pipeline; the outbox posts.
+// Run starts it; Close stops it in reverse order.
+type Main struct {
+	e     *env
+	cfg   *Config
+	store *store.Store
+	conns connectorSet
+
+	pipeline      *bot.Pipeline
+	outbox        *bot.Outbox
+	cancelSources context.CancelFunc
+	cancelOutbox  context.CancelFunc
+	sources       sync.WaitGroup
+	outboxDone    chan struct{}
+}
+
+// Run starts the pipeline, the outbox and every source, and returns.
+func (m *Main) Run(ctx context.Context) error {
+	log := m.e.logger
+	p, err := newPipeline(m.e, m.cfg, m.store, bot.PipelineOptions{})
+	if err != nil {
+		return err
+	}
+	m.pipeline = p
+	m.outbox = bot.NewOutbox(m.store, m.conns.senders, bot.OutboxOptions{Logger: log.With("part", "outbox")})
+	octx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.cancelOutbox = cancel
+	m.outboxDone = make(chan struct{})
+	go func() {
+		defer close(m.outboxDone)
+		m.outbox.Run(octx)
+	}()
+	sctx, cancel := context.WithCancel(ctx)
+	m.cancelSources = cancel
+	for _, src := range m.conns.sources {
+		m.sources.Add(1)
+		go func() {
+			defer m.sources.Done()
+			if err := src.source.Run(sctx, p); err != nil && !errors.Is(err, context.Canceled) {
+				log.Error("connector stopped", "connector", src.name, "err", err)
+			}
+		}()
+	}
+	names := make([]string, len(m.conns.sources))
+	for i, s := range m.conns.sources {
+		names[i] = s.name
+	}
+	if len(names) == 0 {
+		log.Warn("no connectors configured: nothing to listen to (add connectors.mastodon or connectors.discord); approved drafts wait")
+	}
+	log.Info("parley running", "db", m.store.Path(), "connectors", strings.Join(names, ","), "rules", m.cfg.ruleSet().Len())
+	return nil
+}
+
+// Close stops the sources, stores every accepted mention, lets the outbox
+// finish a post in flight, and returns within shutdownTimeout.
+func (m *Main) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	m.cancelSources()
+	waitOrTimeout(ctx, &m.sources)
+	err := m.pipeline.Close(ctx)
+	m.cancelOutbox()
+	select {
+	case <-m.outboxDone:
+	case <-ctx.Done():
+		err = errors.Join(err, errors.New("the outbox did not stop in time"))
+	}
+	st := m.pipeline.Stats()
+	m.e.logger.Info("stopped", "mentions_stored", st.Stored, "duplicates", st.Duplicates, "drafts", st.Drafts)
+	return err
+}
+
+func waitOrTimeout(ctx context.Context, wg *sync.WaitGroup) {
+	done := make(chan struct{})
+	go func() {
+		wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+type namedSource struct {
+	name   string
+	source parley.Source
+}
+
+type connectorSet struct {
+	sources []namedSource
+	senders []parley.Sender
+}
+
+// buildConnectors makes the connectors the config names. It contacts no
+// server.
+func buildConnectors(e *env, cfg *Config, st *store.Store) (connectorSet, error) {
+	var set connectorSet
+	for i, mc := range cfg.Connectors.Mastodon {
+		token, err := mc.Token(e.getenv)
+		if err != nil {
+			return set, fmt.Errorf("connectors.mastodon[%d]: %w", i, err)
+		}
+		c, err := mastodon.New(mc, token, st, e.logger.With("connector", "mastodon", "account", mc.String()))
+		if err != nil {
+			return set, fmt.Errorf("connectors.mastodon[%d]: %w", i, err)
+		}
+		set.sources = append(set.sources, namedSource{"mastodon:" + mc.String(), c})
+		if i == 0 {
+			// Replies go out through the first account; see README.
+			set.senders = append(set.senders, c)
+		}
+	}
+	if dc := cfg.Connectors.Discord; dc != nil {
+		token, err := dc.Token(e.getenv)
+		if err != nil {
+			return set, fmt.Errorf("connectors.discord: %w", err)
+		}
+		c, err := discord.New(*dc, token, st, e.logger.With("connector", "discord"))
+		if err != nil {
+			return set, fmt.Errorf("connectors.discord: %w", err)
+		}
+		set.sources = append(set.sources, namedSource{"discord", c})
+		set.senders = append(set.senders, c)
+	}
+	return set, nil
+}
+
+// checkDraft asks the platform's connector, when the config has one,
+// whether it will take d (e.g. Mastodon's character limit).
+func checkDraft(ctx context.Context, e *env, cfg *Config, st *store.Store, d parley.Draft) error {
+	if cfg == nil {
+		return nil
+	}
+	conns, err := buildConnectors(e, cfg, st)
+	if err != nil {
+		return err
+	}
+	return bot.NewOutbox(st, conns.senders, bot.OutboxOptions{Logger: e.logger}).CheckDraft(ctx, d)
+}
+
+// lockDatabase takes an exclusive lock on a file beside the database, so a
+// second 'parley run' on the same database refuses to start instead of
+// posting twice. The lock goes with the process, even on kill -9.
+func lockDatabase(dbPath string) (unlock func(), err error) {
+	path := dbPath + ".lock"
+	if err := os.MkdirAll(dirOf(path), 0o750); err != nil {
+		return nil, fmt.Errorf("create data folder: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open lock file: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		b := make([]byte, 32)
+		n, _ := f.ReadAt(b, 0)
+		f.Close()
+		owner := strings.TrimSpace(string(b[:n]))
+		if owner != "" {
+			owner = " (pid " + owner + ")"
+		}
+		return nil, parley.Errorf(parley.ECONFLICT, "another parley run%s is using %s: stop it first, or use another --db", owner, dbPath)
+	}
+	f.Truncate(0)
+	f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	return func() {
+		f.Truncate(0)
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
+}
+
+func dirOf(path string) string {
+	if i := strings.LastIndexByte(path, '/'); i > 0 {
+		return path[:i]
+	}
+	return "."
+}

@@ -1,0 +1,280 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/connectors/discord"
+	"github.com/parleybot/parley/connectors/mastodon"
+	"github.com/parleybot/parley/rules"
+	"github.com/parleybot/parley/rules/sentiment"
+)
+
+// Config is Parley's configuration file. config.example.yaml documents
+// every key. Secrets are never in it: sections name the environment
+// variables that hold them.
+type Config struct {
+	Brand struct {
+		// Name is the brand as replies and the digest name it. Required.
+		Name string `yaml:"name"`
+		// TimeZone is an IANA zone for quiet hours and the digest.
+		TimeZone string `yaml:"timezone"`
+	} `yaml:"brand"`
+	// Data is the data folder (default ./parley-data); the database is
+	// DATA/parley.db unless --db says otherwise.
+	Data      string `yaml:"data"`
+	Sentiment struct {
+		// Model is the classifier: "default" (trained) or "vader".
+		Model string `yaml:"model"`
+		// Lexicon overrides the model for brand words and phrases
+		// (valence -4..4), e.g. {sick: 2.5} for a skate brand.
+		Lexicon sentiment.Lexicon `yaml:"lexicon"`
+		// Languages holds lexicons for posts in other languages, by
+		// ISO 639-1 code.
+		Languages map[string]sentiment.Lexicon `yaml:"languages"`
+	} `yaml:"sentiment"`
+	// Rules is the rules: list, handed to the rules package with its lines.
+	Rules      yaml.Node `yaml:"rules"`
+	Connectors struct {
+		Mastodon []mastodon.Config `yaml:"mastodon"`
+		Discord  *discord.Config   `yaml:"discord"`
+	} `yaml:"connectors"`
+	Web struct {
+		Addr string `yaml:"addr"`
+	} `yaml:"web"`
+
+	file  string     // the file it came from, for messages
+	rules *rules.Set // compiled by validate
+}
+
+// Problem is one thing wrong with a config file, at a line.
+type Problem struct {
+	File string
+	Line int
+	Msg  string
+}
+
+func (p Problem) String() string {
+	if p.Line > 0 {
+		return fmt.Sprintf("%s:%d: %s", p.File, p.Line, p.Msg)
+	}
+	return fmt.Sprintf("%s: %s", p.File, p.Msg)
+}
+
+// ConfigError lists every problem found in a config file.
+type ConfigError struct{ Problems []Problem }
+
+func (e *ConfigError) Error() string {
+	lines := make([]string, len(e.Problems))
+	for i, p := range e.Problems {
+		lines[i] = p.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Unwrap lets parley.ErrorCode see EINVALID.
+func (e *ConfigError) Unwrap() error {
+	return &parley.Error{Code: parley.EINVALID, Message: e.Error()}
+}
+
+var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
+
+// ParseConfig parses and validates a config. file names it in messages;
+// getenv looks up the secrets it names (to report a missing one). Every
+// problem is reported, each as file:line: what is wrong, in a *ConfigError.
+func ParseConfig(file string, data []byte, getenv func(string) string) (*Config, error) {
+	cfg := &Config{file: file}
+	var problems []Problem
+	add := func(line int, format string, args ...any) {
+		problems = append(problems, Problem{File: file, Line: line, Msg: fmt.Sprintf(format, args...)})
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		add(0, "the file is empty: start from config.example.yaml")
+		return nil, &ConfigError{problems}
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		addYAMLError(add, err)
+		return nil, &ConfigError{problems}
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(cfg); err != nil {
+		addYAMLError(add, err)
+	}
+	problems = append(problems, cfg.validate(&root, getenv)...)
+	sort.SliceStable(problems, func(i, j int) bool { return problems[i].Line < problems[j].Line })
+	if len(problems) > 0 {
+		return nil, &ConfigError{problems}
+	}
+	return cfg, nil
+}
+
+// addYAMLError turns yaml.v3's messages ("line 7: field x not found in type
+// main.Config") into problems with lines and plainer words.
+func addYAMLError(add func(int, string, ...any), err error) {
+	var msgs []string
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		msgs = te.Errors
+	} else {
+		msgs = []string{err.Error()}
+	}
+	for _, msg := range msgs {
+		line := 0
+		if m := yamlLine.FindStringSubmatch(msg); m != nil {
+			line, _ = strconv.Atoi(m[1])
+			msg = m[2]
+		}
+		msg = strings.TrimPrefix(msg, "yaml: ")
+		if f, ok := strings.CutPrefix(msg, "field "); ok {
+			if name, _, ok := strings.Cut(f, " not found in type"); ok {
+				msg = fmt.Sprintf("unknown key %q (see config.example.yaml for the keys)", name)
+			}
+		}
+		msg = strings.ReplaceAll(msg, "main.", "")
+		add(line, "%s", msg)
+	}
+}
+
+// keyLine finds the line of a key path (e.g. "brand", "name") in the
+// document, or 0.
+func keyLine(root *yaml.Node, path ...string) int {
+	n := root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := 0
+	for _, key := range path {
+		if n == nil || n.Kind != yaml.MappingNode {
+			return line
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				line = n.Content[i].Line
+				next = n.Content[i+1]
+				break
+			}
+		}
+		if next == nil {
+			return line
+		}
+		n = next
+	}
+	return line
+}
+
+func (c *Config) validate(root *yaml.Node, getenv func(string) string) []Problem {
+	var problems []Problem
+	add := func(line int, format string, args ...any) {
+		problems = append(problems, Problem{File: c.file, Line: line, Msg: fmt.Sprintf(format, args...)})
+	}
+	if strings.TrimSpace(c.Brand.Name) == "" {
+		line := keyLine(root, "brand")
+		if line == 0 {
+			add(1, "brand.name is missing: add `brand: {name: Your Brand}` (replies and the digest use it)")
+		} else {
+			add(line, "brand.name is missing: replies and the digest use it")
+		}
+	}
+	if c.Brand.TimeZone != "" {
+		if _, err := time.LoadLocation(c.Brand.TimeZone); err != nil {
+			add(keyLine(root, "brand", "timezone"), "brand.timezone %q is not a known time zone (want e.g. Europe/Berlin)", c.Brand.TimeZone)
+		}
+	}
+	opts := sentiment.Options{Lexicon: c.Sentiment.Lexicon, LanguageLexicons: c.Sentiment.Languages}
+	if err := opts.Validate(); err != nil {
+		add(keyLine(root, "sentiment", "lexicon"), "sentiment: %v", err)
+	}
+	if c.Sentiment.Model != "" && !contains(sentiment.Names(), c.Sentiment.Model) {
+		add(keyLine(root, "sentiment", "model"), "sentiment.model %q is unknown: want one of %s",
+			c.Sentiment.Model, strings.Join(sentiment.Names(), ", "))
+	}
+	if c.Rules.Kind != 0 {
+		set, rps := rules.Load(c.file, &c.Rules, c.Brand.Name)
+		for _, p := range rps {
+			problems = append(problems, Problem{File: p.File, Line: p.Line, Msg: p.Msg})
+		}
+		c.rules = set
+	} else {
+		c.rules, _ = rules.Load(c.file, nil, c.Brand.Name)
+	}
+	for i, m := range c.Connectors.Mastodon {
+		line := keyLine(root, "connectors", "mastodon")
+		for _, err := range m.Validate(getenv) {
+			add(line, "connectors.mastodon[%d]: %v", i, err)
+		}
+	}
+	if d := c.Connectors.Discord; d != nil {
+		line := keyLine(root, "connectors", "discord")
+		for _, err := range d.Validate(getenv) {
+			add(line, "connectors.discord: %v", err)
+		}
+	}
+	return problems
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// loadConfig reads --config, or returns nil when none was given.
+func (e *env) loadConfig() (*Config, error) {
+	if e.configPath == "" {
+		return nil, nil
+	}
+	data, err := os.ReadFile(e.configPath)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, parley.Errorf(parley.EINVALID, "config file %s does not exist (start from config.example.yaml)", e.configPath)
+		}
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	return ParseConfig(e.configPath, data, e.getenv)
+}
+
+// requireConfig is loadConfig for commands that cannot work without one.
+func (e *env) requireConfig() (*Config, error) {
+	if e.configPath == "" {
+		return nil, fmt.Errorf("%w: --config FILE is required (start from config.example.yaml)", errUsage)
+	}
+	return e.loadConfig()
+}
+
+// classifier builds the sentiment classifier the config asks for; model,
+// when set, overrides the config's choice.
+func (c *Config) classifier(model string) (parley.Classifier, error) {
+	if model == "" && c != nil {
+		model = c.Sentiment.Model
+	}
+	var opts sentiment.Options
+	if c != nil {
+		opts = sentiment.Options{Lexicon: c.Sentiment.Lexicon, LanguageLexicons: c.Sentiment.Languages}
+	}
+	return sentiment.New(model, opts)
+}
+
+// ruleSet returns the compiled rules (an empty set without a config).
+func (c *Config) ruleSet() *rules.Set {
+	if c == nil || c.rules == nil {
+		set, _ := rules.Load("", nil, "")
+		return set
+	}
+	return c.rules
+}

@@ -1,0 +1,261 @@
+// Command parley is Parley's one binary: the bot (run), the demo, and the
+// tools around the store (ingest, queue, stats, check, classify, rules).
+//
+// main stays thin: it parses the command line, builds the parts a command
+// needs, runs it and closes what it opened. Each command lives in its own
+// cmd_*.go file and registers itself in the command table.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+
+	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/store"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := Exec(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+// command is one `parley NAME` subcommand.
+type command struct {
+	name    string
+	summary string
+	// usage is the help text after the summary: synopsis, flags are added
+	// automatically, then an example.
+	usage string
+	run   func(ctx context.Context, e *env, args []string) error
+}
+
+var commands = map[string]*command{}
+
+func register(c *command) {
+	if _, dup := commands[c.name]; dup {
+		panic("parley: command registered twice: " + c.name)
+	}
+	commands[c.name] = c
+}
+
+// env is what a command gets from main: its streams, the environment and
+// the common flags.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	logger         *slog.Logger
+
+	cmd *command
+	fs  *flag.FlagSet
+
+	// Common flags.
+	dbPath     string
+	dataDir    string
+	configPath string
+	jsonOut    bool
+	logLevel   string
+}
+
+// errUsage marks an error in how the command was called (exit status 2).
+var errUsage = errors.New("usage")
+
+// exitError carries a specific exit status with a message already printed
+// (or none to print).
+type exitError struct {
+	code int
+	msg  string
+}
+
+func (e *exitError) Error() string { return e.msg }
+
+// Exec runs parley with args and returns the exit status.
+func Exec(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		if len(args) > 1 {
+			if c, ok := commands[args[1]]; ok {
+				e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, cmd: c}
+				e.flags()
+				e.fs.SetOutput(stdout)
+				e.fs.Usage()
+				return 0
+			}
+		}
+		printHelp(stdout)
+		return 0
+	}
+	c, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "parley: unknown command %q\n\n", args[0])
+		printHelp(stderr)
+		return 2
+	}
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, cmd: c}
+	e.logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	err := c.run(ctx, e, args[1:])
+	return exitStatus(e, err)
+}
+
+func exitStatus(e *env, err error) int {
+	if err == nil {
+		return 0
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	var xe *exitError
+	if errors.As(err, &xe) {
+		if xe.msg != "" {
+			fmt.Fprintln(e.stderr, "parley "+e.cmd.name+": "+xe.msg)
+		}
+		return xe.code
+	}
+	if errors.Is(err, errUsage) {
+		fmt.Fprintf(e.stderr, "parley %s: %v\nRun 'parley help %s' for usage.\n", e.cmd.name, err, e.cmd.name)
+		return 2
+	}
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintf(e.stderr, "parley %s: interrupted\n", e.cmd.name)
+		return 130
+	}
+	msg := err.Error()
+	if parley.ErrorCode(err) == parley.EINTERNAL {
+		msg = "internal error: " + msg
+	}
+	fmt.Fprintf(e.stderr, "parley %s: %s\n", e.cmd.name, msg)
+	return 1
+}
+
+func printHelp(w io.Writer) {
+	fmt.Fprint(w, `Parley listens for mentions of your brand on Discord and Mastodon, remembers
+every person and conversation, drafts replies for a person to approve, and
+invites happy customers to share.
+
+Usage: parley COMMAND [flags] [args]
+
+Commands:
+`)
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprint(w, `
+Try it with no account anywhere:
+  parley demo
+
+Run 'parley help COMMAND' (or 'parley COMMAND --help') for a command's flags and an example.
+`)
+}
+
+// flags returns the command's flag set with the common flags defined.
+func (e *env) flags() *flag.FlagSet {
+	if e.fs != nil {
+		return e.fs
+	}
+	fs := flag.NewFlagSet("parley "+e.cmd.name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.StringVar(&e.dbPath, "db", "", "database file (default DATA/parley.db)")
+	fs.StringVar(&e.dataDir, "data", "", "data folder (default the config's data:, else ./parley-data)")
+	fs.StringVar(&e.configPath, "config", "", "config file (YAML); see config.example.yaml")
+	fs.StringVar(&e.logLevel, "log-level", "", "log level: debug, info, warn or error")
+	c := e.cmd
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprintf(w, "parley %s: %s\n\n%s\n\nFlags:\n", c.name, c.summary, strings.TrimSpace(c.usage))
+		fs.PrintDefaults()
+	}
+	e.fs = fs
+	return fs
+}
+
+// jsonFlag adds --json to the command's flags.
+func (e *env) jsonFlag() {
+	e.flags().BoolVar(&e.jsonOut, "json", false, "print JSON instead of text")
+}
+
+// parse parses args with the command's flags and returns the positional
+// arguments. Flags may come before or after the positional arguments.
+func (e *env) parse(args []string) ([]string, error) {
+	fs := e.flags()
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, err
+			}
+			return nil, &exitError{code: 2}
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		rest = append(rest, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if e.logLevel != "" {
+		var lvl slog.Level
+		if err := lvl.UnmarshalText([]byte(e.logLevel)); err != nil {
+			return nil, fmt.Errorf("%w: --log-level %q: want debug, info, warn or error", errUsage, e.logLevel)
+		}
+		e.logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: lvl}))
+	}
+	return rest, nil
+}
+
+// setLogLevel makes lvl the default level unless --log-level was given.
+func (e *env) setLogLevel(lvl slog.Level) {
+	if e.logLevel == "" {
+		e.logger = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: lvl}))
+	}
+}
+
+// DefaultDataDir is where Parley keeps its database when nothing says
+// otherwise.
+const DefaultDataDir = "./parley-data"
+
+// databasePath resolves the database file: --db, else --data/parley.db,
+// else the config's data folder, else ./parley-data/parley.db.
+func (e *env) databasePath(cfg *Config) string {
+	if e.dbPath != "" {
+		return e.dbPath
+	}
+	dir := e.dataDir
+	if dir == "" && cfg != nil && cfg.Data != "" {
+		dir = cfg.Data
+	}
+	if dir == "" {
+		dir = DefaultDataDir
+	}
+	return filepath.Join(dir, "parley.db")
+}
+
+// openStore opens the database the flags (and cfg, may be nil) point at.
+func (e *env) openStore(ctx context.Context, cfg *Config) (*store.Store, error) {
+	return store.Open(ctx, e.databasePath(cfg), store.Options{Logger: e.logger})
+}
+
+// openExistingStore is openStore for commands that only read: a database
+// that does not exist yet is an error that says how to make one, rather
+// than a new empty file.
+func (e *env) openExistingStore(ctx context.Context, cfg *Config) (*store.Store, error) {
+	path := e.databasePath(cfg)
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+		return nil, parley.Errorf(parley.ENOTFOUND, "no database at %s: run 'parley demo' or 'parley ingest' first, or point --db at one", path)
+	}
+	return e.openStore(ctx, cfg)
+}
