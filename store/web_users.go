@@ -294,4 +294,3 @@ func (s *Store) queryStrings(ctx context.Context, q string, args ...any) ([]stri
 	}
 	return out, rows.Err()
 }
-
