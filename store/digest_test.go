@@ -1,0 +1,234 @@
+package store_test
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/store"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func digestWeek(week string) parley.DigestRecord {
+	start := time.Date(2026, 11, 16, 0, 0, 0, 0, time.UTC)
+	return parley.DigestRecord{Week: week, TimeZone: "UTC", Start: start, End: start.AddDate(0, 0, 7)}
+}
+
+func TestClaimDigestOncePerWeek(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	s, err := store.Open(ctx, filepath.Join(t.TempDir(), "parley.db"), store.Options{Now: func() time.Time { return now }})
+	require.NoError(t, err)
+	defer s.Close()
+
+	r, err := s.ClaimDigest(ctx, digestWeek("2026-W47"), "a", now.Add(time.Hour), false)
+	require.NoError(t, err)
+	assert.Equal(t, parley.DigestBuilding, r.Status)
+	assert.Equal(t, "a", r.Owner)
+	assert.Equal(t, now, r.ClaimedAt)
+	assert.Empty(t, r.Deliveries)
+
+	// Another owner is refused while the lease holds; the same owner may
+	// claim again (a retry after an error).
+	_, err = s.ClaimDigest(ctx, digestWeek("2026-W47"), "b", now.Add(time.Hour), false)
+	assert.Equal(t, parley.ECONFLICT, parley.ErrorCode(err))
+	assert.Contains(t, parley.ErrorMessage(err), "being sent by a")
+	_, err = s.ClaimDigest(ctx, digestWeek("2026-W47"), "a", now.Add(time.Hour), false)
+	require.NoError(t, err)
+
+	// b cannot save what a holds.
+	err = s.SaveDigest(ctx, parley.DigestRecord{Week: "2026-W47", Status: parley.DigestSent}, "b")
+	assert.Equal(t, parley.ECONFLICT, parley.ErrorCode(err))
+	err = s.SaveDigest(ctx, parley.DigestRecord{Week: "2026-W01", Status: parley.DigestSent}, "a")
+	assert.Equal(t, parley.ENOTFOUND, parley.ErrorCode(err))
+
+	// a crashes mid-way, having delivered one target; after the lease b
+	// resumes and sees that delivery.
+	built := now.Add(time.Minute)
+	require.NoError(t, s.SaveDigest(ctx, parley.DigestRecord{Week: "2026-W47", Status: parley.DigestBuilding, BuiltAt: built,
+		Summary: "12 mentions", Markdown: "# md", HTML: "<p>html</p>", Text: "text",
+		Deliveries: []parley.DigestDelivery{{Target: "file ./d", Type: "file", OK: true, Attempts: 1, At: built, Detail: "./d/x.html"}},
+	}, "a"))
+	now = now.Add(2 * time.Hour)
+	r, err = s.ClaimDigest(ctx, digestWeek("2026-W47"), "b", now.Add(time.Hour), false)
+	require.NoError(t, err)
+	assert.Equal(t, "b", r.Owner)
+	assert.True(t, r.Delivered("file ./d"))
+	assert.False(t, r.Delivered("email to x@example.com"))
+	assert.Equal(t, "# md", r.Markdown)
+
+	// b finishes: two targets, one failed. A partial week may be claimed
+	// again (to retry the failed target) ...
+	require.NoError(t, s.SaveDigest(ctx, parley.DigestRecord{Week: "2026-W47", Status: parley.DigestPartial, BuiltAt: built,
+		Summary: "12 mentions", Markdown: "# md", HTML: "<p>html</p>", Text: "text",
+		Deliveries: []parley.DigestDelivery{
+			{Target: "file ./d", Type: "file", OK: true, Attempts: 1, At: built, Detail: "./d/x.html"},
+			{Target: "email to x@example.com", Type: "email", OK: false, Attempts: 3, At: now, Error: "connection refused"},
+		},
+	}, "b"))
+	r, err = s.ClaimDigest(ctx, digestWeek("2026-W47"), "c", now.Add(time.Hour), false)
+	require.NoError(t, err)
+	require.Len(t, r.Deliveries, 2)
+	assert.Equal(t, "connection refused", r.Deliveries[1].Error)
+	require.NoError(t, s.SaveDigest(ctx, parley.DigestRecord{Week: "2026-W47", Status: parley.DigestSent, BuiltAt: built,
+		Summary: "12 mentions", Markdown: "# md", HTML: "<p>html</p>", Text: "text",
+		Deliveries: []parley.DigestDelivery{
+			{Target: "file ./d", Type: "file", OK: true, Attempts: 1, At: built, Detail: "./d/x.html"},
+			{Target: "email to x@example.com", Type: "email", OK: true, Attempts: 1, At: now},
+		},
+	}, "c"))
+
+	// ... but a sent week never, unless forced.
+	_, err = s.ClaimDigest(ctx, digestWeek("2026-W47"), "d", now.Add(time.Hour), false)
+	assert.Equal(t, parley.ECONFLICT, parley.ErrorCode(err))
+	assert.Contains(t, parley.ErrorMessage(err), "already sent")
+	_, err = s.ClaimDigest(ctx, digestWeek("2026-W47"), "d", now.Add(time.Hour), true)
+	require.NoError(t, err)
+
+	_, err = s.ClaimDigest(ctx, parley.DigestRecord{}, "d", now, false)
+	assert.Equal(t, parley.EINVALID, parley.ErrorCode(err))
+	_, err = s.ClaimDigest(ctx, digestWeek("2026-W48"), " ", now, false)
+	assert.Equal(t, parley.EINVALID, parley.ErrorCode(err))
+}
+
+func TestClaimDigestAcrossProcesses(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "parley.db")
+	var stores []*store.Store
+	for range 4 {
+		s, err := store.Open(ctx, path, store.Options{})
+		require.NoError(t, err)
+		defer s.Close()
+		stores = append(stores, s)
+	}
+	var wg sync.WaitGroup
+	wins := make([]bool, len(stores))
+	for i, s := range stores {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.ClaimDigest(ctx, digestWeek("2026-W47"), string(rune('a'+i)), time.Now().Add(time.Hour), false)
+			if err == nil {
+				wins[i] = true
+				return
+			}
+			assert.Equal(t, parley.ECONFLICT, parley.ErrorCode(err), "%v", err)
+		}()
+	}
+	wg.Wait()
+	n := 0
+	for _, w := range wins {
+		if w {
+			n++
+		}
+	}
+	assert.Equal(t, 1, n, "exactly one process claims the week")
+}
+
+func TestDigestsList(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	_, err := s.Digest(ctx, "2026-W47")
+	assert.Equal(t, parley.ENOTFOUND, parley.ErrorCode(err))
+	for i, week := range []string{"2026-W46", "2026-W47", "2026-W45"} {
+		r := digestWeek(week)
+		r.Start = r.Start.AddDate(0, 0, 7*(i%2))
+		if week == "2026-W45" {
+			r.Start = r.Start.AddDate(0, 0, -7)
+		}
+		_, err := s.ClaimDigest(ctx, r, "me", time.Now().Add(time.Hour), false)
+		require.NoError(t, err)
+		r.Status, r.Markdown, r.HTML, r.Text, r.Summary = parley.DigestStored, "md "+week, "html", "text", "sum "+week
+		r.BuiltAt = time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+		require.NoError(t, s.SaveDigest(ctx, r, "me"))
+	}
+	list, err := s.Digests(ctx)
+	require.NoError(t, err)
+	require.Len(t, list, 3)
+	assert.Equal(t, []string{"2026-W47", "2026-W46", "2026-W45"}, []string{list[0].Week, list[1].Week, list[2].Week})
+	assert.Empty(t, list[0].Markdown, "the list leaves the bodies out")
+	assert.Equal(t, "sum 2026-W47", list[0].Summary)
+	one, err := s.Digest(ctx, "2026-W46")
+	require.NoError(t, err)
+	assert.Equal(t, "md 2026-W46", one.Markdown)
+	assert.Equal(t, parley.DigestStored, one.Status)
+	assert.Equal(t, time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC), one.BuiltAt)
+}
+
+func TestDigestWindow(t *testing.T) {
+	ctx := context.Background()
+	clock := t0
+	s, err := store.Open(ctx, filepath.Join(t.TempDir(), "parley.db"), store.Options{Now: func() time.Time { return clock }})
+	require.NoError(t, err)
+	defer s.Close()
+	decide := func(m *parley.Mention, h parley.History) []parley.Draft {
+		return []parley.Draft{{Kind: parley.KindReply, Text: "thanks", Rule: "r"}}
+	}
+	// Before the window, in it (two threads), after it.
+	old := mention("0", "ana", "old post", parley.Neutral, -60*24)
+	a := mention("1", "ana", "broken wheels", parley.Negative, 0)
+	b := mention("2", "ben", "love it", parley.Positive, 30)
+	b.InReplyTo = "1" // joins a's thread
+	c := mention("3", "cy", "question?", parley.Neutral, 60)
+	late := mention("4", "ana", "after", parley.Neutral, 60*24*8)
+	_, err = s.IngestBatch(ctx, []*parley.Mention{old, a, b, c, late}, decide)
+	require.NoError(t, err)
+
+	drafts, err := s.Drafts(ctx, parley.DraftFilter{})
+	require.NoError(t, err)
+	byMention := map[int64]parley.Draft{}
+	for _, d := range drafts {
+		byMention[d.MentionID] = d
+	}
+	// Answer ana (sent in the window), reject cy's draft.
+	clock = t0.Add(10 * time.Minute)
+	_, err = s.ApproveDraft(ctx, byMention[a.ID].ID, "ana-agent", "")
+	require.NoError(t, err)
+	claimed, err := s.ClaimDrafts(ctx, 10, clock)
+	require.NoError(t, err)
+	require.Len(t, claimed, 1)
+	require.NoError(t, s.MarkSent(ctx, claimed[0].ID, "posted-1", t0.Add(20*time.Minute)))
+	_, err = s.RejectDraft(ctx, byMention[c.ID].ID, "ben-agent", "off topic")
+	require.NoError(t, err)
+
+	from, to := t0.Add(-time.Hour), t0.Add(7*24*time.Hour)
+	w, err := s.DigestWindow(ctx, from, to, t0.Add(24*time.Hour))
+	require.NoError(t, err)
+	require.Len(t, w.Mentions, 3)
+	assert.Equal(t, []string{"1", "2", "3"}, []string{w.Mentions[0].ExternalID, w.Mentions[1].ExternalID, w.Mentions[2].ExternalID})
+	assert.Equal(t, "ana@example.social", w.Mentions[0].Author.Handle)
+	require.Len(t, w.People, 3)
+	assert.Equal(t, t0.Add(-60*24*time.Minute), w.People[0].FirstSeen, "ana returns: her first sighting is before the window")
+	assert.Equal(t, t0.Add(30*time.Minute), w.People[1].FirstSeen)
+	require.Len(t, w.Replies, 1)
+	assert.Equal(t, a.ThreadID, w.Replies[0].ThreadID)
+	assert.Equal(t, t0.Add(20*time.Minute), w.Replies[0].SentAt)
+	// Drafts created or decided in the window: the clock made every draft
+	// at t0, so all five are in.
+	assert.Len(t, w.Drafts, 5)
+	var actions []string
+	for _, e := range w.Audit {
+		actions = append(actions, e.Actor+":"+e.Action)
+	}
+	assert.Equal(t, []string{"ana-agent:approve", "ben-agent:reject"}, actions)
+	assert.Equal(t, 3, w.Pending) // b, old and late
+	assert.Equal(t, t0, w.OldestPending)
+	assert.Empty(t, w.Advocates)
+	assert.Empty(t, w.AdvocateStates)
+
+	// A reply sent after asOf does not count yet.
+	w, err = s.DigestWindow(ctx, from, to, t0.Add(15*time.Minute))
+	require.NoError(t, err)
+	assert.Empty(t, w.Replies)
+
+	times, err := s.MentionTimes(ctx, t0.Add(-100*24*time.Hour), t0.Add(time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, []time.Time{t0.Add(-24 * time.Hour), t0, t0.Add(30 * time.Minute)}, times)
+	latest, err := s.LatestMention(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, t0.Add(8*24*time.Hour), latest)
+}
