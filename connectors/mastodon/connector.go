@@ -541,7 +541,9 @@ func (c *Connector) deliver(ctx context.Context, sink parley.Sink, s *apiStatus,
 		return nil
 	}
 	id := string(s.ID)
-	if c.seen.has(id) {
+	// Reserve the id first, so two feeds seeing the same status at once
+	// deliver it once.
+	if !c.seen.add(id) {
 		return nil
 	}
 	m := toMention(s, c.domain(ctx), channel, time.Now())
@@ -550,12 +552,12 @@ func (c *Connector) deliver(ctx context.Context, sink parley.Sink, s *apiStatus,
 		m.Text = truncateText(m.Text, MaxTextBytes)
 	}
 	if err := sink.Submit(ctx, m); err != nil {
+		c.seen.remove(id)
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
 		return fmt.Errorf("mastodon: status %s: %w: %w", id, errSink, err)
 	}
-	c.seen.add(id)
 	c.emit(channel, "delivered:"+id)
 	return nil
 }
@@ -773,21 +775,15 @@ type seenSet struct {
 	next int
 }
 
-func (s *seenSet) has(id string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	_, ok := s.ids[id]
-	return ok
-}
-
-func (s *seenSet) add(id string) {
+// add records id; it reports false when id was already there.
+func (s *seenSet) add(id string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.ids == nil {
 		s.ids = make(map[string]struct{}, s.max)
 	}
 	if _, ok := s.ids[id]; ok {
-		return
+		return false
 	}
 	if len(s.ring) < s.max {
 		s.ring = append(s.ring, id)
@@ -797,4 +793,12 @@ func (s *seenSet) add(id string) {
 		s.next = (s.next + 1) % s.max
 	}
 	s.ids[id] = struct{}{}
+	return true
+}
+
+// remove forgets id (its ring slot is reused in turn).
+func (s *seenSet) remove(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.ids, id)
 }

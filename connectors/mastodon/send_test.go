@@ -232,3 +232,16 @@ func TestCountText(t *testing.T) {
 		assert.Equal(t, tc.want, CountText(tc.in), "%q", tc.in)
 	}
 }
+
+func TestSeenSetEvictsOldest(t *testing.T) {
+	s := seenSet{max: 3}
+	for _, id := range []string{"1", "2", "3"} {
+		assert.True(t, s.add(id))
+	}
+	assert.False(t, s.add("2"))
+	assert.True(t, s.add("4")) // evicts "1"
+	assert.True(t, s.add("1"))
+	assert.False(t, s.add("4"))
+	s.remove("4")
+	assert.True(t, s.add("4"))
+}
