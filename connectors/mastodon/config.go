@@ -21,7 +21,6 @@
 package mastodon
 
 import (
-	"fmt"
 	"net/url"
 	"os"
 	"regexp"
@@ -208,7 +207,14 @@ func (c Config) Validate(getenv func(string) string) []error {
 	return errs
 }
 
-// String describes the config for logs, without the token.
+// String labels the account for logs: its Name, else the server's host
+// (never the token).
 func (c Config) String() string {
-	return fmt.Sprintf("mastodon %s (token from %s)", c.Server, c.TokenVar())
+	if n := strings.TrimSpace(c.Name); n != "" {
+		return n
+	}
+	if u, err := c.ServerURL(); err == nil {
+		return u.Host
+	}
+	return strings.TrimSpace(c.Server)
 }

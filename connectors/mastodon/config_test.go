@@ -201,3 +201,8 @@ func TestContainsWordAndMentions(t *testing.T) {
 	assert.False(t, mentions("@bob@other.example", "bob@fake.example", "fake.example"))
 	assert.False(t, mentions("mail bob@fake.example", "bob@fake.example", "fake.example"))
 }
+
+func TestConfigString(t *testing.T) {
+	assert.Equal(t, "mastodon.social", Config{Server: "https://mastodon.social/"}.String())
+	assert.Equal(t, "main", Config{Server: "https://mastodon.social", Name: "main"}.String())
+}

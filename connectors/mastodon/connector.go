@@ -369,7 +369,8 @@ func (c *Connector) feeds(self *apiAccount) []*feed {
 // Run listens until ctx ends (then it returns nil) and delivers every
 // mention, hashtag post and keyword match to sink, oldest first within
 // each feed. It returns an error only when it cannot go on: the server
-// refuses the token (EINVALID), the cursor store fails on start, or sink
+// refuses the token or has no Mastodon API (EINVALID), the cursor store
+// fails on start, or sink
 // fails other than by ctx ending. Network trouble, 429s and malformed
 // items are logged and retried or skipped.
 func (c *Connector) Run(ctx context.Context, sink parley.Sink) error {
@@ -383,8 +384,11 @@ func (c *Connector) Run(ctx context.Context, sink parley.Sink) error {
 		if ctx.Err() != nil {
 			return nil
 		}
-		if parley.ErrorCode(err) == parley.EINVALID {
+		switch parley.ErrorCode(err) {
+		case parley.EINVALID:
 			return err
+		case parley.ENOTFOUND:
+			return parley.Errorf(parley.EINVALID, "%s.server: %s does not answer the Mastodon API (verify_credentials not found); check the URL: %w", c.cfg.prefix(), c.server, err)
 		}
 		wait := c.backoff(attempt)
 		c.log.Warn("mastodon server not reachable; retrying", "err", err, "retry_in", wait.Round(time.Millisecond).String())

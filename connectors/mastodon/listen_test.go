@@ -3,6 +3,7 @@ package mastodon
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -403,4 +404,16 @@ func TestSinkFailureEndsRun(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "pipeline closed")
 	require.NoError(t, ctx.Err(), "Run returned by itself")
+}
+
+func TestRunRefusesServerWithoutMastodonAPI(t *testing.T) {
+	notMastodon := httptest.NewServer(http.NotFoundHandler())
+	defer notMastodon.Close()
+	c, err := New(Config{Server: notMastodon.URL}, "tok", newMemCursors(), nil)
+	require.NoError(t, err)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err = c.Run(ctx, &recSink{})
+	assert.Equal(t, parley.EINVALID, parley.ErrorCode(err))
+	assert.ErrorContains(t, err, "does not answer the Mastodon API")
 }
