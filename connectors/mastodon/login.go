@@ -85,7 +85,7 @@ func Login(ctx context.Context, server string, in io.Reader, out io.Writer, clie
 	if err != nil {
 		return "", classify("checking the new token", stripURL(err))
 	}
-	fmt.Fprintf(out, "\nLogged in as @%s on %s.\n\nPut the token in Parley's environment, e.g.\n\n   export %s=%s\n\nor write it to a file readable only by Parley and set %s_FILE to its path.\nThen add to the config file:\n\n   connectors:\n     mastodon:\n       server: %s\n       token_env: %s\n",
+	fmt.Fprintf(out, "\nLogged in as @%s on %s.\n\nPut the token in Parley's environment, e.g.\n\n   export %s=%s\n\nor write it to a file readable only by Parley and set %s_FILE to its path.\nThen add to the config file:\n\n   connectors:\n     mastodon:\n       - server: %s\n         token_env: %s\n",
 		acc.Acct, base.Host, DefaultTokenEnv, token, DefaultTokenEnv, base.String(), DefaultTokenEnv)
 	return token, nil
 }
