@@ -54,7 +54,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "Parley demo: %s, a made-up skateboard brand, on Mastodon and Discord.\n", cfg.Brand.Name)
 	fmt.Fprintf(e.stdout, "Replaying %d sample mentions into %s ...\n\n", bytes.Count(replay.Sample(), []byte("\n")), dbPath)
 	sample := replay.Sample()
-	sum, err := ingest(ctx, e, cfg, st, bytes.NewReader(sample), ingestOptions{size: int64(len(sample)), name: "sample"})
+	sum, err := ingest(ctx, e, cfg, st, bytes.NewReader(sample), ingestOptions{size: int64(len(sample)), bar: isTerminal(e.stderr), name: "sample"})
 	if err != nil {
 		return err
 	}

@@ -44,6 +44,7 @@ Example:
 
 func runIngest(ctx context.Context, e *env, args []string) error {
 	quiet := e.flags().Bool("quiet", false, "print only errors and the summary")
+	progress := e.flags().String("progress", "auto", "progress bar: auto (on a terminal), always or never")
 	rest, err := e.parse(args)
 	if err != nil {
 		return err
@@ -77,7 +78,17 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
-	sum, err := ingest(ctx, e, cfg, st, in, ingestOptions{size: size, quiet: *quiet, name: name})
+	var bar bool
+	switch *progress {
+	case "auto":
+		bar = !*quiet && isTerminal(e.stderr)
+	case "always":
+		bar = true
+	case "never":
+	default:
+		return fmt.Errorf("%w: --progress %q: want auto, always or never", errUsage, *progress)
+	}
+	sum, err := ingest(ctx, e, cfg, st, in, ingestOptions{size: size, bar: bar, name: name})
 	if err != nil {
 		return err
 	}
@@ -90,9 +101,9 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 }
 
 type ingestOptions struct {
-	size  int64 // bytes, -1 when unknown
-	quiet bool
-	name  string
+	size int64 // bytes, -1 when unknown
+	bar  bool  // show a progress bar on stderr
+	name string
 }
 
 type ingestSummary struct {
@@ -137,7 +148,7 @@ func ingest(ctx context.Context, e *env, cfg *Config, st *store.Store, in io.Rea
 		fmt.Fprintf(e.stderr, "%s: %v\n", opts.name, &le)
 	}})
 	stopBar := func() {}
-	if !opts.quiet && isTerminal(e.stderr) {
+	if opts.bar {
 		bar = newBar(e, opts.size)
 		stopBar = watchProgress(bar, src, opts.size, &errMu)
 	}
