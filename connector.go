@@ -42,6 +42,14 @@ type Sender interface {
 	Send(ctx context.Context, out Outgoing) (postedID string, err error)
 }
 
+// AccountSender is implemented by senders that post as one of several
+// accounts on their platform; the outbox sends a reply through the sender
+// whose Account matches the mention's.
+type AccountSender interface {
+	Sender
+	Account() string
+}
+
 // DraftChecker is implemented by senders that can tell at approval time
 // that a draft will be refused (too long for the server, say).
 type DraftChecker interface {

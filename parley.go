@@ -108,8 +108,12 @@ func (p Person) DisplayName() string {
 // Connectors fill the identity, author and text fields; the pipeline fills
 // sentiment, tags, priority and the store ids.
 type Mention struct {
-	ID         int64     `json:"id,omitempty"` // store id; 0 until stored
-	Platform   string    `json:"platform"`
+	ID       int64  `json:"id,omitempty"` // store id; 0 until stored
+	Platform string `json:"platform"`
+	// Account names the connector account that heard the mention when a
+	// platform has several (e.g. two Mastodon servers); replies go out
+	// through the same account. "" for the only or default account.
+	Account    string    `json:"account,omitempty"`
 	ExternalID string    `json:"external_id"`
 	Author     Person    `json:"author"`
 	Text       string    `json:"text"`

@@ -36,11 +36,12 @@ type OutboxOptions struct {
 // caller holds the process lock): at start it takes over drafts a crashed
 // run left "sending".
 type Outbox struct {
-	store   parley.Store
-	senders map[string]parley.Sender
-	opts    OutboxOptions
-	logger  *slog.Logger
-	wake    chan struct{}
+	store    parley.Store
+	senders  map[string]parley.Sender    // by platform: the first sender of each
+	accounts map[[2]string]parley.Sender // by platform and account
+	opts     OutboxOptions
+	logger   *slog.Logger
+	wake     chan struct{}
 }
 
 // NewOutbox builds an outbox for the given senders (one per platform).
@@ -60,12 +61,27 @@ func NewOutbox(store parley.Store, senders []parley.Sender, opts OutboxOptions) 
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	o := &Outbox{store: store, senders: map[string]parley.Sender{}, opts: opts, logger: opts.Logger,
-		wake: make(chan struct{}, 1)}
+	o := &Outbox{store: store, senders: map[string]parley.Sender{}, accounts: map[[2]string]parley.Sender{},
+		opts: opts, logger: opts.Logger, wake: make(chan struct{}, 1)}
 	for _, s := range senders {
-		o.senders[s.Platform()] = s
+		if _, ok := o.senders[s.Platform()]; !ok {
+			o.senders[s.Platform()] = s
+		}
+		if as, ok := s.(parley.AccountSender); ok && as.Account() != "" {
+			o.accounts[[2]string{s.Platform(), as.Account()}] = s
+		}
 	}
 	return o
+}
+
+// sender picks the sender for a draft: the account that heard the mention
+// it answers, else the platform's first.
+func (o *Outbox) sender(platform, account string) (parley.Sender, bool) {
+	if s, ok := o.accounts[[2]string{platform, account}]; ok {
+		return s, true
+	}
+	s, ok := o.senders[platform]
+	return s, ok
 }
 
 // Wake asks the outbox to look for approved drafts now (after an approval
@@ -80,7 +96,14 @@ func (o *Outbox) Wake() {
 // CheckDraft asks the draft's sender whether the platform will take it
 // (e.g. the server's character limit); nil when no sender can tell.
 func (o *Outbox) CheckDraft(ctx context.Context, d parley.Draft) error {
-	if c, ok := o.senders[d.Platform].(parley.DraftChecker); ok {
+	account := ""
+	if d.MentionID != 0 {
+		if m, err := o.store.Mention(ctx, d.MentionID); err == nil {
+			account = m.Account
+		}
+	}
+	s, _ := o.sender(d.Platform, account)
+	if c, ok := s.(parley.DraftChecker); ok {
 		return c.CheckDraft(ctx, d)
 	}
 	return nil
@@ -138,7 +161,19 @@ func (o *Outbox) sendDue(ctx context.Context, claimAt time.Time) (int, error) {
 
 func (o *Outbox) send(ctx context.Context, d parley.Draft) {
 	log := o.logger.With("draft_id", d.ID, "platform", d.Platform, "attempt", d.Attempts)
-	sender, ok := o.senders[d.Platform]
+	out := parley.Outgoing{Draft: d}
+	var err error
+	if d.MentionID != 0 {
+		var m parley.Mention
+		if m, err = o.store.Mention(ctx, d.MentionID); err == nil {
+			out.InReplyTo = &m
+		}
+	}
+	account := ""
+	if out.InReplyTo != nil {
+		account = out.InReplyTo.Account
+	}
+	sender, ok := o.sender(d.Platform, account)
 	if !ok {
 		// No connector for this platform in this run: put it back for a
 		// run that has one.
@@ -148,14 +183,6 @@ func (o *Outbox) send(ctx context.Context, d parley.Draft) {
 			log.Error("put draft back", "err", err)
 		}
 		return
-	}
-	out := parley.Outgoing{Draft: d}
-	var err error
-	if d.MentionID != 0 {
-		var m parley.Mention
-		if m, err = o.store.Mention(ctx, d.MentionID); err == nil {
-			out.InReplyTo = &m
-		}
 	}
 	if err == nil {
 		out.To, err = o.store.Person(ctx, d.PersonID)

@@ -180,3 +180,35 @@ func TestBackoff(t *testing.T) {
 		assert.InDelta(t, float64(want), float64(got), float64(want)*0.21, "attempt %d", attempt)
 	}
 }
+
+// accountPlatform is a fakePlatform that posts as one named account.
+type accountPlatform struct {
+	*fakePlatform
+	account string
+}
+
+func (a accountPlatform) Account() string { return a.account }
+
+func TestOutboxRoutesRepliesThroughTheAccountThatHeardTheMention(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	main, second := accountPlatform{newFakePlatform(), "main"}, accountPlatform{newFakePlatform(), "eu"}
+	m := mention(1, "ana", "broken")
+	m.Account, m.ExternalID = "eu", "eu:1"
+	res, err := s.IngestBatch(ctx, []*parley.Mention{&m},
+		func(m *parley.Mention, h parley.History) []parley.Draft { return []parley.Draft{{Text: "Sorry!"}} })
+	require.NoError(t, err)
+	_, err = s.ApproveDraft(ctx, res.DraftIDs[0], "manager", "")
+	require.NoError(t, err)
+	stored, err := s.Mention(ctx, m.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "eu", stored.Account)
+
+	o := bot.NewOutbox(s, []parley.Sender{main, second}, bot.OutboxOptions{Interval: 5 * time.Millisecond})
+	stop := runOutbox(t, o)
+	defer stop()
+	waitState(t, s, res.DraftIDs[0], parley.DraftSent)
+	out := <-second.sent
+	assert.Equal(t, "eu:1", out.InReplyTo.ExternalID)
+	assert.Empty(t, main.posts, "not posted through the other account")
+}

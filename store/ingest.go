@@ -534,14 +534,14 @@ func (in *ingest) write(stored []*parley.Mention, drafts []parley.Draft) error {
 	}
 	mentions := make([][]any, 0, len(stored))
 	for _, m := range stored {
-		mentions = append(mentions, []any{m.ID, m.Platform, m.ExternalID, m.PersonID, m.ThreadID, m.Text,
+		mentions = append(mentions, []any{m.ID, m.Platform, m.Account, m.ExternalID, m.PersonID, m.ThreadID, m.Text,
 			ms(m.CreatedAt), ms(m.ReceivedAt), m.InReplyTo, m.URL, m.Channel, m.Visibility, m.Lang, b2i(m.Direct),
 			string(m.Sentiment.Label), m.Sentiment.Score, m.Sentiment.Confidence, m.Sentiment.Model,
 			joinList(m.Sentiment.Overrides), m.Priority, joinList(m.Tags), joinList(m.Rules), b2i(m.Ignored)})
 	}
-	if err := in.insertRows(`INSERT INTO mentions (id, platform, external_id, person_id, thread_id, text, created_at,
+	if err := in.insertRows(`INSERT INTO mentions (id, platform, account, external_id, person_id, thread_id, text, created_at,
 		received_at, in_reply_to, url, channel, visibility, lang, direct, sentiment, score, confidence, model, overrides,
-		priority, tags, rules, ignored)`, 23, "", mentions); err != nil {
+		priority, tags, rules, ignored)`, 24, "", mentions); err != nil {
 		return fmt.Errorf("write mentions: %w", err)
 	}
 	if len(drafts) == 0 {

@@ -32,7 +32,7 @@ func scanPerson(row scanner) (parley.Person, error) {
 	return p, nil
 }
 
-const mentionColumns = `m.id, m.platform, m.external_id, m.person_id, m.thread_id, m.text, m.created_at, m.received_at,
+const mentionColumns = `m.id, m.platform, m.account, m.external_id, m.person_id, m.thread_id, m.text, m.created_at, m.received_at,
 	m.in_reply_to, m.url, m.channel, m.visibility, m.lang, m.direct, m.sentiment, m.score, m.confidence, m.model,
 	m.overrides, m.priority, m.tags, m.rules, m.ignored, p.handle, p.name, p.external_id, p.followers, p.nobot`
 
@@ -41,7 +41,7 @@ func scanMention(row scanner) (parley.Mention, error) {
 	var created, received int64
 	var direct, ignored, nobot int
 	var label, overrides, tags, rules string
-	err := row.Scan(&m.ID, &m.Platform, &m.ExternalID, &m.PersonID, &m.ThreadID, &m.Text, &created, &received,
+	err := row.Scan(&m.ID, &m.Platform, &m.Account, &m.ExternalID, &m.PersonID, &m.ThreadID, &m.Text, &created, &received,
 		&m.InReplyTo, &m.URL, &m.Channel, &m.Visibility, &m.Lang, &direct, &label, &m.Sentiment.Score,
 		&m.Sentiment.Confidence, &m.Sentiment.Model, &overrides, &m.Priority, &tags, &rules, &ignored,
 		&m.Author.Handle, &m.Author.Name, &m.Author.ExternalID, &m.Author.Followers, &nobot)

@@ -182,10 +182,8 @@ func buildConnectors(e *env, cfg *Config, st *store.Store) (connectorSet, error)
 			return set, fmt.Errorf("connectors.mastodon[%d]: %w", i, err)
 		}
 		set.sources = append(set.sources, namedSource{"mastodon:" + mc.String(), c})
-		if i == 0 {
-			// Replies go out through the first account; see README.
-			set.senders = append(set.senders, c)
-		}
+		// Replies go out through the account that heard the mention.
+		set.senders = append(set.senders, c)
 	}
 	if dc := cfg.Connectors.Discord; dc != nil {
 		token, err := dc.Token(e.getenv)

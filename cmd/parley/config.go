@@ -210,8 +210,18 @@ func (c *Config) validate(root *yaml.Node, getenv func(string) string) []Problem
 	} else {
 		c.rules, _ = rules.Load(c.file, nil, c.Brand.Name)
 	}
+	names := map[string]bool{}
 	for i, m := range c.Connectors.Mastodon {
 		line := keyLine(root, "connectors", "mastodon")
+		if len(c.Connectors.Mastodon) > 1 {
+			switch {
+			case strings.TrimSpace(m.Name) == "":
+				add(line, "connectors.mastodon[%d]: several accounts are configured, so each needs a name: (it keeps their posts apart)", i)
+			case names[m.Name]:
+				add(line, "connectors.mastodon[%d]: the name %q is used twice", i, m.Name)
+			}
+			names[m.Name] = true
+		}
 		for _, err := range m.Validate(getenv) {
 			add(line, "connectors.mastodon[%d]: %v", i, err)
 		}

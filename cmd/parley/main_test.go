@@ -400,6 +400,21 @@ connectors:
 	assert.Equal(t, 2, r.code)
 }
 
+func TestCheckSeveralMastodonAccountsNeedNames(t *testing.T) {
+	cfg := writeFile(t, "two.yaml", `brand: {name: Test}
+connectors:
+  mastodon:
+    - server: https://one.example
+      token_env: T1
+    - server: https://two.example
+      token_env: T2
+`)
+	var out, errb syncBuffer
+	r := parleyTo(context.Background(), strings.NewReader(""), &out, &errb, "check", "--config", cfg)
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stdout, "each needs a name")
+}
+
 func regexpQuote(s string) string {
 	var b strings.Builder
 	for _, r := range s {

@@ -211,6 +211,18 @@ func (c *Connector) Platform() string { return parley.PlatformMastodon }
 // Name returns the config's label (may be empty).
 func (c *Connector) Name() string { return c.cfg.Name }
 
+// Account implements the outbox's routing: replies to mentions this
+// connector heard go out through it. "" when the config names no account.
+func (c *Connector) Account() string { return c.cfg.Name }
+
+// statusID takes this account's namespace off a mention id (see toMention).
+func (c *Connector) statusID(externalID string) string {
+	if c.cfg.Name == "" {
+		return externalID
+	}
+	return strings.TrimPrefix(externalID, c.cfg.Name+":")
+}
+
 // Server returns the server's base URL.
 func (c *Connector) Server() string { return c.server.String() }
 
@@ -550,7 +562,7 @@ func (c *Connector) deliver(ctx context.Context, sink parley.Sink, s *apiStatus,
 	if !c.seen.add(id) {
 		return nil
 	}
-	m := toMention(s, c.domain(ctx), channel, time.Now())
+	m := toMention(s, c.domain(ctx), channel, c.cfg.Name, time.Now())
 	if len(m.Text) > MaxTextBytes {
 		c.log.Warn("mastodon status text too long; truncated", "status_id", id, "bytes", len(m.Text), "kept_bytes", MaxTextBytes, "feed", channel)
 		m.Text = truncateText(m.Text, MaxTextBytes)

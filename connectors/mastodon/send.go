@@ -97,9 +97,10 @@ func (c *Connector) Send(ctx context.Context, out parley.Outgoing) (string, erro
 	text, vis := c.Compose(ctx, out)
 	toot := &gomastodon.Toot{Status: text, Visibility: vis}
 	if out.InReplyTo != nil {
-		toot.InReplyToID = gomastodon.ID(out.InReplyTo.ExternalID)
+		statusID := c.statusID(out.InReplyTo.ExternalID)
+		toot.InReplyToID = gomastodon.ID(statusID)
 		if d.Attempts > 1 {
-			id, err := c.findOurReply(ctx, out.InReplyTo.ExternalID, text)
+			id, err := c.findOurReply(ctx, statusID, text)
 			if err != nil {
 				return "", err
 			}

@@ -84,7 +84,12 @@ func truncateText(s string, n int) string {
 
 // toMention translates a status seen on channel. The caller has checked
 // that the status is neither ours nor a reblog.
-func toMention(s *apiStatus, domain, channel string, now time.Time) parley.Mention {
+//
+// account is the connector's name when several accounts are configured:
+// status ids are local to a server, so the mention's ids are then
+// namespaced "account:id" (and Account set), keeping two servers' posts
+// apart in the store; Send takes the prefix off again.
+func toMention(s *apiStatus, domain, channel, account string, now time.Time) parley.Mention {
 	created := s.CreatedAt.Time
 	if created.IsZero() {
 		created = now
@@ -94,13 +99,21 @@ func toMention(s *apiStatus, domain, channel string, now time.Time) parley.Menti
 		u = s.URI
 	}
 	vis := strings.ToLower(strings.TrimSpace(s.Visibility))
+	id, replyTo := string(s.ID), string(s.InReplyToID)
+	if account != "" {
+		id = account + ":" + id
+		if replyTo != "" {
+			replyTo = account + ":" + replyTo
+		}
+	}
 	return parley.Mention{
 		Platform:   parley.PlatformMastodon,
-		ExternalID: string(s.ID),
+		Account:    account,
+		ExternalID: id,
 		Author:     toPerson(&s.Account, domain),
 		Text:       statusText(s),
 		CreatedAt:  created,
-		InReplyTo:  string(s.InReplyToID),
+		InReplyTo:  replyTo,
 		URL:        u,
 		Channel:    channel,
 		Visibility: vis,

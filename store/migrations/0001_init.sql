@@ -39,6 +39,7 @@ CREATE TABLE threads (
 CREATE TABLE mentions (
 	id          INTEGER PRIMARY KEY,
 	platform    TEXT    NOT NULL,
+	account     TEXT    NOT NULL DEFAULT '',
 	external_id TEXT    NOT NULL,
 	person_id   INTEGER NOT NULL REFERENCES people (id),
 	thread_id   INTEGER NOT NULL REFERENCES threads (id),
