@@ -1,0 +1,190 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/store"
+)
+
+// pathID reads the {id} path value.
+func pathID(r *http.Request) (int64, error) {
+	raw := r.PathValue("id")
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id <= 0 {
+		return 0, parley.Errorf(parley.ENOTFOUND, "%q is not an id", raw)
+	}
+	return id, nil
+}
+
+// draftResult is what app.js gets back from a draft action.
+type draftResult struct {
+	OK        bool              `json:"ok"`
+	ID        int64             `json:"id"`
+	State     parley.DraftState `json:"state"`
+	DecidedBy string            `json:"decided_by,omitempty"`
+	Text      string            `json:"text"`
+	Message   string            `json:"message"`
+	// HTML is the draft's card, for actions that keep it in the inbox.
+	HTML string `json:"html,omitempty"`
+}
+
+// succeed answers a successful action: JSON for app.js, else a flash message
+// and a redirect back to the page the form was on.
+func (s *Server) succeed(w http.ResponseWriter, r *http.Request, res draftResult) {
+	res.OK = true
+	if wantsJSON(r) {
+		s.writeJSON(w, http.StatusOK, res)
+		return
+	}
+	s.flash(r.Context(), res.Message, true)
+	http.Redirect(w, r, sameSitePath(r.Referer()), http.StatusSeeOther)
+}
+
+// formText reads a text field, trimmed at the ends.
+func formText(r *http.Request, key string) string {
+	return strings.TrimSpace(r.PostFormValue(key))
+}
+
+// approve approves a pending draft, with an edited text when the form has
+// one. CheckDraft may refuse it first (422 with its message); a draft
+// someone else already decided is a 409 saying who.
+func (s *Server) approve(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	u := currentUser(ctx)
+	id, err := pathID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d, err := s.st.Draft(ctx, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	text := formText(r, "text")
+	if text == d.Text {
+		text = ""
+	}
+	if d.State == parley.DraftPending && s.opts.CheckDraft != nil {
+		check := d
+		if text != "" {
+			check.Text = text
+		}
+		if err := s.opts.CheckDraft(ctx, check); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	d, err = s.st.ApproveDraft(ctx, id, u.Name, text)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.metrics.ObserveApproval(d)
+	if s.opts.OnDecided != nil {
+		s.opts.OnDecided(d)
+	}
+	s.logger.Info("draft approved", "draft_id", d.ID, "user", u.Name, "edited", text != "")
+	msg := "Approved: it will be posted shortly."
+	if text != "" {
+		msg = "Edited and approved: it will be posted shortly."
+	}
+	s.succeed(w, r, draftResult{ID: d.ID, State: d.State, DecidedBy: d.DecidedBy, Text: d.Text, Message: msg})
+}
+
+// edit saves a new text for a pending draft; it stays pending.
+func (s *Server) edit(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	u := currentUser(ctx)
+	id, err := pathID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d, err := s.st.EditDraft(ctx, id, u.Name, formText(r, "text"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	res := draftResult{ID: d.ID, State: d.State, Text: d.Text, Message: "Saved: the draft still waits for approval."}
+	if it, err := s.st.InboxItem(ctx, id); err == nil {
+		res.HTML, _ = s.fragment("card", s.card(r, it, UrgencyOf(it, s.opts.Now())))
+	}
+	s.succeed(w, r, res)
+}
+
+// reject rejects a pending (or failed) draft, with an optional reason.
+func (s *Server) reject(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	u := currentUser(ctx)
+	id, err := pathID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d, err := s.st.RejectDraft(ctx, id, u.Name, formText(r, "reason"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if s.opts.OnDecided != nil {
+		s.opts.OnDecided(d)
+	}
+	s.logger.Info("draft rejected", "draft_id", d.ID, "user", u.Name)
+	s.succeed(w, r, draftResult{ID: d.ID, State: d.State, DecidedBy: d.DecidedBy, Text: d.Text, Message: "Rejected: nothing will be sent."})
+}
+
+// assign gives a draft to a user ("me" for oneself, "" to release it).
+// Agents may take drafts or release them; managers may assign anyone.
+func (s *Server) assign(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	u := currentUser(ctx)
+	id, err := pathID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	to := formText(r, "user")
+	if to == "me" {
+		to = u.Name
+	}
+	if to != "" && !strings.EqualFold(to, u.Name) && !u.Role.AtLeast(store.RoleManager) {
+		s.fail(w, r, parley.Errorf(parley.EFORBIDDEN, "agents can take drafts for themselves only; ask a manager to assign %s", to))
+		return
+	}
+	it, err := s.st.AssignDraft(ctx, id, to, u.Name)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	msg := "Released: anyone can take it."
+	if it.AssignedTo != "" {
+		msg = "Assigned to " + it.AssignedTo + "."
+	}
+	res := draftResult{ID: id, State: it.Draft.State, Text: it.Draft.Text, Message: msg}
+	res.HTML, _ = s.fragment("card", s.card(r, it, UrgencyOf(it, s.opts.Now())))
+	s.succeed(w, r, res)
+}
+
+// draftCard returns one pending draft's card (JSON {html}), for app.js.
+func (s *Server) draftCard(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	it, err := s.st.InboxItem(r.Context(), id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	html, err := s.fragment("card", s.card(r, it, UrgencyOf(it, s.opts.Now())))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.writeJSON(w, http.StatusOK, map[string]any{"id": id, "state": it.Draft.State, "html": html})
+}

@@ -1,0 +1,67 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/parleybot/parley/store"
+)
+
+// routes wires every URL. Pages are GET; every state change is a POST that
+// passes the CSRF check. Forms work without JavaScript (they redirect back);
+// app.js posts the same forms with fetch and asks for JSON.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+
+	// No session, no login.
+	mux.HandleFunc("GET /healthz", s.healthz)
+	if s.cfg.MetricsAddr == "" {
+		mux.Handle("GET /metrics", s.metrics.Handler())
+	}
+	mux.Handle("GET /static/", s.views.staticHandler())
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, s.views.static("favicon.svg"), http.StatusMovedPermanently)
+	})
+
+	app := http.NewServeMux()
+	app.HandleFunc("GET /login", s.loginPage)
+	app.HandleFunc("POST /login", s.login)
+	app.HandleFunc("POST /logout", s.logout)
+
+	agent := func(h http.HandlerFunc) http.Handler { return s.requireRole(store.RoleAgent, h) }
+	manager := func(h http.HandlerFunc) http.Handler { return s.requireRole(store.RoleManager, h) }
+	admin := func(h http.HandlerFunc) http.Handler { return s.requireRole(store.RoleAdmin, h) }
+
+	app.Handle("GET /{$}", agent(s.inbox))
+	app.Handle("GET /events", agent(s.events))
+	app.Handle("GET /drafts/{id}", agent(s.draftCard))
+	app.Handle("POST /drafts/{id}/approve", agent(s.approve))
+	app.Handle("POST /drafts/{id}/edit", agent(s.edit))
+	app.Handle("POST /drafts/{id}/reject", agent(s.reject))
+	app.Handle("POST /drafts/{id}/assign", agent(s.assign))
+
+	app.Handle("GET /threads/{id}", agent(s.thread))
+	app.Handle("POST /threads/{id}/reply", agent(s.reply))
+
+	app.Handle("GET /people", agent(s.people))
+	app.Handle("GET /people/{id}", agent(s.person))
+	app.Handle("POST /people/{id}/notes", agent(s.addNote))
+	app.Handle("POST /people/{id}/links", manager(s.link))
+	app.Handle("POST /people/{id}/unlink", manager(s.unlink))
+	app.Handle("POST /people/{id}/optout", manager(s.optOut))
+
+	app.Handle("GET /activity", manager(s.activity))
+
+	app.Handle("GET /account", agent(s.account))
+	app.Handle("POST /account/password", agent(s.changePassword))
+
+	app.Handle("GET /users", admin(s.users))
+	app.Handle("POST /users", admin(s.addUser))
+	app.Handle("POST /users/{name}/role", admin(s.setRole))
+	app.Handle("POST /users/{name}/password", admin(s.resetPassword))
+	app.Handle("POST /users/{name}/delete", admin(s.deleteUser))
+
+	app.HandleFunc("/", s.notFound)
+
+	mux.Handle("/", s.withSession(s.checkCSRF(app)))
+	return s.recoverPanics(s.securityHeaders(s.logRequests(mux)))
+}

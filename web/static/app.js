@@ -1,0 +1,353 @@
+// Parley web inbox: progressive enhancement of server-rendered pages.
+// Every form works without this file; with it, inbox actions happen in
+// place (fetch), the keyboard drives the queue, and new drafts arrive live
+// (server-sent events). No framework, no build step; loaded with defer.
+(function () {
+  'use strict';
+
+  document.documentElement.classList.add('js');
+  var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || '';
+
+  // ---- toasts -----------------------------------------------------------
+  var toasts = document.getElementById('toasts');
+  function toast(message, kind, link) {
+    if (!toasts || !message) return;
+    var el = document.createElement('div');
+    el.className = 'toast' + (kind ? ' toast-' + kind : '');
+    el.textContent = message;
+    if (link) {
+      el.appendChild(document.createTextNode(' '));
+      var a = document.createElement('a');
+      a.href = link.href;
+      a.textContent = link.text;
+      el.appendChild(a);
+    }
+    toasts.appendChild(el);
+    setTimeout(function () { el.remove(); }, kind === 'error' ? 8000 : 4000);
+  }
+
+  // ---- posting forms with fetch ------------------------------------------
+  function post(form, submitter) {
+    var action = (submitter && submitter.getAttribute('formaction')) || form.getAttribute('action');
+    var body = new URLSearchParams(new FormData(form));
+    return fetch(action, {
+      method: 'POST',
+      body: body,
+      credentials: 'same-origin',
+      headers: { 'Accept': 'application/json', 'X-CSRF-Token': csrf }
+    }).then(function (res) {
+      return res.json().catch(function () {
+        return { error: 'The server answered ' + res.status + '. Reload the page and try again.' };
+      }).then(function (data) {
+        if (!res.ok) {
+          var err = new Error(data.error || 'That did not work (' + res.status + ').');
+          err.status = res.status;
+          throw err;
+        }
+        return data;
+      });
+    }, function () {
+      var err = new Error('Cannot reach Parley. Check that it is running, then try again.');
+      err.status = 0;
+      throw err;
+    });
+  }
+
+  // ---- small page helpers ------------------------------------------------
+  document.addEventListener('change', function (e) {
+    var el = e.target;
+    if (el.matches && el.matches('[data-autosubmit]') && el.form) el.form.requestSubmit();
+  });
+  document.addEventListener('submit', function (e) {
+    var f = e.target;
+    if (f.dataset && f.dataset.confirm && !window.confirm(f.dataset.confirm)) e.preventDefault();
+  }, true);
+  document.addEventListener('keydown', function (e) {
+    // Ctrl/Cmd+Enter submits forms that ask for it (reply box, notes).
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey) && e.target.form && e.target.form.hasAttribute('data-ctrl-enter')) {
+      e.preventDefault();
+      e.target.form.requestSubmit();
+    }
+  });
+  function updateCount(ta) {
+    var out = ta.form && ta.form.querySelector('.charcount');
+    if (out) out.textContent = Array.from(ta.value).length + ' characters';
+  }
+  document.addEventListener('input', function (e) {
+    if (e.target.matches && e.target.matches('textarea[data-count]')) updateCount(e.target);
+  });
+  document.querySelectorAll('textarea[data-count]').forEach(updateCount);
+
+  // Relative times ("3 min ago") stay fresh.
+  function ago(t) {
+    var d = (Date.now() - t) / 1000;
+    if (d < 60) return 'just now';
+    if (d < 3600) return Math.floor(d / 60) + ' min ago';
+    if (d < 86400) return Math.floor(d / 3600) + ' h ago';
+    var days = Math.floor(d / 86400);
+    if (days === 1) return 'yesterday';
+    if (days < 30) return days + ' days ago';
+    return null;
+  }
+  function refreshTimes(root) {
+    (root || document).querySelectorAll('time[data-ago]').forEach(function (el) {
+      var s = ago(Date.parse(el.getAttribute('datetime')));
+      if (s) el.textContent = s;
+    });
+  }
+  setInterval(refreshTimes, 60000);
+
+  var help = document.getElementById('help');
+  function toggleHelp() {
+    if (!help || !help.showModal) return;
+    if (help.open) help.close(); else help.showModal();
+  }
+  document.querySelectorAll('[data-help]').forEach(function (b) { b.addEventListener('click', toggleHelp); });
+
+  var queue = document.getElementById('queue');
+  if (queue) inbox(queue);
+
+  // ---- the inbox -----------------------------------------------------------
+  function inbox(queue) {
+    var empty = document.getElementById('empty');
+    var queueCount = document.getElementById('queue-count');
+    var navCount = document.getElementById('pending-count');
+    var filtered = queue.dataset.filtered === 'true';
+    var selected = null;
+
+    function cards() { return Array.prototype.slice.call(queue.querySelectorAll('.card')); }
+
+    function counts() {
+      var n = cards().length;
+      if (queueCount) {
+        queueCount.textContent = n;
+        queueCount.setAttribute('aria-label', n + ' drafts');
+      }
+      if (navCount && !filtered) {
+        navCount.textContent = n;
+        navCount.hidden = n === 0;
+      }
+      if (empty) empty.hidden = n > 0;
+      document.title = (n > 0 ? '(' + n + ') ' : '') + 'Inbox · Parley';
+    }
+
+    function select(card, scroll) {
+      if (selected && selected !== card) selected.classList.remove('is-selected');
+      selected = card || null;
+      if (!card) return;
+      card.classList.add('is-selected');
+      if (scroll !== false) {
+        card.focus({ preventScroll: true });
+        card.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
+      }
+    }
+
+    function move(step) {
+      var list = cards();
+      if (!list.length) return;
+      var i = list.indexOf(selected);
+      i = i < 0 ? 0 : Math.max(0, Math.min(list.length - 1, i + step));
+      select(list[i]);
+    }
+
+    function remove(card) {
+      if (!card || !card.parentNode) return;
+      if (card === selected) {
+        var list = cards();
+        var i = list.indexOf(card);
+        select(list[i + 1] || list[i - 1] || null);
+      }
+      card.classList.add('is-leaving');
+      card.classList.remove('is-selected');
+      card.removeAttribute('id'); // a live event for the same draft must not find it
+      setTimeout(function () { card.remove(); counts(); }, 200);
+    }
+
+    function parse(html) {
+      var t = document.createElement('template');
+      t.innerHTML = html.trim();
+      return t.content.firstElementChild;
+    }
+
+    function showError(card, message) {
+      var p = card.querySelector('.card-error');
+      if (!p) return toast(message, 'error');
+      p.textContent = message;
+      p.hidden = false;
+    }
+
+    // act runs a card's form (approve, edit, reject, assign) in place.
+    function act(card, form, submitter) {
+      if (!card || card.classList.contains('is-busy')) return;
+      var err = card.querySelector('.card-error');
+      if (err) err.hidden = true;
+      card.classList.add('is-busy');
+      card.setAttribute('aria-busy', 'true');
+      post(form, submitter).then(function (data) {
+        card.classList.remove('is-busy');
+        card.removeAttribute('aria-busy');
+        if (data.state !== 'pending') {
+          remove(card);
+        } else if (data.html) {
+          var fresh = parse(data.html);
+          var wasSelected = card === selected;
+          card.replaceWith(fresh);
+          if (wasSelected) select(fresh);
+        }
+        toast(data.message, 'ok');
+      }).catch(function (e) {
+        card.classList.remove('is-busy');
+        card.removeAttribute('aria-busy');
+        if (e.status === 409) {
+          // Someone was quicker: nothing was changed and nothing is sent twice.
+          toast(e.message, 'error');
+          remove(card);
+        } else if (e.status === 401) {
+          toast(e.message, 'error', { href: '/login?next=/', text: 'Log in' });
+        } else {
+          showError(card, e.message);
+        }
+      });
+    }
+
+    queue.addEventListener('submit', function (e) {
+      var form = e.target;
+      var card = form.closest('.card');
+      if (!card || !form.dataset.action) return;
+      e.preventDefault();
+      select(card, false);
+      act(card, form, e.submitter);
+    });
+    queue.addEventListener('click', function (e) {
+      var card = e.target.closest('.card');
+      if (card && card !== selected) select(card, false);
+    });
+    queue.addEventListener('toggle', function (e) {
+      var d = e.target;
+      if (d.matches && d.matches('details.edit') && d.open) {
+        var ta = d.querySelector('textarea');
+        if (ta) {
+          ta.focus();
+          ta.setSelectionRange(ta.value.length, ta.value.length);
+          updateCount(ta);
+        }
+      }
+    }, true);
+
+    function run(card, selector) {
+      if (!card) return;
+      var form = card.querySelector(selector);
+      if (form) act(card, form, null);
+    }
+
+    document.addEventListener('keydown', function (e) {
+      var t = e.target;
+      var typing = t.matches && t.matches('input, textarea, select, [contenteditable]');
+      if (typing) {
+        var details = t.closest && t.closest('details.edit');
+        if (!details) return;
+        if (e.key === 'Escape') {
+          e.preventDefault();
+          details.open = false;
+          var c = details.closest('.card');
+          select(c);
+        } else if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+          e.preventDefault();
+          run(details.closest('.card'), 'details.edit form');
+        }
+        return;
+      }
+      if (e.ctrlKey || e.metaKey || e.altKey) return;
+      if (help && help.open && e.key !== '?') return;
+      switch (e.key) {
+        case 'j': move(1); break;
+        case 'k': move(-1); break;
+        case 'a': run(selected, '.actions form[data-action="approve"]'); break;
+        case 'r': run(selected, '.actions form[data-action="reject"]'); break;
+        case 't': run(selected, '.actions form[data-action="assign"]'); break;
+        case 'e':
+          if (!selected) return;
+          var d = selected.querySelector('details.edit');
+          if (d) { d.open = true; var ta = d.querySelector('textarea'); if (ta) ta.focus(); }
+          break;
+        case 'o':
+        case 'p':
+          if (!selected) return;
+          var link = e.key === 'o' ? selected.querySelector('.meta a[href^="/threads/"]') : selected.querySelector('a.who');
+          if (link) window.location.href = link.getAttribute('href');
+          break;
+        case '?': toggleHelp(); break;
+        default: return;
+      }
+      e.preventDefault();
+    });
+
+    // ---- live updates ------------------------------------------------------
+    var live = document.getElementById('live');
+    function liveState(state, text) {
+      if (!live) return;
+      live.dataset.state = state;
+      live.querySelector('.live-text').textContent = text;
+    }
+
+    function place(card, rank) {
+      var list = cards();
+      for (var i = 0; i < list.length; i++) {
+        var r = parseFloat(list[i].dataset.rank);
+        if (r < rank) { queue.insertBefore(card, list[i]); return; }
+      }
+      queue.appendChild(card);
+    }
+
+    function onDraft(ev) {
+      var d;
+      try { d = JSON.parse(ev.data); } catch (e) { return; }
+      var existing = document.getElementById('draft-' + d.id);
+      if (d.remove) {
+        if (existing && !existing.classList.contains('is-busy')) {
+          remove(existing);
+          if (d.decided_by) toast('Draft #' + d.id + ' was ' + d.state + ' by ' + d.decided_by + '.', 'info');
+        }
+        return;
+      }
+      if (!d.html) return;
+      var card = parse(d.html);
+      if (existing) {
+        // Do not yank a card from under someone editing or acting on it.
+        var editing = existing.querySelector('details.edit[open]');
+        if (editing || existing.classList.contains('is-busy')) return;
+        var wasSelected = existing === selected;
+        existing.replaceWith(card);
+        if (wasSelected) select(card, false);
+        return;
+      }
+      card.classList.add('is-new');
+      place(card, d.rank);
+      refreshTimes(card);
+      counts();
+      if (!selected) select(card, false);
+      var who = card.querySelector('.who-name');
+      toast('New draft' + (who ? ' for ' + who.textContent : '') + '.', 'info');
+    }
+
+    if (window.EventSource && queue.dataset.events) {
+      var url = queue.dataset.events;
+      url += (url.indexOf('?') < 0 ? '?' : '&') + 'since=' + encodeURIComponent(queue.dataset.since || '');
+      liveState('connecting', 'Connecting…');
+      var es = new EventSource(url);
+      es.addEventListener('open', function () { liveState('on', 'Live'); });
+      es.addEventListener('error', function () {
+        if (es.readyState === EventSource.CLOSED) liveState('off', 'Live updates stopped: reload the page');
+        else liveState('connecting', 'Reconnecting…');
+      });
+      es.addEventListener('draft', onDraft);
+      es.addEventListener('reload', function () {
+        liveState('off', 'Many changes: reload to catch up');
+      });
+      window.addEventListener('pagehide', function () { es.close(); });
+    }
+
+    select(cards()[0] || null, false);
+    counts();
+  }
+})();

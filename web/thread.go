@@ -1,0 +1,122 @@
+package web
+
+import (
+	"cmp"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/parleybot/parley"
+)
+
+// message is one post in a thread or a person's history: theirs (a
+// mention) or ours (a draft).
+type message struct {
+	At      time.Time
+	Ours    bool
+	Mention parley.Mention
+	Draft   parley.Draft
+}
+
+// threadView is the thread page's data.
+type threadView struct {
+	Thread   parley.Thread
+	Messages []message
+	// ReplyTo is the mention the reply box answers (the latest one).
+	ReplyTo parley.Mention
+	People  map[int64]parley.Person
+}
+
+// draftTime is when a draft belongs in a conversation: when it was sent,
+// else when it was written.
+func draftTime(d parley.Draft) time.Time {
+	if !d.SentAt.IsZero() {
+		return d.SentAt
+	}
+	return d.CreatedAt
+}
+
+// conversation merges mentions and our drafts (rejected ones left out) in
+// time order.
+func conversation(ms []parley.Mention, ds []parley.Draft) []message {
+	var out []message
+	for _, m := range ms {
+		out = append(out, message{At: m.CreatedAt, Mention: m})
+	}
+	for _, d := range ds {
+		if d.State == parley.DraftRejected {
+			continue
+		}
+		out = append(out, message{At: draftTime(d), Ours: true, Draft: d})
+	}
+	slices.SortStableFunc(out, func(a, b message) int { return a.At.Compare(b.At) })
+	return out
+}
+
+// thread shows a conversation in order, our replies included, with the
+// reply box.
+func (s *Server) thread(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id, err := pathID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	t, err := s.st.Thread(ctx, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ms, err := s.st.ThreadMentions(ctx, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ds, err := s.st.Drafts(ctx, parley.DraftFilter{ThreadID: id, Limit: 500})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := threadView{Thread: t, Messages: conversation(ms, ds)}
+	if len(ms) > 0 {
+		v.ReplyTo = slices.MaxFunc(ms, func(a, b parley.Mention) int {
+			return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
+		})
+	}
+	s.render(w, r, http.StatusOK, "thread", "Conversation on "+platformName(t.Platform), "inbox", v)
+}
+
+// reply queues a reply written in the thread's reply box: a pending
+// draft, approved like any other.
+func (s *Server) reply(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	u := currentUser(ctx)
+	id, err := pathID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	mid, err := strconv.ParseInt(r.PostFormValue("mention_id"), 10, 64)
+	if err != nil {
+		s.fail(w, r, parley.Errorf(parley.EINVALID, "which post does the reply answer? (mention_id is missing)"))
+		return
+	}
+	m, err := s.st.Mention(ctx, mid)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if m.ThreadID != id {
+		s.fail(w, r, parley.Errorf(parley.EINVALID, "post %d is not in this conversation", mid))
+		return
+	}
+	d, err := s.st.QueueReply(ctx, mid, u.Name, formText(r, "text"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.logger.Info("reply queued", "draft_id", d.ID, "user", u.Name, "thread_id", id)
+	s.succeed(w, r, draftResult{ID: d.ID, State: d.State, Text: d.Text,
+		Message: "Reply queued: it waits in the inbox for approval."})
+}
