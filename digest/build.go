@@ -182,7 +182,14 @@ func volume(d *Digest, week Week, cur, prev []parley.Mention, baseline []time.Ti
 				return cmp.Or(cmp.Compare(b.Followers, a.Followers), cmp.Compare(math.Abs(b.Score), math.Abs(a.Score)),
 					cmp.Compare(a.ID, b.ID))
 			})
-			sp.Top = posts[:min(3, len(posts))]
+			// The top posts: widest reach first, one per author.
+			authors := map[string]bool{}
+			for _, p := range posts {
+				if len(sp.Top) < 3 && !authors[p.Platform+"/"+p.Author] {
+					authors[p.Platform+"/"+p.Author] = true
+					sp.Top = append(sp.Top, p)
+				}
+			}
 			v.Spikes = append(v.Spikes, sp)
 		}
 	}

@@ -75,7 +75,7 @@ type Spike struct {
 	Date  time.Time
 	Count int
 	Usual float64
-	Top   []Post // at most 3: widest reach first
+	Top   []Post // at most 3: widest reach first, one per author
 }
 
 // Post is one mention as the digest quotes it.

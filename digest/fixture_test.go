@@ -162,3 +162,11 @@ func fixtureDigest(t testing.TB) *digest.Digest {
 	require.NoError(t, err)
 	return d
 }
+
+func openStore(t testing.TB) *store.Store {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"), store.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	return st
+}

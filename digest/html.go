@@ -5,7 +5,6 @@ import (
 	"embed"
 	"fmt"
 	"html/template"
-	"time"
 
 	"github.com/parleybot/parley"
 )
@@ -161,6 +160,3 @@ func (d *Digest) kpis() []kpi {
 	}
 	return append(ks, first)
 }
-
-// asOfLocal is AsOf in the digest's zone.
-func (d *Digest) asOfLocal() time.Time { return d.AsOf.In(d.Start.Location()) }

@@ -3,6 +3,7 @@ package digest
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/parleybot/parley"
 )
@@ -66,7 +67,7 @@ func (w *writer) bold(s string) string {
 }
 
 func (w *writer) link(label, url string) string {
-	if url == "" {
+	if !safeURL(url) {
 		return label
 	}
 	if w.md {
@@ -235,6 +236,54 @@ func (d *Digest) write(w *writer) {
 	}
 	w.p("")
 	w.p("%s", fmt.Sprintf("Week %s in %s, as of %s. Made by Parley.", d.Week, d.TimeZone, d.AsOf.Format("Mon 2 Jan 2006 15:04 MST")))
+}
+
+// safeURL reports whether url can go into a link as it is: http or
+// https, without spaces or angle brackets that would end the link early.
+func safeURL(url string) bool {
+	return (strings.HasPrefix(url, "https://") || strings.HasPrefix(url, "http://")) && !strings.ContainsAny(url, " \t\r\n<>")
+}
+
+// Split cuts a rendered digest into pieces of at most max bytes for
+// platforms that limit a message's length (Discord: 2000 characters,
+// Mastodon: 500 by default). It cuts between lines, before a "## "
+// section when the piece is already half full, and cuts a line only when
+// it alone is longer than max (at a space if it can, always between
+// characters).
+func Split(text string, max int) []string {
+	text = strings.TrimRight(text, "\n")
+	if max <= 0 || len(text) <= max {
+		return []string{text}
+	}
+	var out []string
+	var cur strings.Builder
+	flush := func() {
+		if s := strings.Trim(cur.String(), "\n"); s != "" {
+			out = append(out, s)
+		}
+		cur.Reset()
+	}
+	for _, line := range strings.Split(text, "\n") {
+		for len(line) > max {
+			cut := max
+			for cut > 0 && !utf8.RuneStart(line[cut]) {
+				cut--
+			}
+			if i := strings.LastIndexByte(line[:cut], ' '); i > max/2 {
+				cut = i
+			}
+			flush()
+			out = append(out, strings.TrimRight(line[:cut], " "))
+			line = strings.TrimLeft(line[cut:], " ")
+		}
+		if cur.Len()+len(line) > max || (strings.HasPrefix(line, "## ") && cur.Len() > max/2) {
+			flush()
+		}
+		cur.WriteString(line)
+		cur.WriteByte('\n')
+	}
+	flush()
+	return out
 }
 
 func terms(w *writer, ts []Term) string {
