@@ -126,6 +126,7 @@ func init() {
 		with won't would wouldn't you you'd you'll you're you've your yours yourself yourselves`,
 		`also just like get got getting gets one two really still even much many well back way new now make made
 		going go goes went know think thing things anyone someone anything something every ever yet today week
+		everyone everybody somebody anybody nothing
 		time day days year good great lol omg yeah yes hey hi hello thanks thank please pls guys gonna wanna
 		im dont cant doesnt didnt ive thats its it's isnt wont u ur via amp`,
 		`der die das und ist nicht ein eine einen dem den des mit für auf ich du er sie es wir ihr mein meine
