@@ -1,0 +1,296 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/digest"
+)
+
+func init() {
+	register(&command{
+		name:    "digest",
+		summary: "build the weekly digest; print it, write it to a file, or send it",
+		usage: `parley digest [--week 2026-W47|LAST] [--format md|html|text] [--out FILE] [--send [--force]] [--config FILE] [--db PATH]
+
+Builds the digest of one ISO week (Monday to Sunday in digest.timezone, else
+brand.timezone, else UTC) compared with the week before: volume, sentiment,
+response times, people, topics and three things to do next.
+
+Without --send it only prints the digest (Markdown by default) or writes it
+to --out; the format follows --out's extension (.html, .md, .txt) unless
+--format says otherwise. With --send it also stores the digest and delivers
+it to the targets in the config's digest: section, once per week: a week
+already sent is refused unless --force.
+
+--week LAST (the default) is the last complete week. If that week has no
+mentions while the newest mention is in another week (a replayed sample, an
+old database), LAST is the week of the newest mention, and a note says so.
+
+Example:
+  parley digest --week LAST --format html --out digest.html
+  parley digest --week 2026-W46
+  parley digest --config parley.yaml --send`,
+		run: runDigest,
+	})
+}
+
+func runDigest(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	weekFlag := fs.String("week", "LAST", "the ISO week, e.g. 2026-W47, or LAST for the last complete week")
+	format := fs.String("format", "", "md, html or text (default from --out's extension, else md)")
+	out := fs.String("out", "", "write the digest to this file instead of standard output")
+	send := fs.Bool("send", false, "store the digest and deliver it to the config's targets")
+	force := fs.Bool("force", false, "with --send: send a week that was sent before again")
+	rest, err := e.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, rest[0])
+	}
+	if *force && !*send {
+		return fmt.Errorf("%w: --force only goes with --send", errUsage)
+	}
+	f, err := digestFormat(*format, *out)
+	if err != nil {
+		return err
+	}
+	dc, err := loadDigestConfig(e)
+	if err != nil {
+		return err
+	}
+	st, err := e.openExistingStore(ctx, &Config{Data: dc.data})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	svc, err := digest.NewService(st, dc.cfg, digest.ServiceOptions{
+		Brand: dc.brand, Logger: e.logger, Getenv: e.getenv, Posters: digestPosters(e),
+	})
+	if err != nil {
+		return err
+	}
+
+	var week digest.Week
+	if strings.EqualFold(strings.TrimSpace(*weekFlag), "LAST") {
+		w, fellBack, err := svc.LastWeek(ctx)
+		if err != nil {
+			return err
+		}
+		if fellBack {
+			fmt.Fprintf(e.stderr, "note: the last complete week, %s, has no mentions; showing %s, the week of the newest mention\n",
+				digest.LastComplete(time.Now(), svc.Location()), w)
+		}
+		week = w
+	} else if week, err = digest.ParseWeek(*weekFlag); err != nil {
+		return fmt.Errorf("%w: --week: %s", errUsage, parley.ErrorMessage(err))
+	}
+
+	var body string
+	var sendErr error
+	if *send {
+		rec, err := svc.Send(ctx, week, *force)
+		if err != nil && parley.ErrorCode(err) == parley.ECONFLICT {
+			return parley.Errorf(parley.ECONFLICT, "%s; --force sends it again", parley.ErrorMessage(err))
+		}
+		if err != nil && rec.Markdown == "" {
+			return err
+		}
+		sendErr = err
+		body = map[string]string{"md": rec.Markdown, "html": rec.HTML, "text": rec.Text}[f]
+		printDeliveries(e, rec)
+	} else {
+		d, err := svc.Build(ctx, week)
+		if err != nil {
+			return err
+		}
+		switch f {
+		case "html":
+			if body, err = d.HTML(digest.HTMLOptions{}); err != nil {
+				return err
+			}
+		case "text":
+			body = d.Text()
+		default:
+			body = d.Markdown()
+		}
+	}
+	switch {
+	case *out != "":
+		if err := writeFileAtomic(*out, []byte(body)); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "wrote the digest of %s to %s\n", week, *out)
+	case !*send:
+		fmt.Fprint(e.stdout, body)
+	}
+	return sendErr
+}
+
+func digestFormat(format, out string) (string, error) {
+	f := strings.ToLower(strings.TrimSpace(format))
+	if f == "" {
+		switch strings.ToLower(filepath.Ext(out)) {
+		case ".html", ".htm":
+			f = "html"
+		case ".txt", ".text":
+			f = "text"
+		default:
+			f = "md"
+		}
+	}
+	switch f {
+	case "md", "markdown":
+		return "md", nil
+	case "html":
+		return "html", nil
+	case "text", "txt":
+		return "text", nil
+	}
+	return "", fmt.Errorf("%w: --format %q: want md, html or text", errUsage, format)
+}
+
+func printDeliveries(e *env, rec parley.DigestRecord) {
+	fmt.Fprintf(e.stdout, "digest %s: %s (%s)\n", rec.Week, rec.Status, rec.Summary)
+	if len(rec.Deliveries) == 0 {
+		fmt.Fprintln(e.stdout, "  no targets in the config's digest: section; the digest is stored only")
+	}
+	for _, d := range rec.Deliveries {
+		switch {
+		case d.OK && d.Detail != "":
+			fmt.Fprintf(e.stdout, "  ok      %s: %s\n", d.Target, d.Detail)
+		case d.OK:
+			fmt.Fprintf(e.stdout, "  ok      %s\n", d.Target)
+		default:
+			fmt.Fprintf(e.stdout, "  FAILED  %s after %d attempts: %s\n", d.Target, d.Attempts, d.Error)
+		}
+	}
+}
+
+// digestPosters returns the posters for the digest's chat targets (discord,
+// mastodon). The connectors do not implement digest.Poster yet; until they
+// do, such targets fail with a message that says so.
+func digestPosters(*env) map[string]digest.Poster { return nil }
+
+// digestConfig is what the digest command reads from the config file.
+type digestConfig struct {
+	cfg   digest.Config
+	brand string
+	data  string
+}
+
+// loadDigestConfig reads the digest: section (with the brand and data
+// folder) from --config, or returns the defaults without one. It reads
+// the section itself, so it works whether or not the main Config knows
+// the digest: key; the other sections are `parley check`'s business.
+func loadDigestConfig(e *env) (digestConfig, error) {
+	var dc digestConfig
+	if e.configPath == "" {
+		return dc, nil
+	}
+	data, err := os.ReadFile(e.configPath)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return dc, parley.Errorf(parley.EINVALID, "config file %s does not exist (start from config.example.yaml)", e.configPath)
+		}
+		return dc, fmt.Errorf("read config: %w", err)
+	}
+	var doc struct {
+		Brand struct {
+			Name     string `yaml:"name"`
+			TimeZone string `yaml:"timezone"`
+		} `yaml:"brand"`
+		Data   string    `yaml:"data"`
+		Digest yaml.Node `yaml:"digest"`
+	}
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return dc, parley.Errorf(parley.EINVALID, "%s: %v", e.configPath, err)
+	}
+	dc.brand, dc.data = doc.Brand.Name, doc.Data
+	if doc.Digest.Kind != 0 {
+		// Decode the section strictly: an unknown key is a typo.
+		section, err := yaml.Marshal(&doc.Digest)
+		if err == nil {
+			dec := yaml.NewDecoder(bytes.NewReader(section))
+			dec.KnownFields(true)
+			err = dec.Decode(&dc.cfg)
+		}
+		if err != nil {
+			msg := strings.TrimPrefix(err.Error(), "yaml: ")
+			msg = strings.ReplaceAll(msg, "digest.Config", "digest")
+			return dc, parley.Errorf(parley.EINVALID, "%s:%d: digest: %s", e.configPath, doc.Digest.Line, msg)
+		}
+	}
+	if dc.cfg.TimeZone == "" {
+		dc.cfg.TimeZone = doc.Brand.TimeZone
+	}
+	if errs := dc.cfg.Validate(e.getenv); len(errs) > 0 {
+		lines := make([]string, len(errs))
+		for i, err := range errs {
+			msg := parley.ErrorMessage(err)
+			lines[i] = fmt.Sprintf("%s:%d: %s", e.configPath, digestLine(&doc.Digest, msg), msg)
+		}
+		return dc, parley.Errorf(parley.EINVALID, "%s", strings.Join(lines, "\n"))
+	}
+	return dc, nil
+}
+
+var digestKeyRE = regexp.MustCompile(`^digest\.([a-z_]+)(?:\[(\d+)\])?`)
+
+// digestLine finds the line of the key a digest.Config problem names
+// ("digest.timezone ...", "digest.targets[2] ..."), else the section's.
+func digestLine(section *yaml.Node, msg string) int {
+	line := section.Line
+	m := digestKeyRE.FindStringSubmatch(msg)
+	if m == nil || section.Kind != yaml.MappingNode {
+		return line
+	}
+	for i := 0; i+1 < len(section.Content); i += 2 {
+		if section.Content[i].Value != m[1] {
+			continue
+		}
+		line = section.Content[i].Line
+		if n, err := strconv.Atoi(m[2]); err == nil {
+			if v := section.Content[i+1]; v.Kind == yaml.SequenceNode && n < len(v.Content) {
+				line = v.Content[n].Line
+			}
+		}
+	}
+	return line
+}
+
+// writeFileAtomic writes path through a temporary file in the same folder.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
