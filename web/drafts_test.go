@@ -273,6 +273,9 @@ func TestInboxOrderAndFilters(t *testing.T) {
 	assert.Greater(t, pos[1], int64(0))
 	assert.Equal(t, int64(-1), pos[2])
 	assert.Contains(t, page, `<option value="rule-neutral" selected>`)
+	_, page = c.get("/?platform=bluesky")
+	assert.Contains(t, page, `<option value="bluesky" selected>`, "the filter in force shows even when nothing matches")
+	assert.Contains(t, page, "No drafts match these filters")
 
 	// Inbox zero says what happens next.
 	for _, id := range ids {

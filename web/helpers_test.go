@@ -44,6 +44,13 @@ func newEnv(t testing.TB, opts ...envOption) *testEnv {
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"), store.Options{})
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
+	return newEnvOn(t, st, opts...)
+}
+
+// newEnvOn is newEnv on a store the test opened.
+func newEnvOn(t testing.TB, st *store.Store, opts ...envOption) *testEnv {
+	t.Helper()
+	var err error
 	e := &testEnv{t: t, st: st}
 	cfg := web.Config{}
 	o := web.Options{

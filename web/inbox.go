@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"github.com/parleybot/parley"
@@ -99,6 +100,10 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	// A filter value no pending draft has (any more) still shows as chosen.
+	facets.Platforms = withValue(facets.Platforms, f.Platform)
+	facets.Tags = withValue(facets.Tags, f.Tag)
+	facets.Rules = withValue(facets.Rules, f.Rule)
 	us := rankItems(items, s.opts.Now())
 	v := inboxView{Filter: f, Mine: mine, Filtered: len(keep) > 0, Facets: facets, Labels: parley.Labels}
 	if !since.IsZero() {
@@ -112,4 +117,14 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request) {
 		v.Events += "?" + keep.Encode()
 	}
 	s.render(w, r, http.StatusOK, "inbox", "Inbox", "inbox", v)
+}
+
+// withValue returns list with v added (sorted) when v is set and missing.
+func withValue(list []string, v string) []string {
+	if v == "" || slices.Contains(list, v) {
+		return list
+	}
+	list = append(list, v)
+	slices.Sort(list)
+	return list
 }

@@ -222,17 +222,26 @@
       var card = e.target.closest('.card');
       if (card && card !== selected) select(card, false);
     });
+    function focusEdit(d) {
+      var ta = d && d.querySelector('textarea');
+      if (!ta) return;
+      ta.focus();
+      ta.setSelectionRange(ta.value.length, ta.value.length);
+      updateCount(ta);
+    }
+    // Opened with "e", the editor takes focus on the key's release, so the
+    // "e" itself is not typed into it.
+    var openedByKey = null;
     queue.addEventListener('toggle', function (e) {
       var d = e.target;
-      if (d.matches && d.matches('details.edit') && d.open) {
-        var ta = d.querySelector('textarea');
-        if (ta) {
-          ta.focus();
-          ta.setSelectionRange(ta.value.length, ta.value.length);
-          updateCount(ta);
-        }
-      }
+      if (d.matches && d.matches('details.edit') && d.open && d !== openedByKey) focusEdit(d);
     }, true);
+    document.addEventListener('keyup', function (e) {
+      if (e.key === 'e' && openedByKey) {
+        focusEdit(openedByKey);
+        openedByKey = null;
+      }
+    });
 
     function run(card, selector) {
       if (!card) return;
@@ -268,7 +277,11 @@
         case 'e':
           if (!selected) return;
           var d = selected.querySelector('details.edit');
-          if (d) { d.open = true; var ta = d.querySelector('textarea'); if (ta) ta.focus(); }
+          if (d) {
+            openedByKey = d;
+            d.open = true;
+            setTimeout(function () { if (openedByKey === d) { focusEdit(d); openedByKey = null; } }, 400);
+          }
           break;
         case 'o':
         case 'p':
