@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 
@@ -101,15 +102,23 @@ func counted(ms []parley.Mention) []parley.Mention {
 	return out
 }
 
-// dayIndex returns which day of the week starting at start (in loc) t
-// falls on, or -1.
-func dayIndex(week Week, t time.Time, loc *time.Location) int {
-	for i := range 7 {
-		if !t.Before(week.Day(i, loc)) && t.Before(week.Day(i+1, loc)) {
-			return i
-		}
+// days returns the n+1 midnights (in loc) that bound n days from the
+// week's Monday plus offset days.
+func days(week Week, offset, n int, loc *time.Location) []time.Time {
+	out := make([]time.Time, n+1)
+	for i := range out {
+		out[i] = week.Day(offset+i, loc)
 	}
-	return -1
+	return out
+}
+
+// dayIndex returns which of the days bounded by bounds t falls on, or -1.
+func dayIndex(bounds []time.Time, t time.Time) int {
+	i := sort.Search(len(bounds), func(i int) bool { return bounds[i].After(t) })
+	if i == 0 || i == len(bounds) {
+		return -1
+	}
+	return i - 1
 }
 
 func volume(d *Digest, week Week, cur, prev []parley.Mention, baseline []time.Time, loc *time.Location) Volume {
@@ -125,17 +134,17 @@ func volume(d *Digest, week Week, cur, prev []parley.Mention, baseline []time.Ti
 		}
 		return plat[p]
 	}
+	curDays, prevDays := days(week, 0, 7, loc), days(week, -7, 7, loc)
 	for _, m := range cur {
-		if i := dayIndex(week, m.CreatedAt, loc); i >= 0 {
+		if i := dayIndex(curDays, m.CreatedAt); i >= 0 {
 			v.Days[i].Count++
 			v.Days[i].ByPlatform[m.Platform]++
 			v.Days[i].Sentiment[m.Sentiment.Label]++
 		}
 		platform(m.Platform).Count++
 	}
-	pw := week.Prev()
 	for _, m := range prev {
-		if i := dayIndex(pw, m.CreatedAt, loc); i >= 0 {
+		if i := dayIndex(prevDays, m.CreatedAt); i >= 0 {
 			v.Days[i].PrevCount++
 		}
 		platform(m.Platform).PrevCount++
@@ -151,13 +160,11 @@ func volume(d *Digest, week Week, cur, prev []parley.Mention, baseline []time.Ti
 	// the first day that had a mention (a new install has no history).
 	daily := make([]int, 28)
 	first := 28
+	baseDays := days(week, -28, 28, loc)
 	for _, t := range baseline {
-		for k := range 28 {
-			if !t.Before(week.Day(k-28, loc)) && t.Before(week.Day(k-27, loc)) {
-				daily[k]++
-				first = min(first, k)
-				break
-			}
+		if k := dayIndex(baseDays, t); k >= 0 {
+			daily[k]++
+			first = min(first, k)
 		}
 	}
 	if first < 28 {
@@ -174,7 +181,7 @@ func volume(d *Digest, week Week, cur, prev []parley.Mention, baseline []time.Ti
 			sp := Spike{Date: day.Date, Count: day.Count, Usual: v.Usual}
 			var posts []Post
 			for _, m := range cur {
-				if dayIndex(week, m.CreatedAt, loc) == i {
+				if dayIndex(curDays, m.CreatedAt) == i {
 					posts = append(posts, post(m, loc))
 				}
 			}
