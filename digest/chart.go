@@ -410,11 +410,12 @@ func (d *Digest) responseChart() chart {
 			c.text(gx+gw/2, h-bottom+18, b.Label, 11, colMuted, middle, false)
 		}
 		c.line(left, y(0), w-right, y(0), colMuted, 1, false)
+		if d.Response.Replied == 0 {
+			c.text(w/2, top+ph/2, "No replies were sent this week", 13, colMuted, middle, false)
+			return
+		}
 		tx := left + gw*targetX(target)
 		c.line(tx, top-6, tx, y(0), colInk, 1, true)
 		c.text(tx+4, top-1, "target "+fmtDur(target), 10, colInk, start, false)
-		if d.Response.Replied == 0 {
-			c.text(w/2, top+ph/2, "No replies were sent this week", 13, colMuted, middle, false)
-		}
 	}}
 }
