@@ -91,6 +91,12 @@ type DigestWindow struct {
 	// Advocates are the people whose state is "advocate" now, best score
 	// first, at most 20.
 	Advocates []Person
+	// AdvocateChanges are the advocate state changes recorded in
+	// [From, To), oldest first.
+	AdvocateChanges []AdvocateChange
+	// Prompts are the prompts sent in [From, To) per template, with their
+	// outcomes so far.
+	Prompts []PromptStats
 }
 
 // DigestStore keeps weekly digests and reads the numbers they are made of.

@@ -70,8 +70,22 @@ func advise(d *Digest) []Advice {
 		add(30, "volume", "", "Mentions fell %s to %d: a post or an event could restart the conversation.",
 			change(v.PrevTotal, v.Total)[1:], v.Total)
 	}
-	if len(d.People.TopAdvocates) > 0 {
-		a := d.People.TopAdvocates[0]
+	for _, t := range d.People.Prompts.ByTemplate {
+		if t.Sent >= 3 && t.Converted == 0 && t.Watching == 0 {
+			add(35, "prompt", "", "Rethink the “%s” invitation: none of the %d sent this week converted.", t.Template, t.Sent)
+			break
+		}
+	}
+	switch pp := d.People; {
+	case len(pp.NewAdvocates) > 0:
+		a := pp.NewAdvocates[0]
+		if len(pp.NewAdvocates) == 1 {
+			add(25, "advocate", "", "Welcome @%s, who became an advocate this week: a personal thank-you goes a long way.", a.Handle)
+		} else {
+			add(25, "advocate", "", "Welcome your %d new advocates (first @%s): a personal thank-you goes a long way.", len(pp.NewAdvocates), a.Handle)
+		}
+	case len(pp.TopAdvocates) > 0:
+		a := pp.TopAdvocates[0]
 		add(20, "advocate", "", "Thank @%s, your top advocate (score %.1f), in person.", a.Handle, a.Score)
 	}
 	if best, ok := bestPost(d); ok {

@@ -520,6 +520,18 @@ func advocates(p *People, d *Digest, cur parley.DigestWindow) {
 			t.Rejected++
 		}
 	}
+	// The prompts table knows what was sent and how it ended; it wins
+	// over the drafts for the templates it has.
+	for _, st := range cur.Prompts {
+		t := tmpl[st.Template]
+		if t == nil {
+			t = &TemplateCount{Template: st.Template}
+			tmpl[st.Template] = t
+		}
+		p.Prompts.Sent += st.Sent - t.Sent
+		t.Sent, t.Converted, t.Declined, t.Expired, t.Watching = st.Sent, st.Converted, st.Declined, st.Expired, st.Watching
+		p.Prompts.Converted += st.Converted
+	}
 	for _, t := range tmpl {
 		if t.Drafted+t.Sent+t.Rejected > 0 {
 			p.Prompts.ByTemplate = append(p.Prompts.ByTemplate, *t)
@@ -528,6 +540,25 @@ func advocates(p *People, d *Digest, cur parley.DigestWindow) {
 	slices.SortFunc(p.Prompts.ByTemplate, func(a, b TemplateCount) int {
 		return cmp.Or(cmp.Compare(b.Drafted, a.Drafted), cmp.Compare(b.Sent, a.Sent), strings.Compare(a.Template, b.Template))
 	})
+	// A person's last change of the week says where they ended up.
+	last := map[int64]parley.AdvocateChange{}
+	var order []int64
+	for _, c := range cur.AdvocateChanges {
+		if _, seen := last[c.PersonID]; !seen {
+			order = append(order, c.PersonID)
+		}
+		last[c.PersonID] = c
+	}
+	for _, id := range order {
+		c := last[id]
+		v := Voice{Handle: c.Handle, Platform: c.Platform, Score: c.Score}
+		switch {
+		case c.To == "advocate" && c.From != "advocate":
+			p.NewAdvocates = append(p.NewAdvocates, v)
+		case c.To == "lapsed":
+			p.LapsedAdvocates = append(p.LapsedAdvocates, v)
+		}
+	}
 	for _, e := range cur.Audit {
 		switch e.Action {
 		case "optout":

@@ -56,6 +56,16 @@ func TestSpikeAndPeople(t *testing.T) {
 			{Kind: parley.KindPrompt, Rule: "beta", State: parley.DraftRejected, CreatedAt: day(18, 9), DecidedAt: day(18, 10)},
 			{Kind: parley.KindPrompt, Rule: "beta", State: parley.DraftSent, CreatedAt: day(9, 9), DecidedAt: day(9, 10), SentAt: day(17, 9)},
 		},
+		AdvocateChanges: []parley.AdvocateChange{
+			{PersonID: 1, Handle: "jules", Platform: parley.PlatformMastodon, From: "candidate", To: "advocate", Score: 8.25, At: day(17, 3)},
+			{PersonID: 2, Handle: "old", Platform: parley.PlatformDiscord, From: "advocate", To: "lapsed", Score: 1, At: day(17, 3)},
+			{PersonID: 3, Handle: "flip", Platform: parley.PlatformDiscord, From: "candidate", To: "advocate", Score: 5, At: day(17, 3)},
+			{PersonID: 3, Handle: "flip", Platform: parley.PlatformDiscord, From: "advocate", To: "candidate", Score: 4, At: day(19, 3)},
+		},
+		Prompts: []parley.PromptStats{
+			{Template: "review", Sent: 4, Converted: 1, Declined: 1, Expired: 1, Watching: 1},
+			{Template: "survey", Sent: 3, Expired: 3},
+		},
 		Audit: []parley.AuditEntry{
 			{Action: "optout", Actor: "system", At: day(17, 9)},
 			{Action: "optout", Actor: "ana", At: day(18, 9)},
@@ -85,25 +95,51 @@ func TestSpikeAndPeople(t *testing.T) {
 	assert.Equal(t, 1, p.Lapsed)
 	assert.Equal(t, []digest.Voice{{Handle: "jules", Platform: parley.PlatformMastodon, Score: 8.25},
 		{Handle: "kelp", Platform: parley.PlatformDiscord, Score: 6.5}}, p.TopAdvocates)
+	assert.Equal(t, []digest.Voice{{Handle: "jules", Platform: parley.PlatformMastodon, Score: 8.25}}, p.NewAdvocates,
+		"flip became an advocate and went back within the week")
+	assert.Equal(t, []digest.Voice{{Handle: "old", Platform: parley.PlatformDiscord, Score: 1}}, p.LapsedAdvocates)
+	// Drafted and rejected come from the drafts; sent and the outcomes
+	// from the prompts table where it knows the template (review,
+	// survey), else from the drafts (beta).
 	assert.Equal(t, 3, p.Prompts.Drafted)
-	assert.Equal(t, 2, p.Prompts.Sent)
+	assert.Equal(t, 8, p.Prompts.Sent)
 	assert.Equal(t, 1, p.Prompts.Rejected)
+	assert.Equal(t, 1, p.Prompts.Converted)
 	assert.Equal(t, []digest.TemplateCount{
-		{Template: "review", Drafted: 2, Sent: 1},
+		{Template: "review", Drafted: 2, Sent: 4, Converted: 1, Declined: 1, Expired: 1, Watching: 1},
 		{Template: "beta", Drafted: 1, Sent: 1, Rejected: 1},
+		{Template: "survey", Sent: 3, Expired: 3},
 	}, p.Prompts.ByTemplate)
+	assert.InDelta(t, 0.25, p.Prompts.ByTemplate[0].Rate(), 1e-12)
 	assert.Equal(t, 2, p.OptOuts)
 	assert.Equal(t, 1, p.OptIns)
 
 	md := d.Markdown()
 	assert.Contains(t, md, "- Spike on Wed 18 Nov: **12** mentions against a usual 2")
 	assert.Contains(t, md, "- Advocates: 2, 5 candidates, 1 lapsed; top: @jules 8.2, @kelp 6.5")
-	assert.Contains(t, md, "  - review: 2 drafted, 1 sent, 0 rejected")
+	assert.Contains(t, md, "- New advocates: @jules; lapsed: @old")
+	assert.Contains(t, md, "- Prompts: 3 drafted, 8 sent, 1 rejected, 1 converted so far")
+	assert.Contains(t, md, "  - review: 2 drafted, 4 sent, 0 rejected; 1 converted (25%), 1 declined, 1 expired, 1 watching")
+	assert.Contains(t, md, "  - beta: 1 drafted, 1 sent, 1 rejected; 0 converted (0%), 0 declined, 0 expired, 0 watching")
+	var kinds []string
+	for _, a := range d.Next {
+		kinds = append(kinds, a.Kind)
+	}
+	assert.Equal(t, []string{"waiting", "spike", "negative"}, kinds)
+
+	// In a calm week the advocates come up.
+	calm := digest.Compute(week, parley.DigestWindow{AdvocateChanges: w.AdvocateChanges, Prompts: w.Prompts},
+		parley.DigestWindow{}, nil, digest.Options{Location: time.UTC, ResponseTarget: time.Hour, AsOf: day(23, 9)})
+	require.Len(t, calm.Next, 3)
+	assert.Equal(t, "Rethink the “survey” invitation: none of the 3 sent this week converted.", calm.Next[0].Text)
+	assert.Equal(t, "Welcome @jules, who became an advocate this week: a personal thank-you goes a long way.", calm.Next[1].Text)
+	assert.Equal(t, "calm", calm.Next[2].Kind)
 	assert.Contains(t, md, "- Opt-outs: 2 (opt-ins 1)")
 	page, err := d.HTML(digest.HTMLOptions{})
 	require.NoError(t, err)
 	assert.Contains(t, page, "<h3>Top advocates</h3>")
-	assert.Contains(t, page, "<td>review</td>")
+	assert.Contains(t, page, "<td>review</td><td class=\"n\">2</td><td class=\"n\">4</td><td class=\"n\">1 <span class=\"muted\">(25%)</span></td>")
+	assert.Contains(t, page, "New advocates: <b>@jules</b>; lapsed: @old.")
 }
 
 // TestEmptyWeek renders a week without anything, which must still read

@@ -209,6 +209,9 @@ type People struct {
 	Candidates, Advocates, Lapsed int
 	// TopAdvocates are the best-scored advocates now (at most 5).
 	TopAdvocates []Voice
+	// NewAdvocates became advocates this week; Lapsed ones stopped being
+	// advocates this week (their latest change of the week counts).
+	NewAdvocates, LapsedAdvocates []Voice
 	// Prompts are the advocate invitations of the week.
 	Prompts Prompts
 	// OptOuts and OptIns count the audit log's optout and optin entries
@@ -226,18 +229,24 @@ type Voice struct {
 
 // Prompts counts advocate prompts (drafts of kind prompt).
 type Prompts struct {
-	// Drafted this week; Sent this week; Rejected this week.
-	Drafted, Sent, Rejected int
+	// Drafted this week; Sent this week; Rejected this week; Converted of
+	// those sent this week so far.
+	Drafted, Sent, Rejected, Converted int
 	// ByTemplate counts per template (the rule that drafted the prompt),
 	// most drafted first.
 	ByTemplate []TemplateCount
 }
 
-// TemplateCount is one prompt template's week.
+// TemplateCount is one prompt template's week. The outcomes are those of
+// the prompts sent this week, so far.
 type TemplateCount struct {
-	Template                string
-	Drafted, Sent, Rejected int
+	Template                               string
+	Drafted, Sent, Rejected                int
+	Converted, Declined, Expired, Watching int
 }
+
+// Rate returns Converted/Sent (0 with nothing sent).
+func (t TemplateCount) Rate() float64 { return ratio(t.Converted, t.Sent) }
 
 // Topics is what people talked about more than the week before.
 type Topics struct {

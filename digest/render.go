@@ -214,10 +214,18 @@ func (d *Digest) write(w *writer) {
 		}
 		w.li("%s", line)
 	}
+	if len(pp.NewAdvocates)+len(pp.LapsedAdvocates) > 0 {
+		w.li("New advocates: %s; lapsed: %s", handles(w, pp.NewAdvocates), handles(w, pp.LapsedAdvocates))
+	}
 	if pr := pp.Prompts; pr.Drafted+pr.Sent+pr.Rejected > 0 {
-		w.li("Prompts: %d drafted, %d sent, %d rejected", pr.Drafted, pr.Sent, pr.Rejected)
+		w.li("Prompts: %d drafted, %d sent, %d rejected, %d converted so far", pr.Drafted, pr.Sent, pr.Rejected, pr.Converted)
 		for _, t := range pr.ByTemplate {
-			w.li2("%s: %d drafted, %d sent, %d rejected", w.esc(t.Template), t.Drafted, t.Sent, t.Rejected)
+			line := fmt.Sprintf("%s: %d drafted, %d sent, %d rejected", w.esc(t.Template), t.Drafted, t.Sent, t.Rejected)
+			if t.Sent > 0 {
+				line += fmt.Sprintf("; %d converted (%s), %d declined, %d expired, %d watching",
+					t.Converted, pct(t.Rate()), t.Declined, t.Expired, t.Watching)
+			}
+			w.li2("%s", line)
 		}
 	}
 	if pp.OptOuts+pp.OptIns > 0 {
@@ -284,6 +292,17 @@ func Split(text string, max int) []string {
 	}
 	flush()
 	return out
+}
+
+func handles(w *writer, vs []Voice) string {
+	if len(vs) == 0 {
+		return "none"
+	}
+	var out []string
+	for _, v := range vs {
+		out = append(out, "@"+w.esc(v.Handle))
+	}
+	return strings.Join(out, ", ")
 }
 
 func terms(w *writer, ts []Term) string {

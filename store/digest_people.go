@@ -9,12 +9,12 @@ import (
 // maxDigestAdvocates bounds DigestWindow.Advocates.
 const maxDigestAdvocates = 20
 
-// digestPeople fills the advocate part of a digest window. All the
-// advocate and prompt reads of the digest live here, so the advocates
-// work (migration 0004: prompts and their outcomes) extends this one
-// function. Until then it reads what exists: people.advocate_state and
-// advocate_score. Prompts are drafts of kind prompt (w.Drafts) and
-// opt-outs are audit entries with action "optout" (w.Audit).
+// digestPeople fills the advocate part of a digest window: the people
+// per advocate state and the top advocates (people), the state changes
+// of the period (migration 0004's advocate changes) and the prompts sent
+// in it with their outcomes. All the advocate and prompt reads of the
+// digest live here. Prompt drafts are also in w.Drafts (kind prompt) and
+// opt-outs in w.Audit (action "optout").
 func (s *Store) digestPeople(ctx context.Context, w *parley.DigestWindow) error {
 	w.AdvocateStates = map[string]int{}
 	rows, err := s.rdb.QueryContext(ctx, `SELECT advocate_state, count(*) FROM people WHERE advocate_state != ''
@@ -37,5 +37,12 @@ func (s *Store) digestPeople(ctx context.Context, w *parley.DigestWindow) error 
 	}
 	w.Advocates, err = s.digestQueryPeople(ctx, `SELECT `+personColumns+` FROM people WHERE advocate_state = 'advocate'
 		ORDER BY advocate_score DESC, id LIMIT ?`, maxDigestAdvocates)
+	if err != nil {
+		return err
+	}
+	if w.AdvocateChanges, err = s.AdvocateChanges(ctx, w.From, w.To); err != nil {
+		return err
+	}
+	w.Prompts, err = s.PromptConversion(ctx, w.From, w.To)
 	return err
 }

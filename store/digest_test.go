@@ -219,6 +219,23 @@ func TestDigestWindow(t *testing.T) {
 	assert.Equal(t, t0, w.OldestPending)
 	assert.Empty(t, w.Advocates)
 	assert.Empty(t, w.AdvocateStates)
+	assert.Empty(t, w.AdvocateChanges)
+	assert.Empty(t, w.Prompts)
+
+	// The advocate scoring makes ben an advocate inside the window and cy
+	// a candidate after it.
+	_, err = s.SaveAdvocates(ctx, []parley.AdvocateUpdate{{PersonID: b.PersonID, Score: 7.5, From: "", To: "advocate"}}, t0.Add(2*time.Hour))
+	require.NoError(t, err)
+	_, err = s.SaveAdvocates(ctx, []parley.AdvocateUpdate{{PersonID: c.PersonID, Score: 3, From: "", To: "candidate"}}, t0.Add(8*24*time.Hour))
+	require.NoError(t, err)
+	w, err = s.DigestWindow(ctx, from, to, t0.Add(24*time.Hour))
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int{"advocate": 1, "candidate": 1}, w.AdvocateStates)
+	require.Len(t, w.Advocates, 1)
+	assert.Equal(t, 7.5, w.Advocates[0].AdvocateScore)
+	require.Len(t, w.AdvocateChanges, 1)
+	assert.Equal(t, "advocate", w.AdvocateChanges[0].To)
+	assert.Equal(t, "ben@example.social", w.AdvocateChanges[0].Handle)
 
 	// A reply sent after asOf does not count yet.
 	w, err = s.DigestWindow(ctx, from, to, t0.Add(15*time.Minute))
