@@ -18,10 +18,12 @@ import (
 	"github.com/parleybot/parley"
 )
 
-// Poster posts a digest to a chat platform: the Discord connector for
-// TargetDiscord targets (in target.Channel), the Mastodon connector for
-// TargetMastodon ones (a direct message to each of target.To). It usually
-// sends d.Markdown(), split as the platform needs.
+// Poster posts a digest to a chat platform: to target.Channel for
+// TargetDiscord targets, as a direct message to each of target.To for
+// TargetMastodon ones. cmd/parley adapts the connectors (which do not
+// import this package) with a PosterFunc: Discord would send d.Markdown()
+// cut with Split(…, 2000) and no pings allowed; Mastodon d.Text() cut to
+// the server's limit, with visibility direct.
 //
 // PostDigest returns nil once the platform accepted the post. Errors with
 // code EINVALID, ENOTFOUND or EFORBIDDEN are final (a bad channel, an
