@@ -20,12 +20,12 @@
 //	candidate → advocate   score ≥ states.advocate, min_positive positive posts
 //	                       on min_days days; automatically or after a
 //	                       manager's confirmation (states.confirm)
-//
-// and for both, more positive than negative posts in the window (an angry
-// account with a large audience is no candidate).
-//
 //	advocate  → lapsed     no positive post for states.lapse_after
 //	lapsed    → advocate   qualifies again
+//
+// Candidates and advocates must also have more positive than negative
+// posts in the window (an angry account with a large audience is no
+// candidate).
 //
 // # Prompt rules
 //
