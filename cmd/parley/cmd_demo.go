@@ -4,29 +4,36 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"path/filepath"
+	"sync"
 	"text/tabwriter"
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/connectors/replay"
+	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/web"
 )
 
 func init() {
 	register(&command{
 		name:    "demo",
 		summary: "try Parley on bundled sample data, with no account anywhere",
-		usage: `parley demo [--data DIR]
+		usage: `parley demo [--data DIR] [--addr HOST:PORT] [--serve=false]
 
 Creates a database in the data folder (default ./parley-data), replays a
 bundled sample of a few hundred mentions of Tidewater Skates, a made-up
 skateboard brand, through the pipeline with the rules of config.example.yaml,
-and prints what happened and the commands to look closer. Running it again
-changes nothing: mentions are stored once.
+and prints what happened and the commands to look closer. Then it serves the
+web inbox (default http://127.0.0.1:8080) with a demo login until Ctrl-C;
+approved drafts are "posted" to a stand-in platform that prints them.
+Running it again stores nothing twice: mentions are unique.
 
 Example:
   go run ./cmd/parley demo
-  parley demo --data /tmp/parley-demo`,
+  parley demo --data /tmp/parley-demo --addr 127.0.0.1:9000
+  parley demo --serve=false     # print the summary and exit`,
 		run: runDemo,
 	})
 }
@@ -35,6 +42,8 @@ Example:
 const demoConfigName = "config.example.yaml (built in)"
 
 func runDemo(ctx context.Context, e *env, args []string) error {
+	serve := e.flags().Bool("serve", true, "serve the web inbox after the replay, until Ctrl-C")
+	addr := e.flags().String("addr", "", "where the web inbox listens (default "+web.DefaultAddr+")")
 	if _, err := e.parse(args); err != nil {
 		return err
 	}
@@ -105,7 +114,74 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	return nil
+	if !*serve {
+		return nil
+	}
+	return serveDemo(ctx, e, cfg, st, *addr)
+}
+
+// serveDemo runs the web inbox and the outbox on the demo database until
+// ctx ends; approved drafts go to stand-in platforms that print them.
+func serveDemo(ctx context.Context, e *env, cfg *Config, st *store.Store, addr string) error {
+	if addr != "" {
+		cfg.Web.Addr = addr
+	}
+	// The demo posts (to stand-ins): like run, one at a time per database.
+	unlock, err := lockDatabase(st.Path())
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	password, err := web.EnsureDemoUser(ctx, st, "demo")
+	if err != nil {
+		return err
+	}
+	senders := []parley.Sender{
+		&demoPlatform{platform: parley.PlatformMastodon, w: e.stdout},
+		&demoPlatform{platform: parley.PlatformDiscord, w: e.stdout},
+	}
+	m := &Main{e: e, cfg: cfg, store: st, conns: connectorSet{senders: senders}}
+	if err := m.Run(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "\nThe web inbox: %s  (log in as demo / %s)\n", m.URL(), password)
+	fmt.Fprintf(e.stdout, "Approve a draft there with the keyboard: j/k to move, a to approve, e to edit, r to reject, ? for help.\n")
+	fmt.Fprintf(e.stdout, "Press Ctrl-C to stop.\n")
+	<-ctx.Done()
+	fmt.Fprintln(e.stdout, "\nStopping...")
+	return m.Close()
+}
+
+// demoPlatform stands in for Mastodon and Discord in the demo: it "posts"
+// a draft by printing it, and answers a repeated idempotency key with the
+// same post, like the real platforms.
+type demoPlatform struct {
+	platform string
+	mu       sync.Mutex
+	w        io.Writer
+	posted   map[string]string
+}
+
+func (d *demoPlatform) Platform() string { return d.platform }
+
+func (d *demoPlatform) Send(_ context.Context, out parley.Outgoing) (string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.posted == nil {
+		d.posted = map[string]string{}
+	}
+	key := out.Draft.IdempotencyKey()
+	if id, ok := d.posted[key]; ok {
+		return id, nil
+	}
+	id := fmt.Sprintf("demo-%d", out.Draft.ID)
+	d.posted[key] = id
+	to := "@" + out.To.Handle
+	if out.InReplyTo != nil {
+		to = "a reply to @" + out.InReplyTo.Author.Handle
+	}
+	fmt.Fprintf(d.w, "(demo) posted draft %d on %s as %s: %s\n", out.Draft.ID, d.platform, to, clip(out.Draft.Text, 100))
+	return id, nil
 }
 
 // dbFlag returns " --db PATH" unless path is the default database.

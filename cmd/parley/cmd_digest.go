@@ -15,6 +15,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/connectors/discord"
+	"github.com/parleybot/parley/connectors/mastodon"
 	"github.com/parleybot/parley/digest"
 )
 
@@ -76,8 +78,20 @@ func runDigest(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer st.Close()
+	var posters map[string]digest.Poster
+	if *send && e.configPath != "" {
+		cfg, err := e.loadConfig()
+		if err != nil {
+			return err
+		}
+		conns, err := buildConnectors(e, cfg, st)
+		if err != nil {
+			return err
+		}
+		posters = digestPosters(conns)
+	}
 	svc, err := digest.NewService(st, dc.cfg, digest.ServiceOptions{
-		Brand: dc.brand, Logger: e.logger, Getenv: e.getenv, Posters: digestPosters(e),
+		Brand: dc.brand, Logger: e.logger, Getenv: e.getenv, Posters: posters,
 	})
 	if err != nil {
 		return err
@@ -179,10 +193,45 @@ func printDeliveries(e *env, rec parley.DigestRecord) {
 	}
 }
 
-// digestPosters returns the posters for the digest's chat targets (discord,
-// mastodon). The connectors do not implement digest.Poster yet; until they
-// do, such targets fail with a message that says so.
-func digestPosters(*env) map[string]digest.Poster { return nil }
+// digestPosters adapts the connectors to the digest's chat targets:
+// Discord posts the Markdown digest in pieces of at most 2,000 characters
+// to the target's channel; Mastodon sends the text digest as direct
+// messages (through the first account). Each piece carries a key made of
+// the week, the target and its number, so a retried delivery posts once.
+func digestPosters(conns connectorSet) map[string]digest.Poster {
+	posters := map[string]digest.Poster{}
+	for _, s := range conns.senders {
+		switch c := s.(type) {
+		case *discord.Connector:
+			posters[digest.TargetDiscord] = digest.PosterFunc(func(ctx context.Context, t digest.Target, d *digest.Digest) error {
+				for i, part := range digest.Split(d.Markdown(), discord.MaxMessageLen) {
+					key := fmt.Sprintf("parley-digest-%s-%s-%d", d.Week, t.Channel, i)
+					if _, err := c.PostText(ctx, t.Channel, part, key); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		case *mastodon.Connector:
+			if _, ok := posters[digest.TargetMastodon]; ok {
+				continue
+			}
+			posters[digest.TargetMastodon] = digest.PosterFunc(func(ctx context.Context, t digest.Target, d *digest.Digest) error {
+				for _, to := range t.To {
+					// Leave room for the @mention in front.
+					for i, part := range digest.Split(d.Text(), mastodon.DefaultMaxCharacters-len(to)-2) {
+						key := fmt.Sprintf("parley-digest-%s-%s-%d", d.Week, to, i)
+						if _, err := c.PostDirect(ctx, to, part, key); err != nil {
+							return err
+						}
+					}
+				}
+				return nil
+			})
+		}
+	}
+	return posters
+}
 
 // digestConfig is what the digest command reads from the config file.
 type digestConfig struct {

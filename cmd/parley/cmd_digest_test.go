@@ -77,7 +77,8 @@ digest:
 func TestDigestCommandReportsFailedTargets(t *testing.T) {
 	db := digestDB(t)
 	targets := filepath.Join(t.TempDir(), "digests")
-	cfg := writeFile(t, "parley.yaml", `digest:
+	cfg := writeFile(t, "parley.yaml", `brand: {name: Tidewater Skates}
+digest:
   targets:
     - {type: discord, channel: "123"}
     - {type: file, dir: `+targets+`}

@@ -16,6 +16,7 @@ import (
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/connectors/replay"
 	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/web"
 )
 
 func init() {
@@ -119,21 +120,24 @@ func (s ingestSummary) rate() float64 {
 	return float64(s.stats.Submitted) / s.elapsed.Seconds()
 }
 
-// newPipeline builds the pipeline a config describes.
-func newPipeline(e *env, cfg *Config, st parley.MentionStore, opts bot.PipelineOptions) (*bot.Pipeline, error) {
+// newPipeline builds the pipeline a config describes; metrics may be nil.
+func newPipeline(e *env, cfg *Config, st parley.MentionStore, metrics *web.Metrics, opts bot.PipelineOptions) (*bot.Pipeline, error) {
 	cl, err := cfg.classifier("")
 	if err != nil {
 		return nil, err
 	}
 	opts.Logger = e.logger
 	opts.Decide = cfg.ruleSet().Decide(e.logger)
+	if metrics != nil {
+		opts.OnStored = func(_ []*parley.Mention, res parley.IngestResult) { metrics.ObserveIngest(res) }
+	}
 	return bot.NewPipeline(st, cl, opts), nil
 }
 
 // ingest runs a replay stream through a fresh pipeline into st.
 func ingest(ctx context.Context, e *env, cfg *Config, st *store.Store, in io.Reader, opts ingestOptions) (ingestSummary, error) {
 	var sum ingestSummary
-	p, err := newPipeline(e, cfg, st, bot.PipelineOptions{MaxAttempts: 5})
+	p, err := newPipeline(e, cfg, st, nil, bot.PipelineOptions{MaxAttempts: 5})
 	if err != nil {
 		return sum, err
 	}

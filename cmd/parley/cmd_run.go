@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"strconv"
 	"strings"
@@ -16,7 +17,9 @@ import (
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/connectors/discord"
 	"github.com/parleybot/parley/connectors/mastodon"
+	"github.com/parleybot/parley/digest"
 	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/web"
 )
 
 func init() {
@@ -26,7 +29,9 @@ func init() {
 		usage: `parley run --config FILE [--db PATH]
 
 Listens on every connector in the config (Mastodon, Discord), runs each
-mention through the pipeline, and posts approved drafts exactly once. Stop it
+mention through the pipeline, serves the web inbox (--addr, default
+127.0.0.1:8080; add users with 'parley user add'), and posts approved drafts
+exactly once. Stop it
 with Ctrl-C or SIGTERM: it stops listening, stores every mention it accepted,
 lets a post in flight finish, and exits. Only one 'parley run' may use a
 database at a time.
@@ -41,6 +46,7 @@ Example:
 const shutdownTimeout = 10 * time.Second
 
 func runRun(ctx context.Context, e *env, args []string) error {
+	addr := e.flags().String("addr", "", "where the web inbox listens (default the config's web.addr, else "+web.DefaultAddr+")")
 	if _, err := e.parse(args); err != nil {
 		return err
 	}
@@ -48,6 +54,9 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	cfg, err := e.requireConfig()
 	if err != nil {
 		return err
+	}
+	if *addr != "" {
+		cfg.Web.Addr = *addr
 	}
 	dbPath := e.databasePath(cfg)
 	unlock, err := lockDatabase(dbPath)
@@ -73,31 +82,89 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	return m.Close()
 }
 
-// Main is the running bot: sources feed the pipeline; the outbox posts.
-// Run starts it; Close stops it in reverse order.
+// Main is the running bot: sources feed the pipeline; the outbox posts;
+// the web inbox serves people. Run starts it; Close stops it in reverse
+// order.
 type Main struct {
 	e     *env
 	cfg   *Config
 	store *store.Store
 	conns connectorSet
+	// webListener, when set, is where the inbox listens (else cfg.Web.Addr).
+	webListener net.Listener
 
+	metrics       *web.Metrics
 	pipeline      *bot.Pipeline
 	outbox        *bot.Outbox
+	web           *web.Server
 	cancelSources context.CancelFunc
 	cancelOutbox  context.CancelFunc
+	cancelWeb     context.CancelFunc
+	cancelDigest  context.CancelFunc
+	digestDone    chan struct{}
 	sources       sync.WaitGroup
 	outboxDone    chan struct{}
+	webDone       chan error
 }
 
-// Run starts the pipeline, the outbox and every source, and returns.
+// Run starts the pipeline, the outbox, the web inbox and every source, and
+// returns. An error means nothing is left running.
 func (m *Main) Run(ctx context.Context) error {
 	log := m.e.logger
-	p, err := newPipeline(m.e, m.cfg, m.store, bot.PipelineOptions{})
+	m.metrics = web.NewMetrics()
+	p, err := newPipeline(m.e, m.cfg, m.store, m.metrics, bot.PipelineOptions{})
 	if err != nil {
 		return err
 	}
 	m.pipeline = p
-	m.outbox = bot.NewOutbox(m.store, m.conns.senders, bot.OutboxOptions{Logger: log.With("part", "outbox")})
+	m.outbox = bot.NewOutbox(m.store, m.conns.senders, bot.OutboxOptions{Logger: log.With("part", "outbox"),
+		OnResult: m.metrics.ObserveSend})
+	m.web, err = web.New(m.cfg.Web, web.Options{
+		Store: m.store, Logger: log.With("part", "web"), Metrics: m.metrics,
+		CheckDraft: m.outbox.CheckDraft,
+		OnDecided:  func(parley.Draft) { m.outbox.Wake() },
+	})
+	if err != nil {
+		p.Close(ctx)
+		return err
+	}
+	m.metrics.WatchStore(m.store.Stats, log)
+	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.cancelWeb = cancel
+	m.webDone = make(chan error, 1)
+	if m.webListener == nil {
+		if m.webListener, err = net.Listen("tcp", m.cfg.Web.WithDefaults().Addr); err != nil {
+			cancel()
+			p.Close(ctx)
+			return parley.Errorf(parley.EUNAVAILABLE, "the web inbox cannot listen on %s (is another program using it? use --addr): %w",
+				m.cfg.Web.WithDefaults().Addr, err)
+		}
+	}
+	go func() { m.webDone <- m.web.Serve(wctx, m.webListener, nil) }()
+
+	svc, err := digest.NewService(m.store, m.cfg.Digest, digest.ServiceOptions{Brand: m.cfg.Brand.Name,
+		Posters: digestPosters(m.conns), Logger: log.With("part", "digest"), Getenv: m.e.getenv})
+	if err == nil {
+		var sch *digest.Scheduler
+		if sch, err = digest.NewScheduler(svc); err == nil {
+			dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+			m.cancelDigest = cancel
+			m.digestDone = make(chan struct{})
+			go func() {
+				defer close(m.digestDone)
+				if err := sch.Run(dctx); err != nil && !errors.Is(err, context.Canceled) {
+					log.Error("digest scheduler stopped", "err", err)
+				}
+			}()
+		}
+	}
+	if err != nil {
+		m.cancelWeb()
+		<-m.webDone
+		p.Close(ctx)
+		return err
+	}
+
 	octx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancelOutbox = cancel
 	m.outboxDone = make(chan struct{})
@@ -123,8 +190,17 @@ func (m *Main) Run(ctx context.Context) error {
 	if len(names) == 0 {
 		log.Warn("no connectors configured: nothing to listen to (add connectors.mastodon or connectors.discord); approved drafts wait")
 	}
-	log.Info("parley running", "db", m.store.Path(), "connectors", strings.Join(names, ","), "rules", m.cfg.ruleSet().Len())
+	log.Info("parley running", "db", m.store.Path(), "connectors", strings.Join(names, ","), "rules", m.cfg.ruleSet().Len(),
+		"inbox", m.URL())
 	return nil
+}
+
+// URL is where the web inbox is served.
+func (m *Main) URL() string {
+	if b := m.cfg.Web.BaseURL; b != "" {
+		return b
+	}
+	return "http://" + m.webListener.Addr().String()
 }
 
 // Close stops the sources, stores every accepted mention, lets the outbox
@@ -135,6 +211,19 @@ func (m *Main) Close() error {
 	m.cancelSources()
 	waitOrTimeout(ctx, &m.sources)
 	err := m.pipeline.Close(ctx)
+	m.cancelDigest()
+	select {
+	case <-m.digestDone:
+	case <-ctx.Done():
+		err = errors.Join(err, errors.New("the digest did not stop in time"))
+	}
+	m.cancelWeb()
+	select {
+	case werr := <-m.webDone:
+		err = errors.Join(err, werr)
+	case <-ctx.Done():
+		err = errors.Join(err, errors.New("the web inbox did not stop in time"))
+	}
 	m.cancelOutbox()
 	select {
 	case <-m.outboxDone:

@@ -16,8 +16,11 @@ import (
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/connectors/discord"
 	"github.com/parleybot/parley/connectors/mastodon"
+	"github.com/parleybot/parley/digest"
 	"github.com/parleybot/parley/rules"
+	"github.com/parleybot/parley/rules/advocate"
 	"github.com/parleybot/parley/rules/sentiment"
+	"github.com/parleybot/parley/web"
 )
 
 // Config is Parley's configuration file. config.example.yaml documents
@@ -49,9 +52,13 @@ type Config struct {
 		Mastodon []mastodon.Config `yaml:"mastodon"`
 		Discord  *discord.Config   `yaml:"discord"`
 	} `yaml:"connectors"`
-	Web struct {
-		Addr string `yaml:"addr"`
-	} `yaml:"web"`
+	// Web is the inbox people use (parley run and parley demo serve it).
+	Web web.Config `yaml:"web"`
+	// Digest is the weekly digest: schedule, time zone, targets.
+	Digest digest.Config `yaml:"digest"`
+	// Advocates is the advocates: section: scoring, states, prompts,
+	// consent (rules/advocate; defaults when absent).
+	Advocates advocate.Config `yaml:"advocates"`
 
 	file  string     // the file it came from, for messages
 	rules *rules.Set // compiled by validate
@@ -209,6 +216,18 @@ func (c *Config) validate(root *yaml.Node, getenv func(string) string) []Problem
 		c.rules = set
 	} else {
 		c.rules, _ = rules.Load(c.file, nil, c.Brand.Name)
+	}
+	for _, p := range c.Advocates.Check(c.file) {
+		problems = append(problems, Problem(p))
+	}
+	if c.Digest.TimeZone == "" {
+		c.Digest.TimeZone = c.Brand.TimeZone
+	}
+	for _, err := range c.Digest.Validate(getenv) {
+		add(keyLine(root, "digest"), "%v", err)
+	}
+	for _, err := range c.Web.Validate() {
+		add(keyLine(root, "web"), "%v", err)
 	}
 	names := map[string]bool{}
 	for i, m := range c.Connectors.Mastodon {

@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -83,7 +85,7 @@ func stats(t *testing.T, db string) parley.Stats {
 
 func TestDemoRunsAndIsRepeatable(t *testing.T) {
 	data := t.TempDir()
-	r := parleyRun(t, "", "demo", "--data", data)
+	r := parleyRun(t, "", "demo", "--serve=false", "--data", data)
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "Tidewater Skates")
 	assert.Regexp(t, `mentions\s+3\d\d`, r.stdout)
@@ -98,7 +100,7 @@ func TestDemoRunsAndIsRepeatable(t *testing.T) {
 		assert.Positive(t, first.Sentiment[l], "sentiment mix has %s", l)
 	}
 
-	r = parleyRun(t, "", "demo", "--data", data)
+	r = parleyRun(t, "", "demo", "--serve=false", "--data", data)
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "This run: 0 mentions stored")
 	assert.Equal(t, first, stats(t, filepath.Join(data, "parley.db")))
@@ -290,7 +292,7 @@ func TestRulesTest(t *testing.T) {
 func demoDB(t *testing.T) string {
 	t.Helper()
 	data := t.TempDir()
-	r := parleyRun(t, "", "demo", "--data", data)
+	r := parleyRun(t, "", "demo", "--serve=false", "--data", data)
 	require.Equal(t, 0, r.code, r.stderr)
 	return filepath.Join(data, "parley.db")
 }
@@ -447,10 +449,12 @@ func TestRunRefusesASecondProcessAndStopsCleanly(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan result)
 	var out, errb syncBuffer
-	go func() { done <- parleyTo(ctx, strings.NewReader(""), &out, &errb, "run", "--config", cfg, "--db", db) }()
+	go func() {
+		done <- parleyTo(ctx, strings.NewReader(""), &out, &errb, "run", "--addr", "127.0.0.1:0", "--config", cfg, "--db", db)
+	}()
 	require.Eventually(t, func() bool { return strings.Contains(errb.String(), "parley running") },
 		10*time.Second, 10*time.Millisecond)
-	second := parleyRun(t, "", "run", "--config", cfg, "--db", db)
+	second := parleyRun(t, "", "run", "--addr", "127.0.0.1:0", "--config", cfg, "--db", db)
 	assert.Equal(t, 1, second.code)
 	assert.Contains(t, second.stderr, "another parley run (pid ")
 	cancel()
@@ -464,7 +468,63 @@ func TestRunRefusesASecondProcessAndStopsCleanly(t *testing.T) {
 	// The lock is released: a new run starts.
 	ctx2, cancel2 := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel2()
-	r := parleyCtx(t, ctx2, strings.NewReader(""), "run", "--config", cfg, "--db", db)
+	r := parleyCtx(t, ctx2, strings.NewReader(""), "run", "--addr", "127.0.0.1:0", "--config", cfg, "--db", db)
 	assert.NotContains(t, r.stderr, "another parley run")
 	assert.Contains(t, []int{0, 130}, r.code, r.stderr)
+}
+
+func TestDemoServesTheInboxAndPostsApprovedDrafts(t *testing.T) {
+	data := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb syncBuffer
+	done := make(chan result, 1)
+	go func() {
+		done <- parleyTo(ctx, strings.NewReader(""), &out, &errb, "demo", "--data", data, "--addr", "127.0.0.1:0")
+	}()
+	var url string
+	require.Eventually(t, func() bool {
+		m := regexp.MustCompile(`The web inbox: (http://\S+)\s+\(log in as demo / (\S+)\)`).FindStringSubmatch(out.String())
+		if m != nil {
+			url = m[1]
+		}
+		return m != nil
+	}, 20*time.Second, 20*time.Millisecond, "stdout: %s\nstderr: %s", &out, &errb)
+
+	resp, err := http.Get(url + "/healthz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err = client.Get(url + "/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusSeeOther, resp.StatusCode, "not logged in: to the login page")
+
+	// Approving from the CLI while the demo runs: its outbox posts it once.
+	db := filepath.Join(data, "parley.db")
+	r := parleyRun(t, "", "queue", "list", "--json", "--limit", "1", "--db", db)
+	require.Equal(t, 0, r.code, r.stderr)
+	var list []struct{ ID int64 }
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &list))
+	require.Len(t, list, 1)
+	r = parleyRun(t, "", "queue", "approve", fmt.Sprint(list[0].ID), "--db", db)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Eventually(t, func() bool {
+		return strings.Contains(out.String(), fmt.Sprintf("(demo) posted draft %d", list[0].ID))
+	}, 10*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return stats(t, db).Drafts[parley.DraftSent] == 1 }, 5*time.Second, 20*time.Millisecond)
+
+	// A second demo on the same data refuses to post alongside.
+	second := parleyRun(t, "", "demo", "--data", data, "--addr", "127.0.0.1:0")
+	assert.Equal(t, 1, second.code)
+	assert.Contains(t, second.stderr, "another parley run")
+
+	cancel()
+	select {
+	case r := <-done:
+		assert.Equal(t, 0, r.code, r.stderr)
+	case <-time.After(15 * time.Second):
+		t.Fatal("demo did not stop")
+	}
 }

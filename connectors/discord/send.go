@@ -202,3 +202,22 @@ func mapError(what string, err error) error {
 	// other transport failures: worth a retry.
 	return parley.Errorf(parley.EUNAVAILABLE, "discord: %s: %w", what, err)
 }
+
+// PostText posts text to a channel as Parley (the weekly digest, say),
+// with no pings at all. key makes the post idempotent: posting again with
+// the same key returns the first message. Errors as Send.
+func (c *Connector) PostText(ctx context.Context, channelID, text, key string) (string, error) {
+	text = strings.TrimSpace(text)
+	if text == "" || utf8.RuneCountInString(text) > MaxMessageLen {
+		return "", parley.Errorf(parley.EINVALID, "a Discord message holds 1 to %d characters, not %d", MaxMessageLen, utf8.RuneCountInString(text))
+	}
+	msg := &discordgo.MessageSend{
+		Content:         text,
+		AllowedMentions: &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}},
+	}
+	posted, err := c.post(ctx, channelID, msg, nonceFor(key))
+	if err != nil {
+		return "", mapError("posting to channel "+channelID, err)
+	}
+	return posted.ID, nil
+}

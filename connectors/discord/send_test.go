@@ -172,3 +172,17 @@ func TestSendRateLimited(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, e.fake.Posted(), 2)
 }
+
+func TestPostTextIsIdempotentAndPingsNobody(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpt{})
+	ctx := context.Background()
+	id1, err := e.conn.PostText(ctx, watchedID, "Weekly digest: 12 mentions @everyone", "parley-digest-2026-W46-1")
+	require.NoError(t, err)
+	id2, err := e.conn.PostText(ctx, watchedID, "Weekly digest: 12 mentions @everyone", "parley-digest-2026-W46-1")
+	require.NoError(t, err)
+	assert.Equal(t, id1, id2)
+	require.Len(t, e.fake.Posted(), 1)
+	_, err = e.conn.PostText(ctx, watchedID, strings.Repeat("x", MaxMessageLen+1), "k2")
+	assert.Equal(t, parley.EINVALID, parley.ErrorCode(err))
+}

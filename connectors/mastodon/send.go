@@ -189,3 +189,25 @@ func (c *Connector) CheckDraft(ctx context.Context, d parley.Draft) error {
 	}
 	return nil
 }
+
+// PostDirect sends text as a direct message to the account acct (the
+// weekly digest, say). key is sent as the Idempotency-Key, so a retry
+// posts once. Errors as Send.
+func (c *Connector) PostDirect(ctx context.Context, acct, text, key string) (string, error) {
+	acct = strings.TrimPrefix(strings.TrimSpace(acct), "@")
+	if acct == "" || strings.TrimSpace(text) == "" {
+		return "", parley.Errorf(parley.EINVALID, "mastodon: a direct message needs an account and a text")
+	}
+	if w := c.lim.blockedFor(); w > maxSendWait {
+		return "", parley.Errorf(parley.EUNAVAILABLE, "mastodon: the server is rate limiting us for another %s", w.Round(time.Second))
+	}
+	toot := &gomastodon.Toot{Status: "@" + acct + " " + strings.TrimSpace(text), Visibility: "direct"}
+	st, err := c.api.mc.PostStatus(withIdempotencyKey(ctx, key), toot)
+	if err != nil {
+		return "", classify("sending a direct message to @"+acct, stripURL(err))
+	}
+	if st == nil || st.ID == "" {
+		return "", parley.Errorf(parley.EUNAVAILABLE, "mastodon: the server's answer has no status id")
+	}
+	return string(st.ID), nil
+}

@@ -245,3 +245,23 @@ func TestSeenSetEvictsOldest(t *testing.T) {
 	s.remove("4")
 	assert.True(t, s.add("4"))
 }
+
+func TestPostDirectIsADirectMessageOnce(t *testing.T) {
+	srv := mastodontest.NewServer(t)
+	carol := srv.AddAccount("carol", mastodontest.AccountOptions{Domain: "third.example"})
+	c := newSender(t, srv)
+	ctx := context.Background()
+	id, err := c.PostDirect(ctx, "@carol@third.example", "Weekly digest: 12 mentions", "parley-digest-2026-W46-carol-1")
+	require.NoError(t, err)
+	again, err := c.PostDirect(ctx, "carol@third.example", "Weekly digest: 12 mentions", "parley-digest-2026-W46-carol-1")
+	require.NoError(t, err)
+	assert.Equal(t, id, again)
+	assert.Equal(t, 1, srv.PostCount())
+	posted, ok := srv.Status(id)
+	require.True(t, ok)
+	assert.Equal(t, "direct", posted.Visibility)
+	require.Len(t, posted.Mentions, 1)
+	assert.Equal(t, carol.ID, posted.Mentions[0].ID)
+	_, err = c.PostDirect(ctx, "", "x", "k")
+	assert.Equal(t, parley.EINVALID, parley.ErrorCode(err))
+}
