@@ -112,6 +112,30 @@ func (s *Store) QueuePrompt(ctx context.Context, req parley.PromptRequest, pol p
 		WatchFor: time.Duration(pol.WatchFor.Milliseconds()) * time.Millisecond}, nil
 }
 
+// CheckPrompt runs the consent rules of QueuePrompt for req without
+// queueing anything: nil when the prompt would be queued now, else the
+// *parley.ConsentError (or ENOTFOUND). For explanations ("held back by the
+// cooldown until ...").
+func (s *Store) CheckPrompt(ctx context.Context, req parley.PromptRequest, pol parley.ConsentPolicy) error {
+	at := req.At
+	if at.IsZero() {
+		at = s.now()
+	}
+	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("check prompt: %w", err)
+	}
+	defer tx.Rollback()
+	var handle, tz string
+	var optedOut, nobot bool
+	err = tx.QueryRowContext(ctx, `SELECT handle, timezone, opted_out, nobot FROM people WHERE id = ?`, req.PersonID).
+		Scan(&handle, &tz, &optedOut, &nobot)
+	if err != nil {
+		return notFound(err, "person %d not found", req.PersonID)
+	}
+	return checkConsent(ctx, tx, req, pol, at.UTC(), handle, tz, optedOut, nobot)
+}
+
 // checkConsent applies the consent rules in order; the first that refuses
 // is returned as a *parley.ConsentError.
 func checkConsent(ctx context.Context, tx *sql.Tx, req parley.PromptRequest, pol parley.ConsentPolicy, at time.Time,

@@ -293,10 +293,35 @@ func (s *Store) advocateChanges(ctx context.Context, where string, args ...any) 
 
 // Advocates implements parley.AdvocateStore.
 func (s *Store) Advocates(ctx context.Context, states []string, limit int) ([]parley.Person, error) {
+	es, err := s.AdvocateEntries(ctx, states, limit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]parley.Person, len(es))
+	for i, e := range es {
+		out[i] = e.Person
+	}
+	return out, nil
+}
+
+// AdvocateEntry is a person as `parley advocates list` and the web inbox
+// show them: with what the last scoring said and who confirmed them.
+type AdvocateEntry struct {
+	parley.Person
+	Note        string    `json:"note,omitempty"`
+	ConfirmedBy string    `json:"confirmed_by,omitempty"`
+	ConfirmedAt time.Time `json:"confirmed_at,omitzero"`
+	ScoredAt    time.Time `json:"scored_at,omitzero"`
+}
+
+// AdvocateEntries lists people in the given states (every non-empty state
+// when none), best score first, at most limit (0 means 100).
+func (s *Store) AdvocateEntries(ctx context.Context, states []string, limit int) ([]AdvocateEntry, error) {
 	if limit <= 0 {
 		limit = 100
 	}
-	q := `SELECT ` + personColumns + ` FROM people WHERE advocate_state != ''`
+	q := `SELECT ` + personColumns + `, advocate_note, advocate_confirmed_by, advocate_confirmed_at, advocate_scored_at
+		FROM people WHERE advocate_state != ''`
 	var args []any
 	if len(states) > 0 {
 		q += ` AND advocate_state IN (` + placeholders(len(states)) + `)`
@@ -306,9 +331,21 @@ func (s *Store) Advocates(ctx context.Context, states []string, limit int) ([]pa
 	}
 	q += ` ORDER BY advocate_score DESC, id LIMIT ?`
 	args = append(args, limit)
-	ps, err := s.digestQueryPeople(ctx, q, args...)
+	rows, err := s.rdb.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list advocates: %w", err)
 	}
-	return ps, nil
+	defer rows.Close()
+	var out []AdvocateEntry
+	for rows.Next() {
+		var e AdvocateEntry
+		var confirmed, scored int64
+		p, err := scanPerson(rowsWithExtra2{rows, []any{&e.Note, &e.ConfirmedBy, &confirmed, &scored}})
+		if err != nil {
+			return nil, err
+		}
+		e.Person, e.ConfirmedAt, e.ScoredAt = p, fromMS(confirmed), fromMS(scored)
+		out = append(out, e)
+	}
+	return out, rows.Err()
 }

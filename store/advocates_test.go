@@ -546,3 +546,46 @@ func TestQuietUntil(t *testing.T) {
 	_, _, quiet = store.QuietUntil(time.Date(2026, 1, 1, 13, 0, 0, 0, time.UTC), "", parley.ConsentPolicy{})
 	assert.False(t, quiet)
 }
+
+func TestCheckPromptWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	id := person(t, s, "fan", noon.Add(-2*day), parley.Positive, nil)
+	grumpy := person(t, s, "grumpy", noon.Add(-2*day), parley.Negative, nil)
+	require.NoError(t, s.CheckPrompt(ctx, ask(id, "review", noon), policy))
+	assert.Equal(t, parley.RefusedCooldown, refusal(t, s.CheckPrompt(ctx, ask(grumpy, "review", noon), policy)))
+	assert.Equal(t, parley.ENOTFOUND, parley.ErrorCode(s.CheckPrompt(ctx, ask(9999, "review", noon), policy)))
+	ps, err := s.PersonPrompts(ctx, id)
+	require.NoError(t, err)
+	assert.Empty(t, ps)
+	_, err = s.QueuePrompt(ctx, ask(id, "review", noon), policy)
+	require.NoError(t, err)
+	assert.Equal(t, parley.RefusedSameAsk, refusal(t, s.CheckPrompt(ctx, ask(id, "review", noon), policy)))
+}
+
+func TestAdvocateEntries(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	a := person(t, s, "ana", noon, parley.Positive, nil)
+	b := person(t, s, "ben", noon, parley.Positive, nil)
+	_, err := s.SaveAdvocates(ctx, []parley.AdvocateUpdate{
+		{PersonID: a, Score: 4, To: parley.AdvocateCandidate, Note: "qualifies as an advocate; waiting for a manager to confirm"},
+		{PersonID: b, Score: 9, To: parley.AdvocateActive},
+	}, noon)
+	require.NoError(t, err)
+	es, err := s.AdvocateEntries(ctx, nil, 0)
+	require.NoError(t, err)
+	require.Len(t, es, 2)
+	assert.Equal(t, b, es[0].ID)
+	assert.Equal(t, noon, es[0].ScoredAt)
+	assert.Equal(t, "qualifies as an advocate; waiting for a manager to confirm", es[1].Note)
+	_, err = s.ConfirmAdvocate(ctx, a, "boss")
+	require.NoError(t, err)
+	es, err = s.AdvocateEntries(ctx, []string{parley.AdvocateActive}, 1)
+	require.NoError(t, err)
+	require.Len(t, es, 1)
+	assert.Equal(t, b, es[0].ID, "limit 1, best first")
+	es, err = s.AdvocateEntries(ctx, []string{parley.AdvocateActive}, 0)
+	require.NoError(t, err)
+	assert.Equal(t, "boss", es[1].ConfirmedBy)
+}

@@ -219,13 +219,14 @@ type Duration time.Duration
 // D returns d as a time.Duration.
 func (d Duration) D() time.Duration { return time.Duration(d) }
 
-// String writes whole weeks as "6w", whole days as "30d", else as Go does.
+// String writes 4 or more whole weeks as "6w", whole days as "30d", else
+// as Go does.
 func (d Duration) String() string {
 	t := time.Duration(d)
 	switch {
 	case t == 0:
 		return "0"
-	case t%Week == 0:
+	case t%Week == 0 && t >= 4*Week:
 		return strconv.Itoa(int(t/Week)) + "w"
 	case t%Day == 0:
 		return strconv.Itoa(int(t/Day)) + "d"
