@@ -1,9 +1,11 @@
 package sentiment
 
 import (
+	"bytes"
 	"math"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -69,6 +71,10 @@ func WithLexicon(c parley.Classifier, lex Lexicon) parley.Classifier {
 		}
 		o.first[words[0]] = append(o.first[words[0]], lexEntry{key: k, words: words, valence: v})
 	}
+	for w := range o.first {
+		o.firstWords = append(o.firstWords, []byte(w))
+	}
+	sort.Slice(o.firstWords, func(i, j int) bool { return bytes.Compare(o.firstWords[i], o.firstWords[j]) < 0 })
 	for _, es := range o.first {
 		sort.Slice(es, func(i, j int) bool {
 			if len(es[i].words) != len(es[j].words) {
@@ -89,11 +95,48 @@ type lexEntry struct {
 type overrider struct {
 	base  parley.Classifier
 	first map[string][]lexEntry // by first word
+	// firstWords are the keys of first, lower-case: a text that contains
+	// none of them (as a substring) cannot match.
+	firstWords [][]byte
+}
+
+var lowerPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// mayMatch reports whether text, lower-cased, contains the first word of
+// some entry: a cheap test that passes every text with a match.
+func (o *overrider) mayMatch(text string) bool {
+	bp := lowerPool.Get().(*[]byte)
+	b := (*bp)[:0]
+	for _, r := range text {
+		switch {
+		case r >= 'A' && r <= 'Z':
+			b = append(b, byte(r+'a'-'A'))
+		case r < utf8.RuneSelf:
+			b = append(b, byte(r))
+		case r == '\u2019':
+			b = append(b, '\'')
+		default:
+			b = utf8.AppendRune(b, unicode.ToLower(r))
+		}
+	}
+	found := false
+	for _, w := range o.firstWords {
+		if bytes.Contains(b, w) {
+			found = true
+			break
+		}
+	}
+	*bp = b
+	lowerPool.Put(bp)
+	return found
 }
 
 func (o *overrider) Name() string { return o.base.Name() }
 
 func (o *overrider) Classify(text string) parley.Sentiment {
+	if !o.mayMatch(text) {
+		return o.base.Classify(text)
+	}
 	toks := lexTokens(text)
 	type match struct {
 		e          lexEntry
@@ -201,6 +244,14 @@ func lexTokens(s string) []lexToken {
 			w := strings.Trim(s[start:end], "'-_")
 			if w != "" {
 				off := start + strings.Index(s[start:end], w)
+				// French and Italian elisions: j'adore is adore.
+				if k := strings.IndexAny(w, "'\u2019"); k > 0 && elisions[strings.ToLower(w[:k])] {
+					_, n := utf8.DecodeRuneInString(w[k:])
+					if rest := w[k+n:]; rest != "" {
+						off += k + n
+						w = rest
+					}
+				}
 				toks = append(toks, lexToken{text: normWord(w), start: off, end: off + len(w)})
 			}
 			start = -1
@@ -217,7 +268,7 @@ func lexTokens(s string) []lexToken {
 		case unicode.Is(unicode.So, r) || unicode.Is(unicode.Sk, r) && r > utf8.RuneSelf:
 			flush(i)
 			if !isEmojiModifier(r) {
-				n := utf8.RuneLen(r)
+				_, n := utf8.DecodeRuneInString(s[i:]) // 1 for invalid UTF-8
 				toks = append(toks, lexToken{text: s[i : i+n], start: i, end: i + n})
 			}
 		default:
@@ -226,6 +277,14 @@ func lexTokens(s string) []lexToken {
 	}
 	flush(len(s))
 	return toks
+}
+
+// elisions are the French and Italian words elided before a vowel (l',
+// j', qu', dell').
+var elisions = map[string]bool{
+	"l": true, "d": true, "j": true, "m": true, "n": true, "s": true, "t": true, "c": true,
+	"qu": true, "jusqu": true, "lorsqu": true, "puisqu": true, "un": true, "all": true,
+	"dell": true, "nell": true, "sull": true, "dall": true, "quest": true,
 }
 
 func normWord(w string) string {

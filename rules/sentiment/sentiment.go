@@ -1,7 +1,8 @@
 package sentiment
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/parleybot/parley"
@@ -9,7 +10,8 @@ import (
 
 // Model names New accepts.
 const (
-	// ModelDefault names Parley's default classifier.
+	// ModelDefault names Parley's default classifier: the trained model
+	// (ModelSocial).
 	ModelDefault = "default"
 	// ModelVader names the VADER classifier.
 	ModelVader = "vader"
@@ -18,11 +20,13 @@ const (
 // Options configure New.
 type Options struct {
 	// Lexicon holds brand overrides (words and phrases with a fixed
-	// valence) applied on top of the model; see WithLexicon.
+	// valence) applied on top of the model to English posts; see
+	// WithLexicon.
 	Lexicon Lexicon
-	// LanguageLexicons holds overrides for posts in other languages, by
-	// ISO 639-1 code ("fr", "de"). Reserved for the language-aware default
-	// model; the VADER model ignores it.
+	// LanguageLexicons holds overrides by ISO 639-1 code ("fr", "de").
+	// Posts in a language other than English are neutral with low
+	// confidence unless that language has a lexicon here, which then
+	// scores them. An "en" entry adds to Lexicon (Lexicon wins on a clash).
 	LanguageLexicons map[string]Lexicon
 }
 
@@ -32,12 +36,7 @@ func (o Options) Validate() error {
 	if err := o.Lexicon.Validate(); err != nil {
 		return err
 	}
-	langs := make([]string, 0, len(o.LanguageLexicons))
-	for lang := range o.LanguageLexicons {
-		langs = append(langs, lang)
-	}
-	sort.Strings(langs)
-	for _, lang := range langs {
+	for _, lang := range slices.Sorted(maps.Keys(o.LanguageLexicons)) {
 		if strings.TrimSpace(lang) == "" {
 			return parley.Errorf(parley.EINVALID, "sentiment lexicon: empty language code")
 		}
@@ -48,23 +47,95 @@ func (o Options) Validate() error {
 	return nil
 }
 
-// Names lists the model names New accepts, default first.
-func Names() []string { return []string{ModelDefault, ModelVader} }
+// LangClassifier is a parley.Classifier that also reports the language it
+// detected, so the pipeline can store it with the mention and rules can
+// match on it.
+type LangClassifier interface {
+	parley.Classifier
+	// ClassifyWithLang returns the verdict and the ISO 639-1 code of the
+	// text's language ("" when unsure; see DetectLanguage).
+	ClassifyWithLang(text string) (parley.Sentiment, string)
+}
 
-// New returns the classifier called name ("" means "default"), with the
-// overrides in opts applied on top. It returns an error with code
-// parley.EINVALID when the name is unknown (the message lists the known
-// names) or a lexicon is invalid.
-func New(name string, opts Options) (parley.Classifier, error) {
+// Names lists the model names New accepts, default first.
+func Names() []string { return []string{ModelDefault, ModelSocial, ModelVader} }
+
+// New returns the classifier called name ("" means "default", which is
+// the trained model "social"; "vader" is VADER), with the overrides in
+// opts applied on top.
+//
+// The classifier detects each post's language: English posts (and Latin
+// text too short or too unclear to tell) go to the model; posts in another
+// language are neutral with Confidence 0.2, unless opts has a lexicon for
+// that language, which then scores them.
+//
+// New returns an error with code parley.EINVALID when the name is unknown
+// (the message lists the known names) or a lexicon is invalid, and
+// EINTERNAL if the embedded model cannot be read (a build problem).
+func New(name string, opts Options) (LangClassifier, error) {
 	if err := opts.Validate(); err != nil {
 		return nil, err
 	}
 	var c parley.Classifier
 	switch strings.ToLower(strings.TrimSpace(name)) {
-	case "", ModelDefault, ModelVader:
+	case "", ModelDefault, ModelSocial:
+		m, err := DefaultModel()
+		if err != nil {
+			return nil, parley.Errorf(parley.EINTERNAL, "sentiment model %q: %w", ModelSocial, err)
+		}
+		c = m
+	case ModelVader:
 		c = NewVader()
 	default:
 		return nil, parley.Errorf(parley.EINVALID, "sentiment model %q: want one of %s", name, strings.Join(Names(), ", "))
 	}
-	return WithLexicon(c, opts.Lexicon), nil
+	en := Lexicon{}
+	maps.Copy(en, opts.LanguageLexicons["en"])
+	maps.Copy(en, opts.Lexicon)
+	r := &router{en: WithLexicon(c, en), name: c.Name(), langs: map[string]parley.Classifier{}}
+	for lang, lex := range opts.LanguageLexicons {
+		lang = strings.ToLower(strings.TrimSpace(lang))
+		if lang != "en" && len(lex) > 0 {
+			r.langs[lang] = WithLexicon(unknownLanguage{name: r.name}, lex)
+		}
+	}
+	return r, nil
+}
+
+// UnknownLanguageConfidence is the confidence of the neutral verdict given
+// to a post in a language the model does not read.
+const UnknownLanguageConfidence = 0.2
+
+// router sends each text to the classifier for its language.
+type router struct {
+	name  string
+	en    parley.Classifier
+	langs map[string]parley.Classifier
+}
+
+func (r *router) Name() string { return r.name }
+
+func (r *router) Classify(text string) parley.Sentiment {
+	s, _ := r.ClassifyWithLang(text)
+	return s
+}
+
+func (r *router) ClassifyWithLang(text string) (parley.Sentiment, string) {
+	lang, english := detectLanguage(text)
+	if english {
+		return r.en.Classify(text), lang
+	}
+	if c, ok := r.langs[lang]; ok {
+		return c.Classify(text), lang
+	}
+	return unknownLanguage{name: r.name}.Classify(text), lang
+}
+
+// unknownLanguage gives every text a low-confidence neutral verdict.
+type unknownLanguage struct{ name string }
+
+func (u unknownLanguage) Name() string { return u.name }
+
+func (u unknownLanguage) Classify(string) parley.Sentiment {
+	return parley.Sentiment{Label: parley.Neutral, Confidence: UnknownLanguageConfidence, Model: u.name}
 }

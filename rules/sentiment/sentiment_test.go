@@ -190,12 +190,12 @@ func TestClassifyConcurrent(t *testing.T) {
 
 func TestLexTokens(t *testing.T) {
 	var got []string
-	text := "Can’t wait!! #SkateLife @shop 🔥🔥 the-best_deck"
+	text := "Can’t wait!! #SkateLife @shop 🔥🔥 the-best_deck j'adore l’année"
 	for _, tok := range lexTokens(text) {
 		got = append(got, tok.text)
 		assert.Equal(t, strings.ToLower(strings.ReplaceAll(text[tok.start:tok.end], "’", "'")), tok.text)
 	}
-	assert.Equal(t, []string{"can't", "wait", "skatelife", "shop", "🔥", "🔥", "the-best_deck"}, got)
+	assert.Equal(t, []string{"can't", "wait", "skatelife", "shop", "🔥", "🔥", "the-best_deck", "adore", "année"}, got)
 }
 
 // benchTexts is a mix of the kinds of posts Parley sees (written for these
@@ -227,18 +227,31 @@ var benchTexts = []string{
 	"Sooo good!!! can't wait for the next one",
 }
 
+// BenchmarkClassify measures each model on one goroutine over 4,096
+// varied posts (see benchCorpus); texts/s is the figure to quote. Run with
+// -cpu 1 for one core.
 func BenchmarkClassify(b *testing.B) {
-	b.Run("vader", func(b *testing.B) { benchClassify(b, NewVader()) })
-	b.Run("vader+lexicon", func(b *testing.B) {
-		benchClassify(b, WithLexicon(NewVader(), Lexicon{"sick": 2.5, "wipe out": -3}))
+	texts := benchCorpus(4096)
+	lex := Lexicon{"sick": 2.5, "wipe out": -3}
+	b.Run("vader", func(b *testing.B) { benchClassify(b, NewVader(), texts) })
+	b.Run("vader+lexicon", func(b *testing.B) { benchClassify(b, WithLexicon(NewVader(), lex), texts) })
+	b.Run("social", func(b *testing.B) {
+		m, err := DefaultModel()
+		require.NoError(b, err)
+		benchClassify(b, m, texts)
+	})
+	b.Run("default", func(b *testing.B) { // social + language detection + lexicon
+		c, err := New("", Options{Lexicon: lex})
+		require.NoError(b, err)
+		benchClassify(b, c, texts)
 	})
 }
 
-func benchClassify(b *testing.B, c parley.Classifier) {
+func benchClassify(b *testing.B, c parley.Classifier, texts []string) {
 	b.ReportAllocs()
 	n := 0
 	for b.Loop() {
-		c.Classify(benchTexts[n%len(benchTexts)])
+		c.Classify(texts[n%len(texts)])
 		n++
 	}
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "texts/s")

@@ -1,0 +1,264 @@
+package sentiment
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	_ "embed"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sync"
+
+	"github.com/parleybot/parley"
+)
+
+// ModelSocial names the trained classifier shipped with Parley.
+const ModelSocial = "social"
+
+// Model is a trained linear classifier (multinomial logistic regression)
+// over hashed word and character n-grams, emoticon/emoji, style and VADER
+// features. It implements parley.Classifier for English text and is safe
+// for concurrent use. Load one with LoadModel or DefaultModel; make one
+// with Train.
+type Model struct {
+	hdr   modelHeader
+	f     *featurizer
+	w     []int16 // 3 weights per bucket, in parley.Labels order
+	scale float32 // weight = int16 * scale
+	bias  [3]float32
+	pool  sync.Pool // *scratch
+}
+
+// modelHeader is the JSON header of a model file.
+type modelHeader struct {
+	Format   int            `json:"format"`
+	Name     string         `json:"name"`
+	Features FeatureConfig  `json:"features"`
+	Classes  []parley.Label `json:"classes"`
+	Scale    float32        `json:"scale"`
+	Bias     [3]float32     `json:"bias"`
+	// Fingerprint hashes the features of fingerprintTexts when the model
+	// was trained: if the feature code changes, it no longer matches.
+	Fingerprint string `json:"fingerprint"`
+	// Training records how the model was made (data size, settings).
+	Training map[string]any `json:"training,omitempty"`
+}
+
+const (
+	modelMagic  = "PARLEYSENT"
+	modelFormat = 1
+)
+
+//go:embed model/social.model.gz
+var embeddedModel []byte
+
+var (
+	defaultModelOnce sync.Once
+	defaultModel     *Model
+	defaultModelErr  error
+)
+
+// DefaultModel returns the model embedded in the binary, loading it on
+// first use (tens of milliseconds). The error (code EINTERNAL) means the
+// embedded file is corrupt, a build problem.
+func DefaultModel() (*Model, error) {
+	defaultModelOnce.Do(func() {
+		defaultModel, defaultModelErr = LoadModel(bytes.NewReader(embeddedModel))
+	})
+	return defaultModel, defaultModelErr
+}
+
+// Name returns the model's name ("social").
+func (m *Model) Name() string { return m.hdr.Name }
+
+// Classify scores text as English. Label is the most probable class,
+// Score is P(positive) - P(negative), Confidence the label's probability.
+func (m *Model) Classify(text string) parley.Sentiment {
+	p := m.Probabilities(text)
+	best := 0
+	for c := 1; c < 3; c++ {
+		if p[c] > p[best] {
+			best = c
+		}
+	}
+	return parley.Sentiment{
+		Label:      parley.Labels[best],
+		Score:      p[2] - p[0],
+		Confidence: p[best],
+		Model:      m.hdr.Name,
+	}
+}
+
+// Probabilities returns P(negative), P(neutral), P(positive) for text.
+func (m *Model) Probabilities(text string) [3]float64 {
+	return softmax(m.logits(text))
+}
+
+func softmax(z [3]float64) [3]float64 {
+	mx := math.Max(z[0], math.Max(z[1], z[2]))
+	var p [3]float64
+	sum := 0.0
+	for c := range z {
+		p[c] = math.Exp(z[c] - mx)
+		sum += p[c]
+	}
+	for c := range p {
+		p[c] /= sum
+	}
+	return p
+}
+
+// WriteTo writes the model in its file format: gzip of a magic string,
+// a JSON header and the int16 weights, little-endian.
+func (m *Model) WriteTo(w io.Writer) (int64, error) {
+	cw := &countWriter{w: w}
+	zw, err := gzip.NewWriterLevel(cw, gzip.BestCompression)
+	if err != nil {
+		return cw.n, err
+	}
+	hdr, err := json.Marshal(m.hdr)
+	if err != nil {
+		return cw.n, err
+	}
+	bw := bufio.NewWriterSize(zw, 1<<16)
+	bw.WriteString(modelMagic)
+	binary.Write(bw, binary.LittleEndian, uint32(len(hdr)))
+	bw.Write(hdr)
+	var b [2]byte
+	for _, q := range m.w {
+		binary.LittleEndian.PutUint16(b[:], uint16(q))
+		bw.Write(b[:])
+	}
+	if err := bw.Flush(); err != nil {
+		return cw.n, err
+	}
+	if err := zw.Close(); err != nil {
+		return cw.n, err
+	}
+	return cw.n, nil
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// LoadModel reads a model written by WriteTo. A malformed file gives an
+// error with code EINVALID saying what is wrong.
+func LoadModel(r io.Reader) (*Model, error) {
+	zr, err := gzip.NewReader(r)
+	if err != nil {
+		return nil, parley.Errorf(parley.EINVALID, "sentiment model: not gzip: %w", err)
+	}
+	defer zr.Close()
+	br := bufio.NewReaderSize(zr, 1<<16)
+	magic := make([]byte, len(modelMagic))
+	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != modelMagic {
+		return nil, parley.Errorf(parley.EINVALID, "sentiment model: not a Parley sentiment model")
+	}
+	var n uint32
+	if err := binary.Read(br, binary.LittleEndian, &n); err != nil || n > 1<<20 {
+		return nil, parley.Errorf(parley.EINVALID, "sentiment model: bad header length")
+	}
+	hb := make([]byte, n)
+	if _, err := io.ReadFull(br, hb); err != nil {
+		return nil, parley.Errorf(parley.EINVALID, "sentiment model: header: %w", err)
+	}
+	m := &Model{}
+	if err := json.Unmarshal(hb, &m.hdr); err != nil {
+		return nil, parley.Errorf(parley.EINVALID, "sentiment model: header: %w", err)
+	}
+	if m.hdr.Format != modelFormat {
+		return nil, parley.Errorf(parley.EINVALID, "sentiment model: format %d, want %d", m.hdr.Format, modelFormat)
+	}
+	if len(m.hdr.Classes) != 3 || m.hdr.Classes[0] != parley.Negative || m.hdr.Classes[1] != parley.Neutral || m.hdr.Classes[2] != parley.Positive {
+		return nil, parley.Errorf(parley.EINVALID, "sentiment model: classes %v, want negative, neutral, positive", m.hdr.Classes)
+	}
+	if m.f, err = newFeaturizer(m.hdr.Features); err != nil {
+		return nil, parley.Errorf(parley.EINVALID, "sentiment model: features: %w", err)
+	}
+	m.w = make([]int16, 3<<m.hdr.Features.HashBits)
+	raw := make([]byte, 2*len(m.w))
+	if _, err := io.ReadFull(br, raw); err != nil {
+		return nil, parley.Errorf(parley.EINVALID, "sentiment model: weights: %w", err)
+	}
+	for i := range m.w {
+		m.w[i] = int16(binary.LittleEndian.Uint16(raw[2*i:]))
+	}
+	if _, err := br.ReadByte(); !errors.Is(err, io.EOF) {
+		return nil, parley.Errorf(parley.EINVALID, "sentiment model: data after the weights")
+	}
+	m.scale = m.hdr.Scale
+	m.bias = m.hdr.Bias
+	return m, nil
+}
+
+// fingerprintTexts exercise every kind of token; their features, hashed,
+// identify the feature code a model was trained with.
+var fingerprintTexts = []string{
+	"I LOVE this sooo much!!! :) #bestday @friend http://example.com/x",
+	"not good at all, but the staff were kind of nice... 3 stars?",
+	"can’t believe it &lt;3 😍😍 💔 ❤️ 👍🏽",
+	"Worst. Service. Ever. I'm never coming back :( smh",
+	"no problems, very happy",
+	"",
+}
+
+// Fingerprint hashes the features f produces for fingerprintTexts.
+func (f *featurizer) fingerprint() string {
+	h := uint64(fnvOffset)
+	var sc scratch
+	var b [8]byte
+	for _, t := range fingerprintTexts {
+		for _, ft := range f.featurize(t, &sc) {
+			binary.LittleEndian.PutUint32(b[:4], ft.idx)
+			// Rounded, so that fused multiply-adds on some CPUs do not matter.
+			binary.LittleEndian.PutUint32(b[4:], uint32(int32(math.Round(float64(ft.val)*1e4))))
+			h = hashMore(h, b[:])
+		}
+		h = hashMore(h, []byte{0xff})
+	}
+	return fmt.Sprintf("%016x", h)
+}
+
+// CheckFingerprint reports whether the current feature code still
+// produces the features m was trained with; an error says to retrain.
+func (m *Model) CheckFingerprint() error {
+	if got := m.f.fingerprint(); got != m.hdr.Fingerprint {
+		return fmt.Errorf("sentiment model %q was trained with feature fingerprint %s, the code now gives %s: retrain it (go run ./rules/sentiment/cmd/train)", m.hdr.Name, m.hdr.Fingerprint, got)
+	}
+	return nil
+}
+
+// logits returns the model's raw class scores for text.
+func (m *Model) logits(text string) [3]float64 {
+	sc, _ := m.pool.Get().(*scratch)
+	if sc == nil {
+		sc = new(scratch)
+	}
+	feats := m.f.featurize(text, sc)
+	var s [3]float32
+	w := m.w
+	for _, ft := range feats {
+		i := int(ft.idx) * 3
+		s[0] += ft.val * float32(w[i])
+		s[1] += ft.val * float32(w[i+1])
+		s[2] += ft.val * float32(w[i+2])
+	}
+	m.pool.Put(sc)
+	var z [3]float64
+	for c := range z {
+		z[c] = float64(s[c]*m.scale + m.bias[c])
+	}
+	return z
+}
