@@ -41,28 +41,64 @@ var fillers = map[string]bool{
 
 // normalize lowers text, drops @mentions, links and hashtags, turns curly
 // apostrophes straight and every other non-letter, non-digit into a space,
-// and collapses spaces.
+// trims apostrophes off word ends, and collapses spaces. It runs on every
+// stored mention, so it makes one pass and one string.
 func normalize(text string) string {
-	var words []string
-	for _, w := range strings.Fields(strings.ToLower(text)) {
-		if strings.HasPrefix(w, "@") || strings.HasPrefix(w, "#") || strings.Contains(w, "://") || strings.HasPrefix(w, "www.") {
+	var b strings.Builder
+	b.Grow(len(text))
+	word := make([]rune, 0, 32)
+	flush := func() {
+		w := word
+		for len(w) > 0 && w[0] == '\'' {
+			w = w[1:]
+		}
+		for len(w) > 0 && w[len(w)-1] == '\'' {
+			w = w[:len(w)-1]
+		}
+		if len(w) > 0 {
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			for _, r := range w {
+				b.WriteRune(r)
+			}
+		}
+		word = word[:0]
+	}
+	for i := 0; i < len(text); {
+		// One whitespace-separated token at a time.
+		for i < len(text) && isSpaceByte(text[i]) {
+			i++
+		}
+		start := i
+		for i < len(text) && !isSpaceByte(text[i]) {
+			i++
+		}
+		tok := text[start:i]
+		if tok == "" || tok[0] == '@' || tok[0] == '#' || strings.Contains(tok, "://") || hasPrefixFold(tok, "www.") {
 			continue
 		}
-		w = strings.Map(func(r rune) rune {
+		for _, r := range tok {
 			switch {
 			case r == '\'' || r == '’' || r == '‘' || r == 'ʼ':
-				return '\''
+				word = append(word, '\'')
 			case unicode.IsLetter(r) || unicode.IsDigit(r):
-				return r
+				word = append(word, unicode.ToLower(r))
+			default:
+				flush()
 			}
-			return ' '
-		}, w)
-		words = append(words, strings.Fields(w)...)
+		}
+		flush()
 	}
-	for i, w := range words {
-		words[i] = strings.Trim(w, "'")
-	}
-	return strings.Join(strings.Fields(strings.Join(words, " ")), " ")
+	return b.String()
+}
+
+func isSpaceByte(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'
+}
+
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }
 
 func normList(ws []string) []string {
@@ -109,12 +145,34 @@ func (e *Engine) OptOut(m parley.Mention, toUs bool) (words string, ok bool) {
 			}
 		}
 	}
+	padded := " " + norm + " "
 	for _, p := range e.phrases {
-		if rules.ContainsPhrase(norm, p) {
+		if hasWords(padded, p) {
 			return p, true
 		}
 	}
 	return "", false
+}
+
+// hasWords reports whether normalised words occur in padded, a normalised
+// text with a space at each end: whole words, as both went through
+// normalize.
+func hasWords(padded, words string) bool {
+	if words == "" {
+		return false
+	}
+	i := strings.Index(padded, words)
+	for i >= 0 {
+		if padded[i-1] == ' ' && padded[i+len(words)] == ' ' {
+			return true
+		}
+		j := strings.Index(padded[i+1:], words)
+		if j < 0 {
+			return false
+		}
+		i += 1 + j
+	}
+	return false
 }
 
 // MayOptOut is a cheap first look: false means OptOut is false for m
@@ -134,8 +192,9 @@ func (e *Engine) Declines(m parley.Mention, toUs bool) (string, bool) {
 	}
 	norm := normalize(m.Text)
 	c := core(norm)
+	padded := " " + norm + " "
 	for _, d := range declinesAnywhere {
-		if rules.ContainsPhrase(norm, d) {
+		if hasWords(padded, d) {
 			return d, true
 		}
 	}
