@@ -24,6 +24,9 @@ type AdvocatesOptions struct {
 	Now func() time.Time
 	// Timeout bounds the store work of one OnStored call; default 30s.
 	Timeout time.Duration
+	// NoAcknowledge records opt-outs without queueing the acknowledgement
+	// reply: for imports of old posts, where an answer would come late.
+	NoAcknowledge bool
 }
 
 // Advocates is the advocate worker: Run rescores everyone on a schedule,
@@ -187,8 +190,11 @@ func (a *Advocates) OnStored(stored []*parley.Mention, _ parley.IngestResult) {
 		}
 		p := m.Author
 		p.ID = m.PersonID
-		res, err := a.store.OptOut(ctx, parley.OptOutRequest{PersonID: m.PersonID, Actor: "parley",
-			Reason: "said " + quote(words), MentionID: m.ID, Ack: a.eng.Acknowledgement(p, m.Lang)})
+		req := parley.OptOutRequest{PersonID: m.PersonID, Actor: "parley", Reason: "said " + quote(words), MentionID: m.ID}
+		if !a.opts.NoAcknowledge {
+			req.Ack = a.eng.Acknowledgement(p, m.Lang)
+		}
+		res, err := a.store.OptOut(ctx, req)
 		if err != nil {
 			a.logger.Error("opt out", "person_id", m.PersonID, "mention_id", m.ID, "err", err)
 			continue

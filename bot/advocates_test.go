@@ -277,6 +277,23 @@ func postedID(t *testing.T, st *store.Store, p parley.Prompt) string {
 	return d.PostedID
 }
 
+func TestOptOutWithoutAcknowledgementForImports(t *testing.T) {
+	ctx := context.Background()
+	w := newAdvocateWorld(t)
+	eng, err := advocate.New(advocate.Defaults(), "B", "")
+	require.NoError(t, err)
+	w.adv = bot.NewAdvocates(w.st, eng, bot.AdvocatesOptions{NoAcknowledge: true})
+	dm := by("ana", w.clock, "unsubscribe")
+	dm.Direct = true
+	stop := w.post(dm)[0]
+	p, err := w.st.Person(ctx, stop.PersonID)
+	require.NoError(t, err)
+	assert.True(t, p.OptedOut)
+	approved, err := w.st.Drafts(ctx, parley.DraftFilter{PersonID: stop.PersonID, States: []parley.DraftState{parley.DraftApproved}})
+	require.NoError(t, err)
+	assert.Empty(t, approved)
+}
+
 func TestAdvocatesRunPassesUntilCancelled(t *testing.T) {
 	w := newAdvocateWorld(t)
 	jules := w.fanOf("jules")
