@@ -7,10 +7,13 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"strings"
 	"sync"
 	"text/tabwriter"
+	"time"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/connectors/replay"
 	"github.com/parleybot/parley/store"
 	"github.com/parleybot/parley/web"
@@ -67,6 +70,20 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Find the sample's advocates as of the morning after it ends (the
+	// demo's clock), and offer them prompts through the queue.
+	var pass bot.AdvocatePass
+	if latest, err := st.LatestMention(ctx); err == nil && !latest.IsZero() {
+		eng, err := cfg.advocateEngine()
+		if err != nil {
+			return err
+		}
+		asOf := latest.Add(12 * time.Hour)
+		adv := bot.NewAdvocates(st, eng, bot.AdvocatesOptions{Logger: e.logger, Now: func() time.Time { return asOf }})
+		if pass, err = adv.RunOnce(ctx); err != nil {
+			return err
+		}
+	}
 	stats, err := st.Stats(ctx)
 	if err != nil {
 		return err
@@ -80,6 +97,22 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(w, "  drafts     %d waiting for approval, %d approved, %d sent, %d rejected\n\n",
 		stats.Drafts[parley.DraftPending], stats.Drafts[parley.DraftApproved], stats.Drafts[parley.DraftSent],
 		stats.Drafts[parley.DraftRejected])
+
+	fans, err := st.Advocates(ctx, []string{parley.AdvocateActive}, 10)
+	if err != nil {
+		return err
+	}
+	if len(fans) > 0 {
+		names := make([]string, len(fans))
+		for i, p := range fans {
+			names[i] = "@" + p.Handle
+		}
+		fmt.Fprintf(w, "Advocates (happy, vocal customers): %s\n", strings.Join(names, ", "))
+		if n := len(pass.Prompts); n > 0 {
+			fmt.Fprintf(w, "  %d invitations to share drafted for them; they wait for approval like replies.\n", n)
+		}
+		fmt.Fprintln(w)
+	}
 
 	urgent, err := st.Drafts(ctx, parley.DraftFilter{States: []parley.DraftState{parley.DraftPending}, Limit: 3})
 	if err != nil {
@@ -109,6 +142,8 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(tw, "  parley queue approve %d%s\tapprove it ('parley run' posts it)\n", urgent[0].ID, db)
 	}
 	fmt.Fprintf(tw, "  parley stats --json%s\tthe counts, for scripts\n", db)
+	fmt.Fprintf(tw, "  parley advocates list%s\tthe fans, and how their scores were made (explain)\n", db)
+	fmt.Fprintf(tw, "  parley digest --week LAST%s\tthe weekly digest for managers\n", db)
 	fmt.Fprintf(tw, "  parley rules test --config config.example.yaml \"this deck is sick\"\twhich rules match a message, and why\n")
 	fmt.Fprintf(tw, "  echo 'my wheels arrived broken' | parley classify\tthe sentiment of any text\n")
 	if err := tw.Flush(); err != nil {

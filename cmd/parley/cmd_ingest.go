@@ -129,7 +129,13 @@ func newPipeline(e *env, cfg *Config, st parley.MentionStore, metrics *web.Metri
 	opts.Logger = e.logger
 	opts.Decide = cfg.ruleSet().Decide(e.logger)
 	if metrics != nil {
-		opts.OnStored = func(_ []*parley.Mention, res parley.IngestResult) { metrics.ObserveIngest(res) }
+		next := opts.OnStored
+		opts.OnStored = func(ms []*parley.Mention, res parley.IngestResult) {
+			metrics.ObserveIngest(res)
+			if next != nil {
+				next(ms, res)
+			}
+		}
 	}
 	return bot.NewPipeline(st, cl, opts), nil
 }
@@ -137,7 +143,14 @@ func newPipeline(e *env, cfg *Config, st parley.MentionStore, metrics *web.Metri
 // ingest runs a replay stream through a fresh pipeline into st.
 func ingest(ctx context.Context, e *env, cfg *Config, st *store.Store, in io.Reader, opts ingestOptions) (ingestSummary, error) {
 	var sum ingestSummary
-	p, err := newPipeline(e, cfg, st, nil, bot.PipelineOptions{MaxAttempts: 5})
+	eng, err := cfg.advocateEngine()
+	if err != nil {
+		return sum, err
+	}
+	// Opt-outs and prompt answers in the file are recorded; an old post is
+	// not acknowledged late.
+	adv := bot.NewAdvocates(st, eng, bot.AdvocatesOptions{Logger: e.logger, NoAcknowledge: true})
+	p, err := newPipeline(e, cfg, st, nil, bot.PipelineOptions{MaxAttempts: 5, OnStored: adv.OnStored})
 	if err != nil {
 		return sum, err
 	}

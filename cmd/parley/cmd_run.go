@@ -102,6 +102,9 @@ type Main struct {
 	cancelWeb     context.CancelFunc
 	cancelDigest  context.CancelFunc
 	digestDone    chan struct{}
+	advocates     *bot.Advocates
+	cancelAdv     context.CancelFunc
+	advDone       chan struct{}
 	sources       sync.WaitGroup
 	outboxDone    chan struct{}
 	webDone       chan error
@@ -112,7 +115,12 @@ type Main struct {
 func (m *Main) Run(ctx context.Context) error {
 	log := m.e.logger
 	m.metrics = web.NewMetrics()
-	p, err := newPipeline(m.e, m.cfg, m.store, m.metrics, bot.PipelineOptions{})
+	eng, err := m.cfg.advocateEngine()
+	if err != nil {
+		return err
+	}
+	m.advocates = bot.NewAdvocates(m.store, eng, bot.AdvocatesOptions{Logger: log.With("part", "advocates")})
+	p, err := newPipeline(m.e, m.cfg, m.store, m.metrics, bot.PipelineOptions{OnStored: m.advocates.OnStored})
 	if err != nil {
 		return err
 	}
@@ -165,6 +173,16 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 
+	actx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	m.cancelAdv = cancel
+	m.advDone = make(chan struct{})
+	go func() {
+		defer close(m.advDone)
+		if err := m.advocates.Run(actx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("advocates stopped", "err", err)
+		}
+	}()
+
 	octx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancelOutbox = cancel
 	m.outboxDone = make(chan struct{})
@@ -211,6 +229,12 @@ func (m *Main) Close() error {
 	m.cancelSources()
 	waitOrTimeout(ctx, &m.sources)
 	err := m.pipeline.Close(ctx)
+	m.cancelAdv()
+	select {
+	case <-m.advDone:
+	case <-ctx.Done():
+		err = errors.Join(err, errors.New("the advocates worker did not stop in time"))
+	}
 	m.cancelDigest()
 	select {
 	case <-m.digestDone:
