@@ -20,8 +20,8 @@ import (
 const ModelSocial = "social"
 
 // Model is a trained linear classifier (multinomial logistic regression)
-// over hashed word and character n-grams, emoticon/emoji, style and VADER
-// features. It implements parley.Classifier for English text and is safe
+// over hashed features of a post (see FeatureConfig): words with negation
+// scope, bigrams, prefixes, emoticons and emoji, style, and VADER's scores. It implements parley.Classifier for English text and is safe
 // for concurrent use. Load one with LoadModel or DefaultModel; make one
 // with Train.
 type Model struct {

@@ -206,8 +206,6 @@ func buildDataset(f *featurizer, examples []Example, classWeight float64, worker
 // summed, in bucket order.
 func mergeFeatures(fs []feature) []feature {
 	out := append([]feature(nil), fs...)
-	// Insertion sort is fine for a few hundred features... but use a
-	// simple sort to stay O(n log n) on long texts.
 	sortFeatures(out)
 	j := 0
 	for i := range out {
