@@ -26,6 +26,10 @@ type OutboxOptions struct {
 	Now func() time.Time
 	// OnResult, when set, is called after every attempt (for metrics).
 	OnResult func(d parley.Draft, err error)
+	// HoldPrompt, when set, is asked before a prompt goes out: a prompt a
+	// manager approved during the person's quiet hours waits until they
+	// end (hold true, until when).
+	HoldPrompt func(d parley.Draft, to parley.Person, now time.Time) (until time.Time, hold bool)
 }
 
 // Outbox posts approved drafts through the sender of their platform.
@@ -186,6 +190,15 @@ func (o *Outbox) send(ctx context.Context, d parley.Draft) {
 	}
 	if err == nil {
 		out.To, err = o.store.Person(ctx, d.PersonID)
+	}
+	if err == nil && d.Kind == parley.KindPrompt && o.opts.HoldPrompt != nil {
+		if until, hold := o.opts.HoldPrompt(d, out.To, o.opts.Now()); hold {
+			log.Info("prompt held for the person's quiet hours", "until", until)
+			if err := o.store.MarkFailed(ctx, d.ID, "quiet hours for the person until "+until.Format(time.RFC3339), until); err != nil {
+				log.Error("hold prompt", "err", err)
+			}
+			return
+		}
 	}
 	var posted string
 	if err == nil {

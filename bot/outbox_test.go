@@ -212,3 +212,48 @@ func TestOutboxRoutesRepliesThroughTheAccountThatHeardTheMention(t *testing.T) {
 	assert.Equal(t, "eu:1", out.InReplyTo.ExternalID)
 	assert.Empty(t, main.posts, "not posted through the other account")
 }
+
+func TestOutboxHoldsPromptsInQuietHours(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	fp := newFakePlatform()
+	d := approvedDraft(t, s, 1)
+	// Turn the reply into a prompt the way a prompt draft looks: same
+	// queue, kind prompt.
+	d.Kind = parley.KindPrompt
+	held := make(chan time.Time, 10)
+	until := time.Now().Add(time.Hour)
+	o := bot.NewOutbox(&kindStore{Store: s, kind: parley.KindPrompt}, []parley.Sender{fp}, bot.OutboxOptions{
+		Interval: 5 * time.Millisecond,
+		HoldPrompt: func(d parley.Draft, to parley.Person, now time.Time) (time.Time, bool) {
+			held <- now
+			return until, true
+		},
+	})
+	stop := runOutbox(t, o)
+	<-held
+	var got parley.Draft
+	require.Eventually(t, func() bool {
+		got, _ = s.Draft(ctx, d.ID)
+		return got.State == parley.DraftApproved && got.LastError != ""
+	}, 5*time.Second, 5*time.Millisecond)
+	stop()
+	assert.Contains(t, got.LastError, "quiet hours")
+	fp.mu.Lock()
+	defer fp.mu.Unlock()
+	assert.Zero(t, fp.calls, "nothing was sent during quiet hours")
+}
+
+// kindStore makes every claimed draft of one kind.
+type kindStore struct {
+	*store.Store
+	kind string
+}
+
+func (k *kindStore) ClaimDrafts(ctx context.Context, limit int, now time.Time) ([]parley.Draft, error) {
+	ds, err := k.Store.ClaimDrafts(ctx, limit, now)
+	for i := range ds {
+		ds[i].Kind = k.kind
+	}
+	return ds, err
+}

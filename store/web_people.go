@@ -216,35 +216,16 @@ func (s *Store) SearchPeople(ctx context.Context, q string, limit int) ([]parley
 	return ps, nil
 }
 
-// SetOptOut records that a person asked not to be contacted (or lifted
-// it), with an audit entry ("optout" or "optin") by actor saying why.
-// ENOTFOUND for no such person.
+// SetOptOut opts a person out of (or back into) prompts by a manager's
+// hand: the same as OptOut/OptIn, so waiting prompts are withdrawn and the
+// audit log says who did it. Errors: ENOTFOUND, EINVALID for an empty actor.
 func (s *Store) SetOptOut(ctx context.Context, personID int64, optedOut bool, actor, reason string) (parley.Person, error) {
-	if strings.TrimSpace(actor) == "" {
-		return parley.Person{}, parley.Errorf(parley.EINVALID, "opt-out: who is acting? (actor is empty)")
-	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return parley.Person{}, dbError("set opt-out", err)
-	}
-	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `UPDATE people SET opted_out = ? WHERE id = ?`, b2i(optedOut), personID)
-	if err != nil {
-		return parley.Person{}, dbError("set opt-out", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return parley.Person{}, parley.Errorf(parley.ENOTFOUND, "person %d not found", personID)
-	}
-	action := "optin"
+	var res parley.OptOutResult
+	var err error
 	if optedOut {
-		action = "optout"
+		res, err = s.OptOut(ctx, parley.OptOutRequest{PersonID: personID, Actor: actor, Reason: reason})
+	} else {
+		res, err = s.OptIn(ctx, personID, actor, reason)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit (at, actor, action, person_id, detail) VALUES (?, ?, ?, ?, ?)`,
-		s.now().UnixMilli(), actor, action, personID, reason); err != nil {
-		return parley.Person{}, dbError("audit", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return parley.Person{}, dbError("set opt-out", err)
-	}
-	return s.Person(ctx, personID)
+	return res.Person, err
 }

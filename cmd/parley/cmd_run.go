@@ -125,8 +125,13 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.pipeline = p
+	policy := eng.Policy()
 	m.outbox = bot.NewOutbox(m.store, m.conns.senders, bot.OutboxOptions{Logger: log.With("part", "outbox"),
-		OnResult: m.metrics.ObserveSend})
+		OnResult: m.metrics.ObserveSend,
+		HoldPrompt: func(_ parley.Draft, to parley.Person, now time.Time) (time.Time, bool) {
+			until, _, quiet := store.QuietUntil(now, to.TimeZone, policy)
+			return until, quiet
+		}})
 	m.web, err = web.New(m.cfg.Web, web.Options{
 		Store: m.store, Logger: log.With("part", "web"), Metrics: m.metrics,
 		CheckDraft: m.outbox.CheckDraft,
