@@ -295,7 +295,7 @@ func buildConnectors(e *env, cfg *Config, st *store.Store) (connectorSet, error)
 		if err != nil {
 			return set, fmt.Errorf("connectors.mastodon[%d]: %w", i, err)
 		}
-		c, err := mastodon.New(mc, token, st, e.logger.With("connector", "mastodon", "account", mc.String()))
+		c, err := mastodon.New(mc, token, st, e.logger)
 		if err != nil {
 			return set, fmt.Errorf("connectors.mastodon[%d]: %w", i, err)
 		}
@@ -308,7 +308,7 @@ func buildConnectors(e *env, cfg *Config, st *store.Store) (connectorSet, error)
 		if err != nil {
 			return set, fmt.Errorf("connectors.discord: %w", err)
 		}
-		c, err := discord.New(*dc, token, st, e.logger.With("connector", "discord"))
+		c, err := discord.New(*dc, token, st, e.logger)
 		if err != nil {
 			return set, fmt.Errorf("connectors.discord: %w", err)
 		}

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/connectors/discord/discordtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestRunWithDiscordApproveClickPostsOnce is issue 4's "done when":
+// parley run with a Discord section listens, posts drafts to the staff
+// channel, and an Approve click posts the reply exactly once.
+func TestRunWithDiscordApproveClickPostsOnce(t *testing.T) {
+	const (
+		guild, brand, staff, staffRole = "200000000000000001", "200000000000000002", "200000000000000003", "200000000000000004"
+	)
+	fake := discordtest.New(t)
+	fake.AddGuild(&discordgo.Guild{ID: guild, Name: "Tidewater Crew", Roles: []*discordgo.Role{{ID: staffRole, Name: "Staff"}}})
+	fake.AddChannel(&discordgo.Channel{ID: brand, GuildID: guild, Name: "general", Type: discordgo.ChannelTypeGuildText}, false)
+	fake.AddChannel(&discordgo.Channel{ID: staff, GuildID: guild, Name: "staff", Type: discordgo.ChannelTypeGuildText}, false)
+
+	db := filepath.Join(t.TempDir(), "p.db")
+	cfg := writeFile(t, "p.yaml", fmt.Sprintf(`brand: {name: Tidewater Skates}
+connectors:
+  discord:
+    token_env: PARLEY_TEST_DISCORD_TOKEN
+    guilds: ["%s"]
+    channels: ["%s"]
+    keywords: [tidewater]
+    staff_channel: "%s"
+    staff_roles: ["%s"]
+    api_url: %s
+rules:
+  - name: sorry
+    when: sentiment.label == "negative"
+    reply: "Sorry {{first .Person}}, DM us your order number."
+`, guild, brand, staff, staffRole, fake.URL))
+	env := map[string]string{"PARLEY_TEST_DISCORD_TOKEN": fake.Token, "USER": "tester"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Exec(ctx, []string{"run", "--addr", "127.0.0.1:0", "--config", cfg, "--db", db}, strings.NewReader(""),
+			&out, &errb, func(k string) string { return env[k] })
+	}()
+	require.Eventually(t, fake.Connected, 20*time.Second, 10*time.Millisecond, "stderr: %s", &errb)
+
+	ana := &discordgo.User{ID: "200000000000000010", Username: "ana", GlobalName: "Ana", Discriminator: "0"}
+	orig := fake.InjectMessage(&discordgo.Message{ChannelID: brand, GuildID: guild, Author: ana,
+		Content: "my tidewater wheels arrived broken, this is awful"})
+
+	// The draft appears in the staff channel with buttons.
+	var staffMsg *discordgo.Message
+	require.Eventually(t, func() bool {
+		ms := fake.Messages(staff)
+		if len(ms) > 0 {
+			staffMsg = ms[0]
+		}
+		return len(ms) > 0
+	}, 30*time.Second, 50*time.Millisecond, "no staff message; stderr: %s", &errb)
+	d := pendingDraft(t, db)
+
+	staffer := &discordgo.Member{User: &discordgo.User{ID: "200000000000000020", Username: "maria"}, Roles: []string{staffRole}}
+	_, err := fake.Click(staffMsg.ID, fmt.Sprintf("parley:approve:%d", d), staffer)
+	require.NoError(t, err)
+
+	replies := func() (n int, text string) {
+		for _, m := range fake.Messages(brand) {
+			if m.MessageReference != nil && m.MessageReference.MessageID == orig.ID {
+				n++
+				text = m.Content
+			}
+		}
+		return n, text
+	}
+	require.Eventually(t, func() bool { n, _ := replies(); return n == 1 }, 30*time.Second, 50*time.Millisecond,
+		"no reply; stderr: %s", &errb)
+	require.Eventually(t, func() bool { return stats(t, db).Drafts[parley.DraftSent] == 1 }, 10*time.Second, 20*time.Millisecond)
+	r := parleyRun(t, "", "queue", "show", fmt.Sprint(d), "--db", db)
+	assert.Contains(t, r.stdout, "[sent]")
+
+	cancel()
+	select {
+	case code := <-done:
+		assert.Equal(t, 0, code, errb.String())
+	case <-time.After(20 * time.Second):
+		t.Fatal("run did not stop")
+	}
+	n, text := replies()
+	assert.Equal(t, 1, n, "exactly once")
+	assert.Equal(t, "Sorry Ana, DM us your order number.", text)
+}
+
+func pendingDraft(t *testing.T, db string) int64 {
+	t.Helper()
+	r := parleyRun(t, "", "queue", "list", "--json", "--db", db)
+	require.Equal(t, 0, r.code, r.stderr)
+	var list []struct{ ID int64 }
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &list))
+	require.Len(t, list, 1)
+	return list[0].ID
+}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/connectors/mastodon/mastodontest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestRunWithMastodonRepliesOnceInTheThread is issue 3's "done when":
+// parley run with a Mastodon section listens, drafts, and after
+// 'parley queue approve ID' the reply appears on the server in the right
+// thread, exactly once.
+func TestRunWithMastodonRepliesOnceInTheThread(t *testing.T) {
+	srv := mastodontest.NewServer(t)
+	db := filepath.Join(t.TempDir(), "p.db")
+	cfg := writeFile(t, "p.yaml", fmt.Sprintf(`brand: {name: Tidewater Skates}
+connectors:
+  mastodon:
+    - server: %s
+      token_env: PARLEY_TEST_MASTODON_TOKEN
+      poll_interval: 10s
+rules:
+  - name: sorry
+    when: sentiment.label == "negative"
+    reply: "Sorry {{first .Person}}, DM us your order number."
+`, srv.URL))
+	env := map[string]string{"PARLEY_TEST_MASTODON_TOKEN": mastodontest.Token, "USER": "tester"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Exec(ctx, []string{"run", "--addr", "127.0.0.1:0", "--config", cfg, "--db", db}, strings.NewReader(""),
+			&out, &errb, func(k string) string { return env[k] })
+	}()
+	require.Eventually(t, func() bool { return strings.Contains(errb.String(), "parley running") }, 20*time.Second,
+		10*time.Millisecond, "stderr: %s", &errb)
+
+	ana := srv.AddAccount("ana", mastodontest.AccountOptions{Domain: "other.example", DisplayName: "Ana"})
+	status, _ := srv.AddMention(ana, "@tidewater my wheels arrived broken, this is awful")
+
+	var draftID int64
+	require.Eventually(t, func() bool {
+		r := parleyRun(t, "", "queue", "list", "--json", "--db", db)
+		var list []struct{ ID int64 }
+		if r.code != 0 || json.Unmarshal([]byte(r.stdout), &list) != nil || len(list) == 0 {
+			return false
+		}
+		draftID = list[0].ID
+		return true
+	}, 20*time.Second, 50*time.Millisecond, "no draft; stderr: %s", &errb)
+
+	r := parleyRun(t, "", "queue", "approve", fmt.Sprint(draftID), "--db", db)
+	require.Equal(t, 0, r.code, r.stderr)
+	require.Eventually(t, func() bool { return srv.PostCount() == 1 }, 20*time.Second, 20*time.Millisecond)
+	posts := srv.Posts()
+	require.Len(t, posts, 1)
+	require.NotNil(t, posts[0].InReplyToID)
+	assert.Equal(t, status.ID, *posts[0].InReplyToID, "a reply in the thread")
+	assert.Equal(t, status.Visibility, posts[0].Visibility)
+	assert.Contains(t, posts[0].Content, "Sorry Ana")
+
+	require.Eventually(t, func() bool {
+		return stats(t, db).Drafts[parley.DraftSent] == 1
+	}, 10*time.Second, 20*time.Millisecond)
+	r = parleyRun(t, "", "queue", "show", fmt.Sprint(draftID), "--db", db)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "[sent]")
+
+	cancel()
+	select {
+	case code := <-done:
+		assert.Equal(t, 0, code, errb.String())
+	case <-time.After(20 * time.Second):
+		t.Fatal("run did not stop")
+	}
+	assert.Equal(t, 1, srv.PostCount(), "exactly once")
+}
