@@ -83,6 +83,7 @@ func Compute(week Week, cur, prev parley.DigestWindow, baseline []time.Time, opt
 	d.Volume = volume(d, week, curMs, prevMs, baseline, loc)
 	curReplies, prevReplies := firstReplies(curMs, cur.Replies), firstReplies(prevMs, prev.Replies)
 	d.Sentiment = sentiment(curMs, prevMs, curReplies, loc)
+	d.Sentiment.Corrections, d.Sentiment.Disagreed = corrections(cur.Audit)
 	d.Response = response(d, cur, curMs, prevMs, curReplies, prevReplies)
 	d.People = people(d, cur, prev, curMs, prevMs)
 	d.Topics = topics(curMs, prevMs, opts.Brand)
@@ -242,6 +243,23 @@ func firstReplies(ms []parley.Mention, replies []parley.Draft) map[int64]time.Ti
 		}
 	}
 	return out
+}
+
+// corrections counts the sentiment corrections in the audit log (the store
+// writes "mention N: old -> new") and those that changed the label.
+func corrections(audit []parley.AuditEntry) (total, disagreed int) {
+	for _, e := range audit {
+		if e.Action != "correct-sentiment" {
+			continue
+		}
+		total++
+		if _, change, ok := strings.Cut(e.Detail, ": "); ok {
+			if from, to, ok := strings.Cut(change, " -> "); ok && from != to {
+				disagreed++
+			}
+		}
+	}
+	return total, disagreed
 }
 
 func labelCounts(ms []parley.Mention) map[parley.Label]int {

@@ -104,6 +104,10 @@ type Sentiment struct {
 	OldestWaiting time.Time
 	// Best are the week's happiest posts (at most 3), most positive first.
 	Best []Post
+	// Corrections counts the labels people corrected this week;
+	// Disagreed how many of those changed the label (the rest confirmed
+	// what the model said).
+	Corrections, Disagreed int
 }
 
 // Share returns the share (0..1) of label this week; 0 without mentions.

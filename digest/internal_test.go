@@ -112,3 +112,20 @@ func TestSafeURL(t *testing.T) {
 	assert.False(t, safeURL("https://x.example/a>b"))
 	assert.False(t, safeURL(""))
 }
+
+func TestCorrectionsCountedFromTheAuditLog(t *testing.T) {
+	audit := []parley.AuditEntry{
+		{Action: "correct-sentiment", Detail: "mention 4: negative -> positive"},
+		{Action: "correct-sentiment", Detail: "mention 5: neutral -> neutral"},
+		{Action: "approve", Detail: "edited before approval"},
+		{Action: "correct-sentiment", Detail: "mention 6: positive -> negative"},
+	}
+	total, disagreed := corrections(audit)
+	if total != 3 || disagreed != 2 {
+		t.Fatalf("corrections = %d, %d; want 3, 2", total, disagreed)
+	}
+	d := &Digest{Sentiment: Sentiment{Corrections: total, Disagreed: disagreed}}
+	if md := d.Markdown(); !strings.Contains(md, "3 labels corrected by people; 2 disagreed with the model") {
+		t.Fatalf("markdown lacks the corrections line:\n%s", md)
+	}
+}

@@ -171,6 +171,9 @@ func (d *Digest) write(w *writer) {
 	if len(s.Best) > 0 {
 		w.li("Happiest: %s: %s", w.who(s.Best[0]), w.quote(s.Best[0].Text, 120))
 	}
+	if s.Corrections > 0 {
+		w.li("%s corrected by people; %d disagreed with the model", plural(s.Corrections, "label", "labels"), s.Disagreed)
+	}
 
 	w.h2("Response")
 	if r.Mentions > 0 {
