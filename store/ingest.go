@@ -4,7 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/parleybot/parley"
@@ -19,6 +22,33 @@ import (
 // multi-row statements. Holding the write lock makes the ids it hands out
 // (max(id)+1...) safe. A statement per mention would be several times slower.
 func (s *Store) IngestBatch(ctx context.Context, batch []*parley.Mention, decide parley.DecideFunc) (parley.IngestResult, error) {
+	return s.ingestBatch(ctx, batch, decide, 1)
+}
+
+// IngestBatchConcurrent is IngestBatch for a decide that is safe for
+// concurrent use (rules.Set.Decide is): it calls decide for the batch's
+// mentions on up to workers goroutines (GOMAXPROCS when workers <= 0), so
+// the rules do not hold up the single writer. The result, what is stored
+// and the History each mention's final decide call sees are exactly those
+// of IngestBatch.
+//
+// How: the history of every new mention is worked out in order first;
+// decide then runs on all of them at once, each seeing the batch's earlier
+// mentions but not their drafts. A second, ordered pass adds the drafts
+// up: a mention whose History changed through the drafts of earlier
+// mentions in the batch (History.PendingDrafts for the same person,
+// History.RepliesInThread for the same thread) has m.Tags, m.Priority,
+// m.Rules and m.Ignored put back as they were and decide called again with
+// the true History. So decide may be called twice for a mention; the last
+// call counts.
+func (s *Store) IngestBatchConcurrent(ctx context.Context, batch []*parley.Mention, decide parley.DecideFunc, workers int) (parley.IngestResult, error) {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	return s.ingestBatch(ctx, batch, decide, workers)
+}
+
+func (s *Store) ingestBatch(ctx context.Context, batch []*parley.Mention, decide parley.DecideFunc, workers int) (parley.IngestResult, error) {
 	var res parley.IngestResult
 	if len(batch) == 0 {
 		return res, nil
@@ -28,7 +58,7 @@ func (s *Store) IngestBatch(ctx context.Context, batch []*parley.Mention, decide
 		return res, dbError("begin ingest", err)
 	}
 	defer tx.Rollback()
-	in := &ingest{ctx: ctx, tx: tx, now: s.now().UTC(), s: s}
+	in := &ingest{ctx: ctx, tx: tx, now: s.now().UTC(), s: s, workers: workers}
 	res, err = in.run(batch, decide)
 	if err != nil {
 		return parley.IngestResult{}, dbError("ingest", err)
@@ -60,6 +90,7 @@ type ingest struct {
 	tx       *sql.Tx
 	uncached []string // statements prepared on tx, to cache after it
 	now      time.Time
+	workers  int // goroutines calling decide; 1 calls it in order
 
 	known   map[pkey]bool          // mentions already stored
 	people  map[pkey]*personState  // by platform and external id
@@ -71,16 +102,27 @@ type ingest struct {
 	nextID  struct{ person, thread, mention, draft int64 }
 }
 
+// placed is a new mention of the batch with what decide needs and said.
+type placed struct {
+	m      *parley.Mention
+	h      parley.History
+	ps     *personState
+	ts     *threadState
+	drafts []parley.Draft
+	// What decide may change on m, as it was before the first call.
+	tags     []string
+	priority int
+	rules    []string
+	ignored  bool
+}
+
 func (in *ingest) run(batch []*parley.Mention, decide parley.DecideFunc) (parley.IngestResult, error) {
 	var res parley.IngestResult
 	if err := in.load(batch); err != nil {
 		return res, err
 	}
-	var (
-		stored []*parley.Mention
-		drafts []parley.Draft
-		seen   = make(map[pkey]bool, len(batch))
-	)
+	seen := make(map[pkey]bool, len(batch))
+	ps := make([]placed, 0, len(batch))
 	for _, m := range batch {
 		k := pkey{m.Platform, m.ExternalID}
 		if seen[k] || in.known[k] {
@@ -88,27 +130,86 @@ func (in *ingest) run(batch []*parley.Mention, decide parley.DecideFunc) (parley
 			continue
 		}
 		seen[k] = true
-		ds := in.place(m, decide)
-		stored = append(stored, m)
-		for _, d := range ds {
-			res.DraftIDs = append(res.DraftIDs, d.ID)
+		ps = append(ps, in.place(m))
+		if in.workers <= 1 && decide != nil {
+			// In order: each mention sees the drafts of the ones before.
+			p := &ps[len(ps)-1]
+			p.drafts = decide(m, p.h)
+			in.queue(p)
 		}
-		drafts = append(drafts, ds...)
 	}
-	res.Stored, res.Drafts = len(stored), len(drafts)
-	if len(stored) == 0 {
-		res.DraftIDs = nil
+	if in.workers > 1 && decide != nil && len(ps) > 0 {
+		in.decideConcurrently(ps, decide)
+		for i := range ps {
+			p := &ps[i]
+			pending, replies := p.ps.pending, p.ts.replies
+			if pending != p.h.PendingDrafts || replies != p.h.RepliesInThread {
+				// Earlier drafts of the batch change what this mention's
+				// rules see: decide again on the true history.
+				p.m.Tags, p.m.Priority, p.m.Rules, p.m.Ignored = p.tags, p.priority, p.rules, p.ignored
+				p.h.PendingDrafts, p.h.RepliesInThread = pending, replies
+				p.drafts = decide(p.m, p.h)
+			}
+			in.queue(p)
+		}
+	}
+	if len(ps) == 0 {
 		return res, nil
 	}
+	stored := make([]*parley.Mention, len(ps))
+	var drafts []parley.Draft
+	for i := range ps {
+		stored[i] = ps[i].m
+		for _, d := range ps[i].drafts {
+			res.DraftIDs = append(res.DraftIDs, d.ID)
+		}
+		drafts = append(drafts, ps[i].drafts...)
+	}
+	res.Stored, res.Drafts = len(stored), len(drafts)
 	if err := in.write(stored, drafts); err != nil {
 		return parley.IngestResult{}, err
 	}
 	return res, nil
 }
 
-// place works out a new mention's person, thread, history and drafts in
-// memory, and gives it its ids.
-func (in *ingest) place(m *parley.Mention, decide parley.DecideFunc) []parley.Draft {
+// decideConcurrently calls decide on every placed mention, on in.workers
+// goroutines (this one included), keeping what decide may change on m.
+func (in *ingest) decideConcurrently(ps []placed, decide parley.DecideFunc) {
+	for i := range ps {
+		p := &ps[i]
+		// Clip, so an append by decide never writes into the caller's
+		// array and the saved tags stay as they were.
+		p.m.Tags = slices.Clip(p.m.Tags)
+		p.tags, p.priority, p.rules, p.ignored = p.m.Tags, p.m.Priority, p.m.Rules, p.m.Ignored
+	}
+	workers := min(in.workers, (len(ps)+31)/32)
+	if workers <= 1 {
+		for i := range ps {
+			ps[i].drafts = decide(ps[i].m, ps[i].h)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	per := (len(ps) + workers - 1) / workers
+	for w := 1; w < workers; w++ {
+		part := ps[min(w*per, len(ps)):min((w+1)*per, len(ps))]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range part {
+				part[i].drafts = decide(part[i].m, part[i].h)
+			}
+		}()
+	}
+	for i := range ps[:min(per, len(ps))] {
+		ps[i].drafts = decide(ps[i].m, ps[i].h)
+	}
+	wg.Wait()
+}
+
+// place works out a new mention's person, thread and history in memory,
+// and gives it its ids. The history counts the drafts queued so far.
+func (in *ingest) place(m *parley.Mention) placed {
 	if m.ReceivedAt.IsZero() {
 		m.ReceivedAt = in.now
 	}
@@ -216,12 +317,15 @@ func (in *ingest) place(m *parley.Mention, decide parley.DecideFunc) []parley.Dr
 
 	in.nextID.mention++
 	m.ID = in.nextID.mention
-	if decide == nil {
-		return nil
-	}
-	drafts := decide(m, h)
-	for i := range drafts {
-		d := &drafts[i]
+	return placed{m: m, h: h, ps: ps, ts: ts}
+}
+
+// queue gives the drafts decide returned for p their ids and fields, and
+// counts them in the person's and thread's history for later mentions.
+func (in *ingest) queue(p *placed) {
+	m := p.m
+	for i := range p.drafts {
+		d := &p.drafts[i]
 		in.nextID.draft++
 		d.ID = in.nextID.draft
 		if d.Kind == "" {
@@ -231,21 +335,17 @@ func (in *ingest) place(m *parley.Mention, decide parley.DecideFunc) []parley.Dr
 			d.State = parley.DraftPending
 		}
 		d.Platform, d.MentionID, d.PersonID, d.ThreadID = m.Platform, m.ID, m.PersonID, m.ThreadID
-		if d.PersonID == 0 {
-			d.PersonID = m.PersonID
-		}
 		d.CreatedAt, d.UpdatedAt = in.now, in.now
 		if d.State == parley.DraftApproved {
 			d.DecidedBy, d.DecidedAt = "rule:"+d.Rule, in.now
 		}
 		if d.Kind == parley.KindReply {
-			ts.replies++
+			p.ts.replies++
 		}
 		if d.State == parley.DraftPending {
-			ps.pending++
+			p.ps.pending++
 		}
 	}
-	return drafts
 }
 
 // load reads, for the whole batch, the mentions already stored, the people,
@@ -288,8 +388,7 @@ func (in *ingest) load(batch []*parley.Mention) error {
 		}
 	}
 	for platform, list := range authors {
-		if err := in.each(`SELECT `+personColumns+`, (SELECT count(*) FROM drafts d WHERE d.person_id = people.id AND d.state = 'pending')
-			FROM people WHERE platform = ? AND external_id IN`, platform, list, func(rows *sql.Rows) error {
+		if err := in.each(`SELECT `+personColumns+`, pending_drafts FROM people WHERE platform = ? AND external_id IN`, platform, list, func(rows *sql.Rows) error {
 			var pending int
 			p, err := scanPerson(rowsWithExtra{rows, &pending})
 			if err != nil {
@@ -476,42 +575,40 @@ func placeholders(n int) string {
 // rowBuckets are the row counts of the multi-row INSERT statements.
 var rowBuckets = []int{64, 16, 4, 1}
 
-// insertRows writes rows with cached multi-row INSERT statements.
-func (in *ingest) insertRows(head string, cols int, tail string, rows [][]any) error {
+// insertRows writes rows of cols values each, laid end to end in args,
+// with cached multi-row INSERT statements.
+func (in *ingest) insertRows(head string, cols int, tail string, args []any) error {
 	row := "(" + placeholders(cols) + ")"
-	for len(rows) > 0 {
+	for len(args) > 0 {
+		rows := len(args) / cols
 		n := 1
 		for _, b := range rowBuckets {
-			if len(rows) >= b {
+			if rows >= b {
 				n = b
 				break
 			}
 		}
-		chunk := rows[:n]
-		rows = rows[n:]
 		q := head + " VALUES " + strings.Repeat(row+",", n-1) + row + tail
 		stmt, err := in.stmt(q)
 		if err != nil {
 			return err
 		}
-		args := make([]any, 0, n*cols)
-		for _, r := range chunk {
-			args = append(args, r...)
-		}
-		if _, err := stmt.ExecContext(in.ctx, args...); err != nil {
+		if _, err := stmt.ExecContext(in.ctx, args[:n*cols]...); err != nil {
 			return err
 		}
+		args = args[n*cols:]
 	}
 	return nil
 }
 
 func (in *ingest) write(stored []*parley.Mention, drafts []parley.Draft) error {
-	people := make([][]any, 0, len(in.order))
+	// people.pending_drafts is left to the triggers on drafts.
+	args := make([]any, 0, 24*len(stored))
 	for _, ps := range in.order {
-		p := ps.p
-		people = append(people, []any{p.ID, p.Platform, p.ExternalID, p.Handle, p.Name, p.Followers, b2i(p.NoBot),
+		p := &ps.p
+		args = append(args, p.ID, p.Platform, p.ExternalID, p.Handle, p.Name, p.Followers, b2i(p.NoBot),
 			p.TimeZone, ms(p.FirstSeen), ms(p.LastSeen), p.Mentions, p.Positive, p.Negative, p.Neutral,
-			string(p.LastSentiment)})
+			string(p.LastSentiment))
 	}
 	if err := in.insertRows(`INSERT INTO people (id, platform, external_id, handle, name, followers, nobot, timezone,
 		first_seen, last_seen, mentions, positive, negative, neutral, last_sentiment)`, 15,
@@ -519,45 +616,46 @@ func (in *ingest) write(stored []*parley.Mention, drafts []parley.Draft) error {
 		nobot = excluded.nobot, timezone = excluded.timezone, first_seen = excluded.first_seen,
 		last_seen = excluded.last_seen, mentions = excluded.mentions, positive = excluded.positive,
 		negative = excluded.negative, neutral = excluded.neutral, last_sentiment = excluded.last_sentiment`,
-		people); err != nil {
+		args); err != nil {
 		return fmt.Errorf("write people: %w", err)
 	}
-	threads := make([][]any, 0, len(in.torder))
+	args = args[:0]
 	for _, ts := range in.torder {
-		t := ts.t
-		threads = append(threads, []any{t.ID, t.Platform, t.RootKey, t.Channel, ms(t.StartedAt), ms(t.LastAt), t.Mentions})
+		t := &ts.t
+		args = append(args, t.ID, t.Platform, t.RootKey, t.Channel, ms(t.StartedAt), ms(t.LastAt), t.Mentions)
 	}
 	if err := in.insertRows(`INSERT INTO threads (id, platform, root_key, channel, started_at, last_at, mentions)`, 7,
 		` ON CONFLICT (id) DO UPDATE SET started_at = excluded.started_at, last_at = excluded.last_at,
-		mentions = excluded.mentions`, threads); err != nil {
+		mentions = excluded.mentions`, args); err != nil {
 		return fmt.Errorf("write threads: %w", err)
 	}
-	mentions := make([][]any, 0, len(stored))
+	args = args[:0]
 	for _, m := range stored {
-		mentions = append(mentions, []any{m.ID, m.Platform, m.Account, m.ExternalID, m.PersonID, m.ThreadID, m.Text,
+		args = append(args, m.ID, m.Platform, m.Account, m.ExternalID, m.PersonID, m.ThreadID, m.Text,
 			ms(m.CreatedAt), ms(m.ReceivedAt), m.InReplyTo, m.URL, m.Channel, m.Visibility, m.Lang, b2i(m.Direct),
 			string(m.Sentiment.Label), m.Sentiment.Score, m.Sentiment.Confidence, m.Sentiment.Model,
-			joinList(m.Sentiment.Overrides), m.Priority, joinList(m.Tags), joinList(m.Rules), b2i(m.Ignored)})
+			joinList(m.Sentiment.Overrides), m.Priority, joinList(m.Tags), joinList(m.Rules), b2i(m.Ignored))
 	}
 	if err := in.insertRows(`INSERT INTO mentions (id, platform, account, external_id, person_id, thread_id, text, created_at,
 		received_at, in_reply_to, url, channel, visibility, lang, direct, sentiment, score, confidence, model, overrides,
-		priority, tags, rules, ignored)`, 24, "", mentions); err != nil {
+		priority, tags, rules, ignored)`, 24, "", args); err != nil {
 		return fmt.Errorf("write mentions: %w", err)
 	}
 	if len(drafts) == 0 {
 		return nil
 	}
-	rows := make([][]any, 0, len(drafts))
-	var audit [][]any
-	for _, d := range drafts {
-		rows = append(rows, []any{d.ID, d.Kind, string(d.State), d.Platform, d.MentionID, d.PersonID, d.ThreadID, d.Rule,
-			d.Text, d.Priority, b2i(d.AutoApprove), ms(d.CreatedAt), ms(d.UpdatedAt), d.DecidedBy, ms(d.DecidedAt)})
+	args = args[:0]
+	var audit []any
+	for i := range drafts {
+		d := &drafts[i]
+		args = append(args, d.ID, d.Kind, string(d.State), d.Platform, d.MentionID, d.PersonID, d.ThreadID, d.Rule,
+			d.Text, d.Priority, b2i(d.AutoApprove), ms(d.CreatedAt), ms(d.UpdatedAt), d.DecidedBy, ms(d.DecidedAt))
 		if d.State == parley.DraftApproved {
-			audit = append(audit, []any{ms(in.now), d.DecidedBy, "approve", d.ID, d.PersonID, "auto-approved by rule " + d.Rule})
+			audit = append(audit, ms(in.now), d.DecidedBy, "approve", d.ID, d.PersonID, "auto-approved by rule "+d.Rule)
 		}
 	}
 	if err := in.insertRows(`INSERT INTO drafts (id, kind, state, platform, mention_id, person_id, thread_id, rule, text,
-		priority, auto_approve, created_at, updated_at, decided_by, decided_at)`, 15, "", rows); err != nil {
+		priority, auto_approve, created_at, updated_at, decided_by, decided_at)`, 15, "", args); err != nil {
 		return fmt.Errorf("write drafts: %w", err)
 	}
 	if err := in.insertRows(`INSERT INTO audit (at, actor, action, draft_id, person_id, detail)`, 6, "", audit); err != nil {

@@ -54,6 +54,8 @@ type Store struct {
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared on db, by SQL text
+
+	ckpt *checkpointer // folds the WAL back off the writer (checkpoint.go)
 }
 
 var _ parley.Store = (*Store)(nil)
@@ -93,6 +95,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.rdb.SetMaxOpenConns(max(2, runtime.GOMAXPROCS(0)))
+	if s.ckpt, err = startCheckpointer(path, opts.BusyTimeout, opts.Logger); err != nil {
+		s.rdb.Close()
+		s.db.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -108,6 +115,8 @@ func openDB(path string, busy time.Duration, readOnly bool) (*sql.DB, error) {
 		q.Add("_pragma", "query_only(1)")
 	} else {
 		q.Set("_txlock", "immediate")
+		// The background checkpointer does it (checkpoint.go).
+		q.Add("_pragma", "wal_autocheckpoint(0)")
 	}
 	dsn := "file:" + path + "?" + q.Encode()
 	db, err := sql.Open("sqlite", dsn)
@@ -143,6 +152,9 @@ func (s *Store) Close() error {
 	}
 	for _, st := range s.stmts {
 		st.Close()
+	}
+	if s.ckpt != nil {
+		errs = append(errs, s.ckpt.Close())
 	}
 	if s.db != nil {
 		// Fold the WAL back into the main file so the database is one file

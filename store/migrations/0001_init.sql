@@ -21,6 +21,9 @@ CREATE TABLE people (
 	opted_out      INTEGER NOT NULL DEFAULT 0,
 	advocate_state TEXT    NOT NULL DEFAULT '',
 	advocate_score REAL    NOT NULL DEFAULT 0,
+	-- pending_drafts counts this person's drafts in state pending; the
+	-- triggers below keep it, so ingest reads it instead of counting.
+	pending_drafts INTEGER NOT NULL DEFAULT 0,
 	UNIQUE (platform, external_id)
 );
 CREATE INDEX people_handle ON people (platform, handle);
@@ -95,6 +98,24 @@ CREATE INDEX drafts_updated ON drafts (updated_at);
 CREATE INDEX drafts_person ON drafts (person_id, state);
 CREATE INDEX drafts_thread ON drafts (thread_id);
 CREATE INDEX drafts_posted ON drafts (platform, posted_id) WHERE posted_id != '';
+
+-- people.pending_drafts follows every draft that enters or leaves pending,
+-- whoever writes it (ingest, the queue, the web inbox).
+CREATE TRIGGER drafts_pending_insert AFTER INSERT ON drafts WHEN NEW.state = 'pending'
+BEGIN
+	UPDATE people SET pending_drafts = pending_drafts + 1 WHERE id = NEW.person_id;
+END;
+CREATE TRIGGER drafts_pending_update AFTER UPDATE OF state, person_id ON drafts
+	WHEN (OLD.state = 'pending' OR NEW.state = 'pending')
+		AND (OLD.state IS NOT NEW.state OR OLD.person_id IS NOT NEW.person_id)
+BEGIN
+	UPDATE people SET pending_drafts = pending_drafts - 1 WHERE id = OLD.person_id AND OLD.state = 'pending';
+	UPDATE people SET pending_drafts = pending_drafts + 1 WHERE id = NEW.person_id AND NEW.state = 'pending';
+END;
+CREATE TRIGGER drafts_pending_delete AFTER DELETE ON drafts WHEN OLD.state = 'pending'
+BEGIN
+	UPDATE people SET pending_drafts = pending_drafts - 1 WHERE id = OLD.person_id;
+END;
 
 CREATE TABLE audit (
 	id        INTEGER PRIMARY KEY,
