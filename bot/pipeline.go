@@ -25,9 +25,18 @@ type PipelineOptions struct {
 	// Decide evaluates the rules for a mention (rules.Set.Decide); nil
 	// stores mentions without tags or drafts.
 	Decide parley.DecideFunc
+	// ConcurrentDecide says Decide is safe for concurrent use (as
+	// rules.Set.Decide is). When the store offers it (store.Store's
+	// IngestBatchConcurrent), the rules of a batch are then evaluated on
+	// Workers goroutines rather than one after the other inside the
+	// writer's transaction, with exactly the same results.
+	ConcurrentDecide bool
 	// Workers classify in parallel; default GOMAXPROCS.
 	Workers int
-	// BatchSize is the most mentions written in one transaction; default 512.
+	// BatchSize is the most mentions written in one transaction; default
+	// 2048. A batch holds what is ready when the writer is free, so at low
+	// load batches are small and latency stays low; under a backlog large
+	// batches spread SQLite's per-transaction costs.
 	BatchSize int
 	// ChunkSize is how many mentions a worker classifies at a time; default 64.
 	ChunkSize int
@@ -88,7 +97,7 @@ func NewPipeline(store parley.MentionStore, classifier parley.Classifier, opts P
 		opts.Workers = runtime.GOMAXPROCS(0)
 	}
 	if opts.BatchSize <= 0 {
-		opts.BatchSize = 512
+		opts.BatchSize = 2048
 	}
 	if opts.ChunkSize <= 0 {
 		opts.ChunkSize = 64
@@ -237,14 +246,41 @@ func (p *Pipeline) chunkLoop() {
 	}
 }
 
+// LangClassifier is a classifier that can skip detecting the language of
+// a text when the platform already names it (Mastodon posts carry their
+// language). The pipeline uses it when the classifier has it and the
+// mention's Lang is set.
+type LangClassifier interface {
+	// ClassifyLang classifies text written in lang (an ISO 639-1 code).
+	ClassifyLang(text, lang string) parley.Sentiment
+}
+
 func (p *Pipeline) classifyLoop() {
+	lc, _ := p.classifier.(LangClassifier)
 	for c := range p.work {
 		for _, m := range c.ms {
 			m.Text = Normalize(m.Text)
-			m.Sentiment = p.classifier.Classify(m.Text)
+			if lc != nil && m.Lang != "" {
+				m.Sentiment = lc.ClassifyLang(m.Text, m.Lang)
+			} else {
+				m.Sentiment = p.classifier.Classify(m.Text)
+			}
 		}
 		close(c.done)
 	}
+}
+
+// concurrentIngester is a store that can evaluate a batch's rules on
+// several goroutines (store.Store).
+type concurrentIngester interface {
+	IngestBatchConcurrent(ctx context.Context, batch []*parley.Mention, decide parley.DecideFunc, workers int) (parley.IngestResult, error)
+}
+
+func (p *Pipeline) ingest(batch []*parley.Mention) (parley.IngestResult, error) {
+	if ci, ok := p.store.(concurrentIngester); ok && p.opts.ConcurrentDecide && p.opts.Decide != nil {
+		return ci.IngestBatchConcurrent(context.Background(), batch, p.opts.Decide, p.opts.Workers)
+	}
+	return p.store.IngestBatch(context.Background(), batch, p.opts.Decide)
 }
 
 // writeLoop commits chunks in order, merging the chunks that are ready into
@@ -276,7 +312,7 @@ func (p *Pipeline) writeLoop() {
 func (p *Pipeline) write(batch []*parley.Mention) {
 	delay := p.opts.RetryDelay
 	for attempt := 1; ; attempt++ {
-		res, err := p.store.IngestBatch(context.Background(), batch, p.opts.Decide)
+		res, err := p.ingest(batch)
 		if err == nil {
 			p.stored.Add(int64(res.Stored))
 			p.duplicates.Add(int64(res.Duplicates))
