@@ -131,6 +131,26 @@ func (r *router) ClassifyWithLang(text string) (parley.Sentiment, string) {
 	return unknownLanguage{name: r.name}.Classify(text), lang
 }
 
+// ClassifyLang classifies a text the platform says is written in lang (an
+// ISO 639-1 code or a tag such as "pt-BR"), without detecting the language
+// again; an empty lang is detected as in ClassifyWithLang.
+func (r *router) ClassifyLang(text, lang string) parley.Sentiment {
+	lang = strings.ToLower(strings.TrimSpace(lang))
+	if i := strings.IndexAny(lang, "-_"); i > 0 {
+		lang = lang[:i]
+	}
+	switch {
+	case lang == "":
+		s, _ := r.ClassifyWithLang(text)
+		return s
+	case lang == "en":
+		return r.en.Classify(text)
+	case r.langs[lang] != nil:
+		return r.langs[lang].Classify(text)
+	}
+	return unknownLanguage{name: r.name}.Classify(text)
+}
+
 // unknownLanguage gives every text a low-confidence neutral verdict.
 type unknownLanguage struct{ name string }
 
