@@ -186,6 +186,15 @@ func (p *Pipeline) Close(ctx context.Context) error {
 	return p.err
 }
 
+// Err returns the error that made the pipeline give up storing some
+// mentions (see PipelineOptions.MaxAttempts), or nil while none was lost.
+// A source can stop reading when it is set.
+func (p *Pipeline) Err() error {
+	p.errMu.Lock()
+	defer p.errMu.Unlock()
+	return p.err
+}
+
 // PipelineStats counts what a pipeline did.
 type PipelineStats struct {
 	Submitted, Stored, Duplicates, Drafts, Lost int64
@@ -328,7 +337,10 @@ func (p *Pipeline) write(batch []*parley.Mention) {
 			}
 			return
 		}
-		giveUp := p.opts.MaxAttempts > 0 && attempt >= p.opts.MaxAttempts
+		// Once a batch was given up, the fault (a full disk, say) is
+		// likely still there: later batches get one try each rather than
+		// the whole backoff, so the caller learns of it promptly.
+		giveUp := p.opts.MaxAttempts > 0 && (attempt >= p.opts.MaxAttempts || p.lost.Load() > 0)
 		select {
 		case <-p.quit:
 			giveUp = true
