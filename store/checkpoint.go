@@ -49,6 +49,7 @@ func (c *checkpointer) loop() {
 	defer close(c.done)
 	t := time.NewTicker(checkpointEvery)
 	defer t.Stop()
+	failing := false
 	for {
 		select {
 		case <-c.stop:
@@ -59,8 +60,16 @@ func (c *checkpointer) loop() {
 		// reader still needs, and the writer starts the log over once
 		// everything was copied.
 		var busy, frames, done int
-		if err := c.db.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &done); err != nil {
-			c.logger.Warn("background checkpoint", "err", err)
+		err := c.db.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &done)
+		switch {
+		case err != nil && !failing:
+			// Said once, not four times a second: the log keeps the
+			// commits safe meanwhile, it only grows.
+			c.logger.Warn("background checkpoint failed; the write-ahead log grows until it works again", "err", dbError("checkpoint", err))
+			failing = true
+		case err == nil && failing:
+			c.logger.Info("background checkpoint works again")
+			failing = false
 		}
 	}
 }
