@@ -17,9 +17,16 @@ type personView struct {
 	Person   parley.Person
 	Messages []message // newest first
 	Chart    chart
-	Prompts  []promptView
-	Notes    []store.Note
-	Linked   []parley.Person
+	// Advocate is what the last scoring said and who confirmed them.
+	Advocate store.AdvocateEntry
+	// Prompts are the invitations we queued for them, newest first.
+	Prompts []promptView
+	// Changes are their advocate state changes, newest first.
+	Changes []parley.AdvocateChange
+	// Consent is their opt-out and opt-in history, newest first.
+	Consent []parley.AuditEntry
+	Notes   []store.Note
+	Linked  []parley.Person
 	// Suggest lists people on other platforms who may be the same human.
 	Suggest []parley.Person
 	Drafts  []parley.Draft // ours: every state
@@ -41,10 +48,15 @@ func mixOf(p parley.Person) mix {
 	return m
 }
 
-// promptView is an invitation we sent and what came back.
+// promptView is an invitation we queued and how it ended.
 type promptView struct {
-	Draft  parley.Draft
-	Answer *parley.Mention // their first post after it was sent, if any
+	parley.Prompt
+	// Status is the outcome (converted, declined, expired, withdrawn) or,
+	// while there is none, what the draft is doing (waiting, watching,
+	// sent, rejected, failed).
+	Status string
+	// Answer is the post that decided the outcome, when there is one.
+	Answer *parley.Mention
 }
 
 // person shows everything a person said and we said to them.
@@ -55,11 +67,12 @@ func (s *Server) person(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	p, err := s.st.Person(ctx, id)
+	adv, err := s.st.PersonAdvocate(ctx, id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
+	p := adv.Person
 	ms, err := s.st.PersonMentions(ctx, id, 500)
 	if err != nil {
 		s.fail(w, r, err)
@@ -80,32 +93,49 @@ func (s *Server) person(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v := personView{Person: p, Notes: notes, Linked: linked, Drafts: ds, Total: len(ms), Mix: mixOf(p)}
-	v.Messages = conversation(ms, ds)
+	prs, err := s.st.PersonPrompts(ctx, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	changes, err := s.st.PersonAdvocateChanges(ctx, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	consent, err := s.st.ConsentLog(ctx, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := personView{Person: p, Advocate: adv, Notes: notes, Linked: linked, Drafts: ds, Total: len(ms), Mix: mixOf(p)}
+	v.Messages = withCSRF(conversation(ms, ds), s.csrfToken(ctx))
 	slices.Reverse(v.Messages)
 	v.Chart = sentimentChart(ms)
-	v.Prompts = prompts(ms, ds)
+	v.Prompts = s.promptViews(r, prs, ms)
+	slices.Reverse(changes)
+	slices.Reverse(consent)
+	v.Changes, v.Consent = changes, consent
 	if u := currentUser(ctx); u != nil && u.Role.AtLeast(store.RoleManager) {
 		v.Suggest = s.linkSuggestions(r, p, linked)
 	}
 	s.render(w, r, http.StatusOK, "person", p.DisplayName(), "people", v)
 }
 
-// prompts pairs each prompt we sent with the person's next post.
-func prompts(ms []parley.Mention, ds []parley.Draft) []promptView {
-	var out []promptView
-	for _, d := range ds {
-		if d.Kind != parley.KindPrompt {
-			continue
-		}
-		pv := promptView{Draft: d}
-		if !d.SentAt.IsZero() {
-			for i := len(ms) - 1; i >= 0; i-- { // ms is newest first
-				if ms[i].CreatedAt.After(d.SentAt) {
-					m := ms[i]
-					pv.Answer = &m
-					break
-				}
+// promptViews gives each prompt its status and the post that decided its
+// outcome (found among ms, the person's posts, else read).
+func (s *Server) promptViews(r *http.Request, prs []parley.Prompt, ms []parley.Mention) []promptView {
+	now := s.opts.Now()
+	out := make([]promptView, 0, len(prs))
+	for _, p := range prs {
+		pv := promptView{Prompt: p, Status: p.Status(now)}
+		if id := p.OutcomeMentionID; id != 0 {
+			if i := slices.IndexFunc(ms, func(m parley.Mention) bool { return m.ID == id }); i >= 0 {
+				pv.Answer = &ms[i]
+			} else if m, err := s.st.Mention(r.Context(), id); err == nil {
+				pv.Answer = &m
+			} else {
+				s.logger.Warn("prompt outcome mention", "draft_id", p.DraftID, "mention_id", id, "err", err)
 			}
 		}
 		out = append(out, pv)

@@ -130,7 +130,22 @@ func (v *views) funcs() template.FuncMap {
 			return "?"
 		},
 		"join": strings.Join,
+		// correction is the data of the sentiment correction control
+		// (partial "correct-sentiment"); draftID is set on inbox cards.
+		"correction": func(m parley.Mention, csrf string, draftID int64) correctionForm {
+			return correctionForm{Mention: m, CSRF: csrf, DraftID: draftID, Corrected: isCorrected(m), Labels: parley.Labels}
+		},
 	}
+}
+
+// correctionForm is the data of the sentiment chip with its correction
+// control.
+type correctionForm struct {
+	Mention   parley.Mention
+	CSRF      string
+	DraftID   int64
+	Corrected bool
+	Labels    []parley.Label
 }
 
 func platformName(p string) string {

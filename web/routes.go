@@ -49,7 +49,13 @@ func (s *Server) routes() http.Handler {
 	app.Handle("POST /people/{id}/unlink", manager(s.unlink))
 	app.Handle("POST /people/{id}/optout", manager(s.optOut))
 
+	app.Handle("POST /mentions/{id}/sentiment", agent(s.correctSentiment))
+
 	app.Handle("GET /activity", manager(s.activity))
+
+	app.Handle("GET /digests", manager(s.digests))
+	app.Handle("GET /digests/{week}", manager(s.digest))
+	app.Handle("GET /digests/{week}/{file}", manager(s.digestFile))
 
 	app.Handle("GET /account", agent(s.account))
 	app.Handle("POST /account/password", agent(s.changePassword))

@@ -17,6 +17,16 @@ type message struct {
 	Ours    bool
 	Mention parley.Mention
 	Draft   parley.Draft
+	// CSRF is the session's token, for the sentiment correction form.
+	CSRF string
+}
+
+// withCSRF gives every message the session's token (for their forms).
+func withCSRF(ms []message, token string) []message {
+	for i := range ms {
+		ms[i].CSRF = token
+	}
+	return ms
 }
 
 // threadView is the thread page's data.
@@ -78,7 +88,7 @@ func (s *Server) thread(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v := threadView{Thread: t, Messages: conversation(ms, ds)}
+	v := threadView{Thread: t, Messages: withCSRF(conversation(ms, ds), s.csrfToken(ctx))}
 	if len(ms) > 0 {
 		v.ReplyTo = slices.MaxFunc(ms, func(a, b parley.Mention) int {
 			return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))

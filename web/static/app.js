@@ -30,6 +30,8 @@
   function post(form, submitter) {
     var action = (submitter && submitter.getAttribute('formaction')) || form.getAttribute('action');
     var body = new URLSearchParams(new FormData(form));
+    // The button that submitted the form carries a value (a sentiment).
+    if (submitter && submitter.name) body.set(submitter.name, submitter.value);
     return fetch(action, {
       method: 'POST',
       body: body,
@@ -103,6 +105,51 @@
     if (help.open) help.close(); else help.showModal();
   }
   document.querySelectorAll('[data-help]').forEach(function (b) { b.addEventListener('click', toggleHelp); });
+
+  function parseHTML(html) {
+    var t = document.createElement('template');
+    t.innerHTML = html.trim();
+    return t.content.firstElementChild;
+  }
+
+  // ---- sentiment corrections (thread and person pages) -------------------
+  // Inbox cards post theirs through the inbox's actions (data-action).
+  document.addEventListener('submit', function (e) {
+    var form = e.target;
+    if (e.defaultPrevented || !form.matches || !form.matches('form[data-correct]') || form.dataset.action) return;
+    e.preventDefault();
+    var msg = form.closest('.msg');
+    var buttons = form.querySelectorAll('button');
+    buttons.forEach(function (b) { b.disabled = true; });
+    post(form, e.submitter).then(function (data) {
+      if (msg && data.html) {
+        var fresh = parseHTML(data.html);
+        msg.replaceWith(fresh);
+        refreshTimes(fresh);
+      }
+      toast(data.message, 'ok');
+    }).catch(function (err) {
+      buttons.forEach(function (b) { b.disabled = false; });
+      toast(err.message, 'error', err.status === 401 ? { href: '/login?next=' + encodeURIComponent(location.pathname), text: 'Log in' } : null);
+    });
+  });
+  // An open correction control closes when you click elsewhere or press Esc.
+  function closeCorrections(except) {
+    document.querySelectorAll('details.correct[open]').forEach(function (d) {
+      if (d !== except) d.open = false;
+    });
+  }
+  document.addEventListener('click', function (e) {
+    closeCorrections(e.target.closest && e.target.closest('details.correct'));
+  });
+  document.addEventListener('keydown', function (e) {
+    if (e.key !== 'Escape') return;
+    var open = e.target.closest && e.target.closest('details.correct[open]');
+    if (open) {
+      open.open = false;
+      open.querySelector('summary').focus();
+    }
+  });
 
   var queue = document.getElementById('queue');
   if (queue) inbox(queue);
@@ -327,7 +374,7 @@
       var card = parse(d.html);
       if (existing) {
         // Do not yank a card from under someone editing or acting on it.
-        var editing = existing.querySelector('details.edit[open]');
+        var editing = existing.querySelector('details.edit[open], details.correct[open]');
         if (editing || existing.classList.contains('is-busy')) return;
         var wasSelected = existing === selected;
         existing.replaceWith(card);

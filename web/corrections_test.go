@@ -1,0 +1,132 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/store"
+)
+
+type correctionResult struct {
+	OK        bool              `json:"ok"`
+	MentionID int64             `json:"mention_id"`
+	Label     parley.Label      `json:"label"`
+	Corrected bool              `json:"corrected"`
+	ID        int64             `json:"id"`
+	State     parley.DraftState `json:"state"`
+	Message   string            `json:"message"`
+	HTML      string            `json:"html"`
+	Error     string            `json:"error"`
+}
+
+func TestCorrectSentiment(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	ids := e.ingest(mention("1", "jules", "this deck is sick, insanely good", parley.Negative, 10, 0),
+		mention("2", "jules", "ordered another one", parley.Neutral, 10, 5))
+	first := e.draft(ids[0])
+	m, err := e.st.Mention(ctx, first.MentionID)
+	require.NoError(t, err)
+	second, err := e.st.Mention(ctx, e.draft(ids[1]).MentionID)
+	require.NoError(t, err)
+	agent := e.loggedIn("ag", store.RoleAgent)
+	thread := path("/threads/%d", m.ThreadID)
+	action := path("/mentions/%d/sentiment", m.ID)
+
+	// The thread page offers the correction next to each chip.
+	res, body := agent.get(thread)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Contains(t, body, `action="`+action+`"`)
+	assert.Contains(t, body, `value="positive" aria-pressed="false"`)
+	assert.Contains(t, body, `value="negative" aria-pressed="true"`)
+	assert.NotContains(t, body, "chip-corrected")
+	// ...and so does the inbox card, tied to its draft.
+	_, body = agent.get("/")
+	assert.Contains(t, body, `action="`+action+`" class="correct-form" data-correct data-action="correct"`)
+	assert.Contains(t, body, path(`name="draft_id" value="%d"`, ids[0]))
+
+	// Without the CSRF token nothing changes.
+	res, _ = agent.post(action, url.Values{"label": {"positive"}, "csrf_token": {"forged"}})
+	assert.Equal(t, http.StatusForbidden, res.StatusCode)
+	res, _ = agent.post(action, url.Values{"label": {"positive"}, "csrf_token": {""}})
+	assert.Equal(t, http.StatusForbidden, res.StatusCode)
+	got, err := e.st.Mention(ctx, m.ID)
+	require.NoError(t, err)
+	assert.Equal(t, parley.Negative, got.Sentiment.Label)
+
+	// A form post (no JavaScript) corrects and goes back to the page.
+	res, _ = agent.post(action, url.Values{"label": {"positive"}}, "Referer", e.url+thread)
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	assert.Equal(t, thread, res.Header.Get("Location"))
+	got, err = e.st.Mention(ctx, m.ID)
+	require.NoError(t, err)
+	assert.Equal(t, parley.Positive, got.Sentiment.Label, "the store has it")
+	assert.Equal(t, "corrected", got.Sentiment.Model)
+	p, err := e.st.Person(ctx, m.PersonID)
+	require.NoError(t, err)
+	assert.Equal(t, 1, p.Positive, "the author's counts follow")
+	assert.Equal(t, 0, p.Negative)
+
+	res, body = agent.get(thread)
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Contains(t, body, "Marked as positive.")
+	assert.Regexp(t, path(`(?s)id="mention-%d".*?<span class="chip chip-positive" title="Set by a person">positive</span> <span class="chip chip-muted chip-corrected"`, m.ID), body)
+	assert.Contains(t, body, `value="positive" aria-pressed="true"`)
+
+	entries, err := e.st.AuditEntries(ctx, store.AuditFilter{Action: "correct-sentiment"})
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	assert.Equal(t, "ag", entries[0].Actor)
+	assert.Equal(t, m.PersonID, entries[0].PersonID)
+	assert.Contains(t, entries[0].Detail, "negative -> positive")
+
+	// As app.js does it on the thread page: the fresh message comes back.
+	res, body = agent.postJSON(path("/mentions/%d/sentiment", second.ID), url.Values{"label": {"Negative"}})
+	require.Equal(t, http.StatusOK, res.StatusCode, body)
+	var r correctionResult
+	require.NoError(t, json.Unmarshal([]byte(body), &r))
+	assert.True(t, r.OK)
+	assert.Equal(t, parley.Negative, r.Label)
+	assert.True(t, r.Corrected)
+	assert.Contains(t, r.HTML, path(`id="mention-%d"`, second.ID))
+	assert.Contains(t, r.HTML, `<span class="chip chip-negative" title="Set by a person">negative</span>`)
+	assert.Contains(t, r.HTML, `name="csrf_token" value="`+agent.csrf+`"`, "the fresh form can be used again")
+
+	// From an inbox card: the fresh card, still pending.
+	res, body = agent.postJSON(action, url.Values{"label": {"neutral"}, "draft_id": {path("%d", ids[0])}})
+	require.Equal(t, http.StatusOK, res.StatusCode, body)
+	r = correctionResult{}
+	require.NoError(t, json.Unmarshal([]byte(body), &r))
+	assert.Equal(t, parley.DraftPending, r.State)
+	assert.Equal(t, ids[0], r.ID)
+	assert.Contains(t, r.HTML, path(`id="draft-%d"`, ids[0]))
+	assert.Contains(t, r.HTML, `class="card card-neutral"`)
+	assert.Contains(t, r.HTML, "chip-corrected")
+	got, err = e.st.Mention(ctx, m.ID)
+	require.NoError(t, err)
+	assert.Equal(t, parley.Neutral, got.Sentiment.Label)
+	corrections, err := e.st.Corrections(ctx)
+	require.NoError(t, err)
+	require.Len(t, corrections, 2, "the latest per mention")
+	last := corrections[1] // oldest first by the latest correction
+	assert.Equal(t, m.ID, last.MentionID)
+	assert.Equal(t, parley.Negative, last.ModelLabel, "what the model said first is kept")
+	assert.Equal(t, parley.Neutral, last.Label)
+	assert.Equal(t, "ag", last.Actor)
+
+	// Bad input says what is wrong.
+	res, body = agent.postJSON(action, url.Values{"label": {"furious"}})
+	assert.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
+	assert.Contains(t, body, "choose negative, neutral or positive")
+	res, _ = agent.postJSON("/mentions/999/sentiment", url.Values{"label": {"neutral"}})
+	assert.Equal(t, http.StatusNotFound, res.StatusCode)
+	res, _ = e.client().post(action, url.Values{"label": {"neutral"}})
+	assert.NotEqual(t, http.StatusOK, res.StatusCode, "not logged in")
+}
