@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -128,6 +130,7 @@ func newPipeline(e *env, cfg *Config, st parley.MentionStore, metrics *web.Metri
 	}
 	opts.Logger = e.logger
 	opts.Decide = cfg.ruleSet().Decide(e.logger)
+	opts.ConcurrentDecide = true // rules.Set.Decide is safe for concurrent use
 	if metrics != nil {
 		next := opts.OnStored
 		opts.OnStored = func(ms []*parley.Mention, res parley.IngestResult) {
@@ -170,7 +173,14 @@ func ingest(ctx context.Context, e *env, cfg *Config, st *store.Store, in io.Rea
 		stopBar = watchProgress(bar, src, opts.size, &errMu)
 	}
 	start := time.Now()
-	runErr := src.Run(ctx, p)
+	// Stop reading once the pipeline gave up on a batch (a full disk):
+	// the rest would fail the same way.
+	runErr := src.Run(ctx, sinkFunc(func(ctx context.Context, m parley.Mention) error {
+		if err := p.Err(); err != nil {
+			return err
+		}
+		return p.Submit(ctx, m)
+	}))
 	// Whatever happened, store what was accepted: a Ctrl-C keeps the
 	// mentions read so far, and re-running the file resumes.
 	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
@@ -178,6 +188,12 @@ func ingest(ctx context.Context, e *env, cfg *Config, st *store.Store, in io.Rea
 	closeErr := p.Close(closeCtx)
 	stopBar()
 	sum = ingestSummary{stats: p.Stats(), badLines: src.Errors(), elapsed: time.Since(start)}
+	if runErr != nil && closeErr == nil && stoppedBySIGTERM(ctx) {
+		// A service manager stopping us: everything accepted is stored, so
+		// this is a clean stop (exit status 0), and re-running resumes.
+		fmt.Fprintf(e.stderr, "stopped by SIGTERM: %d mentions stored; run the same command again to resume\n", sum.stats.Stored)
+		return sum, nil
+	}
 	if runErr != nil {
 		if errors.Is(runErr, context.Canceled) {
 			fmt.Fprintf(e.stderr, "interrupted: %d mentions stored before stopping; run the same command again to resume\n", sum.stats.Stored)
@@ -185,6 +201,18 @@ func ingest(ctx context.Context, e *env, cfg *Config, st *store.Store, in io.Rea
 		return sum, errors.Join(runErr, closeErr)
 	}
 	return sum, closeErr
+}
+
+// sinkFunc adapts a function to parley.Sink.
+type sinkFunc func(ctx context.Context, m parley.Mention) error
+
+func (f sinkFunc) Submit(ctx context.Context, m parley.Mention) error { return f(ctx, m) }
+
+// stoppedBySIGTERM reports whether ctx (main's signal context) ended
+// because of SIGTERM.
+func stoppedBySIGTERM(ctx context.Context) bool {
+	cause := context.Cause(ctx)
+	return cause != nil && strings.Contains(cause.Error(), syscall.SIGTERM.String())
 }
 
 func isTerminal(w io.Writer) bool {
