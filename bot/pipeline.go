@@ -266,17 +266,33 @@ type LangClassifier interface {
 
 func (p *Pipeline) classifyLoop() {
 	lc, _ := p.classifier.(LangClassifier)
+	dc, _ := p.classifier.(LangDetector)
 	for c := range p.work {
 		for _, m := range c.ms {
 			m.Text = Normalize(m.Text)
-			if lc != nil && m.Lang != "" {
+			switch {
+			case lc != nil && m.Lang != "":
 				m.Sentiment = lc.ClassifyLang(m.Text, m.Lang)
-			} else {
+			case dc != nil:
+				// The language the classifier detected is stored, so
+				// rules can match on it.
+				var lang string
+				m.Sentiment, lang = dc.ClassifyWithLang(m.Text)
+				if m.Lang == "" {
+					m.Lang = lang
+				}
+			default:
 				m.Sentiment = p.classifier.Classify(m.Text)
 			}
 		}
 		close(c.done)
 	}
+}
+
+// LangDetector is a classifier that also tells the language it detected
+// (rules/sentiment's classifiers).
+type LangDetector interface {
+	ClassifyWithLang(text string) (parley.Sentiment, string)
 }
 
 // concurrentIngester is a store that can evaluate a batch's rules on

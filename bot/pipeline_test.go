@@ -222,3 +222,31 @@ func TestNormalize(t *testing.T) {
 		assert.Equal(t, want, bot.Normalize(in), "%q", in)
 	}
 }
+
+// detectingClassifier detects "de" for texts with "Danke".
+type detectingClassifier struct{ wordClassifier }
+
+func (l detectingClassifier) ClassifyWithLang(text string) (parley.Sentiment, string) {
+	if strings.Contains(text, "Danke") {
+		return parley.Sentiment{Label: parley.Neutral, Confidence: 0.2}, "de"
+	}
+	return l.Classify(text), "en"
+}
+
+func TestPipelineStoresTheDetectedLanguage(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	p := bot.NewPipeline(s, detectingClassifier{}, bot.PipelineOptions{})
+	de := mention(1, "a", "Danke für das Board")
+	given := mention(2, "b", "love it")
+	given.Lang = "pt"
+	require.NoError(t, p.Submit(ctx, de))
+	require.NoError(t, p.Submit(ctx, given))
+	require.NoError(t, p.Close(ctx))
+	m1, err := s.Mention(ctx, 1)
+	require.NoError(t, err)
+	assert.Equal(t, "de", m1.Lang)
+	m2, err := s.Mention(ctx, 2)
+	require.NoError(t, err)
+	assert.Equal(t, "pt", m2.Lang, "the platform's language is kept")
+}
