@@ -111,7 +111,9 @@ func NewPipeline(store parley.MentionStore, classifier parley.Classifier, opts P
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	queue := opts.BatchSize * 4 / opts.ChunkSize
+	// Two batches' worth of chunks may wait for the writer: enough to keep
+	// it busy, little memory.
+	queue := opts.BatchSize * 2 / opts.ChunkSize
 	p := &Pipeline{
 		store:      store,
 		classifier: classifier,

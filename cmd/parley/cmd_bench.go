@@ -113,6 +113,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	model := fs.String("model", "", "sentiment model (default the config's, else default)")
 	seed := fs.Int64("seed", 1, "random seed of the generator")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the pipeline run to this file (go tool pprof)")
+	memProfile := fs.String("memprofile", "", "write a heap profile taken halfway through the run to this file")
 	if _, err := e.parse(args); err != nil {
 		return err
 	}
@@ -204,6 +205,11 @@ func runBench(ctx context.Context, e *env, args []string) error {
 			submitErr = err
 			break
 		}
+		if i == *n/2 && *memProfile != "" {
+			if err := writeHeapProfile(*memProfile); err != nil {
+				return err
+			}
+		}
 	}
 	closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
 	closeErr := p.Close(closeCtx)
@@ -269,6 +275,19 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		return enc.Encode(rep)
 	}
 	printBench(e.stdout, rep)
+	return nil
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("--memprofile: %w", err)
+	}
+	defer f.Close()
+	runtime.GC()
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		return fmt.Errorf("--memprofile: %w", err)
+	}
 	return nil
 }
 
