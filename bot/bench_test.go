@@ -56,7 +56,7 @@ func BenchmarkPipeline(b *testing.B) {
 	s := openStore(b)
 	ctx := context.Background()
 	b.ResetTimer()
-	p := bot.NewPipeline(s, cl, bot.PipelineOptions{Decide: set.Decide(nil)})
+	p := bot.NewPipeline(s, cl, bot.PipelineOptions{Decide: set.Decide(nil), ConcurrentDecide: true})
 	for i := range ms {
 		if err := p.Submit(ctx, ms[i]); err != nil {
 			b.Fatal(err)

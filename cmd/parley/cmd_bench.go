@@ -114,6 +114,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	seed := fs.Int64("seed", 1, "random seed of the generator")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the pipeline run to this file (go tool pprof)")
 	memProfile := fs.String("memprofile", "", "write a heap profile taken halfway through the run to this file")
+	batch := fs.Int("batch", 0, "most mentions per store transaction (default the pipeline's)")
 	if _, err := e.parse(args); err != nil {
 		return err
 	}
@@ -174,6 +175,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		Logger:           e.logger,
 		Decide:           cfg.ruleSet().Decide(e.logger),
 		ConcurrentDecide: true,
+		BatchSize:        *batch,
 		OnStored: func(stored []*parley.Mention, _ parley.IngestResult) {
 			now := time.Now()
 			for _, m := range stored {
