@@ -121,8 +121,10 @@ func TestSchedulerFires(t *testing.T) {
 	posts := &counter{}
 	cfg := berlinConfig
 	cfg.Schedule = "@every 1s"
-	before := runtime.NumGoroutine()
 	a, b := newScheduler(t, path, cfg, nil, posts), newScheduler(t, path, cfg, nil, posts)
+	// Counted after the stores opened: their own goroutines (connections,
+	// background checkpoints) end when they close, with the test.
+	before := runtime.NumGoroutine()
 	stopA, stopB := run(t, a), run(t, b)
 	eventually(t, func() bool { return posts.n.Load() >= 1 }, "the schedule fires")
 	time.Sleep(2200 * time.Millisecond) // two more ticks each
