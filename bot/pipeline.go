@@ -77,6 +77,10 @@ type Pipeline struct {
 	quit     chan struct{} // closed by Close: stop retrying forever
 	quitOnce sync.Once
 
+	// draftRate is the share of recent stored mentions that got a draft
+	// (the writer's alone).
+	draftRate float64
+
 	submitted, stored, duplicates, drafts, lost atomic.Int64
 	errMu                                       sync.Mutex
 	err                                         error
@@ -300,12 +304,16 @@ type LangDetector interface {
 // concurrentIngester is a store that can evaluate a batch's rules on
 // several goroutines (store.Store).
 type concurrentIngester interface {
-	IngestBatchConcurrent(ctx context.Context, batch []*parley.Mention, decide parley.DecideFunc, workers int) (parley.IngestResult, error)
+	IngestBatchConcurrent(ctx context.Context, batch []*parley.Mention, decide parley.DecideFunc, workers int,
+		expectDrafts bool) (parley.IngestResult, error)
 }
 
 func (p *Pipeline) ingest(batch []*parley.Mention) (parley.IngestResult, error) {
 	if ci, ok := p.store.(concurrentIngester); ok && p.opts.ConcurrentDecide && p.opts.Decide != nil {
-		return ci.IngestBatchConcurrent(context.Background(), batch, p.opts.Decide, p.opts.Workers)
+		// Most mentions got a draft lately: guess so for the batch's
+		// earlier mentions, and fewer are decided twice.
+		return ci.IngestBatchConcurrent(context.Background(), batch, p.opts.Decide,
+			p.opts.Workers, p.draftRate > 0.5)
 	}
 	return p.store.IngestBatch(context.Background(), batch, p.opts.Decide)
 }
@@ -342,6 +350,9 @@ func (p *Pipeline) write(batch []*parley.Mention) {
 		res, err := p.ingest(batch)
 		if err == nil {
 			p.stored.Add(int64(res.Stored))
+			if res.Stored > 0 {
+				p.draftRate = 0.7*p.draftRate + 0.3*float64(res.Drafts)/float64(res.Stored)
+			}
 			p.duplicates.Add(int64(res.Duplicates))
 			p.drafts.Add(int64(res.Drafts))
 			if p.opts.OnStored != nil {

@@ -22,33 +22,35 @@ import (
 // multi-row statements. Holding the write lock makes the ids it hands out
 // (max(id)+1...) safe. A statement per mention would be several times slower.
 func (s *Store) IngestBatch(ctx context.Context, batch []*parley.Mention, decide parley.DecideFunc) (parley.IngestResult, error) {
-	return s.ingestBatch(ctx, batch, decide, 1)
+	return s.ingestBatch(ctx, batch, decide, 1, false)
 }
 
 // IngestBatchConcurrent is IngestBatch for a decide that is safe for
 // concurrent use (rules.Set.Decide is): it calls decide for the batch's
 // mentions on up to workers goroutines (GOMAXPROCS when workers <= 0), so
-// the rules do not hold up the single writer. The result, what is stored
-// and the History each mention's final decide call sees are exactly those
-// of IngestBatch.
+// the rules do not hold up the single writer. The result, what is stored and the History each mention's final
+// decide call sees are exactly those of IngestBatch.
 //
 // How: the history of every new mention is worked out in order first;
 // decide then runs on all of them at once, each seeing the batch's earlier
-// mentions but not their drafts. A second, ordered pass adds the drafts
-// up: a mention whose History changed through the drafts of earlier
-// mentions in the batch (History.PendingDrafts for the same person,
-// History.RepliesInThread for the same thread) has m.Tags, m.Priority,
-// m.Rules and m.Ignored put back as they were and decide called again with
-// the true History. So decide may be called twice for a mention; the last
-// call counts.
-func (s *Store) IngestBatchConcurrent(ctx context.Context, batch []*parley.Mention, decide parley.DecideFunc, workers int) (parley.IngestResult, error) {
+// mentions and a guess of their drafts: none, or with expectDrafts that
+// every earlier mention of the same person left a pending draft and every
+// earlier mention in the same thread a reply (set it when most mentions
+// get a draft: fewer are then decided twice). A second, ordered pass adds the drafts
+// up: a mention whose true History differs from the guess
+// (History.PendingDrafts for the same person, History.RepliesInThread for
+// the same thread) has m.Tags, m.Priority, m.Rules and m.Ignored put back
+// as they were and decide called again with the true History. So decide
+// may be called twice for a mention; the last call counts.
+func (s *Store) IngestBatchConcurrent(ctx context.Context, batch []*parley.Mention, decide parley.DecideFunc, workers int,
+	expectDrafts bool) (parley.IngestResult, error) {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	return s.ingestBatch(ctx, batch, decide, workers)
+	return s.ingestBatch(ctx, batch, decide, max(2, workers), expectDrafts)
 }
 
-func (s *Store) ingestBatch(ctx context.Context, batch []*parley.Mention, decide parley.DecideFunc, workers int) (parley.IngestResult, error) {
+func (s *Store) ingestBatch(ctx context.Context, batch []*parley.Mention, decide parley.DecideFunc, workers int, expect bool) (parley.IngestResult, error) {
 	var res parley.IngestResult
 	if len(batch) == 0 {
 		return res, nil
@@ -58,7 +60,7 @@ func (s *Store) ingestBatch(ctx context.Context, batch []*parley.Mention, decide
 		return res, dbError("begin ingest", err)
 	}
 	defer tx.Rollback()
-	in := &ingest{ctx: ctx, tx: tx, now: s.now().UTC(), s: s, workers: workers}
+	in := &ingest{ctx: ctx, tx: tx, now: s.now().UTC(), s: s, workers: workers, expect: expect && workers > 1}
 	res, err = in.run(batch, decide)
 	if err != nil {
 		return parley.IngestResult{}, dbError("ingest", err)
@@ -76,12 +78,14 @@ type personState struct {
 	p       parley.Person
 	pending int  // drafts waiting for approval
 	queued  bool // in ingest.order, to be written
+	seen    int  // mentions of the batch placed so far
 }
 
 type threadState struct {
 	t       parley.Thread
 	replies int  // our replies, sent or on their way
 	queued  bool // in ingest.torder, to be written
+	seen    int  // mentions of the batch placed so far
 }
 
 type ingest struct {
@@ -90,7 +94,8 @@ type ingest struct {
 	tx       *sql.Tx
 	uncached []string // statements prepared on tx, to cache after it
 	now      time.Time
-	workers  int // goroutines calling decide; 1 calls it in order
+	workers  int  // goroutines calling decide; 1 calls it in order
+	expect   bool // guess that earlier mentions of the batch left drafts
 
 	known   map[pkey]bool          // mentions already stored
 	people  map[pkey]*personState  // by platform and external id
@@ -254,6 +259,10 @@ func (in *ingest) place(m *parley.Mention) placed {
 	}
 	h.Person = *p
 	h.PendingDrafts = ps.pending
+	if in.expect {
+		h.PendingDrafts += ps.seen
+	}
+	ps.seen++
 	if m.CreatedAt.Before(p.FirstSeen) {
 		p.FirstSeen = m.CreatedAt
 	}
@@ -305,6 +314,10 @@ func (in *ingest) place(m *parley.Mention) placed {
 		in.torder = append(in.torder, ts)
 	}
 	h.ThreadMentions, h.RepliesInThread = ts.t.Mentions, ts.replies
+	if in.expect {
+		h.RepliesInThread += ts.seen
+	}
+	ts.seen++
 	ts.t.Mentions++
 	if m.CreatedAt.Before(ts.t.StartedAt) {
 		ts.t.StartedAt = m.CreatedAt

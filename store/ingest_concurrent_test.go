@@ -95,8 +95,12 @@ func randomBatches(seed int64, batches, size int) [][]*parley.Mention {
 
 func TestIngestBatchConcurrentIsExactlyIngestBatch(t *testing.T) {
 	ctx := context.Background()
-	for _, seed := range []int64{1, 2, 3} {
-		t.Run(fmt.Sprint(seed), func(t *testing.T) {
+	for _, c := range []struct {
+		seed   int64
+		expect bool
+	}{{1, false}, {2, false}, {3, false}, {1, true}, {2, true}, {3, true}} {
+		seed, expect := c.seed, c.expect
+		t.Run(fmt.Sprint(seed, expect), func(t *testing.T) {
 			clock := func() time.Time { return t0 }
 			seq, con := openClock(t, clock), openClock(t, clock)
 			var rs, rc historyRecorder
@@ -104,7 +108,7 @@ func TestIngestBatchConcurrentIsExactlyIngestBatch(t *testing.T) {
 				other := randomBatches(seed, 6, 120)[i] // the same mentions, fresh copies
 				want, err := seq.IngestBatch(ctx, batch, rs.decide)
 				require.NoError(t, err)
-				got, err := con.IngestBatchConcurrent(ctx, other, rc.decide, 4)
+				got, err := con.IngestBatchConcurrent(ctx, other, rc.decide, 4, expect)
 				require.NoError(t, err)
 				require.Equal(t, want, got, "batch %d", i)
 				for j := range batch {
@@ -245,7 +249,7 @@ func BenchmarkIngestBatchConcurrent(b *testing.B) {
 			}
 			ms[i] = m
 		}
-		if _, err := s.IngestBatchConcurrent(ctx, slices.Clone(ms), decide, 0); err != nil {
+		if _, err := s.IngestBatchConcurrent(ctx, slices.Clone(ms), decide, 0, false); err != nil {
 			b.Fatal(err)
 		}
 	}
