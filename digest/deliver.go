@@ -155,7 +155,7 @@ func writeFiles(t Target, r *rendered) (string, error) {
 			return "", parley.Errorf(parley.EINVALID, "format %q: want md, html or text", f)
 		}
 		path := filepath.Join(t.Dir, FileName(r.d.Week, f))
-		if err := writeAtomic(path, []byte(body)); err != nil {
+		if err := WriteFileAtomic(path, []byte(body)); err != nil {
 			return "", err
 		}
 		paths = append(paths, path)
@@ -163,7 +163,9 @@ func writeFiles(t Target, r *rendered) (string, error) {
 	return strings.Join(paths, ", "), nil
 }
 
-func writeAtomic(path string, data []byte) error {
+// WriteFileAtomic writes data to path through a temporary file in the same
+// folder, so a reader never sees half a digest.
+func WriteFileAtomic(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)

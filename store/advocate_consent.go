@@ -153,18 +153,7 @@ func (s *Store) ConsentLog(ctx context.Context, personID int64) ([]parley.AuditE
 	if err != nil {
 		return nil, fmt.Errorf("consent log: %w", err)
 	}
-	defer rows.Close()
-	var out []parley.AuditEntry
-	for rows.Next() {
-		var e parley.AuditEntry
-		var at int64
-		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.DraftID, &e.PersonID, &e.Detail); err != nil {
-			return nil, err
-		}
-		e.At = fromMS(at)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return scanAudit(rows)
 }
 
 // RepliesToUs implements parley.AdvocateStore.

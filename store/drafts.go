@@ -304,6 +304,12 @@ func (s *Store) Audit(ctx context.Context, limit int) ([]parley.AuditEntry, erro
 	if err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
+	return scanAudit(rows)
+}
+
+// scanAudit reads audit rows (id, at, actor, action, draft_id, person_id,
+// detail) and closes them.
+func scanAudit(rows *sql.Rows) ([]parley.AuditEntry, error) {
 	defer rows.Close()
 	var out []parley.AuditEntry
 	for rows.Next() {

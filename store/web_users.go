@@ -259,18 +259,7 @@ func (s *Store) AuditEntries(ctx context.Context, f AuditFilter) ([]parley.Audit
 	if err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
-	defer rows.Close()
-	var out []parley.AuditEntry
-	for rows.Next() {
-		var e parley.AuditEntry
-		var at int64
-		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.DraftID, &e.PersonID, &e.Detail); err != nil {
-			return nil, err
-		}
-		e.At = fromMS(at)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return scanAudit(rows)
 }
 
 // AuditActions returns the distinct actions in the audit log, sorted.

@@ -143,7 +143,7 @@ func runDigest(ctx context.Context, e *env, args []string) error {
 	}
 	switch {
 	case *out != "":
-		if err := writeFileAtomic(*out, []byte(body)); err != nil {
+		if err := digest.WriteFileAtomic(*out, []byte(body)); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stderr, "wrote the digest of %s to %s\n", week, *out)
@@ -318,28 +318,4 @@ func digestLine(section *yaml.Node, msg string) int {
 		}
 	}
 	return line
-}
-
-// writeFileAtomic writes path through a temporary file in the same folder.
-func writeFileAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	_, err = tmp.Write(data)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }
