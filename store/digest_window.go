@@ -99,16 +99,7 @@ func (s *Store) digestDrafts(ctx context.Context, q string, args ...any) ([]parl
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []parley.Draft
-	for rows.Next() {
-		d, err := scanDraft(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return scanDrafts(rows)
 }
 
 func (s *Store) digestAudit(ctx context.Context, from, to int64) ([]parley.AuditEntry, error) {
@@ -117,16 +108,5 @@ func (s *Store) digestAudit(ctx context.Context, from, to int64) ([]parley.Audit
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []parley.AuditEntry
-	for rows.Next() {
-		var e parley.AuditEntry
-		var at int64
-		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.DraftID, &e.PersonID, &e.Detail); err != nil {
-			return nil, err
-		}
-		e.At = fromMS(at)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return scanAudit(rows)
 }

@@ -94,16 +94,7 @@ func (s *Store) Drafts(ctx context.Context, f parley.DraftFilter) ([]parley.Draf
 	if err != nil {
 		return nil, fmt.Errorf("list drafts: %w", err)
 	}
-	defer rows.Close()
-	var out []parley.Draft
-	for rows.Next() {
-		d, err := scanDraft(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, rows.Err()
+	return scanDrafts(rows)
 }
 
 // decide runs one human decision on a draft in a transaction: apply only
@@ -320,6 +311,20 @@ func scanAudit(rows *sql.Rows) ([]parley.AuditEntry, error) {
 		}
 		e.At = fromMS(at)
 		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// scanDrafts reads draft rows (draftColumns) and closes them.
+func scanDrafts(rows *sql.Rows) ([]parley.Draft, error) {
+	defer rows.Close()
+	var out []parley.Draft
+	for rows.Next() {
+		d, err := scanDraft(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
 	}
 	return out, rows.Err()
 }
