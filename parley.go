@@ -140,6 +140,13 @@ type Mention struct {
 	Priority   int       `json:"priority,omitempty"`
 	Rules      []string  `json:"rules,omitempty"` // names of the rules that matched
 	Ignored    bool      `json:"ignored,omitempty"`
+
+	// Prepared is what the rules worked out from the text alone before the
+	// mention reached the store (rules.Set.Prepare, run by the pipeline's
+	// classifying goroutines), so the store's single writer need not. It
+	// is opaque outside the package that set it and never stored; a stale
+	// or foreign value is ignored.
+	Prepared any `json:"-"`
 }
 
 // Thread is one conversation on one platform.

@@ -31,6 +31,11 @@ type PipelineOptions struct {
 	// Workers goroutines rather than one after the other inside the
 	// writer's transaction, with exactly the same results.
 	ConcurrentDecide bool
+	// Prepare, when set, is called on each mention once it is classified,
+	// on the classifying goroutines (rules.Set.Prepare): work Decide would
+	// otherwise do inside the single writer's transaction. It must be
+	// safe for concurrent use.
+	Prepare func(*parley.Mention)
 	// Workers classify in parallel; default GOMAXPROCS.
 	Workers int
 	// BatchSize is the most mentions written in one transaction; default
@@ -289,6 +294,9 @@ func (p *Pipeline) classifyLoop() {
 				}
 			default:
 				m.Sentiment = p.classifier.Classify(m.Text)
+			}
+			if p.opts.Prepare != nil {
+				p.opts.Prepare(m)
 			}
 		}
 		close(c.done)

@@ -250,3 +250,35 @@ func TestPipelineStoresTheDetectedLanguage(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "pt", m2.Lang, "the platform's language is kept")
 }
+
+// TestPipelinePreparesBeforeDeciding: Prepare runs on every mention once
+// it is classified and normalized, before the writer's Decide sees it.
+func TestPipelinePreparesBeforeDeciding(t *testing.T) {
+	ctx := context.Background()
+	s := openStore(t)
+	var prepared, unprepared atomic.Int64
+	p := bot.NewPipeline(s, wordClassifier{}, bot.PipelineOptions{
+		Prepare: func(m *parley.Mention) {
+			if m.Sentiment.Model != "words" || m.Text != strings.TrimSpace(m.Text) {
+				t.Errorf("Prepare saw %q with sentiment %+v: not yet classified and normalized", m.Text, m.Sentiment)
+			}
+			m.Prepared = m.Text
+		},
+		Decide: func(m *parley.Mention, h parley.History) []parley.Draft {
+			if m.Prepared == m.Text {
+				prepared.Add(1)
+			} else {
+				unprepared.Add(1)
+			}
+			return nil
+		},
+		ConcurrentDecide: true,
+		ChunkSize:        5,
+	})
+	for i := 1; i <= 200; i++ {
+		require.NoError(t, p.Submit(ctx, mention(i, fmt.Sprint("u", i%9), fmt.Sprintf("  post %d ", i))))
+	}
+	require.NoError(t, p.Close(ctx))
+	assert.GreaterOrEqual(t, prepared.Load(), int64(200))
+	assert.Zero(t, unprepared.Load())
+}

@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode"
@@ -35,7 +36,8 @@ type env struct {
 	Thread    threadVars    `expr:"thread"`
 	Tags      []string      `expr:"tags"`
 
-	memo memo // not visible to expressions
+	memo memo   // not visible to expressions
+	pre  []bool // the mention's prepared text facts (see Prepare), or nil
 }
 
 type sentimentVars struct {
@@ -184,7 +186,28 @@ func exprOptions() []expr.Option {
 			new(func(string) bool),
 			new(func(string, *env) bool),
 		),
+		// `text matches 'constant'`, as helperPatcher rewrites it.
+		expr.Function(matchesFunc, matchesText,
+			new(func(string, *pattern, *env) bool),
+		),
 	}
+}
+
+// matchesFunc is the name of the function `text matches 'constant'`
+// becomes; a rule cannot call it (it takes a *pattern).
+const matchesFunc = "__matches"
+
+func matchesText(params ...any) (any, error) {
+	text, _ := params[0].(string)
+	p, _ := params[1].(*pattern)
+	e, _ := params[2].(*env)
+	if p == nil {
+		return nil, fmt.Errorf("matches: no pattern")
+	}
+	if v, ok := e.fact(p.fact, text); ok {
+		return v, nil
+	}
+	return p.match(text), nil
 }
 
 // helperPatcher rewrites calls of the helper functions before they are
@@ -195,6 +218,10 @@ func exprOptions() []expr.Option {
 type helperPatcher struct{}
 
 func (helperPatcher) Visit(node *ast.Node) {
+	if bin, ok := (*node).(*ast.BinaryNode); ok {
+		patchMatches(node, bin)
+		return
+	}
 	call, ok := (*node).(*ast.CallNode)
 	if !ok {
 		return
@@ -240,9 +267,38 @@ func (helperPatcher) Visit(node *ast.Node) {
 	}
 }
 
-func envArg(call *ast.CallNode) ast.Node {
+// patchMatches rewrites `text matches 'constant'` into a call of
+// matchesFunc with the compiled pattern, so the answer can be prepared
+// ahead (see Prepare) and a literal the pattern needs is looked for before
+// the regular expression runs. A pattern that does not compile is left for
+// expr to report.
+func patchMatches(node *ast.Node, bin *ast.BinaryNode) {
+	left, ok := bin.Left.(*ast.IdentifierNode)
+	if !ok || left.Value != "text" || bin.Operator != "matches" {
+		return
+	}
+	str, ok := bin.Right.(*ast.StringNode)
+	if !ok {
+		return
+	}
+	re, err := regexp.Compile(str.Value)
+	if err != nil {
+		return
+	}
+	c := &ast.ConstantNode{Value: newPattern(re)}
+	c.SetLocation(str.Location())
+	text := &ast.IdentifierNode{Value: left.Value}
+	text.SetLocation(left.Location())
+	callee := &ast.IdentifierNode{Value: matchesFunc}
+	callee.SetLocation(bin.Location())
+	call := &ast.CallNode{Callee: callee, Arguments: []ast.Node{text, c, envArg(bin)}}
+	call.SetLocation(bin.Location())
+	*node = call
+}
+
+func envArg(at ast.Node) ast.Node {
 	n := &ast.IdentifierNode{Value: "$env"}
-	n.SetLocation(call.Location())
+	n.SetLocation(at.Location())
 	return n
 }
 
@@ -257,6 +313,11 @@ func containsAnyFunc(params ...any) (any, error) {
 	var e *env
 	if len(params) == 3 {
 		e, _ = params[2].(*env)
+	}
+	if list, ok := params[1].(*phraseList); ok {
+		if v, ok := e.fact(list.fact, text); ok {
+			return v, nil
+		}
 	}
 	lower := e.lowered(text)
 	switch list := params[1].(type) {
@@ -294,6 +355,9 @@ func isQuestionFunc(params ...any) (any, error) {
 	}
 	if len(params) == 2 {
 		if e, ok := params[1].(*env); ok && e != nil {
+			if v, ok := e.fact(factQuestion, text); ok {
+				return v, nil
+			}
 			return e.isQuestion(text), nil
 		}
 	}
@@ -382,10 +446,11 @@ func (p phrase) in(t string) bool {
 // phraseList is a constant contains_any list, prepared at load.
 type phraseList struct {
 	phrases []phrase
+	fact    int // index among the set's facts; -1 before initFacts
 }
 
 func newPhraseList(ps []string) *phraseList {
-	l := &phraseList{phrases: make([]phrase, len(ps))}
+	l := &phraseList{phrases: make([]phrase, len(ps)), fact: -1}
 	for i, p := range ps {
 		l.phrases[i] = newPhrase(p)
 	}

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -28,6 +29,11 @@ func FuzzEvaluate(f *testing.F) {
 		}
 		h := parley.History{Person: parley.Person{Mentions: mentions, Positive: mentions, LastSentiment: parley.Negative}}
 		r := s.Evaluate(m, h)
+		prep := *m
+		s.Prepare(&prep)
+		if rp := s.Evaluate(&prep, h); !reflect.DeepEqual(rp, r) {
+			t.Fatalf("prepared mention evaluated to\n%+v\nunprepared to\n%+v", rp, r)
+		}
 		if len(r.Errors) > 0 {
 			t.Fatalf("run-time errors: %v", r.Errors)
 		}

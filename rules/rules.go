@@ -48,6 +48,12 @@ type Set struct {
 	rules []compiled
 	needs needs
 	pool  sync.Pool // *state
+
+	// The text facts Prepare works out (see prepare.go).
+	question bool // some condition calls is_question
+	lists    []*phraseList
+	patterns []*pattern
+	nfacts   int
 }
 
 // state is the scratch space of one evaluation, pooled.
@@ -70,6 +76,7 @@ func (s *Set) init() {
 		}
 	}
 	s.pool.New = func() any { return &state{} }
+	s.initFacts()
 }
 
 // Rules returns the rules in evaluation order (copies; changing them does
@@ -188,6 +195,7 @@ func (s *Set) Evaluate(m *parley.Mention, h parley.History) Result {
 	st := s.pool.Get().(*state)
 	defer s.pool.Put(st)
 	st.env.fill(m, &h, s.needs)
+	st.env.pre = s.facts(m)
 	st.cands = st.cands[:0]
 	base := len(st.env.Tags)
 	ignoredBy := ""

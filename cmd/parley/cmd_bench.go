@@ -175,6 +175,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		Logger:           e.logger,
 		Decide:           cfg.ruleSet().Decide(e.logger),
 		ConcurrentDecide: true,
+		Prepare:          cfg.ruleSet().Prepare,
 		BatchSize:        *batch,
 		OnStored: func(stored []*parley.Mention, _ parley.IngestResult) {
 			now := time.Now()

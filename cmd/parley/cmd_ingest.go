@@ -129,8 +129,10 @@ func newPipeline(e *env, cfg *Config, st parley.MentionStore, metrics *web.Metri
 		return nil, err
 	}
 	opts.Logger = e.logger
-	opts.Decide = cfg.ruleSet().Decide(e.logger)
+	rs := cfg.ruleSet()
+	opts.Decide = rs.Decide(e.logger)
 	opts.ConcurrentDecide = true // rules.Set.Decide is safe for concurrent use
+	opts.Prepare = rs.Prepare
 	if metrics != nil {
 		next := opts.OnStored
 		opts.OnStored = func(ms []*parley.Mention, res parley.IngestResult) {
