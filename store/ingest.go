@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
 	"runtime"
 	"slices"
@@ -51,24 +52,52 @@ func (s *Store) IngestBatchConcurrent(ctx context.Context, batch []*parley.Menti
 }
 
 func (s *Store) ingestBatch(ctx context.Context, batch []*parley.Mention, decide parley.DecideFunc, workers int, expect bool) (parley.IngestResult, error) {
-	var res parley.IngestResult
 	if len(batch) == 0 {
-		return res, nil
+		return parley.IngestResult{}, nil
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	in := &ingest{ctx: ctx, now: s.now().UTC(), s: s, workers: workers, expect: expect && workers > 1}
+	res, err := in.batch(batch, decide)
+	// Statements first prepared in the transaction are cached once it has
+	// given the writer connection back.
+	s.cacheStmts(ctx, in.uncached)
+	return res, err
+}
+
+// batch runs one ingest transaction on a writer connection of its own.
+func (in *ingest) batch(batch []*parley.Mention, decide parley.DecideFunc) (parley.IngestResult, error) {
+	ctx, s := in.ctx, in.s
+	// Foreign keys are off for the batch: ingest gives every row its
+	// person, thread and mention ids itself, from rows it writes in the
+	// same transaction, and checking each reference again costs a lookup
+	// per reference (TestIngestReferences checks them after ingest).
+	conn, err := s.db.Conn(ctx)
 	if err != nil {
-		return res, dbError("begin ingest", err)
+		return parley.IngestResult{}, dbError("begin ingest", err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+		return parley.IngestResult{}, dbError("begin ingest", err)
+	}
+	defer func() {
+		if _, err := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = ON"); err != nil {
+			// Never hand the pool a connection without its checks.
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+			s.logger.Warn("ingest: turning foreign keys back on failed; connection dropped", "err", err)
+		}
+	}()
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return parley.IngestResult{}, dbError("begin ingest", err)
 	}
 	defer tx.Rollback()
-	in := &ingest{ctx: ctx, tx: tx, now: s.now().UTC(), s: s, workers: workers, expect: expect && workers > 1}
-	res, err = in.run(batch, decide)
+	in.tx = tx
+	res, err := in.run(batch, decide)
 	if err != nil {
 		return parley.IngestResult{}, dbError("ingest", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return parley.IngestResult{}, dbError("commit ingest", err)
 	}
-	s.cacheStmts(ctx, in.uncached)
 	return res, nil
 }
 
@@ -143,8 +172,23 @@ func (in *ingest) run(batch []*parley.Mention, decide parley.DecideFunc) (parley
 			in.queue(p)
 		}
 	}
-	if in.workers > 1 && decide != nil && len(ps) > 0 {
-		in.decideConcurrently(ps, decide)
+	if len(ps) == 0 {
+		return res, nil
+	}
+	if in.workers > 1 && decide != nil {
+		// The rules run while this goroutine writes the people and
+		// threads, which do not depend on them.
+		done := make(chan struct{})
+		in.saveDecided(ps)
+		go func() {
+			defer close(done)
+			in.decideConcurrently(ps, decide)
+		}()
+		err := in.writePeopleThreads()
+		<-done
+		if err != nil {
+			return res, err
+		}
 		for i := range ps {
 			p := &ps[i]
 			pending, replies := p.ps.pending, p.ts.replies
@@ -157,9 +201,8 @@ func (in *ingest) run(batch []*parley.Mention, decide parley.DecideFunc) (parley
 			}
 			in.queue(p)
 		}
-	}
-	if len(ps) == 0 {
-		return res, nil
+	} else if err := in.writePeopleThreads(); err != nil {
+		return res, err
 	}
 	stored := make([]*parley.Mention, len(ps))
 	var drafts []parley.Draft
@@ -171,15 +214,15 @@ func (in *ingest) run(batch []*parley.Mention, decide parley.DecideFunc) (parley
 		drafts = append(drafts, ps[i].drafts...)
 	}
 	res.Stored, res.Drafts = len(stored), len(drafts)
-	if err := in.write(stored, drafts); err != nil {
+	if err := in.writeMentionsDrafts(stored, drafts); err != nil {
 		return parley.IngestResult{}, err
 	}
 	return res, nil
 }
 
-// decideConcurrently calls decide on every placed mention, on in.workers
-// goroutines (this one included), keeping what decide may change on m.
-func (in *ingest) decideConcurrently(ps []placed, decide parley.DecideFunc) {
+// saveDecided keeps what decide may change on each placed mention, as it
+// is before the first call, so a second call can start from it.
+func (in *ingest) saveDecided(ps []placed) {
 	for i := range ps {
 		p := &ps[i]
 		// Clip, so an append by decide never writes into the caller's
@@ -187,6 +230,11 @@ func (in *ingest) decideConcurrently(ps []placed, decide parley.DecideFunc) {
 		p.m.Tags = slices.Clip(p.m.Tags)
 		p.tags, p.priority, p.rules, p.ignored = p.m.Tags, p.m.Priority, p.m.Rules, p.m.Ignored
 	}
+}
+
+// decideConcurrently calls decide on every placed mention, on in.workers
+// goroutines (this one included); saveDecided must have run.
+func (in *ingest) decideConcurrently(ps []placed, decide parley.DecideFunc) {
 	workers := min(in.workers, (len(ps)+31)/32)
 	if workers <= 1 {
 		for i := range ps {
@@ -370,24 +418,26 @@ func (in *ingest) load(batch []*parley.Mention) error {
 	in.byKey = map[pkey]*threadState{}
 	in.byID = map[int64]*threadState{}
 
-	ids := map[string][]any{}     // platform -> mention ids
-	authors := map[string][]any{} // platform -> author ids
-	replyTo := map[string][]any{} // platform -> answered ids
-	roots := map[string][]any{}   // platform -> candidate thread root keys
+	// Each list holds a value once: a busy author or thread appears many
+	// times in a batch, and every value costs a bound parameter.
+	ids := keyLists{}     // platform -> mention ids
+	authors := keyLists{} // platform -> author ids
+	replyTo := keyLists{} // platform -> answered ids
+	roots := keyLists{}   // platform -> candidate thread root keys
 	for _, m := range batch {
-		ids[m.Platform] = append(ids[m.Platform], m.ExternalID)
-		authors[m.Platform] = append(authors[m.Platform], m.Author.ExternalID)
+		ids.add(m.Platform, m.ExternalID)
+		authors.add(m.Platform, m.Author.ExternalID)
 		switch {
 		case m.ThreadKey != "":
-			roots[m.Platform] = append(roots[m.Platform], m.ThreadKey)
+			roots.add(m.Platform, m.ThreadKey)
 		case m.InReplyTo != "":
-			replyTo[m.Platform] = append(replyTo[m.Platform], m.InReplyTo)
-			roots[m.Platform] = append(roots[m.Platform], m.InReplyTo)
+			replyTo.add(m.Platform, m.InReplyTo)
+			roots.add(m.Platform, m.InReplyTo)
 		default:
-			roots[m.Platform] = append(roots[m.Platform], m.ExternalID)
+			roots.add(m.Platform, m.ExternalID)
 		}
 	}
-	for platform, list := range ids {
+	for platform, list := range ids.lists {
 		if err := in.each(`SELECT external_id FROM mentions WHERE platform = ? AND external_id IN`, platform, list,
 			func(rows *sql.Rows) error {
 				var id string
@@ -400,7 +450,7 @@ func (in *ingest) load(batch []*parley.Mention) error {
 			return fmt.Errorf("find stored mentions: %w", err)
 		}
 	}
-	for platform, list := range authors {
+	for platform, list := range authors.lists {
 		if err := in.each(`SELECT `+personColumns+`, pending_drafts FROM people WHERE platform = ? AND external_id IN`, platform, list, func(rows *sql.Rows) error {
 			var pending int
 			p, err := scanPerson(rowsWithExtra{rows, &pending})
@@ -414,7 +464,7 @@ func (in *ingest) load(batch []*parley.Mention) error {
 		}
 	}
 	threadIDs := map[int64]bool{}
-	for platform, list := range replyTo {
+	for platform, list := range replyTo.lists {
 		for _, q := range []string{
 			`SELECT external_id, thread_id FROM mentions WHERE platform = ? AND external_id IN`,
 			`SELECT posted_id, thread_id FROM drafts WHERE thread_id IS NOT NULL AND posted_id != '' AND platform = ? AND posted_id IN`,
@@ -446,7 +496,7 @@ func (in *ingest) load(batch []*parley.Mention) error {
 		return nil
 	}
 	const threadCols = `SELECT id, platform, root_key, channel, started_at, last_at, mentions FROM threads WHERE `
-	for platform, list := range roots {
+	for platform, list := range roots.lists {
 		if err := in.each(threadCols+`platform = ? AND root_key IN`, platform, list, addThread); err != nil {
 			return fmt.Errorf("find threads: %w", err)
 		}
@@ -485,6 +535,22 @@ func (in *ingest) load(batch []*parley.Mention) error {
 		}
 	}
 	return nil
+}
+
+// keyLists are lists of distinct values by platform.
+type keyLists struct {
+	lists map[string][]any
+	seen  map[pkey]bool
+}
+
+func (k *keyLists) add(platform, v string) {
+	if k.seen == nil {
+		k.lists, k.seen = map[string][]any{}, map[pkey]bool{}
+	}
+	if key := (pkey{platform, v}); !k.seen[key] {
+		k.seen[key] = true
+		k.lists[platform] = append(k.lists[platform], v)
+	}
 }
 
 // rowsWithExtra scans a person row followed by one extra column.
@@ -614,9 +680,10 @@ func (in *ingest) insertRows(head string, cols int, tail string, args []any) err
 	return nil
 }
 
-func (in *ingest) write(stored []*parley.Mention, drafts []parley.Draft) error {
+// writePeopleThreads writes the people and threads the batch touched.
+func (in *ingest) writePeopleThreads() error {
 	// people.pending_drafts is left to the triggers on drafts.
-	args := make([]any, 0, 24*len(stored))
+	args := make([]any, 0, 15*len(in.order))
 	for _, ps := range in.order {
 		p := &ps.p
 		args = append(args, p.ID, p.Platform, p.ExternalID, p.Handle, p.Name, p.Followers, b2i(p.NoBot),
@@ -642,7 +709,12 @@ func (in *ingest) write(stored []*parley.Mention, drafts []parley.Draft) error {
 		mentions = excluded.mentions`, args); err != nil {
 		return fmt.Errorf("write threads: %w", err)
 	}
-	args = args[:0]
+	return nil
+}
+
+// writeMentionsDrafts writes the batch's new mentions and their drafts.
+func (in *ingest) writeMentionsDrafts(stored []*parley.Mention, drafts []parley.Draft) error {
+	args := make([]any, 0, 24*len(stored))
 	for _, m := range stored {
 		args = append(args, m.ID, m.Platform, m.Account, m.ExternalID, m.PersonID, m.ThreadID, m.Text,
 			ms(m.CreatedAt), ms(m.ReceivedAt), m.InReplyTo, m.URL, m.Channel, m.Visibility, m.Lang, b2i(m.Direct),
