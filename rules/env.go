@@ -424,23 +424,29 @@ func (p phrase) in(t string) bool {
 			return false
 		}
 		i += off
-		end := i + len(p.s)
-		ok := true
-		if p.left && i > 0 {
-			r, _ := utf8.DecodeLastRuneInString(t[:i])
-			ok = !isWordRune(r)
-		}
-		if ok && p.right && end < len(t) {
-			r, _ := utf8.DecodeRuneInString(t[end:])
-			ok = !isWordRune(r)
-		}
-		if ok {
+		if p.bounded(t, i) {
 			return true
 		}
 		_, size := utf8.DecodeRuneInString(t[i:])
 		off = i + size
 	}
 	return false
+}
+
+// bounded reports whether the occurrence of the phrase at t[i:] has the
+// word boundaries the phrase needs.
+func (p phrase) bounded(t string, i int) bool {
+	if p.left && i > 0 {
+		if r, _ := utf8.DecodeLastRuneInString(t[:i]); isWordRune(r) {
+			return false
+		}
+	}
+	if end := i + len(p.s); p.right && end < len(t) {
+		if r, _ := utf8.DecodeRuneInString(t[end:]); isWordRune(r) {
+			return false
+		}
+	}
+	return true
 }
 
 // phraseList is a constant contains_any list, prepared at load.

@@ -54,6 +54,45 @@ func (s *Set) initFacts() {
 		}
 	}
 	s.nfacts = n
+	s.scan = newPhraseScanner(s.lists)
+}
+
+// phraseScanner finds which of several phrase lists occur in a text in
+// one pass over it, rather than one search per phrase.
+type phraseScanner struct {
+	byFirst [256][]scanEntry // the phrases, by their first byte
+	lists   int
+}
+
+type scanEntry struct {
+	p    phrase
+	fact int // the fact of the phrase's list
+}
+
+func newPhraseScanner(lists []*phraseList) *phraseScanner {
+	sc := &phraseScanner{lists: len(lists)}
+	for _, l := range lists {
+		for _, p := range l.phrases {
+			if p.s != "" {
+				sc.byFirst[p.s[0]] = append(sc.byFirst[p.s[0]], scanEntry{p, l.fact})
+			}
+		}
+	}
+	return sc
+}
+
+// scan sets facts[l.fact] for every list l with a phrase in lower (the
+// text, lower case), exactly as l.in(lower) would.
+func (sc *phraseScanner) scan(lower string, facts []bool) {
+	left := sc.lists
+	for i := 0; i < len(lower) && left > 0; i++ {
+		for _, e := range sc.byFirst[lower[i]] {
+			if !facts[e.fact] && strings.HasPrefix(lower[i:], e.p.s) && e.p.bounded(lower, i) {
+				facts[e.fact] = true
+				left--
+			}
+		}
+	}
 }
 
 // Prepare works out, from m.Text alone, the answers the set's conditions
@@ -71,10 +110,7 @@ func (s *Set) Prepare(m *parley.Mention) {
 		p.facts[factQuestion] = IsQuestion(m.Text)
 	}
 	if len(s.lists) > 0 {
-		lower := strings.ToLower(m.Text)
-		for _, l := range s.lists {
-			p.facts[l.fact] = l.in(lower)
-		}
+		s.scan.scan(strings.ToLower(m.Text), p.facts)
 	}
 	for _, pt := range s.patterns {
 		p.facts[pt.fact] = pt.match(m.Text)

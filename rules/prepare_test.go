@@ -6,6 +6,7 @@ import (
 	"os"
 	"regexp"
 	"regexp/syntax"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -156,6 +157,26 @@ func FuzzPattern(f *testing.F) {
 		p := newPattern(re)
 		if got, want := p.match(text), re.MatchString(text); got != want {
 			t.Fatalf("pattern %q (literal %q fold %v) on %q: %v, regexp says %v", expr, p.lit, p.fold, text, got, want)
+		}
+	})
+}
+
+// FuzzPhraseScan: the one-pass scanner Prepare uses says of each phrase
+// list exactly what the list's own search says.
+//
+//	go test -run '^$' -fuzz FuzzPhraseScan -fuzztime 30s ./rules/
+func FuzzPhraseScan(f *testing.F) {
+	f.Add("sick|refund|never arrived", "wrong size, ?|:(|ab", "My deck is SICK but never arrived :(")
+	f.Add("é|ß|k", "homesick|sick?", "homesick? sick?é")
+	f.Add("", " |a a", "a  a")
+	f.Fuzz(func(t *testing.T, list1, list2, text string) {
+		l1, l2 := newPhraseList(strings.Split(list1, "|")), newPhraseList(strings.Split(list2, "|"))
+		l1.fact, l2.fact = 0, 1
+		facts := make([]bool, 2)
+		lower := strings.ToLower(text)
+		newPhraseScanner([]*phraseList{l1, l2}).scan(lower, facts)
+		if facts[0] != l1.in(lower) || facts[1] != l2.in(lower) {
+			t.Fatalf("scan says %v, lists say %v %v", facts, l1.in(lower), l2.in(lower))
 		}
 	})
 }

@@ -54,6 +54,7 @@ type Set struct {
 	lists    []*phraseList
 	patterns []*pattern
 	nfacts   int
+	scan     *phraseScanner // over lists
 }
 
 // state is the scratch space of one evaluation, pooled.
