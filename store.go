@@ -33,6 +33,25 @@ func (h History) FirstTime() bool { return h.Person.Mentions == 0 }
 // filled by the store). It must not call the store.
 type DecideFunc func(m *Mention, h History) []Draft
 
+// DecideOptions describe a DecideFunc to a store that calls it for a
+// batch's mentions on several goroutines (store.Store's
+// IngestBatchConcurrent), deciding each mention on a guess of the drafts
+// the batch's earlier mentions leave and again, in order, when the guess
+// was wrong.
+type DecideOptions struct {
+	// Workers is how many goroutines call decide; <= 0 means GOMAXPROCS.
+	Workers int
+	// ExpectDrafts guesses that every earlier mention of the batch by the
+	// same person left a pending draft, and every earlier one in the same
+	// thread a reply; set it when most mentions get a draft.
+	ExpectDrafts bool
+	// IgnoresPendingDrafts and IgnoresRepliesInThread say that decide never
+	// reads History.PendingDrafts or History.RepliesInThread (rules.Set.Reads
+	// tells): a mention is then not decided again when only that count
+	// differs from the guess, and its History may show the guess.
+	IgnoresPendingDrafts, IgnoresRepliesInThread bool
+}
+
 // IngestResult counts what one IngestBatch call did.
 type IngestResult struct {
 	Stored     int // new mentions written

@@ -31,6 +31,11 @@ type PipelineOptions struct {
 	// Workers goroutines rather than one after the other inside the
 	// writer's transaction, with exactly the same results.
 	ConcurrentDecide bool
+	// DecideOptions says which History counts Decide ignores
+	// (IgnoresPendingDrafts, IgnoresRepliesInThread, from rules.Set.Reads),
+	// so fewer mentions are decided twice; the pipeline sets Workers and
+	// ExpectDrafts itself.
+	DecideOptions parley.DecideOptions
 	// Prepare, when set, is called on each mention once it is classified,
 	// on the classifying goroutines (rules.Set.Prepare): work Decide would
 	// otherwise do inside the single writer's transaction. It must be
@@ -312,16 +317,17 @@ type LangDetector interface {
 // concurrentIngester is a store that can evaluate a batch's rules on
 // several goroutines (store.Store).
 type concurrentIngester interface {
-	IngestBatchConcurrent(ctx context.Context, batch []*parley.Mention, decide parley.DecideFunc, workers int,
-		expectDrafts bool) (parley.IngestResult, error)
+	IngestBatchConcurrent(ctx context.Context, batch []*parley.Mention, decide parley.DecideFunc,
+		o parley.DecideOptions) (parley.IngestResult, error)
 }
 
 func (p *Pipeline) ingest(batch []*parley.Mention) (parley.IngestResult, error) {
 	if ci, ok := p.store.(concurrentIngester); ok && p.opts.ConcurrentDecide && p.opts.Decide != nil {
 		// Most mentions got a draft lately: guess so for the batch's
 		// earlier mentions, and fewer are decided twice.
-		return ci.IngestBatchConcurrent(context.Background(), batch, p.opts.Decide,
-			p.opts.Workers, p.draftRate > 0.5)
+		o := p.opts.DecideOptions
+		o.Workers, o.ExpectDrafts = p.opts.Workers, p.draftRate > 0.5
+		return ci.IngestBatchConcurrent(context.Background(), batch, p.opts.Decide, o)
 	}
 	return p.store.IngestBatch(context.Background(), batch, p.opts.Decide)
 }

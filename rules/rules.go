@@ -55,6 +55,8 @@ type Set struct {
 	patterns []*pattern
 	nfacts   int
 	scan     *phraseScanner // over lists
+
+	reads historyReads // the History counts conditions and templates may read
 }
 
 // state is the scratch space of one evaluation, pooled.
@@ -78,6 +80,7 @@ func (s *Set) init() {
 	}
 	s.pool.New = func() any { return &state{} }
 	s.initFacts()
+	s.initReads()
 }
 
 // Rules returns the rules in evaluation order (copies; changing them does

@@ -23,39 +23,41 @@ import (
 // multi-row statements. Holding the write lock makes the ids it hands out
 // (max(id)+1...) safe. A statement per mention would be several times slower.
 func (s *Store) IngestBatch(ctx context.Context, batch []*parley.Mention, decide parley.DecideFunc) (parley.IngestResult, error) {
-	return s.ingestBatch(ctx, batch, decide, 1, false)
+	return s.ingestBatch(ctx, batch, decide, parley.DecideOptions{Workers: 1})
 }
 
 // IngestBatchConcurrent is IngestBatch for a decide that is safe for
 // concurrent use (rules.Set.Decide is): it calls decide for the batch's
-// mentions on up to workers goroutines (GOMAXPROCS when workers <= 0), so
-// the rules do not hold up the single writer. The result, what is stored and the History each mention's final
-// decide call sees are exactly those of IngestBatch.
+// mentions on up to o.Workers goroutines, so the rules do not hold up the
+// single writer. What is stored is exactly what IngestBatch stores, and so
+// is the History each mention's final decide call sees, except for a count
+// o says decide ignores.
 //
 // How: the history of every new mention is worked out in order first;
 // decide then runs on all of them at once, each seeing the batch's earlier
-// mentions and a guess of their drafts: none, or with expectDrafts that
-// every earlier mention of the same person left a pending draft and every
-// earlier mention in the same thread a reply (set it when most mentions
-// get a draft: fewer are then decided twice). A second, ordered pass adds the drafts
-// up: a mention whose true History differs from the guess
-// (History.PendingDrafts for the same person, History.RepliesInThread for
-// the same thread) has m.Tags, m.Priority, m.Rules and m.Ignored put back
-// as they were and decide called again with the true History. So decide
-// may be called twice for a mention; the last call counts.
-func (s *Store) IngestBatchConcurrent(ctx context.Context, batch []*parley.Mention, decide parley.DecideFunc, workers int,
-	expectDrafts bool) (parley.IngestResult, error) {
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+// mentions and a guess of their drafts (none, or with o.ExpectDrafts one
+// each), while this goroutine writes the batch's people and threads. A
+// second, ordered pass adds the drafts up: a mention whose true History
+// differs from the guess in a count decide reads (History.PendingDrafts
+// for the same person, History.RepliesInThread for the same thread) has
+// m.Tags, m.Priority, m.Rules and m.Ignored put back as they were and
+// decide called again with the true History. So decide may be called twice
+// for a mention; the last call counts.
+func (s *Store) IngestBatchConcurrent(ctx context.Context, batch []*parley.Mention, decide parley.DecideFunc,
+	o parley.DecideOptions) (parley.IngestResult, error) {
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
 	}
-	return s.ingestBatch(ctx, batch, decide, max(2, workers), expectDrafts)
+	o.Workers = max(2, o.Workers)
+	return s.ingestBatch(ctx, batch, decide, o)
 }
 
-func (s *Store) ingestBatch(ctx context.Context, batch []*parley.Mention, decide parley.DecideFunc, workers int, expect bool) (parley.IngestResult, error) {
+func (s *Store) ingestBatch(ctx context.Context, batch []*parley.Mention, decide parley.DecideFunc, o parley.DecideOptions) (parley.IngestResult, error) {
 	if len(batch) == 0 {
 		return parley.IngestResult{}, nil
 	}
-	in := &ingest{ctx: ctx, now: s.now().UTC(), s: s, workers: workers, expect: expect && workers > 1}
+	o.ExpectDrafts = o.ExpectDrafts && o.Workers > 1
+	in := &ingest{ctx: ctx, now: s.now().UTC(), s: s, workers: o.Workers, expect: o.ExpectDrafts, opts: o}
 	res, err := in.batch(batch, decide)
 	// Statements first prepared in the transaction are cached once it has
 	// given the writer connection back.
@@ -125,6 +127,7 @@ type ingest struct {
 	now      time.Time
 	workers  int  // goroutines calling decide; 1 calls it in order
 	expect   bool // guess that earlier mentions of the batch left drafts
+	opts     parley.DecideOptions
 
 	known   map[pkey]bool          // mentions already stored
 	people  map[pkey]*personState  // by platform and external id
@@ -192,7 +195,8 @@ func (in *ingest) run(batch []*parley.Mention, decide parley.DecideFunc) (parley
 		for i := range ps {
 			p := &ps[i]
 			pending, replies := p.ps.pending, p.ts.replies
-			if pending != p.h.PendingDrafts || replies != p.h.RepliesInThread {
+			if (pending != p.h.PendingDrafts && !in.opts.IgnoresPendingDrafts) ||
+				(replies != p.h.RepliesInThread && !in.opts.IgnoresRepliesInThread) {
 				// Earlier drafts of the batch change what this mention's
 				// rules see: decide again on the true history.
 				p.m.Tags, p.m.Priority, p.m.Rules, p.m.Ignored = p.tags, p.priority, p.rules, p.ignored

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -108,7 +109,7 @@ func TestIngestBatchConcurrentIsExactlyIngestBatch(t *testing.T) {
 				other := randomBatches(seed, 6, 120)[i] // the same mentions, fresh copies
 				want, err := seq.IngestBatch(ctx, batch, rs.decide)
 				require.NoError(t, err)
-				got, err := con.IngestBatchConcurrent(ctx, other, rc.decide, 4, expect)
+				got, err := con.IngestBatchConcurrent(ctx, other, rc.decide, parley.DecideOptions{Workers: 4, ExpectDrafts: expect})
 				require.NoError(t, err)
 				require.Equal(t, want, got, "batch %d", i)
 				for j := range batch {
@@ -181,6 +182,50 @@ func dump(t *testing.T, s *store.Store) string {
 	return b.String()
 }
 
+// repliesOnly is a decide that reads History.RepliesInThread but never
+// History.PendingDrafts, safe for concurrent use.
+func repliesOnly(calls *atomic.Int64) parley.DecideFunc {
+	return func(m *parley.Mention, h parley.History) []parley.Draft {
+		calls.Add(1)
+		m.Tags = append(m.Tags, fmt.Sprintf("r%d", h.RepliesInThread))
+		if (h.RepliesInThread+h.Person.Mentions+len(m.Text))%3 == 0 {
+			return nil
+		}
+		return []parley.Draft{{Text: fmt.Sprintf("reply %s r%d", m.ExternalID, h.RepliesInThread), Rule: "reply"}}
+	}
+}
+
+// TestIngestBatchConcurrentIgnoredCounts: a count decide says it ignores
+// does not make a mention decided again, and what is stored stays exactly
+// what IngestBatch stores. Claiming to ignore a count decide does read
+// changes what is stored (the option matters).
+func TestIngestBatchConcurrentIgnoredCounts(t *testing.T) {
+	ctx := context.Background()
+	run := func(o parley.DecideOptions) (string, int64) {
+		clock := func() time.Time { return t0 }
+		s := openClock(t, clock)
+		var calls atomic.Int64
+		for _, batch := range randomBatches(7, 5, 150) {
+			var err error
+			if o.Workers == 1 {
+				_, err = s.IngestBatch(ctx, batch, repliesOnly(&calls))
+			} else {
+				_, err = s.IngestBatchConcurrent(ctx, batch, repliesOnly(&calls), o)
+			}
+			require.NoError(t, err)
+		}
+		return dump(t, s), calls.Load()
+	}
+	want, _ := run(parley.DecideOptions{Workers: 1})
+	full, fullCalls := run(parley.DecideOptions{Workers: 4, ExpectDrafts: true})
+	ignoring, ignoringCalls := run(parley.DecideOptions{Workers: 4, ExpectDrafts: true, IgnoresPendingDrafts: true})
+	assert.Equal(t, want, full)
+	assert.Equal(t, want, ignoring)
+	assert.Less(t, ignoringCalls, fullCalls, "ignoring the pending count saves second calls")
+	wrong, _ := run(parley.DecideOptions{Workers: 4, ExpectDrafts: true, IgnoresRepliesInThread: true})
+	assert.NotEqual(t, want, wrong, "a count decide reads cannot be ignored")
+}
+
 func TestPendingDraftsCounterFollowsEveryChange(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t)
@@ -249,7 +294,7 @@ func BenchmarkIngestBatchConcurrent(b *testing.B) {
 			}
 			ms[i] = m
 		}
-		if _, err := s.IngestBatchConcurrent(ctx, slices.Clone(ms), decide, 0, false); err != nil {
+		if _, err := s.IngestBatchConcurrent(ctx, slices.Clone(ms), decide, parley.DecideOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}

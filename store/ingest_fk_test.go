@@ -53,7 +53,7 @@ func TestIngestReferences(t *testing.T) {
 	res, err := s.IngestBatch(ctx, batch(0, 50), decide)
 	require.NoError(t, err)
 	require.Positive(t, res.Drafts)
-	_, err = s.IngestBatchConcurrent(ctx, batch(50, 300), decide, 4, true)
+	_, err = s.IngestBatchConcurrent(ctx, batch(50, 300), decide, parley.DecideOptions{Workers: 4, ExpectDrafts: true})
 	require.NoError(t, err)
 	assert.True(t, foreignKeysOn())
 

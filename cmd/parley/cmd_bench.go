@@ -176,6 +176,7 @@ func runBench(ctx context.Context, e *env, args []string) error {
 		Decide:           cfg.ruleSet().Decide(e.logger),
 		ConcurrentDecide: true,
 		Prepare:          cfg.ruleSet().Prepare,
+		DecideOptions:    cfg.ruleSet().DecideOptions(),
 		BatchSize:        *batch,
 		OnStored: func(stored []*parley.Mention, _ parley.IngestResult) {
 			now := time.Now()

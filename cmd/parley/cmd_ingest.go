@@ -133,6 +133,7 @@ func newPipeline(e *env, cfg *Config, st parley.MentionStore, metrics *web.Metri
 	opts.Decide = rs.Decide(e.logger)
 	opts.ConcurrentDecide = true // rules.Set.Decide is safe for concurrent use
 	opts.Prepare = rs.Prepare
+	opts.DecideOptions = rs.DecideOptions() // the History counts the rules never read
 	if metrics != nil {
 		next := opts.OnStored
 		opts.OnStored = func(ms []*parley.Mention, res parley.IngestResult) {
