@@ -15,7 +15,7 @@ import (
 )
 
 // TestFullDatabase fills the database to a page limit (SQLite's
-// max_page_count on the writer connection, the way a full disk looks to
+// max_page_count on the ingest connection, the way a full disk looks to
 // it): ingest fails with an EUNAVAILABLE error that says the disk is full,
 // writes nothing of the failed batch, leaves the file intact, and works
 // again once there is room.
@@ -38,7 +38,7 @@ func TestFullDatabase(t *testing.T) {
 	require.NoError(t, err)
 	var pages int
 	require.NoError(t, s.db.QueryRowContext(ctx, `PRAGMA page_count`).Scan(&pages))
-	_, err = s.db.ExecContext(ctx, fmt.Sprintf(`PRAGMA max_page_count = %d`, pages+30))
+	_, err = s.idb.ExecContext(ctx, fmt.Sprintf(`PRAGMA max_page_count = %d`, pages+30))
 	require.NoError(t, err)
 
 	stored := 200
@@ -60,7 +60,7 @@ func TestFullDatabase(t *testing.T) {
 	assert.Equal(t, "ok", ok)
 
 	// Room again: the same batch goes in.
-	_, err = s.db.ExecContext(ctx, `PRAGMA max_page_count = 1073741823`)
+	_, err = s.idb.ExecContext(ctx, `PRAGMA max_page_count = 1073741823`)
 	require.NoError(t, err)
 	res, err := s.IngestBatch(ctx, batch(stored), decide)
 	require.NoError(t, err)

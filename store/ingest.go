@@ -3,8 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
-	"fmt"
+		"fmt"
 	"runtime"
 	"slices"
 	"strings"
@@ -65,29 +64,11 @@ func (s *Store) ingestBatch(ctx context.Context, batch []*parley.Mention, decide
 	return res, err
 }
 
-// batch runs one ingest transaction on a writer connection of its own.
+// batch runs one ingest transaction, on the ingest connection (connIngest:
+// no foreign-key checks).
 func (in *ingest) batch(batch []*parley.Mention, decide parley.DecideFunc) (parley.IngestResult, error) {
 	ctx, s := in.ctx, in.s
-	// Foreign keys are off for the batch: ingest gives every row its
-	// person, thread and mention ids itself, from rows it writes in the
-	// same transaction, and checking each reference again costs a lookup
-	// per reference (TestIngestReferences checks them after ingest).
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return parley.IngestResult{}, dbError("begin ingest", err)
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
-		return parley.IngestResult{}, dbError("begin ingest", err)
-	}
-	defer func() {
-		if _, err := conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = ON"); err != nil {
-			// Never hand the pool a connection without its checks.
-			conn.Raw(func(any) error { return driver.ErrBadConn })
-			s.logger.Warn("ingest: turning foreign keys back on failed; connection dropped", "err", err)
-		}
-	}()
-	tx, err := conn.BeginTx(ctx, nil)
+	tx, err := s.idb.BeginTx(ctx, nil)
 	if err != nil {
 		return parley.IngestResult{}, dbError("begin ingest", err)
 	}
@@ -631,10 +612,10 @@ func (in *ingest) stmt(q string) (*sql.Stmt, error) {
 	return in.tx.PrepareContext(in.ctx, q)
 }
 
-// cacheStmts prepares qs on the writer pool for later batches.
+// cacheStmts prepares qs on the ingest connection for later batches.
 func (s *Store) cacheStmts(ctx context.Context, qs []string) {
 	for _, q := range qs {
-		st, err := s.db.PrepareContext(ctx, q)
+		st, err := s.idb.PrepareContext(ctx, q)
 		if err != nil {
 			s.logger.Warn("prepare ingest statement", "err", err)
 			return

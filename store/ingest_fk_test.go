@@ -13,10 +13,10 @@ import (
 	"github.com/parleybot/parley"
 )
 
-// TestIngestReferences: ingest turns foreign-key checks off for its own
-// transaction (it assigns every id itself). Every reference it writes
-// must still hold, and the writer connection must have its checks back
-// afterwards, also after a batch that failed half way.
+// TestIngestReferences: ingest writes on a connection without foreign-key
+// checks (it assigns every id itself). Every reference it writes must
+// still hold, also around a batch that failed half way, and the writer
+// every other write uses keeps its checks.
 func TestIngestReferences(t *testing.T) {
 	ctx := context.Background()
 	s, err := Open(ctx, filepath.Join(t.TempDir(), "p.db"), Options{})
@@ -46,8 +46,10 @@ func TestIngestReferences(t *testing.T) {
 	}
 	foreignKeysOn := func() bool {
 		t.Helper()
-		var on int
+		var on, ingest int
 		require.NoError(t, s.db.QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&on))
+		require.NoError(t, s.idb.QueryRowContext(ctx, `PRAGMA foreign_keys`).Scan(&ingest))
+		require.Zero(t, ingest, "ingest's connection checks references")
 		return on == 1
 	}
 	res, err := s.IngestBatch(ctx, batch(0, 50), decide)
@@ -64,7 +66,7 @@ func TestIngestReferences(t *testing.T) {
 		return nil
 	})
 	require.Error(t, err)
-	assert.True(t, foreignKeysOn(), "the failed batch left the checks off")
+	assert.True(t, foreignKeysOn())
 
 	rows, err := s.db.QueryContext(ctx, `PRAGMA foreign_key_check`)
 	require.NoError(t, err)
@@ -79,7 +81,7 @@ func TestIngestReferences(t *testing.T) {
 	rows.Close()
 	assert.Empty(t, broken)
 
-	// The checks work on the writer connection again.
+	// The checks work on the writer connection.
 	_, err = s.db.ExecContext(ctx, `INSERT INTO drafts (kind, state, platform, person_id, text, created_at, updated_at)
 		VALUES ('reply', 'pending', 'mastodon', 999999, 'x', 0, 0)`)
 	require.ErrorContains(t, err, "FOREIGN KEY")

@@ -47,13 +47,14 @@ type Options struct {
 // Store is the SQLite implementation of parley.Store.
 type Store struct {
 	path   string
-	db     *sql.DB // the single writer connection
+	db     *sql.DB // the writer connection: every write but ingest
+	idb    *sql.DB // the ingest writer connection (see connIngest)
 	rdb    *sql.DB // readers
 	logger *slog.Logger
 	now    func() time.Time
 
 	stmtMu sync.Mutex
-	stmts  map[string]*sql.Stmt // prepared on db, by SQL text
+	stmts  map[string]*sql.Stmt // prepared on idb, by SQL text
 
 	ckpt *checkpointer // folds the WAL back off the writer (checkpoint.go)
 }
@@ -82,7 +83,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	s := &Store{path: path, logger: opts.Logger, now: opts.Now, stmts: map[string]*sql.Stmt{}}
 	var err error
-	if s.db, err = openDB(path, opts.BusyTimeout, false); err != nil {
+	if s.db, err = openDB(path, opts.BusyTimeout, connWriter); err != nil {
 		return nil, err
 	}
 	s.db.SetMaxOpenConns(1)
@@ -90,12 +91,19 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		s.db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
-	if s.rdb, err = openDB(path, opts.BusyTimeout, true); err != nil {
+	if s.rdb, err = openDB(path, opts.BusyTimeout, connReader); err != nil {
 		s.db.Close()
 		return nil, err
 	}
+	if s.idb, err = openDB(path, opts.BusyTimeout, connIngest); err != nil {
+		s.rdb.Close()
+		s.db.Close()
+		return nil, err
+	}
+	s.idb.SetMaxOpenConns(1)
 	s.rdb.SetMaxOpenConns(max(2, runtime.GOMAXPROCS(0)))
 	if s.ckpt, err = startCheckpointer(path, opts.BusyTimeout, opts.Logger); err != nil {
+		s.idb.Close()
 		s.rdb.Close()
 		s.db.Close()
 		return nil, err
@@ -103,9 +111,24 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	return s, nil
 }
 
-func openDB(path string, busy time.Duration, readOnly bool) (*sql.DB, error) {
+// The kinds of connection a Store opens.
+const (
+	connWriter = iota // every write but ingest: approvals, the outbox, the web
+	// connIngest writes the pipeline's batches (ingest.go). Its foreign-key
+	// checks are off: ingest assigns every person, thread and mention id
+	// itself, from rows it writes in the same transaction, and checking each
+	// reference again costs a lookup per reference (TestIngestReferences
+	// runs PRAGMA foreign_key_check after ingest). Turning them off per
+	// batch on the shared writer instead would expire its prepared
+	// statements every time. SQLite serializes it with connWriter
+	// (BEGIN IMMEDIATE on both, the busy timeout).
+	connIngest
+	connReader
+)
+
+func openDB(path string, busy time.Duration, kind int) (*sql.DB, error) {
 	q := url.Values{}
-	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", fmt.Sprintf("foreign_keys(%d)", b2i(kind != connIngest)))
 	q.Add("_pragma", "busy_timeout("+strconv.FormatInt(busy.Milliseconds(), 10)+")")
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
@@ -114,11 +137,16 @@ func openDB(path string, busy time.Duration, readOnly bool) (*sql.DB, error) {
 	// bench: 32 MiB for the writer made 58 MB of RSS). The writer's holds
 	// the hot index pages of ingest; a reader's serves the inbox and
 	// history pages, whose misses the OS page cache answers.
-	if readOnly {
+	switch kind {
+	case connReader:
 		q.Add("_pragma", "cache_size(-8192)") // 8 MiB
 		q.Add("_pragma", "query_only(1)")
-	} else {
-		q.Add("_pragma", "cache_size(-16384)") // 16 MiB
+	default:
+		if kind == connIngest {
+			q.Add("_pragma", "cache_size(-16384)") // 16 MiB
+		} else {
+			q.Add("_pragma", "cache_size(-4096)") // 4 MiB: single rows
+		}
 		q.Set("_txlock", "immediate")
 		// The background checkpointer does it (checkpoint.go).
 		q.Add("_pragma", "wal_autocheckpoint(0)")
@@ -160,6 +188,9 @@ func (s *Store) Close() error {
 	}
 	if s.ckpt != nil {
 		errs = append(errs, s.ckpt.Close())
+	}
+	if s.idb != nil {
+		errs = append(errs, s.idb.Close())
 	}
 	if s.db != nil {
 		// Fold the WAL back into the main file so the database is one file
