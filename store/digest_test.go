@@ -2,7 +2,9 @@ package store_test
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -248,4 +250,64 @@ func TestDigestWindow(t *testing.T) {
 	latest, err := s.LatestMention(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, t0.Add(8*24*time.Hour), latest)
+}
+
+// TestDigestWindowDrafts: the drafts of a week are those created in it and
+// those decided in it, each once, and SQLite finds them through the
+// indexes rather than by reading every draft.
+func TestDigestWindowDrafts(t *testing.T) {
+	ctx := context.Background()
+	clock := t0.Add(-48 * time.Hour)
+	s, err := store.Open(ctx, filepath.Join(t.TempDir(), "parley.db"), store.Options{Now: func() time.Time { return clock }})
+	require.NoError(t, err)
+	defer s.Close()
+	decide := func(m *parley.Mention, h parley.History) []parley.Draft {
+		return []parley.Draft{{Kind: parley.KindReply, Text: "thanks " + m.ExternalID, Rule: "r"}}
+	}
+	ingest := func(id string) int64 {
+		t.Helper()
+		res, err := s.IngestBatch(ctx, []*parley.Mention{mention(id, "ana"+id, "text", parley.Neutral, 0)}, decide)
+		require.NoError(t, err)
+		require.Len(t, res.DraftIDs, 1)
+		return res.DraftIDs[0]
+	}
+	from, to := t0, t0.Add(7*24*time.Hour)
+	before, beforeDecidedIn, beforeDecidedAfter := ingest("1"), ingest("2"), ingest("3")
+	clock = t0.Add(time.Hour)
+	in, inDecidedIn := ingest("4"), ingest("5")
+	_, err = s.RejectDraft(ctx, beforeDecidedIn, "bo", "no")
+	require.NoError(t, err)
+	_, err = s.ApproveDraft(ctx, inDecidedIn, "bo", "")
+	require.NoError(t, err)
+	clock = to.Add(time.Hour)
+	after := ingest("6")
+	_, err = s.RejectDraft(ctx, beforeDecidedAfter, "bo", "no")
+	require.NoError(t, err)
+
+	w, err := s.DigestWindow(ctx, from, to, to)
+	require.NoError(t, err)
+	var ids []int64
+	for _, d := range w.Drafts {
+		ids = append(ids, d.ID)
+	}
+	assert.Equal(t, []int64{beforeDecidedIn, in, inDecidedIn}, ids, "ordered by creation; not %d, %d or %d", before, beforeDecidedAfter, after)
+
+	db, err := sql.Open("sqlite", "file:"+s.Path()+"?mode=ro")
+	require.NoError(t, err)
+	defer db.Close()
+	rows, err := db.Query(`EXPLAIN QUERY PLAN `+store.DigestDraftsQuery, 0, 1)
+	require.NoError(t, err)
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		require.NoError(t, rows.Scan(&id, &parent, &unused, &detail))
+		plan = append(plan, detail)
+	}
+	require.NoError(t, rows.Err())
+	rows.Close()
+	for _, step := range plan {
+		assert.NotRegexp(t, `^SCAN drafts\b`, step, "plan %q", plan)
+	}
+	assert.Contains(t, strings.Join(plan, "\n"), "drafts_decided")
 }

@@ -1,0 +1,4 @@
+package store
+
+// DigestDraftsQuery is digestDraftsQuery, for the query-plan test.
+const DigestDraftsQuery = digestDraftsQuery
