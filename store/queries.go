@@ -168,6 +168,36 @@ func (s *Store) Stats(ctx context.Context) (parley.Stats, error) {
 	return st, nil
 }
 
+// QueueStats is Stats with only Mentions and Drafts filled: what the
+// metrics scrape and the queue need, without Stats' count of mentions by
+// sentiment, which reads every mention row (over a second at a million
+// mentions). The counts come from indexes.
+func (s *Store) QueueStats(ctx context.Context) (parley.Stats, error) {
+	st := parley.Stats{Drafts: map[parley.DraftState]int{}}
+	for _, state := range parley.DraftStates {
+		st.Drafts[state] = 0
+	}
+	if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM mentions`).Scan(&st.Mentions); err != nil {
+		return st, fmt.Errorf("stats: %w", err)
+	}
+	err := s.countInto(ctx, `SELECT state, count(*) FROM drafts GROUP BY state`, func(k string, n int) {
+		st.Drafts[parley.DraftState(k)] = n
+	})
+	return st, err
+}
+
+// PendingDrafts counts the drafts waiting for approval, up to most (the
+// web's badge shows "1000+"), from the drafts_queue index: counting them
+// all takes 50 ms at 750,000 waiting.
+func (s *Store) PendingDrafts(ctx context.Context, most int) (int, error) {
+	var n int
+	if err := s.rdb.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM drafts WHERE state = 'pending' LIMIT ?)`,
+		most).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count pending drafts: %w", err)
+	}
+	return n, nil
+}
+
 func (s *Store) countInto(ctx context.Context, q string, set func(string, int)) error {
 	rows, err := s.rdb.QueryContext(ctx, q)
 	if err != nil {

@@ -409,3 +409,36 @@ func BenchmarkIngestBatch(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*batch)/b.Elapsed().Seconds(), "mentions/s")
 }
+
+// TestQueueStats: the cheap counts agree with Stats.
+func TestQueueStats(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	decide := func(m *parley.Mention, h parley.History) []parley.Draft {
+		return []parley.Draft{{Text: "hi " + m.ExternalID}}
+	}
+	var batch []*parley.Mention
+	for i := range 30 {
+		batch = append(batch, mention(fmt.Sprint(i), fmt.Sprint("a", i%4), "text", parley.Labels[i%3], i))
+	}
+	res, err := s.IngestBatch(ctx, batch, decide)
+	require.NoError(t, err)
+	_, err = s.ApproveDraft(ctx, res.DraftIDs[0], "ana", "")
+	require.NoError(t, err)
+	_, err = s.RejectDraft(ctx, res.DraftIDs[1], "ana", "no")
+	require.NoError(t, err)
+	full, err := s.Stats(ctx)
+	require.NoError(t, err)
+	quick, err := s.QueueStats(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 30, quick.Mentions)
+	assert.Equal(t, full.Mentions, quick.Mentions)
+	assert.Equal(t, full.Drafts, quick.Drafts)
+	assert.Equal(t, 28, quick.Drafts[parley.DraftPending])
+	pending, err := s.PendingDrafts(ctx, 1000)
+	require.NoError(t, err)
+	assert.Equal(t, 28, pending)
+	pending, err = s.PendingDrafts(ctx, 10)
+	require.NoError(t, err)
+	assert.Equal(t, 10, pending, "counted up to the limit")
+}

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -710,4 +711,23 @@ func TestConfigValidate(t *testing.T) {
 	assert.Equal(t, parley.EINVALID, parley.ErrorCode(err))
 	_, err = web.New(web.Config{}, web.Options{})
 	assert.Equal(t, parley.EINVALID, parley.ErrorCode(err))
+}
+
+// TestNavBadgeCountsPending: every page's Inbox badge counts the drafts
+// waiting, up to 1000 ("1000+").
+func TestNavBadgeCountsPending(t *testing.T) {
+	e := newEnv(t)
+	c := e.loggedIn("ana", store.RoleManager)
+	_, body := c.get("/activity")
+	assert.Contains(t, body, `aria-label="0 waiting" hidden>0</span>`)
+	e.ingest(mention("1", "bo", "hi", parley.Neutral, 1, 0), mention("2", "cy", "hey", parley.Neutral, 1, 1))
+	_, body = c.get("/activity")
+	assert.Contains(t, body, `aria-label="2 waiting">2</span>`)
+	var ms []*parley.Mention
+	for i := range 1000 {
+		ms = append(ms, mention(fmt.Sprint(100+i), fmt.Sprint("p", i), "hello", parley.Neutral, 1, i))
+	}
+	e.ingest(ms...)
+	_, body = c.get("/activity")
+	assert.Contains(t, body, `aria-label="1000 or more waiting">1000+</span>`)
 }

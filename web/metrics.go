@@ -141,7 +141,8 @@ func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Timeout: 10 * time.Second})
 }
 
-// StatsFunc reads the store's headline counts (store.Store.Stats).
+// StatsFunc reads the store's mention and draft counts
+// (store.Store.QueueStats).
 type StatsFunc func(ctx context.Context) (parley.Stats, error)
 
 // WatchStore adds gauges read from stats at every scrape: drafts by state

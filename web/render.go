@@ -245,9 +245,14 @@ type page struct {
 	CSRF    string
 	Flash   string
 	FlashOK bool
-	Pending int // drafts waiting, for the nav badge
-	Data    any
+	Pending int // drafts waiting, for the nav badge, up to badgeMost
+	// PendingMore says there are badgeMost or more ("1000+").
+	PendingMore bool
+	Data        any
 }
+
+// badgeMost is the most drafts the nav badge counts.
+const badgeMost = 1000
 
 // render writes a full page. A template error is logged and becomes a 500.
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name, title, nav string, data any) {
@@ -262,8 +267,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		p.Flash, p.FlashOK = msg, s.sessions.PopBool(ctx, keyFlashOK)
 	}
 	if p.User != nil {
-		if st, err := s.st.Stats(ctx); err == nil {
-			p.Pending = st.Drafts[parley.DraftPending]
+		if n, err := s.st.PendingDrafts(ctx, badgeMost); err == nil {
+			p.Pending, p.PendingMore = n, n >= badgeMost
 		}
 	}
 	var buf bytes.Buffer

@@ -113,7 +113,7 @@ func New(cfg Config, opts Options) (*Server, error) {
 		limiter: newLoginLimiter(opts.LoginLimit, opts.Now),
 		done:    make(chan struct{}),
 	}
-	s.metrics.WatchStore(s.st.Stats, s.logger)
+	s.metrics.WatchStore(s.st.QueueStats, s.logger)
 
 	s.sessions = scs.New()
 	s.sessions.Store = s.st.Sessions()

@@ -141,7 +141,7 @@ func (m *Main) Run(ctx context.Context) error {
 		p.Close(ctx)
 		return err
 	}
-	m.metrics.WatchStore(m.store.Stats, log)
+	m.metrics.WatchStore(m.store.QueueStats, log)
 	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	m.cancelWeb = cancel
 	m.webDone = make(chan error, 1)
