@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime"
 	"strings"
 	"sync"
@@ -88,8 +89,8 @@ type Pipeline struct {
 	quitOnce sync.Once
 
 	// draftRate is the share of recent stored mentions that got a draft
-	// (the writer's alone).
-	draftRate float64
+	// (float64 bits; the writer sets it, the planner reads it).
+	draftRate atomic.Uint64
 
 	submitted, stored, duplicates, drafts, lost atomic.Int64
 	errMu                                       sync.Mutex
@@ -125,9 +126,10 @@ func NewPipeline(store parley.MentionStore, classifier parley.Classifier, opts P
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	// Two batches' worth of chunks may wait for the writer: enough to keep
-	// it busy, little memory.
-	queue := opts.BatchSize * 2 / opts.ChunkSize
+	// A batch's worth of chunks may wait for the writer (besides the batch
+	// being planned and the one being written): enough to keep it busy,
+	// little memory.
+	queue := opts.BatchSize / opts.ChunkSize
 	p := &Pipeline{
 		store:      store,
 		classifier: classifier,
@@ -153,6 +155,23 @@ func NewPipeline(store parley.MentionStore, classifier parley.Classifier, opts P
 		close(p.order)
 		workers.Wait()
 	}()
+	ps, planning := store.(parley.PlanningStore)
+	if planning && opts.ConcurrentDecide && opts.Decide != nil {
+		// Two stages: the next batch is read and decided while the one
+		// before is written.
+		plans := make(chan planned, 1)
+		go func() {
+			defer close(plans)
+			p.planLoop(ps, plans)
+		}()
+		go func() {
+			defer close(p.done)
+			for pl := range plans {
+				p.commitPlan(ps, pl)
+			}
+		}()
+		return p
+	}
 	go func() {
 		defer close(p.done)
 		p.writeLoop()
@@ -321,24 +340,29 @@ type concurrentIngester interface {
 		o parley.DecideOptions) (parley.IngestResult, error)
 }
 
+// decideOptions are the options of a concurrent decide for the next batch.
+func (p *Pipeline) decideOptions() parley.DecideOptions {
+	o := p.opts.DecideOptions
+	// Most mentions got a draft lately: guess so for the batch's earlier
+	// mentions, and fewer are decided twice.
+	o.Workers, o.ExpectDrafts = p.opts.Workers, math.Float64frombits(p.draftRate.Load()) > 0.5
+	return o
+}
+
 func (p *Pipeline) ingest(batch []*parley.Mention) (parley.IngestResult, error) {
 	if ci, ok := p.store.(concurrentIngester); ok && p.opts.ConcurrentDecide && p.opts.Decide != nil {
-		// Most mentions got a draft lately: guess so for the batch's
-		// earlier mentions, and fewer are decided twice.
-		o := p.opts.DecideOptions
-		o.Workers, o.ExpectDrafts = p.opts.Workers, p.draftRate > 0.5
-		return ci.IngestBatchConcurrent(context.Background(), batch, p.opts.Decide, o)
+		return ci.IngestBatchConcurrent(context.Background(), batch, p.opts.Decide, p.decideOptions())
 	}
 	return p.store.IngestBatch(context.Background(), batch, p.opts.Decide)
 }
 
-// writeLoop commits chunks in order, merging the chunks that are ready into
-// one batch.
-func (p *Pipeline) writeLoop() {
-	var batch []*parley.Mention
+// batches calls yield with the chunks in order, merging the chunks that
+// are ready into one batch of at most BatchSize mentions, a fresh slice
+// each time.
+func (p *Pipeline) batches(yield func([]*parley.Mention)) {
 	for c := range p.order {
 		<-c.done
-		batch = append(batch, c.ms...)
+		batch := append(make([]*parley.Mention, 0, p.opts.BatchSize), c.ms...)
 	more:
 		for len(batch) < p.opts.BatchSize {
 			select {
@@ -352,20 +376,58 @@ func (p *Pipeline) writeLoop() {
 				break more
 			}
 		}
-		p.write(batch)
-		batch = batch[:0]
+		yield(batch)
 	}
 }
 
-// write commits one batch, retrying when the database fails.
-func (p *Pipeline) write(batch []*parley.Mention) {
+// writeLoop commits the batches one after the other.
+func (p *Pipeline) writeLoop() {
+	p.batches(func(batch []*parley.Mention) {
+		p.write(batch, func() (parley.IngestResult, error) { return p.ingest(batch) })
+	})
+}
+
+// planned is a batch and its plan; a nil plan is ingested directly.
+type planned struct {
+	batch []*parley.Mention
+	plan  parley.IngestPlan
+}
+
+// planLoop plans each batch on top of the one before while the writer
+// commits that one.
+func (p *Pipeline) planLoop(st parley.PlanningStore, plans chan<- planned) {
+	var prev parley.IngestPlan
+	p.batches(func(batch []*parley.Mention) {
+		plan, err := st.PlanBatch(context.Background(), batch, p.opts.Decide, p.decideOptions(), prev)
+		if err != nil {
+			// The writer ingests it directly, with its retries.
+			p.logger.Warn("planning a batch failed; storing it directly", "mentions", len(batch), "err", err)
+			plan = nil
+		}
+		prev = plan
+		plans <- planned{batch, plan}
+	})
+}
+
+// commitPlan writes one planned batch, retrying when the database fails.
+func (p *Pipeline) commitPlan(st parley.PlanningStore, pl planned) {
+	if pl.plan == nil {
+		p.write(pl.batch, func() (parley.IngestResult, error) { return p.ingest(pl.batch) })
+		return
+	}
+	p.write(pl.batch, func() (parley.IngestResult, error) { return st.CommitPlan(context.Background(), pl.plan) })
+}
+
+// write commits one batch with try, retrying when the database fails.
+func (p *Pipeline) write(batch []*parley.Mention, try func() (parley.IngestResult, error)) {
 	delay := p.opts.RetryDelay
 	for attempt := 1; ; attempt++ {
-		res, err := p.ingest(batch)
+		res, err := try()
 		if err == nil {
 			p.stored.Add(int64(res.Stored))
 			if res.Stored > 0 {
-				p.draftRate = 0.7*p.draftRate + 0.3*float64(res.Drafts)/float64(res.Stored)
+				rate := math.Float64frombits(p.draftRate.Load())
+				p.draftRate.Store(math.Float64bits(0.7*rate + 0.3*float64(res.Drafts)/float64(res.Stored)))
 			}
 			p.duplicates.Add(int64(res.Duplicates))
 			p.drafts.Add(int64(res.Drafts))

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -281,4 +282,90 @@ func TestPipelinePreparesBeforeDeciding(t *testing.T) {
 	require.NoError(t, p.Close(ctx))
 	assert.GreaterOrEqual(t, prepared.Load(), int64(200))
 	assert.Zero(t, unprepared.Load())
+}
+
+// TestPipelinePlanningMatchesOneBatch: with a store that plans (the next
+// batch decided while the one before is written), the pipeline stores
+// exactly what one IngestBatch of all the mentions, in order, stores,
+// however the mentions fall into batches.
+func TestPipelinePlanningMatchesOneBatch(t *testing.T) {
+	ctx := context.Background()
+	now := func() time.Time { return t0 }
+	open := func() *store.Store {
+		s, err := store.Open(ctx, filepath.Join(t.TempDir(), "parley.db"), store.Options{Now: now})
+		require.NoError(t, err)
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	// Reads the person's pending drafts and the thread's replies, so an
+	// error in either shows in what it returns.
+	decide := func(m *parley.Mention, h parley.History) []parley.Draft {
+		m.Tags = append(m.Tags, fmt.Sprintf("p%d-r%d", h.PendingDrafts, h.RepliesInThread))
+		if (h.PendingDrafts+h.RepliesInThread+h.Person.Mentions)%3 == 0 {
+			return nil
+		}
+		return []parley.Draft{{Text: fmt.Sprintf("hi %s (%d)", h.Person.Handle, h.ThreadMentions), Rule: "r"}}
+	}
+	var ms []parley.Mention
+	for i := 1; i <= 3000; i++ {
+		m := mention(i, fmt.Sprint("u", (i*7)%97), "love it")
+		if i%3 == 0 {
+			m.Text = "broken"
+		}
+		if i%4 == 0 && i > 10 {
+			m.InReplyTo = fmt.Sprint(i - 1 - i%9)
+		}
+		m.ReceivedAt = t0
+		ms = append(ms, m)
+	}
+	want := open()
+	all := make([]*parley.Mention, len(ms))
+	for i := range ms {
+		m := ms[i]
+		m.Sentiment = wordClassifier{}.Classify(m.Text)
+		all[i] = &m
+	}
+	_, err := want.IngestBatch(ctx, all, decide)
+	require.NoError(t, err)
+
+	got := open()
+	p := bot.NewPipeline(got, wordClassifier{}, bot.PipelineOptions{Decide: decide, ConcurrentDecide: true,
+		ChunkSize: 10, BatchSize: 100, Workers: 3, Now: now, MaxAttempts: 2, RetryDelay: time.Millisecond})
+	for _, m := range ms {
+		require.NoError(t, p.Submit(ctx, m))
+	}
+	require.NoError(t, p.Close(ctx))
+	assert.Equal(t, int64(3000), p.Stats().Stored)
+	assert.Equal(t, dumpRows(t, want), dumpRows(t, got))
+}
+
+// dumpRows reads the rows ingest writes, for comparing two databases.
+func dumpRows(t *testing.T, s *store.Store) string {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+s.Path()+"?mode=ro")
+	require.NoError(t, err)
+	defer db.Close()
+	var b strings.Builder
+	for _, q := range []string{
+		`SELECT id, external_id, mentions, positive, negative, pending_drafts FROM people ORDER BY id`,
+		`SELECT id, root_key, mentions FROM threads ORDER BY id`,
+		`SELECT id, external_id, person_id, thread_id, sentiment, tags FROM mentions ORDER BY id`,
+		`SELECT id, mention_id, person_id, thread_id, text, state FROM drafts ORDER BY id`,
+	} {
+		rows, err := db.Query(q)
+		require.NoError(t, err)
+		cols, err := rows.Columns()
+		require.NoError(t, err)
+		for rows.Next() {
+			vals := make([]any, len(cols))
+			ptrs := make([]any, len(cols))
+			for i := range vals {
+				ptrs[i] = &vals[i]
+			}
+			require.NoError(t, rows.Scan(ptrs...))
+			fmt.Fprintln(&b, vals...)
+		}
+		require.NoError(t, rows.Close())
+	}
+	return b.String()
 }

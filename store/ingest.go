@@ -60,7 +60,7 @@ func (s *Store) ingestBatch(ctx context.Context, batch []*parley.Mention, decide
 	res, err := in.batch(batch, decide)
 	// Statements first prepared in the transaction are cached once it has
 	// given the writer connection back.
-	s.cacheStmts(ctx, in.uncached)
+	s.cacheStmts(ctx, in.uncached, false)
 	return res, err
 }
 
@@ -74,14 +74,40 @@ func (in *ingest) batch(batch []*parley.Mention, decide parley.DecideFunc) (parl
 	}
 	defer tx.Rollback()
 	in.tx = tx
+	dv, err := in.dataVersion()
+	if err != nil {
+		return parley.IngestResult{}, dbError("ingest", err)
+	}
 	res, err := in.run(batch, decide)
 	if err != nil {
 		return parley.IngestResult{}, dbError("ingest", err)
 	}
-	if err := tx.Commit(); err != nil {
-		return parley.IngestResult{}, dbError("commit ingest", err)
+	if err := s.commitIngest(tx, dv); err != nil {
+		return parley.IngestResult{}, err
 	}
 	return res, nil
+}
+
+// dataVersion reads PRAGMA data_version in the write transaction: it
+// changes when another connection commits, so two equal readings at the
+// start of two ingest transactions mean nobody else wrote in between.
+func (in *ingest) dataVersion() (int64, error) {
+	var v int64
+	err := in.tx.QueryRowContext(in.ctx, "PRAGMA data_version").Scan(&v)
+	return v, err
+}
+
+// commitIngest commits an ingest transaction that started at data version
+// dv and counts it.
+func (s *Store) commitIngest(tx *sql.Tx, dv int64) error {
+	if err := tx.Commit(); err != nil {
+		return dbError("commit ingest", err)
+	}
+	s.ingestMu.Lock()
+	s.ingestSeq++
+	s.ingestDV, s.haveIngest = dv, true
+	s.ingestMu.Unlock()
+	return nil
 }
 
 type pkey struct{ platform, id string }
@@ -118,6 +144,17 @@ type ingest struct {
 	order   []*personState         // people touched, in order
 	torder  []*threadState         // threads touched, in order
 	nextID  struct{ person, thread, mention, draft int64 }
+
+	// overlay, when set, is the batch planned just before this one (see
+	// Plan): its people, threads and mentions count as stored.
+	overlay *ingest
+	reader  bool // tx is a read transaction (planning), not the writer's
+
+	placed     []placed          // the new mentions, as work left them
+	placedKeys map[pkey]bool     // and their keys
+	stored     []*parley.Mention // the rows to write
+	drafts     []parley.Draft
+	wroteEarly bool // work wrote the people and threads already
 }
 
 // placed is a new mention of the batch with what decide needs and said.
@@ -134,7 +171,28 @@ type placed struct {
 	ignored  bool
 }
 
+// run ingests batch in the write transaction in.tx.
 func (in *ingest) run(batch []*parley.Mention, decide parley.DecideFunc) (parley.IngestResult, error) {
+	res, err := in.work(batch, decide, true)
+	if err != nil || res.Stored == 0 {
+		return res, err
+	}
+	if !in.wroteEarly {
+		if err := in.writePeopleThreads(); err != nil {
+			return parley.IngestResult{}, err
+		}
+	}
+	if err := in.writeMentionsDrafts(); err != nil {
+		return parley.IngestResult{}, err
+	}
+	return res, nil
+}
+
+// work reads what the batch needs, skips the duplicates, places the new
+// mentions (people, threads, ids, history) and decides them, leaving the
+// rows to write in in.stored and in.drafts. With writeEarly (in a write
+// transaction) the people and threads are written while the rules run.
+func (in *ingest) work(batch []*parley.Mention, decide parley.DecideFunc, writeEarly bool) (parley.IngestResult, error) {
 	var res parley.IngestResult
 	if err := in.load(batch); err != nil {
 		return res, err
@@ -156,19 +214,25 @@ func (in *ingest) run(batch []*parley.Mention, decide parley.DecideFunc) (parley
 			in.queue(p)
 		}
 	}
+	in.placed = ps
+	in.placedKeys = seen
 	if len(ps) == 0 {
 		return res, nil
 	}
 	if in.workers > 1 && decide != nil {
-		// The rules run while this goroutine writes the people and
-		// threads, which do not depend on them.
 		done := make(chan struct{})
 		in.saveDecided(ps)
 		go func() {
 			defer close(done)
 			in.decideConcurrently(ps, decide)
 		}()
-		err := in.writePeopleThreads()
+		var err error
+		if writeEarly {
+			// The rules run while this goroutine writes the people and
+			// threads, which do not depend on them.
+			err = in.writePeopleThreads()
+			in.wroteEarly = true
+		}
 		<-done
 		if err != nil {
 			return res, err
@@ -186,22 +250,16 @@ func (in *ingest) run(batch []*parley.Mention, decide parley.DecideFunc) (parley
 			}
 			in.queue(p)
 		}
-	} else if err := in.writePeopleThreads(); err != nil {
-		return res, err
 	}
-	stored := make([]*parley.Mention, len(ps))
-	var drafts []parley.Draft
+	in.stored = make([]*parley.Mention, len(ps))
 	for i := range ps {
-		stored[i] = ps[i].m
+		in.stored[i] = ps[i].m
 		for _, d := range ps[i].drafts {
 			res.DraftIDs = append(res.DraftIDs, d.ID)
 		}
-		drafts = append(drafts, ps[i].drafts...)
+		in.drafts = append(in.drafts, ps[i].drafts...)
 	}
-	res.Stored, res.Drafts = len(stored), len(drafts)
-	if err := in.writeMentionsDrafts(stored, drafts); err != nil {
-		return parley.IngestResult{}, err
-	}
+	res.Stored, res.Drafts = len(in.stored), len(in.drafts)
 	return res, nil
 }
 
@@ -402,24 +460,67 @@ func (in *ingest) load(batch []*parley.Mention) error {
 	in.parents = map[pkey]int64{}
 	in.byKey = map[pkey]*threadState{}
 	in.byID = map[int64]*threadState{}
+	ov := in.overlay
+	adopted := map[*threadState]*threadState{}
+	adoptThread := func(ots *threadState) *threadState {
+		ts := adopted[ots]
+		if ts == nil {
+			ts = &threadState{t: ots.t, replies: ots.replies}
+			adopted[ots] = ts
+			in.byKey[pkey{ts.t.Platform, ts.t.RootKey}] = ts
+			in.byID[ts.t.ID] = ts
+		}
+		return ts
+	}
 
 	// Each list holds a value once: a busy author or thread appears many
 	// times in a batch, and every value costs a bound parameter.
-	ids := keyLists{}     // platform -> mention ids
-	authors := keyLists{} // platform -> author ids
-	replyTo := keyLists{} // platform -> answered ids
-	roots := keyLists{}   // platform -> candidate thread root keys
+	ids := keyLists{}             // platform -> mention ids
+	authors := keyLists{}         // platform -> author ids
+	replyTo := keyLists{}         // platform -> answered ids
+	roots := keyLists{}           // platform -> candidate thread root keys
+	threadIDs := map[int64]bool{} // threads of answered posts
+	// What the overlay (the batch planned before) knows is taken from it:
+	// it is what the database holds once that batch is written.
+	root := func(platform, key string) {
+		if ots := ov.thread(pkey{platform, key}); ots != nil {
+			adoptThread(ots)
+			return
+		}
+		roots.add(platform, key)
+	}
 	for _, m := range batch {
-		ids.add(m.Platform, m.ExternalID)
-		authors.add(m.Platform, m.Author.ExternalID)
+		if k := (pkey{m.Platform, m.ExternalID}); ov.isStored(k) {
+			in.known[k] = true
+		} else {
+			ids.add(m.Platform, m.ExternalID)
+		}
+		if k := (pkey{m.Platform, m.Author.ExternalID}); ov != nil && ov.people[k] != nil {
+			if in.people[k] == nil {
+				ops := ov.people[k]
+				in.people[k] = &personState{p: ops.p, pending: ops.pending}
+			}
+		} else {
+			authors.add(m.Platform, m.Author.ExternalID)
+		}
 		switch {
 		case m.ThreadKey != "":
-			roots.add(m.Platform, m.ThreadKey)
+			root(m.Platform, m.ThreadKey)
 		case m.InReplyTo != "":
-			replyTo.add(m.Platform, m.InReplyTo)
-			roots.add(m.Platform, m.InReplyTo)
+			k := pkey{m.Platform, m.InReplyTo}
+			if tid, ok := ov.parent(k); ok {
+				in.parents[k] = tid
+				if ots := ov.byID[tid]; ots != nil {
+					adoptThread(ots)
+				} else {
+					threadIDs[tid] = true
+				}
+			} else {
+				replyTo.add(m.Platform, m.InReplyTo)
+			}
+			root(m.Platform, m.InReplyTo)
 		default:
-			roots.add(m.Platform, m.ExternalID)
+			root(m.Platform, m.ExternalID)
 		}
 	}
 	for platform, list := range ids.lists {
@@ -442,13 +543,14 @@ func (in *ingest) load(batch []*parley.Mention) error {
 			if err != nil {
 				return err
 			}
-			in.people[pkey{platform, p.ExternalID}] = &personState{p: p, pending: pending}
+			if k := (pkey{platform, p.ExternalID}); in.people[k] == nil {
+				in.people[k] = &personState{p: p, pending: pending}
+			}
 			return nil
 		}); err != nil {
 			return fmt.Errorf("find people: %w", err)
 		}
 	}
-	threadIDs := map[int64]bool{}
 	for platform, list := range replyTo.lists {
 		for _, q := range []string{
 			`SELECT external_id, thread_id FROM mentions WHERE platform = ? AND external_id IN`,
@@ -460,7 +562,9 @@ func (in *ingest) load(batch []*parley.Mention) error {
 				if err := rows.Scan(&id, &tid); err != nil {
 					return err
 				}
-				in.parents[pkey{platform, id}] = tid
+				if _, ok := in.parents[pkey{platform, id}]; !ok {
+					in.parents[pkey{platform, id}] = tid
+				}
 				threadIDs[tid] = true
 				return nil
 			}); err != nil {
@@ -468,6 +572,7 @@ func (in *ingest) load(batch []*parley.Mention) error {
 			}
 		}
 	}
+	var fresh []any // threads read from the database, whose replies to count
 	addThread := func(rows *sql.Rows) error {
 		var t parley.Thread
 		var started, last int64
@@ -475,9 +580,13 @@ func (in *ingest) load(batch []*parley.Mention) error {
 			return err
 		}
 		t.StartedAt, t.LastAt = fromMS(started), fromMS(last)
+		if in.byID[t.ID] != nil {
+			return nil // adopted from the overlay
+		}
 		ts := &threadState{t: t}
 		in.byKey[pkey{t.Platform, t.RootKey}] = ts
 		in.byID[t.ID] = ts
+		fresh = append(fresh, t.ID)
 		return nil
 	}
 	const threadCols = `SELECT id, platform, root_key, channel, started_at, last_at, mentions FROM threads WHERE `
@@ -489,18 +598,18 @@ func (in *ingest) load(batch []*parley.Mention) error {
 	var byID []any
 	for id := range threadIDs {
 		if in.byID[id] == nil {
+			if ots := ov.threadByID(id); ots != nil {
+				adoptThread(ots)
+				continue
+			}
 			byID = append(byID, id)
 		}
 	}
 	if err := in.each(threadCols+`id IN`, nil, byID, addThread); err != nil {
 		return fmt.Errorf("find threads: %w", err)
 	}
-	var known []any
-	for id := range in.byID {
-		known = append(known, id)
-	}
 	if err := in.each(`SELECT thread_id, count(*) FROM drafts WHERE kind = 'reply' AND state NOT IN ('rejected', 'failed')
-		AND thread_id IN`, nil, known, func(rows *sql.Rows) error {
+		AND thread_id IN`, nil, fresh, func(rows *sql.Rows) error {
 		var id int64
 		var n int
 		if err := rows.Scan(&id, &n); err != nil {
@@ -519,7 +628,48 @@ func (in *ingest) load(batch []*parley.Mention) error {
 			return fmt.Errorf("next id of %s: %w", t.table, err)
 		}
 	}
+	if ov != nil {
+		in.nextID.person = max(in.nextID.person, ov.nextID.person)
+		in.nextID.thread = max(in.nextID.thread, ov.nextID.thread)
+		in.nextID.mention = max(in.nextID.mention, ov.nextID.mention)
+		in.nextID.draft = max(in.nextID.draft, ov.nextID.draft)
+	}
 	return nil
+}
+
+// The overlay's answers; a nil overlay knows nothing.
+
+// isStored: the mention is stored once the overlay's batch is.
+func (ov *ingest) isStored(k pkey) bool {
+	if ov == nil {
+		return false
+	}
+	if ov.known[k] {
+		return true
+	}
+	return ov.placedKeys[k]
+}
+
+func (ov *ingest) thread(k pkey) *threadState {
+	if ov == nil {
+		return nil
+	}
+	return ov.byKey[k]
+}
+
+func (ov *ingest) threadByID(id int64) *threadState {
+	if ov == nil {
+		return nil
+	}
+	return ov.byID[id]
+}
+
+func (ov *ingest) parent(k pkey) (int64, bool) {
+	if ov == nil {
+		return 0, false
+	}
+	tid, ok := ov.parents[k]
+	return tid, ok
 }
 
 // keyLists are lists of distinct values by platform.
@@ -603,7 +753,7 @@ func (in *ingest) each(query string, platform any, values []any, fn func(*sql.Ro
 // writer connection (preparing on the pool now would wait for it forever).
 func (in *ingest) stmt(q string) (*sql.Stmt, error) {
 	in.s.stmtMu.Lock()
-	st, ok := in.s.stmts[q]
+	st, ok := in.s.stmtCache(in.reader)[q]
 	in.s.stmtMu.Unlock()
 	if ok {
 		return in.tx.StmtContext(in.ctx, st), nil
@@ -612,21 +762,36 @@ func (in *ingest) stmt(q string) (*sql.Stmt, error) {
 	return in.tx.PrepareContext(in.ctx, q)
 }
 
-// cacheStmts prepares qs on the ingest connection for later batches.
-func (s *Store) cacheStmts(ctx context.Context, qs []string) {
+// cacheStmts prepares qs for later batches, on the ingest connection or
+// (reader) the reader pool.
+func (s *Store) cacheStmts(ctx context.Context, qs []string, reader bool) {
+	db := s.idb
+	if reader {
+		db = s.rdb
+	}
 	for _, q := range qs {
-		st, err := s.idb.PrepareContext(ctx, q)
+		st, err := db.PrepareContext(ctx, q)
 		if err != nil {
 			s.logger.Warn("prepare ingest statement", "err", err)
 			return
 		}
 		s.stmtMu.Lock()
-		if old, ok := s.stmts[q]; ok {
+		cache := s.stmtCache(reader)
+		if old, ok := cache[q]; ok {
 			old.Close()
 		}
-		s.stmts[q] = st
+		cache[q] = st
 		s.stmtMu.Unlock()
 	}
+}
+
+// stmtCache is the statement cache of the ingest connection or (reader)
+// the reader pool; s.stmtMu guards both.
+func (s *Store) stmtCache(reader bool) map[string]*sql.Stmt {
+	if reader {
+		return s.rstmts
+	}
+	return s.stmts
 }
 
 func placeholders(n int) string {
@@ -698,7 +863,8 @@ func (in *ingest) writePeopleThreads() error {
 }
 
 // writeMentionsDrafts writes the batch's new mentions and their drafts.
-func (in *ingest) writeMentionsDrafts(stored []*parley.Mention, drafts []parley.Draft) error {
+func (in *ingest) writeMentionsDrafts() error {
+	stored, drafts := in.stored, in.drafts
 	args := make([]any, 0, 24*len(stored))
 	for _, m := range stored {
 		args = append(args, m.ID, m.Platform, m.Account, m.ExternalID, m.PersonID, m.ThreadID, m.Text,

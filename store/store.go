@@ -55,6 +55,14 @@ type Store struct {
 
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared on idb, by SQL text
+	rstmts map[string]*sql.Stmt // prepared on rdb (ingest's planning reads)
+
+	// What the ingest connection committed (see Plan): the number of
+	// batches, and PRAGMA data_version at the start of the last one.
+	ingestMu   sync.Mutex
+	ingestSeq  uint64
+	ingestDV   int64
+	haveIngest bool
 
 	ckpt *checkpointer // folds the WAL back off the writer (checkpoint.go)
 }
@@ -81,7 +89,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("create database folder: %w", err)
 		}
 	}
-	s := &Store{path: path, logger: opts.Logger, now: opts.Now, stmts: map[string]*sql.Stmt{}}
+	s := &Store{path: path, logger: opts.Logger, now: opts.Now, stmts: map[string]*sql.Stmt{},
+		rstmts: map[string]*sql.Stmt{}}
 	var err error
 	if s.db, err = openDB(path, opts.BusyTimeout, connWriter); err != nil {
 		return nil, err
@@ -184,6 +193,9 @@ func (s *Store) Close() error {
 		errs = append(errs, s.rdb.Close())
 	}
 	for _, st := range s.stmts {
+		st.Close()
+	}
+	for _, st := range s.rstmts {
 		st.Close()
 	}
 	if s.ckpt != nil {

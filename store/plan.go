@@ -1,0 +1,193 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+
+	"github.com/parleybot/parley"
+)
+
+// Planned ingest (parley.PlanningStore). A batch is worked out (read,
+// placed, decided) on a read transaction while the batch before it is
+// still being written, then written in a transaction of its own. The plan
+// takes what the batch before it will have written from that batch's plan
+// (its overlay) and the rest from the database, so it holds exactly when:
+//
+//   - the plan before it was written as planned (or there was none and
+//     the plan read the database after the last ingest commit), and
+//   - nobody else committed between the last ingest commit and this one's
+//     start: PRAGMA data_version, read at the start of each ingest
+//     transaction, is unchanged (nobody can commit while an ingest
+//     transaction holds the write lock, and the plan's reads start after
+//     the plan before it took it).
+//
+// A plan that does not hold is worked out again inside its transaction,
+// as IngestBatchConcurrent does.
+
+// Plan is a batch worked out ahead of its write.
+type Plan struct {
+	batch   []*parley.Mention
+	decide  parley.DecideFunc
+	opts    parley.DecideOptions
+	in      *ingest // the worked-out batch; nil when nothing could be planned
+	res     parley.IngestResult
+	assumes uint64 // the number of ingest commits the plan builds on
+
+	began     chan struct{} // closed once the first CommitPlan holds the write lock
+	valid     bool          // set before began closes: the plan holds
+	beginOnce sync.Once
+	settled   chan struct{} // closed once the first CommitPlan ended
+	settle    sync.Once
+}
+
+// Batch implements parley.IngestPlan.
+func (p *Plan) Batch() []*parley.Mention { return p.batch }
+
+var _ parley.PlanningStore = (*Store)(nil)
+
+// PlanBatch implements parley.PlanningStore.
+func (s *Store) PlanBatch(ctx context.Context, batch []*parley.Mention, decide parley.DecideFunc, o parley.DecideOptions,
+	prev parley.IngestPlan) (parley.IngestPlan, error) {
+	if o.Workers <= 0 {
+		o.Workers = 2
+	}
+	o.Workers = max(2, o.Workers)
+	p := &Plan{batch: batch, decide: decide, opts: o, began: make(chan struct{}), settled: make(chan struct{})}
+	var overlay *ingest
+	pp, _ := prev.(*Plan)
+	if pp != nil {
+		select {
+		case <-pp.began:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if pp.valid && pp.in != nil {
+			overlay, p.assumes = pp.in, pp.assumes+1
+		} else {
+			select {
+			case <-pp.settled:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+	}
+	if overlay == nil {
+		s.ingestMu.Lock()
+		seq, ok := s.ingestSeq, s.haveIngest
+		s.ingestMu.Unlock()
+		if !ok {
+			// No ingest commit yet to check the plan against: CommitPlan
+			// works the batch out in its transaction.
+			return p, nil
+		}
+		p.assumes = seq
+	}
+	if len(batch) == 0 {
+		return p, nil
+	}
+	tx, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, dbError("plan ingest", err)
+	}
+	in := &ingest{ctx: ctx, tx: tx, now: s.now().UTC(), s: s, workers: o.Workers, expect: o.ExpectDrafts, opts: o,
+		overlay: overlay, reader: true}
+	p.res, err = in.work(batch, decide, false)
+	tx.Rollback()
+	in.overlay, in.tx = nil, nil // the plan before is not needed any more
+	s.cacheStmts(ctx, in.uncached, true)
+	in.uncached = nil
+	if err != nil {
+		return nil, dbError("plan ingest", err)
+	}
+	p.in = in
+	return p, nil
+}
+
+// CommitPlan implements parley.PlanningStore.
+func (s *Store) CommitPlan(ctx context.Context, plan parley.IngestPlan) (res parley.IngestResult, err error) {
+	p, ok := plan.(*Plan)
+	if !ok {
+		return res, parley.Errorf(parley.EINVALID, "commit plan: %T is not this store's plan", plan)
+	}
+	defer p.beginOnce.Do(func() { close(p.began) }) // on an early error
+	defer p.settle.Do(func() { close(p.settled) })
+	if len(p.batch) == 0 {
+		return res, nil
+	}
+	tx, err := s.idb.BeginTx(ctx, nil)
+	if err != nil {
+		return res, dbError("begin ingest", err)
+	}
+	defer tx.Rollback()
+	in := &ingest{ctx: ctx, tx: tx, now: s.now().UTC(), s: s, workers: p.opts.Workers, expect: p.opts.ExpectDrafts, opts: p.opts}
+	dv, err := in.dataVersion()
+	if err != nil {
+		return res, dbError("ingest", err)
+	}
+	s.ingestMu.Lock()
+	valid := p.in != nil && s.haveIngest && s.ingestSeq == p.assumes && s.ingestDV == dv
+	s.ingestMu.Unlock()
+	p.beginOnce.Do(func() {
+		p.valid = valid
+		close(p.began)
+	})
+	if valid {
+		w := p.in
+		w.ctx, w.tx, w.reader = ctx, tx, false
+		if err = w.writePeopleThreads(); err == nil {
+			err = w.writeMentionsDrafts()
+		}
+		in.uncached, w.uncached = w.uncached, nil
+		res = p.res
+	} else {
+		p.unplace()
+		res, err = in.run(p.batch, p.decide)
+	}
+	if err == nil {
+		err = s.commitIngest(tx, dv)
+	} else {
+		err = dbError("ingest", err)
+	}
+	tx.Rollback()
+	// Statements first prepared in the transaction are cached once it has
+	// given the ingest connection back.
+	s.cacheStmts(ctx, in.uncached, false)
+	if err != nil {
+		return parley.IngestResult{}, err
+	}
+	return res, nil
+}
+
+// unplace puts the batch's mentions back as they were before planning, for
+// working them out again.
+func (p *Plan) unplace() {
+	if p.in == nil {
+		return
+	}
+	for i := range p.in.placed {
+		pl := &p.in.placed[i]
+		m := pl.m
+		if p.decide != nil {
+			m.Tags, m.Priority, m.Rules, m.Ignored = pl.tags, pl.priority, pl.rules, pl.ignored
+		}
+		m.ID, m.PersonID, m.ThreadID, m.Author.ID = 0, 0, 0, 0
+	}
+	p.in = nil
+}
+
+// Held reports whether the plan was written as planned, once CommitPlan
+// has started; false before.
+func (p *Plan) Held() bool {
+	select {
+	case <-p.began:
+		return p.valid
+	default:
+		return false
+	}
+}
+
+func (p *Plan) String() string {
+	return fmt.Sprintf("plan of %d mentions on ingest commit %d", len(p.batch), p.assumes)
+}
