@@ -82,7 +82,7 @@ func (in *ingest) batch(batch []*parley.Mention, decide parley.DecideFunc) (parl
 	if err != nil {
 		return parley.IngestResult{}, dbError("ingest", err)
 	}
-	if err := s.commitIngest(tx, dv); err != nil {
+	if err := s.commitIngest(tx, dv, nil); err != nil {
 		return parley.IngestResult{}, err
 	}
 	return res, nil
@@ -98,14 +98,14 @@ func (in *ingest) dataVersion() (int64, error) {
 }
 
 // commitIngest commits an ingest transaction that started at data version
-// dv and counts it.
-func (s *Store) commitIngest(tx *sql.Tx, dv int64) error {
+// dv and counts it; written is the plan it wrote as planned, if any.
+func (s *Store) commitIngest(tx *sql.Tx, dv int64, written *Plan) error {
 	if err := tx.Commit(); err != nil {
 		return dbError("commit ingest", err)
 	}
 	s.ingestMu.Lock()
 	s.ingestSeq++
-	s.ingestDV, s.haveIngest = dv, true
+	s.ingestDV, s.haveIngest, s.lastPlan = dv, true, written
 	s.ingestMu.Unlock()
 	return nil
 }

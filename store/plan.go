@@ -15,8 +15,9 @@ import (
 // takes what the batch before it will have written from that batch's plan
 // (its overlay) and the rest from the database, so it holds exactly when:
 //
-//   - the plan before it was written as planned (or there was none and
-//     the plan read the database after the last ingest commit), and
+//   - the plan before it was written as planned, and was the last ingest
+//     commit (or the plan read the database only, after the last ingest
+//     commit), and
 //   - nobody else committed between the last ingest commit and this one's
 //     start: PRAGMA data_version, read at the start of each ingest
 //     transaction, is unchanged (nobody can commit while an ingest
@@ -34,6 +35,7 @@ type Plan struct {
 	in      *ingest // the worked-out batch; nil when nothing could be planned
 	res     parley.IngestResult
 	assumes uint64 // the number of ingest commits the plan builds on
+	base    *Plan  // the plan whose overlay it used; nil if it read the database only
 
 	began     chan struct{} // closed once the first CommitPlan holds the write lock
 	valid     bool          // set before began closes: the plan holds
@@ -64,7 +66,7 @@ func (s *Store) PlanBatch(ctx context.Context, batch []*parley.Mention, decide p
 			return nil, ctx.Err()
 		}
 		if pp.valid && pp.in != nil {
-			overlay, p.assumes = pp.in, pp.assumes+1
+			overlay, p.assumes, p.base = pp.in, pp.assumes+1, pp
 		} else {
 			select {
 			case <-pp.settled:
@@ -127,7 +129,8 @@ func (s *Store) CommitPlan(ctx context.Context, plan parley.IngestPlan) (res par
 		return res, dbError("ingest", err)
 	}
 	s.ingestMu.Lock()
-	valid := p.in != nil && s.haveIngest && s.ingestSeq == p.assumes && s.ingestDV == dv
+	valid := p.in != nil && s.haveIngest && s.ingestSeq == p.assumes && s.ingestDV == dv &&
+		(p.base == nil || s.lastPlan == p.base)
 	s.ingestMu.Unlock()
 	p.beginOnce.Do(func() {
 		p.valid = valid
@@ -146,7 +149,11 @@ func (s *Store) CommitPlan(ctx context.Context, plan parley.IngestPlan) (res par
 		res, err = in.run(p.batch, p.decide)
 	}
 	if err == nil {
-		err = s.commitIngest(tx, dv)
+		var written *Plan
+		if valid {
+			written = p
+		}
+		err = s.commitIngest(tx, dv, written)
 	} else {
 		err = dbError("ingest", err)
 	}

@@ -63,6 +63,7 @@ type Store struct {
 	ingestSeq  uint64
 	ingestDV   int64
 	haveIngest bool
+	lastPlan   *Plan // the last commit, when it wrote a plan as planned
 
 	ckpt *checkpointer // folds the WAL back off the writer (checkpoint.go)
 }
