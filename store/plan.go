@@ -115,6 +115,9 @@ func (s *Store) CommitPlan(ctx context.Context, plan parley.IngestPlan) (res par
 	}
 	defer p.beginOnce.Do(func() { close(p.began) }) // on an early error
 	defer p.settle.Do(func() { close(p.settled) })
+	// The plan before is not needed once this one has been checked; a
+	// chain of them would keep every batch ever planned.
+	defer func() { p.base = nil }()
 	if len(p.batch) == 0 {
 		return res, nil
 	}

@@ -89,6 +89,7 @@ func TestPlanOnAPlanRewrittenAfterAFailure(t *testing.T) {
 	_, err = s.CommitPlan(ctx, p2.p)
 	require.NoError(t, err)
 	assert.False(t, p2.p.(*Plan).Held(), "p2 was made on a plan that was not written as planned")
+	assert.Nil(t, p2.p.(*Plan).base, "a committed plan lets go of the plan before (else every plan stays in memory)")
 	assert.Equal(t, rowsOf(t, want), rowsOf(t, s))
 }
 
