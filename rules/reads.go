@@ -136,17 +136,11 @@ func templateReads(n parse.Node, r *historyReads) {
 			templateReads(a, r)
 		}
 	case *parse.IfNode:
-		templateReads(n.Pipe, r)
-		templateReads(n.List, r)
-		templateReads(n.ElseList, r)
+		branchReads(&n.BranchNode, r)
 	case *parse.RangeNode:
-		templateReads(n.Pipe, r)
-		templateReads(n.List, r)
-		templateReads(n.ElseList, r)
+		branchReads(&n.BranchNode, r)
 	case *parse.WithNode:
-		templateReads(n.Pipe, r)
-		templateReads(n.List, r)
-		templateReads(n.ElseList, r)
+		branchReads(&n.BranchNode, r)
 	case *parse.TemplateNode:
 		templateReads(n.Pipe, r)
 	case *parse.FieldNode:
@@ -162,4 +156,10 @@ func templateReads(n parse.Node, r *historyReads) {
 	case *parse.DotNode:
 		r.all() // dot itself may be the data or the History
 	}
+}
+
+func branchReads(n *parse.BranchNode, r *historyReads) {
+	templateReads(n.Pipe, r)
+	templateReads(n.List, r)
+	templateReads(n.ElseList, r)
 }

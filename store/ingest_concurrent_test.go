@@ -117,18 +117,8 @@ func TestIngestBatchConcurrentIsExactlyIngestBatch(t *testing.T) {
 				}
 				if i == 2 {
 					// Someone approves and rejects drafts between batches.
-					for _, s := range []*store.Store{seq, con} {
-						ds, err := s.Drafts(ctx, parley.DraftFilter{States: []parley.DraftState{parley.DraftPending}, Limit: 1000})
-						require.NoError(t, err)
-						for k, d := range ds {
-							if k%2 == 0 {
-								_, err = s.ApproveDraft(ctx, d.ID, "ana", "")
-							} else {
-								_, err = s.RejectDraft(ctx, d.ID, "ana", "no")
-							}
-							require.NoError(t, err)
-						}
-					}
+					decidePending(t, seq)
+					decidePending(t, con)
 				}
 			}
 			assert.Equal(t, rs.last, rc.last, "the last call for each mention saw the same history")
@@ -148,38 +138,23 @@ func openClock(t *testing.T, now func() time.Time) *store.Store {
 }
 
 // dump reads every row ingest writes, for comparing two databases.
-func dump(t *testing.T, s *store.Store) string {
+func dump(t *testing.T, s *store.Store) string { return store.Dump(t, s) }
+
+// decidePending approves every other pending draft and rejects the rest,
+// as someone working the queue between batches.
+func decidePending(t *testing.T, s *store.Store) {
 	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+s.Path()+"?mode=ro")
+	ctx := context.Background()
+	ds, err := s.Drafts(ctx, parley.DraftFilter{States: []parley.DraftState{parley.DraftPending}, Limit: 1000})
 	require.NoError(t, err)
-	defer db.Close()
-	var b strings.Builder
-	for _, q := range []string{
-		`SELECT * FROM people ORDER BY id`,
-		`SELECT * FROM threads ORDER BY id`,
-		`SELECT * FROM mentions ORDER BY id`,
-		`SELECT * FROM drafts ORDER BY id`,
-		`SELECT id, actor, action, draft_id, person_id, detail FROM audit ORDER BY id`,
-	} {
-		rows, err := db.Query(q)
-		require.NoError(t, err)
-		cols, err := rows.Columns()
-		require.NoError(t, err)
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			require.NoError(t, rows.Scan(ptrs...))
-			for i, c := range cols {
-				fmt.Fprintf(&b, "%s=%v ", c, vals[i])
-			}
-			b.WriteByte('\n')
+	for k, d := range ds {
+		if k%2 == 0 {
+			_, err = s.ApproveDraft(ctx, d.ID, "ana", "")
+		} else {
+			_, err = s.RejectDraft(ctx, d.ID, "ana", "no")
 		}
-		require.NoError(t, rows.Close())
+		require.NoError(t, err)
 	}
-	return b.String()
 }
 
 // repliesOnly is a decide that reads History.RepliesInThread but never

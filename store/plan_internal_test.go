@@ -90,30 +90,5 @@ func TestPlanOnAPlanRewrittenAfterAFailure(t *testing.T) {
 	require.NoError(t, err)
 	assert.False(t, p2.p.(*Plan).Held(), "p2 was made on a plan that was not written as planned")
 	assert.Nil(t, p2.p.(*Plan).base, "a committed plan lets go of the plan before (else every plan stays in memory)")
-	assert.Equal(t, rowsOf(t, want), rowsOf(t, s))
-}
-
-func rowsOf(t *testing.T, s *Store) string {
-	t.Helper()
-	var b strings.Builder
-	for _, q := range []string{
-		`SELECT id, external_id, mentions, pending_drafts FROM people ORDER BY id`,
-		`SELECT id, external_id, person_id, thread_id, tags FROM mentions ORDER BY id`,
-		`SELECT id, mention_id, person_id, state FROM drafts ORDER BY id`,
-	} {
-		rows, err := s.rdb.QueryContext(context.Background(), q)
-		require.NoError(t, err)
-		cols, _ := rows.Columns()
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			require.NoError(t, rows.Scan(ptrs...))
-			fmt.Fprintln(&b, vals...)
-		}
-		require.NoError(t, rows.Close())
-	}
-	return b.String()
+	assert.Equal(t, Dump(t, want), Dump(t, s))
 }
