@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/parleybot/parley"
 )
@@ -42,6 +43,7 @@ type Plan struct {
 	beginOnce sync.Once
 	settled   chan struct{} // closed once the first CommitPlan ended
 	settle    sync.Once
+	held      atomic.Bool // written as planned
 }
 
 // Batch implements parley.IngestPlan.
@@ -115,9 +117,6 @@ func (s *Store) CommitPlan(ctx context.Context, plan parley.IngestPlan) (res par
 	}
 	defer p.beginOnce.Do(func() { close(p.began) }) // on an early error
 	defer p.settle.Do(func() { close(p.settled) })
-	// The plan before is not needed once this one has been checked; a
-	// chain of them would keep every batch ever planned.
-	defer func() { p.base = nil }()
 	if len(p.batch) == 0 {
 		return res, nil
 	}
@@ -167,6 +166,11 @@ func (s *Store) CommitPlan(ctx context.Context, plan parley.IngestPlan) (res par
 	if err != nil {
 		return parley.IngestResult{}, err
 	}
+	// Written: the plan before is not needed any more (a chain of them
+	// would keep every batch ever planned). Until then a retry checks
+	// against it.
+	p.base = nil
+	p.held.Store(valid)
 	return res, nil
 }
 
@@ -187,16 +191,9 @@ func (p *Plan) unplace() {
 	p.in = nil
 }
 
-// Held reports whether the plan was written as planned, once CommitPlan
-// has started; false before.
-func (p *Plan) Held() bool {
-	select {
-	case <-p.began:
-		return p.valid
-	default:
-		return false
-	}
-}
+// Held reports whether CommitPlan wrote the plan as planned (false before
+// it succeeded, or when it worked the batch out again).
+func (p *Plan) Held() bool { return p.held.Load() }
 
 func (p *Plan) String() string {
 	return fmt.Sprintf("plan of %d mentions on ingest commit %d", len(p.batch), p.assumes)

@@ -78,7 +78,7 @@ func TestPlanOnAPlanRewrittenAfterAFailure(t *testing.T) {
 	require.NoError(t, err)
 	_, err = s.CommitPlan(ctx, p1)
 	require.Error(t, err, "the disk is full")
-	assert.True(t, p1.(*Plan).Held(), "p1 held when its commit began")
+	assert.True(t, p1.(*Plan).valid, "p1 held when its commit began")
 	p2 := <-second
 	require.NoError(t, p2.err)
 	approveFirst(s) // someone else writes before p1 is retried
@@ -86,6 +86,12 @@ func TestPlanOnAPlanRewrittenAfterAFailure(t *testing.T) {
 	require.NoError(t, err)
 	_, err = s.CommitPlan(ctx, p1)
 	require.NoError(t, err)
+	// A first try that fails before it could check must not forget what
+	// p2 was made on.
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = s.CommitPlan(cancelled, p2.p)
+	require.Error(t, err)
 	_, err = s.CommitPlan(ctx, p2.p)
 	require.NoError(t, err)
 	assert.False(t, p2.p.(*Plan).Held(), "p2 was made on a plan that was not written as planned")
