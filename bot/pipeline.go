@@ -129,7 +129,7 @@ func NewPipeline(store parley.MentionStore, classifier parley.Classifier, opts P
 	// A batch's worth of chunks may wait for the writer (besides the batch
 	// being planned and the one being written): enough to keep it busy,
 	// little memory.
-	queue := opts.BatchSize / opts.ChunkSize
+	queue := max(2, opts.BatchSize/opts.ChunkSize)
 	p := &Pipeline{
 		store:      store,
 		classifier: classifier,
