@@ -180,3 +180,25 @@ func FuzzPhraseScan(f *testing.F) {
 		}
 	})
 }
+
+// TestDecideIsEvaluateApplied: Decide (which skips the Why strings) leaves
+// each sample mention and returns the drafts exactly as Evaluate followed
+// by Apply does.
+func TestDecideIsEvaluateApplied(t *testing.T) {
+	s := loadExample(t)
+	decide := s.Decide(nil)
+	h := parley.History{Person: parley.Person{Mentions: 2, Positive: 1, LastSentiment: parley.Negative}}
+	for _, text := range sampleTexts(t) {
+		for _, label := range []parley.Label{parley.Negative, parley.Neutral, parley.Positive} {
+			a := &parley.Mention{Platform: "mastodon", ExternalID: "1", Text: text, Tags: []string{"pre"},
+				Author: parley.Person{Name: "Ana"}, Sentiment: parley.Sentiment{Label: label}}
+			b := *a
+			b.Tags = []string{"pre"}
+			r := s.Evaluate(a, h)
+			r.Apply(a)
+			drafts := decide(&b, h)
+			require.Equal(t, r.Drafts, drafts, "text %q", text)
+			require.Equal(t, *a, b, "text %q", text)
+		}
+	}
+}

@@ -192,6 +192,12 @@ func (r Result) Apply(m *parley.Mention) {
 // A condition or template that fails at run time is listed in
 // Result.Errors and treated as not matching.
 func (s *Set) Evaluate(m *parley.Mention, h parley.History) Result {
+	return s.evaluate(m, h, true)
+}
+
+// evaluate is Evaluate; without why, Match.Why is left empty (Decide
+// keeps only the rule names).
+func (s *Set) evaluate(m *parley.Mention, h parley.History, why bool) Result {
 	var r Result
 	if s == nil || len(s.rules) == 0 {
 		return r
@@ -214,8 +220,12 @@ func (s *Set) Evaluate(m *parley.Mention, h parley.History) Result {
 		if ok, _ := out.(bool); !ok {
 			continue
 		}
-		st.why = appendWhy(st.why[:0], c.when, c.refs, &st.env)
-		r.Matches = append(r.Matches, Match{Rule: c.Name, Why: string(st.why)})
+		mt := Match{Rule: c.Name}
+		if why {
+			st.why = appendWhy(st.why[:0], c.when, c.refs, &st.env)
+			mt.Why = string(st.why)
+		}
+		r.Matches = append(r.Matches, mt)
 		for _, t := range c.Tags {
 			if !slices.Contains(st.env.Tags, t) {
 				st.env.Tags = append(st.env.Tags, t)
@@ -296,7 +306,7 @@ func (s *Set) Evaluate(m *parley.Mention, h parley.History) Result {
 // name and the mention's platform and external id.
 func (s *Set) Decide(log *slog.Logger) parley.DecideFunc {
 	return func(m *parley.Mention, h parley.History) []parley.Draft {
-		r := s.Evaluate(m, h)
+		r := s.evaluate(m, h, false)
 		r.Apply(m)
 		if log != nil {
 			for _, e := range r.Errors {
