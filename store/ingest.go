@@ -22,7 +22,7 @@ import (
 // multi-row statements. Holding the write lock makes the ids it hands out
 // (max(id)+1...) safe. A statement per mention would be several times slower.
 func (s *Store) IngestBatch(ctx context.Context, batch []*parley.Mention, decide parley.DecideFunc) (parley.IngestResult, error) {
-	return s.ingestBatch(ctx, batch, decide, parley.DecideOptions{Workers: 1})
+	return s.commitPlan(ctx, newPlan(batch, decide, parley.DecideOptions{Workers: 1}))
 }
 
 // IngestBatchConcurrent is IngestBatch for a decide that is safe for
@@ -44,48 +44,17 @@ func (s *Store) IngestBatch(ctx context.Context, batch []*parley.Mention, decide
 // for a mention; the last call counts.
 func (s *Store) IngestBatchConcurrent(ctx context.Context, batch []*parley.Mention, decide parley.DecideFunc,
 	o parley.DecideOptions) (parley.IngestResult, error) {
+	return s.commitPlan(ctx, newPlan(batch, decide, concurrent(o)))
+}
+
+// concurrent fills in the options of a concurrent decide: GOMAXPROCS
+// workers by default, never fewer than two.
+func concurrent(o parley.DecideOptions) parley.DecideOptions {
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
 	}
 	o.Workers = max(2, o.Workers)
-	return s.ingestBatch(ctx, batch, decide, o)
-}
-
-func (s *Store) ingestBatch(ctx context.Context, batch []*parley.Mention, decide parley.DecideFunc, o parley.DecideOptions) (parley.IngestResult, error) {
-	if len(batch) == 0 {
-		return parley.IngestResult{}, nil
-	}
-	o.ExpectDrafts = o.ExpectDrafts && o.Workers > 1
-	in := &ingest{ctx: ctx, now: s.now().UTC(), s: s, workers: o.Workers, expect: o.ExpectDrafts, opts: o}
-	res, err := in.batch(batch, decide)
-	// Statements first prepared in the transaction are cached once it has
-	// given the writer connection back.
-	s.cacheStmts(ctx, in.uncached, false)
-	return res, err
-}
-
-// batch runs one ingest transaction, on the ingest connection (connIngest:
-// no foreign-key checks).
-func (in *ingest) batch(batch []*parley.Mention, decide parley.DecideFunc) (parley.IngestResult, error) {
-	ctx, s := in.ctx, in.s
-	tx, err := s.idb.BeginTx(ctx, nil)
-	if err != nil {
-		return parley.IngestResult{}, dbError("begin ingest", err)
-	}
-	defer tx.Rollback()
-	in.tx = tx
-	dv, err := in.dataVersion()
-	if err != nil {
-		return parley.IngestResult{}, dbError("ingest", err)
-	}
-	res, err := in.run(batch, decide)
-	if err != nil {
-		return parley.IngestResult{}, dbError("ingest", err)
-	}
-	if err := s.commitIngest(tx, dv, nil); err != nil {
-		return parley.IngestResult{}, err
-	}
-	return res, nil
+	return o
 }
 
 // dataVersion reads PRAGMA data_version in the write transaction: it

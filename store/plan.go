@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"fmt"
 	"sync"
 	"sync/atomic"
 
@@ -46,6 +45,13 @@ type Plan struct {
 	held      atomic.Bool // written as planned
 }
 
+// newPlan is a plan of batch with nothing worked out yet: committing it
+// ingests the batch in the transaction (IngestBatch, IngestBatchConcurrent).
+func newPlan(batch []*parley.Mention, decide parley.DecideFunc, o parley.DecideOptions) *Plan {
+	o.ExpectDrafts = o.ExpectDrafts && o.Workers > 1
+	return &Plan{batch: batch, decide: decide, opts: o, began: make(chan struct{}), settled: make(chan struct{})}
+}
+
 // Batch implements parley.IngestPlan.
 func (p *Plan) Batch() []*parley.Mention { return p.batch }
 
@@ -54,11 +60,7 @@ var _ parley.PlanningStore = (*Store)(nil)
 // PlanBatch implements parley.PlanningStore.
 func (s *Store) PlanBatch(ctx context.Context, batch []*parley.Mention, decide parley.DecideFunc, o parley.DecideOptions,
 	prev parley.IngestPlan) (parley.IngestPlan, error) {
-	if o.Workers <= 0 {
-		o.Workers = 2
-	}
-	o.Workers = max(2, o.Workers)
-	p := &Plan{batch: batch, decide: decide, opts: o, began: make(chan struct{}), settled: make(chan struct{})}
+	p := newPlan(batch, decide, concurrent(o))
 	var overlay *ingest
 	pp, _ := prev.(*Plan)
 	if pp != nil {
@@ -95,8 +97,8 @@ func (s *Store) PlanBatch(ctx context.Context, batch []*parley.Mention, decide p
 	if err != nil {
 		return nil, dbError("plan ingest", err)
 	}
-	in := &ingest{ctx: ctx, tx: tx, now: s.now().UTC(), s: s, workers: o.Workers, expect: o.ExpectDrafts, opts: o,
-		overlay: overlay, reader: true}
+	in := &ingest{ctx: ctx, tx: tx, now: s.now().UTC(), s: s, workers: p.opts.Workers, expect: p.opts.ExpectDrafts,
+		opts: p.opts, overlay: overlay, reader: true}
 	p.res, err = in.work(batch, decide, false)
 	tx.Rollback()
 	in.overlay, in.tx = nil, nil // the plan before is not needed any more
@@ -115,6 +117,13 @@ func (s *Store) CommitPlan(ctx context.Context, plan parley.IngestPlan) (res par
 	if !ok {
 		return res, parley.Errorf(parley.EINVALID, "commit plan: %T is not this store's plan", plan)
 	}
+	return s.commitPlan(ctx, p)
+}
+
+// commitPlan writes p as planned when it holds, else works its batch out
+// in the transaction: the one ingest transaction, on the ingest connection
+// (connIngest: no foreign-key checks).
+func (s *Store) commitPlan(ctx context.Context, p *Plan) (res parley.IngestResult, err error) {
 	defer p.beginOnce.Do(func() { close(p.began) }) // on an early error
 	defer p.settle.Do(func() { close(p.settled) })
 	if len(p.batch) == 0 {
@@ -194,7 +203,3 @@ func (p *Plan) unplace() {
 // Held reports whether CommitPlan wrote the plan as planned (false before
 // it succeeded, or when it worked the batch out again).
 func (p *Plan) Held() bool { return p.held.Load() }
-
-func (p *Plan) String() string {
-	return fmt.Sprintf("plan of %d mentions on ingest commit %d", len(p.batch), p.assumes)
-}

@@ -48,16 +48,7 @@ rules:
 	ana := srv.AddAccount("ana", mastodontest.AccountOptions{Domain: "other.example", DisplayName: "Ana"})
 	status, _ := srv.AddMention(ana, "@tidewater my wheels arrived broken, this is awful")
 
-	var draftID int64
-	require.Eventually(t, func() bool {
-		r := parleyRun(t, "", "queue", "list", "--json", "--db", db)
-		var list []struct{ ID int64 }
-		if r.code != 0 || json.Unmarshal([]byte(r.stdout), &list) != nil || len(list) == 0 {
-			return false
-		}
-		draftID = list[0].ID
-		return true
-	}, 20*time.Second, 50*time.Millisecond, "no draft; stderr: %s", &errb)
+	draftID := waitForDraft(t, db, 20*time.Second, &errb)
 
 	r := parleyRun(t, "", "queue", "approve", fmt.Sprint(draftID), "--db", db)
 	require.Equal(t, 0, r.code, r.stderr)
@@ -84,4 +75,21 @@ rules:
 		t.Fatal("run did not stop")
 	}
 	assert.Equal(t, 1, srv.PostCount(), "exactly once")
+}
+
+// waitForDraft waits until the queue of the database at db holds a pending
+// draft and returns the most urgent one's id; logs is shown if none comes.
+func waitForDraft(t *testing.T, db string, within time.Duration, logs fmt.Stringer) int64 {
+	t.Helper()
+	var id int64
+	require.Eventually(t, func() bool {
+		r := parleyRun(t, "", "queue", "list", "--json", "--db", db)
+		var list []struct{ ID int64 }
+		if r.code != 0 || json.Unmarshal([]byte(r.stdout), &list) != nil || len(list) == 0 {
+			return false
+		}
+		id = list[0].ID
+		return true
+	}, within, 50*time.Millisecond, "no draft; stderr: %s", logs)
+	return id
 }

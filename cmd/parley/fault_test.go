@@ -296,16 +296,7 @@ rules:
 
 	ana := srv.AddAccount("ana", mastodontest.AccountOptions{Domain: "other.example", DisplayName: "Ana"})
 	status, _ := srv.AddMention(ana, "@tidewater my wheels arrived broken, this is awful")
-	var draftID int64
-	require.Eventually(t, func() bool {
-		r := parleyRun(t, "", "queue", "list", "--json", "--db", db)
-		var list []struct{ ID int64 }
-		if r.code != 0 || json.Unmarshal([]byte(r.stdout), &list) != nil || len(list) == 0 {
-			return false
-		}
-		draftID = list[0].ID
-		return true
-	}, 30*time.Second, 50*time.Millisecond, "no draft; stderr: %s", &first.stderr)
+	draftID := waitForDraft(t, db, 30*time.Second, &first.stderr)
 
 	proxy.armed.Store(true)
 	r := parleyRun(t, "", "queue", "approve", fmt.Sprint(draftID), "--db", db)
