@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
 	"regexp"
 	"strconv"
@@ -35,6 +36,11 @@ type TemplateData struct {
 	// Sentiment is the mention's sentiment.
 	Sentiment parley.Sentiment
 }
+
+// TemplateFuncs returns the functions reply templates may call besides
+// text/template's builtins (first, default, lower, upper, trim, join,
+// plural, ordinal), for other templates of the config to offer the same.
+func TemplateFuncs() template.FuncMap { return maps.Clone(templateFuncs) }
 
 // templateFuncs are the functions reply templates may call besides the
 // text/template builtins.

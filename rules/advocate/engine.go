@@ -353,20 +353,8 @@ func (e *Engine) Templates() []Template {
 }
 
 // templateFuncs are what prompt and acknowledgement templates may call
-// besides text/template's builtins (the same names as reply templates).
-var templateFuncs = template.FuncMap{
-	"first":   firstName,
-	"default": defaultValue,
-	"lower":   strings.ToLower,
-	"upper":   strings.ToUpper,
-	"trim":    strings.TrimSpace,
-	"plural": func(n int, singular, plural string) string {
-		if n == 1 || n == -1 {
-			return fmt.Sprintf("%d %s", n, singular)
-		}
-		return fmt.Sprintf("%d %s", n, plural)
-	},
-}
+// besides text/template's builtins: the same as reply templates.
+var templateFuncs = rules.TemplateFuncs()
 
 // compileText parses src and runs it on sample data, so a misspelt field
 // is a config error rather than a failure at the first prompt.
@@ -400,50 +388,6 @@ func render(t *template.Template, data any) (string, error) {
 		return "", templateError(err)
 	}
 	return strings.TrimSpace(buf.String()), nil
-}
-
-func firstName(v any) string {
-	var s string
-	switch v := v.(type) {
-	case parley.Person:
-		s = v.DisplayName()
-	case *parley.Person:
-		if v != nil {
-			s = v.DisplayName()
-		}
-	case string:
-		s = v
-	default:
-		s = fmt.Sprint(v)
-	}
-	s = strings.TrimLeft(strings.TrimSpace(s), "@")
-	if i := strings.IndexByte(s, '@'); i > 0 {
-		s = s[:i]
-	}
-	if f := strings.Fields(s); len(f) > 0 {
-		s = f[0]
-	}
-	return s
-}
-
-func defaultValue(def, value any) any {
-	switch v := value.(type) {
-	case nil:
-		return def
-	case string:
-		if strings.TrimSpace(v) == "" {
-			return def
-		}
-	case int:
-		if v == 0 {
-			return def
-		}
-	case float64:
-		if v == 0 {
-			return def
-		}
-	}
-	return value
 }
 
 // AckData is what the opt-out acknowledgement template sees.
