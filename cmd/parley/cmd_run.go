@@ -135,6 +135,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Store: m.store, Logger: log.With("part", "web"), Metrics: m.metrics,
 		CheckDraft: m.outbox.CheckDraft,
 		OnDecided:  func(parley.Draft) { m.outbox.Wake() },
+		Decide:     m.cfg.ruleSet().Decide(log.With("part", "web")),
 	})
 	if err != nil {
 		p.Close(ctx)
