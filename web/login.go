@@ -146,6 +146,9 @@ func waitText(d time.Duration) string {
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	name := s.sessions.GetString(ctx, keyUser)
+	if name != "" {
+		s.streams.endUser(name, s.sessions.Token(ctx))
+	}
 	if err := s.sessions.Destroy(ctx); err != nil {
 		s.fail(w, r, err)
 		return

@@ -76,6 +76,7 @@ type Server struct {
 	views    *views
 	handler  http.Handler
 	csrfKey  []byte // signs the login form's tokens (csrf.go)
+	streams  streamSet
 
 	done     chan struct{} // closed when the server shuts down: ends live streams
 	doneOnce sync.Once
