@@ -47,6 +47,10 @@ type Options struct {
 	// OnDecided, when set, is called after a draft is approved or rejected
 	// in the inbox (wake the outbox with it: bot.Outbox.Wake).
 	OnDecided func(d parley.Draft)
+	// Decide is the rules (rules.Set.Decide): after a person corrects a
+	// post's sentiment they decide it again, so its tags, priority and
+	// pending draft follow the corrected label. Nil only corrects.
+	Decide parley.DecideFunc
 
 	// PasswordCost is the bcrypt cost for passwords set in the inbox;
 	// 0 means bcrypt's default. Tests lower it.

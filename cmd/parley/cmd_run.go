@@ -137,6 +137,7 @@ func (m *Main) Run(ctx context.Context) error {
 		CheckDraft: m.outbox.CheckDraft,
 		OnDecided:  func(parley.Draft) { m.outbox.Wake() },
 		Connectors: m.connStates.list,
+		Decide:     m.cfg.ruleSet().Decide(log.With("part", "web")),
 	})
 	if err != nil {
 		p.Close(ctx)
