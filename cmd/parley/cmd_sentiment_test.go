@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -10,6 +11,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/store"
 )
 
 func TestSentimentEval(t *testing.T) {
@@ -188,4 +192,36 @@ func TestSentimentRetrain(t *testing.T) {
 	r = parleyRun(t, "", "check", "--config", bad)
 	assert.NotEqual(t, 0, r.code)
 	assert.Contains(t, r.stdout+r.stderr, "missing.model.gz: not found")
+}
+
+// TestIngestUnknownLanguageGoesToAPerson runs posts through the pipeline
+// with the example config: the French one is stored as not read, tagged
+// for a person and left undrafted; the English complaint gets its apology.
+func TestIngestUnknownLanguageGoesToAPerson(t *testing.T) {
+	ctx := context.Background()
+	file := writeFile(t, "in.jsonl", fmt.Sprintf(goodLine, 1, 1, 1, "Ce plateau est vraiment nul, il s'est cassé au bout de deux jours")+"\n"+
+		fmt.Sprintf(goodLine, 2, 2, 2, "my trucks snapped after two days, not happy")+"\n")
+	db := filepath.Join(t.TempDir(), "p.db")
+	r := parleyRun(t, "", "ingest", "--config", exampleConfig(t), "--db", db, file)
+	require.Equal(t, 0, r.code, r.stderr)
+	st, err := store.Open(ctx, db, store.Options{})
+	require.NoError(t, err)
+	defer st.Close()
+
+	fr, err := st.Mention(ctx, 1)
+	require.NoError(t, err)
+	assert.Equal(t, "fr", fr.Lang)
+	assert.False(t, fr.Sentiment.Known(), "stored as not read: %+v", fr.Sentiment)
+	assert.Equal(t, []string{"other-language"}, fr.Tags)
+	en, err := st.Mention(ctx, 2)
+	require.NoError(t, err)
+	assert.True(t, en.Sentiment.Known())
+	assert.Equal(t, parley.Negative, en.Sentiment.Label)
+	assert.Contains(t, en.Tags, "complaint")
+
+	drafts, err := st.Drafts(ctx, parley.DraftFilter{})
+	require.NoError(t, err)
+	require.Len(t, drafts, 1, "no draft for the French post")
+	assert.Equal(t, en.ID, drafts[0].MentionID)
+	assert.Equal(t, "complaint", drafts[0].Rule)
 }
