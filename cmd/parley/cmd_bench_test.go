@@ -27,7 +27,7 @@ func TestBenchThroughputAndRaw(t *testing.T) {
 	assert.EqualValues(t, 3000, rep.Stored+rep.Duplicates)
 	assert.Positive(t, rep.Duplicates)
 	assert.Positive(t, rep.Drafts)
-	assert.Equal(t, 9, rep.Rules, "the example config's rules")
+	assert.Equal(t, 11, rep.Rules, "the example config's rules")
 	assert.Less(t, int64(rep.People), rep.Stored/3)
 	assert.Less(t, int64(rep.Threads), rep.Stored)
 	assert.Positive(t, rep.MentionsPerSec)
