@@ -556,8 +556,12 @@ func describe(n *yaml.Node) string {
 	return strconv.Quote(v)
 }
 
-// suggest returns the candidate closest to s if it is close enough to be
-// a likely typo, else "".
+// Suggest returns the candidate closest to s if it is close enough to be
+// a likely typo, else "". Every "did you mean" in Parley goes through it:
+// rule keys and names, config keys, command-line flags.
+func Suggest(s string, candidates []string) string { return suggest(s, candidates) }
+
+// suggest is Suggest.
 func suggest(s string, candidates []string) string {
 	best, bestD := "", 3
 	for _, c := range candidates {
