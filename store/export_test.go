@@ -43,3 +43,19 @@ func Dump(t testing.TB, s *Store) string {
 	}
 	return b.String()
 }
+
+// SessionKeys returns the token column of every session row, as stored.
+func SessionKeys(t testing.TB, s *Store) []string {
+	t.Helper()
+	rows, err := s.rdb.Query(`SELECT token FROM sessions ORDER BY token`)
+	require.NoError(t, err)
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var k string
+		require.NoError(t, rows.Scan(&k))
+		out = append(out, k)
+	}
+	require.NoError(t, rows.Err())
+	return out
+}
