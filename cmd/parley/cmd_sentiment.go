@@ -23,8 +23,13 @@ parley sentiment export-corrections [--out FILE]
 
 eval classifies every {"text":...,"label":...} line of FILE (- for standard
 input) and prints n, accuracy, macro-averaged recall (the SemEval measure),
-macro-F1, per-class F1 and the confusion matrix, so anyone can check the
-classifier on their own data. --model all evaluates every model.
+macro-F1, the severe mistakes (positive posts called negative: an apology to
+a fan; negative posts called positive: a thank-you to an angry customer; each
+as a share of its class, flagged over 5%), negative precision, per-class F1,
+the confusion matrix and a reliability table (posts by stated confidence
+against how often the label was right, and the calibration error), so anyone
+can check the classifier on their own data. --model all evaluates each
+built-in model once; --model FILE a model file.
 
 correct sets a mention's sentiment on a person's word: the correction wins
 everywhere the label is used (queue, rules' history, digest) and is kept
@@ -139,7 +144,7 @@ func sentimentEval(e *env, cfg *Config, file, model string) error {
 	}
 	models := []string{model}
 	if model == "all" {
-		models = sentiment.Names()
+		models = sentiment.Models()
 	}
 	var reports []sentiment.Report
 	for _, name := range models {
