@@ -264,7 +264,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		return
 	}
 	ctx := r.Context()
-	p := page{Title: title, Nav: nav, User: currentUser(ctx), CSRF: s.csrfToken(ctx), Data: data}
+	p := page{Title: title, Nav: nav, User: currentUser(ctx), CSRF: s.pageCSRF(w, r), Data: data}
 	if msg := s.sessions.PopString(ctx, keyFlash); msg != "" {
 		p.Flash, p.FlashOK = msg, s.sessions.PopBool(ctx, keyFlashOK)
 	}

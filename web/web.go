@@ -75,6 +75,8 @@ type Server struct {
 	limiter  *loginLimiter
 	views    *views
 	handler  http.Handler
+	csrfKey  []byte // signs the login form's tokens (csrf.go)
+	streams  streamSet
 
 	done     chan struct{} // closed when the server shuts down: ends live streams
 	doneOnce sync.Once
@@ -112,6 +114,7 @@ func New(cfg Config, opts Options) (*Server, error) {
 		cfg: cfg, opts: opts, st: opts.Store, logger: opts.Logger, metrics: opts.Metrics,
 		limiter: newLoginLimiter(opts.LoginLimit, opts.Now),
 		done:    make(chan struct{}),
+		csrfKey: newCSRFKey(),
 	}
 	s.metrics.WatchStore(s.st.QueueStats, s.logger)
 
