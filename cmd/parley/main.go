@@ -21,7 +21,7 @@ import (
 	"syscall"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/rules"
+	"github.com/parleybot/parley/internal/yamlpos"
 	"github.com/parleybot/parley/store"
 )
 
@@ -103,7 +103,7 @@ func Exec(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io
 	c, ok := commands[args[0]]
 	if !ok {
 		fmt.Fprintf(stderr, "parley: unknown command %q\n", args[0])
-		if s := rules.Suggest(args[0], commandNames()); s != "" {
+		if s := yamlpos.Suggest(args[0], commandNames()); s != "" {
 			fmt.Fprintf(stderr, "Did you mean 'parley %s'?\n", s)
 		}
 		fmt.Fprintln(stderr)
@@ -211,7 +211,7 @@ func (e *env) flagError(err error) error {
 		msg = fmt.Sprintf("unknown flag --%s", name)
 		var names []string
 		e.flags().VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
-		if s := rules.Suggest(name, names); s != "" {
+		if s := yamlpos.Suggest(name, names); s != "" {
 			msg += fmt.Sprintf(" (did you mean --%s?)", s)
 		}
 	}
