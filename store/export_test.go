@@ -21,6 +21,7 @@ func Dump(t testing.TB, s *Store) string {
 		`SELECT * FROM threads ORDER BY id`,
 		`SELECT * FROM mentions ORDER BY id`,
 		`SELECT * FROM drafts ORDER BY id`,
+		`SELECT * FROM conversations ORDER BY id`,
 		`SELECT id, actor, action, draft_id, person_id, detail FROM audit ORDER BY id`,
 	} {
 		rows, err := s.rdb.Query(q)
