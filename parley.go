@@ -55,6 +55,16 @@ type Sentiment struct {
 	Overrides []string `json:"overrides,omitempty"`
 }
 
+// ModelUnknownLanguage is the Sentiment.Model of a verdict on a post in a
+// language the classifier does not read: its label is a placeholder
+// (neutral) and a person should read the post.
+const ModelUnknownLanguage = "unknown-language"
+
+// Known reports whether the classifier read the post: false for a post in
+// a language it does not cover (see ModelUnknownLanguage). Rules see it as
+// sentiment.known.
+func (s Sentiment) Known() bool { return s.Model != ModelUnknownLanguage }
+
 // Classifier assigns a sentiment to a text.
 //
 // Classify must be safe for concurrent use and must not fail: an empty or

@@ -43,6 +43,22 @@ func (h History) FirstTime() bool { return h.Person.Mentions == 0 }
 // filled by the store). It must not call the store.
 type DecideFunc func(m *Mention, h History) []Draft
 
+// Redecision is what deciding a stored mention again changed, after a
+// person corrected its sentiment: the tags, priority and rules on Mention,
+// and its reply drafts.
+type Redecision struct {
+	Mention Mention `json:"mention"`
+	// Replaced are the pending drafts the new decision did not write
+	// again; they are rejected (kept, never sent).
+	Replaced []Draft `json:"replaced,omitempty"`
+	// Queued are the drafts the new decision queued.
+	Queued []Draft `json:"queued,omitempty"`
+	// Kept are the drafts left as they were: a pending one the new
+	// decision writes the same, or one already approved or sent, which a
+	// correction cannot recall (no new draft is queued beside it).
+	Kept []Draft `json:"kept,omitempty"`
+}
+
 // DecideOptions describe a DecideFunc to a store that calls it for a
 // batch's mentions on several goroutines (store.Store's
 // IngestBatchConcurrent), deciding each mention on a guess of the drafts

@@ -17,18 +17,9 @@ import (
 func TestConversationsMigration(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
+	MigrateTo(t, path, MigrationVersion(t, "conversations")-1)
 	db, err := sql.Open("sqlite", path)
 	require.NoError(t, err)
-	ms, err := loadMigrations()
-	require.NoError(t, err)
-	_, err = db.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`)
-	require.NoError(t, err)
-	for _, m := range ms[:5] {
-		_, err := db.Exec(m.sql)
-		require.NoError(t, err, m.name)
-		_, err = db.Exec(`INSERT INTO schema_migrations VALUES (?, ?, 0)`, m.version, m.name)
-		require.NoError(t, err)
-	}
 	for _, q := range []string{
 		`INSERT INTO people (id, platform, external_id, handle, first_seen, last_seen, mentions) VALUES
 			(1, 'mastodon', 'a', 'ana', 1000, 5000, 4), (2, 'mastodon', 'b', 'ben', 2000, 2000, 1)`,

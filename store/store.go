@@ -85,10 +85,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return nil, fmt.Errorf("create database folder: %w", err)
-		}
+	if err := privateFiles(path); err != nil {
+		return nil, err
 	}
 	s := &Store{path: path, logger: opts.Logger, now: opts.Now, stmts: map[string]*sql.Stmt{},
 		rstmts: map[string]*sql.Stmt{}}
@@ -119,6 +117,35 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// privateFiles creates the database's folder (0700) and file (0600) when
+// missing, and makes an existing database, WAL and shared-memory file
+// private: the database holds people's messages and the inbox's sessions.
+// SQLite creates the WAL and shared-memory files with the database file's
+// permissions.
+func privateFiles(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("create database folder: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", path, err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err == nil && fi.Mode().Perm()&0o077 != 0 {
+			err = os.Chmod(p, fi.Mode().Perm()&0o700)
+		}
+		if err != nil {
+			return fmt.Errorf("make %s private (chmod 600): %w", p, err)
+		}
+	}
+	return nil
 }
 
 // The kinds of connection a Store opens.

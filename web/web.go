@@ -46,6 +46,10 @@ type Options struct {
 	// OnDecided, when set, is called after a draft is approved or rejected
 	// in the inbox (wake the outbox with it: bot.Outbox.Wake).
 	OnDecided func(d parley.Draft)
+	// Decide is the rules (rules.Set.Decide): after a person corrects a
+	// post's sentiment they decide it again, so its tags, priority and
+	// pending draft follow the corrected label. Nil only corrects.
+	Decide parley.DecideFunc
 
 	// PasswordCost is the bcrypt cost for passwords set in the inbox;
 	// 0 means bcrypt's default. Tests lower it.
@@ -75,6 +79,8 @@ type Server struct {
 	limiter  *loginLimiter
 	views    *views
 	handler  http.Handler
+	csrfKey  []byte // signs the login form's tokens (csrf.go)
+	streams  streamSet
 
 	done     chan struct{} // closed when the server shuts down: ends live streams
 	doneOnce sync.Once
@@ -112,6 +118,7 @@ func New(cfg Config, opts Options) (*Server, error) {
 		cfg: cfg, opts: opts, st: opts.Store, logger: opts.Logger, metrics: opts.Metrics,
 		limiter: newLoginLimiter(opts.LoginLimit, opts.Now),
 		done:    make(chan struct{}),
+		csrfKey: newCSRFKey(),
 	}
 	s.metrics.WatchStore(s.st.QueueStats, s.logger)
 

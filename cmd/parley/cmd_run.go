@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/parleybot/parley"
@@ -136,6 +135,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Store: m.store, Logger: log.With("part", "web"), Metrics: m.metrics,
 		CheckDraft: m.outbox.CheckDraft,
 		OnDecided:  func(parley.Draft) { m.outbox.Wake() },
+		Decide:     m.cfg.ruleSet().Decide(log.With("part", "web")),
 	})
 	if err != nil {
 		p.Close(ctx)
@@ -343,7 +343,7 @@ func lockDatabase(dbPath string) (unlock func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("open lock file: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := lockFile(f); err != nil {
 		b := make([]byte, 32)
 		n, _ := f.ReadAt(b, 0)
 		f.Close()
@@ -357,7 +357,7 @@ func lockDatabase(dbPath string) (unlock func(), err error) {
 	f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	return func() {
 		f.Truncate(0)
-		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		unlockFile(f)
 		f.Close()
 	}, nil
 }

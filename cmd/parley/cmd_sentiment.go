@@ -23,12 +23,20 @@ parley sentiment export-corrections [--out FILE]
 
 eval classifies every {"text":...,"label":...} line of FILE (- for standard
 input) and prints n, accuracy, macro-averaged recall (the SemEval measure),
-macro-F1, per-class F1 and the confusion matrix, so anyone can check the
-classifier on their own data. --model all evaluates every model.
+macro-F1, the severe mistakes (positive posts called negative: an apology to
+a fan; negative posts called positive: a thank-you to an angry customer; each
+as a share of its class, flagged over 5%), negative precision, per-class F1,
+the confusion matrix and a reliability table (posts by stated confidence
+against how often the label was right, and the calibration error), so anyone
+can check the classifier on their own data. --model all evaluates each
+built-in model once; --model FILE a model file.
 
 correct sets a mention's sentiment on a person's word: the correction wins
 everywhere the label is used (queue, rules' history, digest) and is kept
-with who made it. export-corrections writes the corrections in the training
+with who made it. With --config the mention's rules decide again: its tags
+and priority follow the corrected label, a pending draft the rules no longer
+write is withdrawn (kept as rejected) and the one they write now is queued
+(the web inbox's Correct button does the same). export-corrections writes the corrections in the training
 format, to retrain on the brand's own voice.
 
 Example:
@@ -79,11 +87,15 @@ func runSentiment(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		defer st.Close()
-		m, err := st.CorrectSentiment(ctx, id, label, *actor)
+		var decide parley.DecideFunc
+		if cfg != nil {
+			decide = cfg.ruleSet().Decide(e.logger)
+		}
+		rd, err := st.CorrectSentimentAndRedecide(ctx, id, label, *actor, decide)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "mention %d is now %s (corrected by %s)\n", m.ID, m.Sentiment.Label, *actor)
+		printRedecision(e.stdout, rd, *actor, decide != nil)
 		return nil
 	case "export-corrections":
 		st, err := e.openExistingStore(ctx, cfg)
@@ -120,6 +132,30 @@ func runSentiment(ctx context.Context, e *env, args []string) error {
 	return fmt.Errorf("%w: unknown sentiment command %q: want eval, correct or export-corrections", errUsage, rest[0])
 }
 
+// printRedecision says what a correction changed.
+func printRedecision(w io.Writer, rd parley.Redecision, actor string, decided bool) {
+	m := rd.Mention
+	fmt.Fprintf(w, "mention %d is now %s (corrected by %s)\n", m.ID, m.Sentiment.Label, actor)
+	if !decided {
+		fmt.Fprintln(w, "tags and drafts left as they were: give --config to decide the mention again with its rules")
+		return
+	}
+	tags := strings.Join(m.Tags, ", ")
+	if tags == "" {
+		tags = "none"
+	}
+	fmt.Fprintf(w, "rules decided again: tags %s, priority %d\n", tags, m.Priority)
+	for _, d := range rd.Replaced {
+		fmt.Fprintf(w, "draft %d (rule %s) withdrawn\n", d.ID, d.Rule)
+	}
+	for _, d := range rd.Queued {
+		fmt.Fprintf(w, "draft %d (rule %s) queued: %s\n", d.ID, d.Rule, d.Text)
+	}
+	for _, d := range rd.Kept {
+		fmt.Fprintf(w, "draft %d (rule %s, %s) kept\n", d.ID, d.Rule, d.State)
+	}
+}
+
 func sentimentEval(e *env, cfg *Config, file, model string) error {
 	var r io.Reader = e.stdin
 	if file != "-" {
@@ -139,7 +175,7 @@ func sentimentEval(e *env, cfg *Config, file, model string) error {
 	}
 	models := []string{model}
 	if model == "all" {
-		models = sentiment.Names()
+		models = sentiment.Models()
 	}
 	var reports []sentiment.Report
 	for _, name := range models {

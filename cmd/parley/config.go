@@ -37,7 +37,9 @@ type Config struct {
 	// DATA/parley.db unless --db says otherwise.
 	Data      string `yaml:"data"`
 	Sentiment struct {
-		// Model is the classifier: "default" (trained) or "vader".
+		// Model is the classifier: "default" (trained), "vader", or a model
+		// file (a path, relative to the working directory) from `parley
+		// sentiment retrain`.
 		Model string `yaml:"model"`
 		// Lexicon overrides the model for brand words and phrases
 		// (valence -4..4), e.g. {sick: 2.5} for a skate brand.
@@ -204,9 +206,15 @@ func (c *Config) validate(root *yaml.Node, getenv func(string) string) []Problem
 	if err := opts.Validate(); err != nil {
 		add(keyLine(root, "sentiment", "lexicon"), "sentiment: %v", err)
 	}
-	if c.Sentiment.Model != "" && !contains(sentiment.Names(), c.Sentiment.Model) {
-		add(keyLine(root, "sentiment", "model"), "sentiment.model %q is unknown: want one of %s",
-			c.Sentiment.Model, strings.Join(sentiment.Names(), ", "))
+	switch m := c.Sentiment.Model; {
+	case m == "" || contains(sentiment.Names(), m):
+	case sentiment.IsModelFile(m):
+		if _, err := sentiment.LoadModelFile(m); err != nil {
+			add(keyLine(root, "sentiment", "model"), "sentiment.model: %v", err)
+		}
+	default:
+		add(keyLine(root, "sentiment", "model"), "sentiment.model %q is unknown: want one of %s, or a model file (FILE.model.gz)",
+			m, strings.Join(sentiment.Names(), ", "))
 	}
 	if c.Rules.Kind != 0 {
 		set, rps := rules.Load(c.file, &c.Rules, c.Brand.Name)
@@ -286,9 +294,11 @@ func (e *env) requireConfig() (*Config, error) {
 	return e.loadConfig()
 }
 
-// classifier builds the sentiment classifier the config asks for; model,
-// when set, overrides the config's choice.
-func (c *Config) classifier(model string) (parley.Classifier, error) {
+// classifier builds the sentiment classifier the config asks for; model
+// (a name or a model file), when set, overrides the config's choice.
+// Without a config it is the model with its built-in slang lexicon, the
+// same verdicts `rules test` sees.
+func (c *Config) classifier(model string) (sentiment.LangClassifier, error) {
 	if model == "" && c != nil {
 		model = c.Sentiment.Model
 	}

@@ -37,7 +37,7 @@ var DefaultTrainConfig = TrainConfig{
 	L2:          1e-3,
 	Iterations:  150,
 	Memory:      10,
-	ClassWeight: 1.3,
+	ClassWeight: 1,
 }
 
 // Validate reports a configuration Train cannot use.
@@ -193,8 +193,12 @@ func buildDataset(f *featurizer, examples []Example, classWeight float64, worker
 	ds.weight = make([]float64, len(examples))
 	sum := 0.0
 	for i, y := range ys {
-		ds.weight[i] = cw[y]
-		sum += cw[y]
+		w := cw[y]
+		if ew := examples[i].Weight; ew > 0 {
+			w *= ew
+		}
+		ds.weight[i] = w
+		sum += w
 	}
 	for i := range ds.weight {
 		ds.weight[i] /= sum
