@@ -105,6 +105,7 @@ type Main struct {
 	cancelAdv     context.CancelFunc
 	advDone       chan struct{}
 	sources       sync.WaitGroup
+	connStates    connectorStates
 	outboxDone    chan struct{}
 	webDone       chan error
 }
@@ -135,6 +136,7 @@ func (m *Main) Run(ctx context.Context) error {
 		Store: m.store, Logger: log.With("part", "web"), Metrics: m.metrics,
 		CheckDraft: m.outbox.CheckDraft,
 		OnDecided:  func(parley.Draft) { m.outbox.Wake() },
+		Connectors: m.connStates.list,
 		Decide:     m.cfg.ruleSet().Decide(log.With("part", "web")),
 	})
 	if err != nil {
@@ -153,7 +155,15 @@ func (m *Main) Run(ctx context.Context) error {
 				m.cfg.Web.WithDefaults().Addr, err)
 		}
 	}
-	go func() { m.webDone <- m.web.Serve(wctx, m.webListener, nil) }()
+	var metricsLn net.Listener
+	if a := m.cfg.Web.MetricsAddr; a != "" {
+		if metricsLn, err = net.Listen("tcp", a); err != nil {
+			cancel()
+			p.Close(ctx)
+			return parley.Errorf(parley.EUNAVAILABLE, "web.metrics_addr %s: cannot listen (is another program using it?): %w", a, err)
+		}
+	}
+	go func() { m.webDone <- m.web.Serve(wctx, m.webListener, metricsLn) }()
 
 	svc, err := digest.NewService(m.store, m.cfg.Digest, digest.ServiceOptions{Brand: m.cfg.Brand.Name,
 		Posters: digestPosters(m.conns), Logger: log.With("part", "digest"), Getenv: m.e.getenv})
@@ -199,10 +209,12 @@ func (m *Main) Run(ctx context.Context) error {
 	m.cancelSources = cancel
 	for _, src := range m.conns.sources {
 		m.sources.Add(1)
+		m.connStates.set(src.name, web.ConnectorRunning, nil)
 		go func() {
 			defer m.sources.Done()
 			if err := src.source.Run(sctx, p); err != nil && !errors.Is(err, context.Canceled) {
 				log.Error("connector stopped", "connector", src.name, "err", err)
+				m.connStates.set(src.name, web.ConnectorStopped, err)
 			}
 		}()
 	}
