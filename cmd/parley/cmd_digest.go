@@ -58,6 +58,11 @@ func runDigest(ctx context.Context, e *env, args []string) error {
 	if *force && !*send {
 		return fmt.Errorf("%w: --force only goes with --send", errUsage)
 	}
+	// Without a config there are no targets: a send would store the week
+	// as sent and make the real send of that week refuse.
+	if *send && e.configPath == "" {
+		return fmt.Errorf("%w: --send needs --config FILE: its digest: section names the targets, and nothing was stored or sent", errUsage)
+	}
 	f, err := digestFormat(*format, *out)
 	if err != nil {
 		return err
