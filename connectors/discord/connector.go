@@ -90,6 +90,8 @@ type Connector struct {
 	cfg   Config
 	log   *slog.Logger
 	store parley.Store
+	// decider makes the staff buttons' decisions (SetDecider).
+	decider parley.Decider
 	s     *discordgo.Session
 	opt   options
 
