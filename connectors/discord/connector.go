@@ -92,8 +92,8 @@ type Connector struct {
 	store parley.Store
 	// decider makes the staff buttons' decisions (SetDecider).
 	decider parley.Decider
-	s     *discordgo.Session
-	opt   options
+	s       *discordgo.Session
+	opt     options
 
 	channels   map[string]bool
 	guilds     map[string]bool
