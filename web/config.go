@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/parleybot/parley"
@@ -80,10 +81,14 @@ func (c Config) Validate() []error {
 			errs = append(errs, fmt.Errorf("web.%s %q: want host:port, e.g. 127.0.0.1:8080", key, addr))
 			return
 		}
+		_ = host
 		if port == "" {
 			errs = append(errs, fmt.Errorf("web.%s %q: the port is missing", key, addr))
+			return
 		}
-		_ = host
+		if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			errs = append(errs, fmt.Errorf("web.%s %q: the port must be a number from 0 to 65535", key, addr))
+		}
 	}
 	check("addr", c.Addr)
 	check("metrics_addr", c.MetricsAddr)

@@ -47,6 +47,9 @@ func runRules(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkPlatform(*platform); err != nil {
+		return err
+	}
 	if len(rest) < 1 || rest[0] != "test" {
 		return fmt.Errorf("%w: want 'parley rules test --config FILE \"text\"'", errUsage)
 	}

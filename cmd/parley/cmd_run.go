@@ -91,6 +91,10 @@ type Main struct {
 	conns connectorSet
 	// webListener, when set, is where the inbox listens (else cfg.Web.Addr).
 	webListener net.Listener
+	// advocatesNow, when set, is the advocates worker's clock: the demo
+	// keeps it at the sample's "today", so the invitations it drafts are
+	// the ones its summary counted.
+	advocatesNow func() time.Time
 
 	metrics       *web.Metrics
 	pipeline      *bot.Pipeline
@@ -119,7 +123,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.advocates = bot.NewAdvocates(m.store, eng, bot.AdvocatesOptions{Logger: log.With("part", "advocates")})
+	m.advocates = bot.NewAdvocates(m.store, eng, bot.AdvocatesOptions{Logger: log.With("part", "advocates"), Now: m.advocatesNow})
 	p, err := newPipeline(m.e, m.cfg, m.store, m.metrics, bot.PipelineOptions{OnStored: m.advocates.OnStored})
 	if err != nil {
 		return err
@@ -222,8 +226,11 @@ func (m *Main) Run(ctx context.Context) error {
 	for i, s := range m.conns.sources {
 		names[i] = s.name
 	}
-	if len(names) == 0 {
+	switch {
+	case len(names) == 0 && len(m.conns.senders) == 0:
 		log.Warn("no connectors configured: nothing to listen to (add connectors.mastodon or connectors.discord); approved drafts wait")
+	case len(names) == 0:
+		log.Info("no connectors to listen to; approved drafts go out through the configured senders")
 	}
 	log.Info("parley running", "db", m.store.Path(), "connectors", strings.Join(names, ","), "rules", m.cfg.ruleSet().Len(),
 		"inbox", m.URL())

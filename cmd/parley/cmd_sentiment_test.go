@@ -1,13 +1,19 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/store"
 )
 
 func TestSentimentEval(t *testing.T) {
@@ -129,4 +135,93 @@ func TestUnknownLanguageGoesToAPerson(t *testing.T) {
 	assert.NotContains(t, r.stdout, "matched    complaint")
 	assert.Contains(t, r.stdout, "tags       other-language")
 	assert.Contains(t, r.stdout, "draft      none")
+}
+
+// TestSentimentRetrain folds corrections into a model file that classify
+// --model and the config load.
+func TestSentimentRetrain(t *testing.T) {
+	dir := t.TempDir()
+	corrections := writeFile(t, "corrections.jsonl", `{"text":"the new grip tape is gnarly as heck","label":"positive","model_label":"neutral"}
+{"text":"these bushings are bunk","label":"negative"}
+{"text":"the riptide deck pops like crazy","label":"positive"}
+{"text":"that kickflip clip was filthy","label":"positive"}
+{"text":"wheels arrived flat spotted","label":"negative"}
+{"text":"my bearings are crunchy after one session","label":"negative"}
+`)
+	before := parleyRun(t, "these bushings are bunk\n", "classify")
+	require.Equal(t, 0, before.code, before.stderr)
+	assert.NotContains(t, before.stdout, `"label":"negative"`, "the shipped model does not know the jargon")
+
+	out := filepath.Join(dir, "brand.model.gz")
+	r := parleyRun(t, "", "sentiment", "retrain", "--corrections", corrections, "--out", out)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "6 corrections from "+corrections)
+	assert.Contains(t, r.stdout, "the retrained one with 6")
+	info, err := os.Stat(out)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), info.Mode().Perm())
+
+	r = parleyRun(t, "these bushings are bunk\nI love this deck\n", "classify", "--model", out)
+	require.Equal(t, 0, r.code, r.stderr)
+	lines := strings.Split(strings.TrimSpace(r.stdout), "\n")
+	require.Len(t, lines, 2)
+	assert.Contains(t, lines[0], `"label":"negative"`)
+	assert.Contains(t, lines[1], `"label":"positive"`)
+
+	cfg := writeFile(t, "parley.yaml", "brand: {name: Tidewater}\nsentiment: {model: "+out+"}\n")
+	r = parleyRun(t, "", "check", "--config", cfg)
+	require.Equal(t, 0, r.code, r.stderr+r.stdout)
+	r = parleyRun(t, "", "rules", "test", "--config", cfg, "wheels arrived flat spotted")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "sentiment  negative")
+	assert.Contains(t, r.stdout, "model social+corrections")
+
+	// From the database; bad requests say what is wrong.
+	db := demoDB(t)
+	require.Equal(t, 0, parleyRun(t, "", "sentiment", "correct", "3", "positive", "--db", db).code)
+	r = parleyRun(t, "", "sentiment", "retrain", "--db", db, "--out", filepath.Join(dir, "db.model.gz"))
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "1 corrections from the database")
+	r = parleyRun(t, "", "sentiment", "retrain", "--db", db)
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "--out")
+	r = parleyRun(t, "", "sentiment", "retrain", "--db", db, "--model", "vader", "--out", filepath.Join(dir, "v.model.gz"))
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "no weights to retrain")
+	bad := writeFile(t, "parley2.yaml", "brand: {name: Tidewater}\nsentiment: {model: "+filepath.Join(dir, "missing.model.gz")+"}\n")
+	r = parleyRun(t, "", "check", "--config", bad)
+	assert.NotEqual(t, 0, r.code)
+	assert.Contains(t, r.stdout+r.stderr, "missing.model.gz: not found")
+}
+
+// TestIngestUnknownLanguageGoesToAPerson runs posts through the pipeline
+// with the example config: the French one is stored as not read, tagged
+// for a person and left undrafted; the English complaint gets its apology.
+func TestIngestUnknownLanguageGoesToAPerson(t *testing.T) {
+	ctx := context.Background()
+	file := writeFile(t, "in.jsonl", fmt.Sprintf(goodLine, 1, 1, 1, "Ce plateau est vraiment nul, il s'est cassé au bout de deux jours")+"\n"+
+		fmt.Sprintf(goodLine, 2, 2, 2, "my trucks snapped after two days, not happy")+"\n")
+	db := filepath.Join(t.TempDir(), "p.db")
+	r := parleyRun(t, "", "ingest", "--config", exampleConfig(t), "--db", db, file)
+	require.Equal(t, 0, r.code, r.stderr)
+	st, err := store.Open(ctx, db, store.Options{})
+	require.NoError(t, err)
+	defer st.Close()
+
+	fr, err := st.Mention(ctx, 1)
+	require.NoError(t, err)
+	assert.Equal(t, "fr", fr.Lang)
+	assert.False(t, fr.Sentiment.Known(), "stored as not read: %+v", fr.Sentiment)
+	assert.Equal(t, []string{"other-language"}, fr.Tags)
+	en, err := st.Mention(ctx, 2)
+	require.NoError(t, err)
+	assert.True(t, en.Sentiment.Known())
+	assert.Equal(t, parley.Negative, en.Sentiment.Label)
+	assert.Contains(t, en.Tags, "complaint")
+
+	drafts, err := st.Drafts(ctx, parley.DraftFilter{})
+	require.NoError(t, err)
+	require.Len(t, drafts, 1, "no draft for the French post")
+	assert.Equal(t, en.ID, drafts[0].MentionID)
+	assert.Equal(t, "complaint", drafts[0].Rule)
 }

@@ -39,7 +39,6 @@ var SlangLexicon = Lexicon{
 	"feel sick":      -2.0,
 	"feeling sick":   -2.0,
 	"got sick":       -2.0,
-	"been sick":      -2.0,
 	"no way to":      -1.5,
 	"on fire":        -1.0,
 	"caught fire":    -3.0,
