@@ -16,8 +16,18 @@ type History struct {
 	// ThreadMentions is how many earlier mentions the thread holds.
 	ThreadMentions int
 	// RepliesInThread is how many of our replies in this thread were sent
-	// or are waiting in the queue.
+	// or approved, or wait as a person's edit. A rule's pending draft does
+	// not count: the mention being decided replaces it when the rules
+	// draft again.
 	RepliesInThread int
+	// Conversation is the mention's conversation as it stood before the
+	// mention (ID 0 for a new one): its state, when the customer started
+	// waiting, how many messages it holds, when we last answered.
+	// PendingDraftID is not filled in.
+	Conversation Conversation
+	// LastReply is the text of the last reply we sent in the conversation,
+	// "" for none.
+	LastReply string
 	// PendingDrafts is how many drafts for this person wait for approval.
 	PendingDrafts int
 }

@@ -200,17 +200,6 @@ func openDB(path string, busy time.Duration, kind int) (*sql.DB, error) {
 	return db, nil
 }
 
-func describeOpenError(path string, err error) error {
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "file is not a database"), strings.Contains(msg, "malformed"):
-		return parley.Errorf(parley.EINVALID, "%s is not a Parley database (or it is damaged): %w", path, err)
-	case strings.Contains(msg, "locked"), strings.Contains(msg, "busy"):
-		return parley.Errorf(parley.EUNAVAILABLE, "database %s is locked by another process: %w", path, err)
-	}
-	return fmt.Errorf("open database %s: %w", path, err)
-}
-
 // Path returns the database file's path.
 func (s *Store) Path() string { return s.path }
 
@@ -354,20 +343,4 @@ func splitList(s string) []string {
 		return nil
 	}
 	return strings.Split(s, ",")
-}
-
-// dbError wraps a database error, turning a full disk or a lock timeout into
-// a message a person can act on.
-func dbError(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "SQLITE_FULL"), strings.Contains(msg, "database or disk is full"):
-		return parley.Errorf(parley.EUNAVAILABLE, "%s: the disk is full; free space and retry (nothing was written): %w", op, err)
-	case strings.Contains(msg, "SQLITE_BUSY"), strings.Contains(msg, "database is locked"):
-		return parley.Errorf(parley.EUNAVAILABLE, "%s: the database stayed locked by another process: %w", op, err)
-	}
-	return fmt.Errorf("%s: %w", op, err)
 }
