@@ -3,6 +3,7 @@ package digest
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -35,7 +36,7 @@ func advise(d *Digest) []Advice {
 		}
 	}
 	if r.Pending > 0 && d.AsOf.Sub(r.OldestPending) > 24*time.Hour {
-		add(90, "queue", "", "Clear the approval queue: %d drafts wait, the oldest since %s.", r.Pending, dayName(r.OldestPending))
+		add(90, "queue", "", "Clear the approval queue: %s wait, the oldest since %s.", plural(r.Pending, "draft", "drafts"), dayName(r.OldestPending))
 	}
 	if r.Replied >= 3 && r.OnTimeShare() < 0.8 {
 		add(80, "slow", "", "Reply faster: %s of replies went out within %s (median %s, 90%% within %s).",
@@ -61,14 +62,21 @@ func advise(d *Digest) []Advice {
 		add(65, "negative", "", "%s.", text)
 	}
 	if r.Mentions >= 10 && r.ReplyRate() < 0.25 {
-		add(50, "unreplied", "", "Only %d of %d mentions got a reply: skim the inbox for questions left open.", r.Replied, r.Mentions)
+		switch {
+		case r.Replied == 0 && r.Pending > 0:
+			add(50, "unreplied", "", "None of the %d mentions got a reply yet: %s wait for approval in the inbox.", r.Mentions, plural(r.Pending, "draft", "drafts"))
+		case r.Replied == 0:
+			add(50, "unreplied", "", "None of the %d mentions got a reply: skim the inbox for questions left open.", r.Mentions)
+		default:
+			add(50, "unreplied", "", "Only %d of %d mentions got a reply: skim the inbox for questions left open.", r.Replied, r.Mentions)
+		}
 	}
 	if t := d.Topics.Terms; len(t) > 0 && t[0].Count >= 5 && t[0].Count-t[0].Prev >= 3 {
 		add(45, "topic", "", "Prepare a saved answer about “%s”: %d mentions this week, %d the week before.", t[0].Term, t[0].Count, t[0].Prev)
 	}
 	if v.PrevTotal >= 20 && v.Total <= v.PrevTotal*7/10 {
-		add(30, "volume", "", "Mentions fell %s to %d: a post or an event could restart the conversation.",
-			change(v.PrevTotal, v.Total)[1:], v.Total)
+		add(30, "volume", "", "Mentions fell %d%% to %d: a post or an event could restart the conversation.",
+			fallPercent(v.PrevTotal, v.Total), v.Total)
 	}
 	for _, t := range d.People.Prompts.ByTemplate {
 		if t.Sent >= 3 && t.Converted == 0 && t.Watching == 0 {
@@ -94,7 +102,9 @@ func advise(d *Digest) []Advice {
 	if d.People.FirstTime > 0 {
 		add(5, "welcome", "", "%d people wrote for the first time: a friendly reply turns them into regulars.", d.People.FirstTime)
 	}
-	if s.Waiting == 0 {
+	// "Nothing is waiting" only when neither a negative thread nor a draft
+	// waits: a manager reads it as "the inbox is empty".
+	if s.Waiting == 0 && r.Pending == 0 {
 		add(1, "calm", "", "Nothing is waiting: every negative thread of the week has an answer.")
 	}
 	slices.SortStableFunc(cs, func(a, b cand) int { return cmp.Compare(b.weight, a.weight) })
@@ -103,6 +113,14 @@ func advise(d *Digest) []Advice {
 		out = append(out, c.a)
 	}
 	return out
+}
+
+// fallPercent is how far cur fell below prev, in whole percent.
+func fallPercent(prev, cur int) int {
+	if prev <= 0 || cur >= prev {
+		return 0
+	}
+	return int(math.Round(100 * float64(prev-cur) / float64(prev)))
 }
 
 // bestPost is the week's happiest post, if any was positive.

@@ -180,38 +180,50 @@ func parseSchedule(spec string, loc *time.Location) (cron.Schedule, error) {
 func (c Config) Validate(getenv func(string) string) []error {
 	c = c.WithDefaults()
 	var errs []error
-	add := func(format string, args ...any) {
-		errs = append(errs, parley.Errorf(parley.EINVALID, format, args...))
+	add := func(path, format string, args ...any) {
+		errs = append(errs, &FieldError{Path: path, Err: parley.Errorf(parley.EINVALID, format, args...)})
 	}
 	loc, err := c.Location()
 	if err != nil {
-		errs = append(errs, err)
+		errs = append(errs, &FieldError{Path: "digest.timezone", Err: err})
 		loc = time.UTC
 	}
 	if !c.Disabled() {
 		if _, err := parseSchedule(c.Schedule, loc); err != nil {
-			add("digest.schedule %q: %v (want 5 cron fields like \"0 9 * * MON\", or off)", c.Schedule, err)
+			add("digest.schedule", "digest.schedule %q: %v (want 5 cron fields like \"0 9 * * MON\", or off)", c.Schedule, err)
 		}
 	}
 	if c.ResponseTarget < 0 {
-		add("digest.response_target %s: want a positive duration like 1h or 30m", c.ResponseTarget)
+		add("digest.response_target", "digest.response_target %s: want a positive duration like 1h or 30m", c.ResponseTarget)
 	}
 	seen := map[string]int{}
 	for i, t := range c.Targets {
-		at := fmt.Sprintf("digest.targets[%d]", i)
+		path := fmt.Sprintf("digest.targets[%d]", i)
+		at := path
 		if t.Type != "" {
 			at += " (" + t.Type + ")"
 		}
 		for _, msg := range t.problems(getenv) {
-			add("%s: %s", at, msg)
+			add(path, "%s: %s", at, msg)
 		}
 		if j, dup := seen[t.Key()]; dup {
-			add("%s: same name %q as digest.targets[%d]; give one a name:", at, t.Key(), j)
+			add(path, "%s: same name %q as digest.targets[%d]; give one a name:", at, t.Key(), j)
 		}
 		seen[t.Key()] = i
 	}
 	return errs
 }
+
+// FieldError is a problem with one key of the digest section. Path names
+// the key as the config file nests it ("digest.targets[2]"), so a loader
+// can report the line it is on.
+type FieldError struct {
+	Path string
+	Err  error
+}
+
+func (e *FieldError) Error() string { return e.Err.Error() }
+func (e *FieldError) Unwrap() error { return e.Err }
 
 func (t Target) problems(getenv func(string) string) []string {
 	var out []string

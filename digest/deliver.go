@@ -138,7 +138,8 @@ func FileName(week Week, format string) string {
 // writeFiles writes the formats of a file target, each atomically (a
 // temporary file renamed over the old one).
 func writeFiles(t Target, r *rendered) (string, error) {
-	if err := os.MkdirAll(t.Dir, 0o750); err != nil {
+	// A digest quotes customers and internal numbers: for the team only.
+	if err := os.MkdirAll(t.Dir, 0o700); err != nil {
 		return "", fmt.Errorf("create digest folder: %w", err)
 	}
 	var paths []string
@@ -164,7 +165,8 @@ func writeFiles(t Target, r *rendered) (string, error) {
 }
 
 // WriteFileAtomic writes data to path through a temporary file in the same
-// folder, so a reader never sees half a digest.
+// folder, so a reader never sees half a digest. The file is private
+// (0600): only the user running Parley reads it.
 func WriteFileAtomic(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
@@ -175,7 +177,7 @@ func WriteFileAtomic(path string, data []byte) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
+		err = os.Chmod(tmp.Name(), 0o600)
 	}
 	if err == nil {
 		err = os.Rename(tmp.Name(), path)

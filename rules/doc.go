@@ -43,8 +43,10 @@
 //
 //	sentiment.label       string    "negative", "neutral" or "positive"
 //	sentiment.score       float     -1 (most negative) .. 1 (most positive)
-//	sentiment.confidence  float     0..1
-//	sentiment.overrides   []string  brand lexicon words that changed the verdict
+//	sentiment.confidence  float     0..1, the calibrated chance the label is right
+//	sentiment.known       bool      false: a language the model does not read
+//	                                (the label is a placeholder neutral)
+//	sentiment.overrides   []string  slang or brand lexicon words that changed the verdict
 //
 //	person.handle          string   the author's handle
 //	person.name            string   display name ("" if none)

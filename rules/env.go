@@ -44,6 +44,7 @@ type sentimentVars struct {
 	Label      string   `expr:"label"`
 	Score      float64  `expr:"score"`
 	Confidence float64  `expr:"confidence"`
+	Known      bool     `expr:"known"`
 	Overrides  []string `expr:"overrides"`
 }
 
@@ -131,6 +132,7 @@ func (e *env) fill(m *parley.Mention, h *parley.History, nd needs) {
 			Label:      string(m.Sentiment.Label),
 			Score:      m.Sentiment.Score,
 			Confidence: m.Sentiment.Confidence,
+			Known:      m.Sentiment.Known(),
 			Overrides:  m.Sentiment.Overrides,
 		},
 		Person: personVars{

@@ -2,7 +2,6 @@ package rules
 
 import (
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -32,9 +31,9 @@ func TestExampleLoads(t *testing.T) {
 		assert.Positive(t, r.Line)
 	}
 	assert.Equal(t, []string{
-		"ignore-spam", "escalate-loud-complaint", "complaint",
+		"ignore-spam", "other-language", "escalate-loud-complaint", "complaint",
 		"question-shipping", "question-sizes", "question-warranty", "question-other",
-		"thank-returning", "thank-first-timer",
+		"unsure-negative", "thank-returning", "thank-first-timer",
 	}, names)
 }
 
@@ -47,6 +46,8 @@ func TestExampleBehaviour(t *testing.T) {
 		name      string
 		text      string
 		label     parley.Label
+		conf      float64 // the verdict's confidence; 0 means 0.9
+		model     string  // the verdict's model; "" means "social"
 		author    parley.Person
 		h         parley.History
 		rules     []string
@@ -89,9 +90,22 @@ func TestExampleBehaviour(t *testing.T) {
 			draftRule: "complaint", draft: []string{"Sam, I'm sorry this is still not right."},
 		},
 		{
+			// Not an apology: the model is not sure it is a complaint.
 			name: "complaint words with a neutral score", text: "order never arrived",
 			label: parley.Neutral, author: person("Lee", 40),
-			rules: []string{"complaint"}, tags: []string{"complaint"}, priority: 5, draftRule: "complaint",
+			rules: []string{"unsure-negative"}, tags: []string{"check-tone"}, priority: 4, draftRule: "unsure-negative",
+			draft: []string{"Thanks for getting in touch, Lee.", "get back to you personally"},
+		},
+		{
+			name: "an unsure negative gets an acknowledgement, not an apology", text: "hmm, the new wheels feel different",
+			label: parley.Negative, conf: 0.45, author: person("Lee", 40),
+			rules: []string{"unsure-negative"}, tags: []string{"check-tone"}, priority: 4, draftRule: "unsure-negative",
+			draft: []string{"Thanks for getting in touch, Lee."},
+		},
+		{
+			name: "a language the model does not read goes to a person, undrafted", text: "¿Hacen envíos a México? El pedido no llegó",
+			label: parley.Neutral, conf: 0.2, model: parley.ModelUnknownLanguage, author: person("Ana", 40),
+			rules: []string{"other-language"}, tags: []string{"other-language"}, priority: 4,
 		},
 		{
 			name: "angry post from a big account is escalated", text: "Tidewater trucks are garbage, cracked baseplate in a week. Avoid.",
@@ -146,8 +160,15 @@ func TestExampleBehaviour(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			conf, model := tt.conf, tt.model
+			if conf == 0 {
+				conf = 0.9
+			}
+			if model == "" {
+				model = "social"
+			}
 			m := &parley.Mention{Platform: parley.PlatformMastodon, ExternalID: "1", Author: tt.author, Text: tt.text,
-				Sentiment: parley.Sentiment{Label: tt.label}}
+				Sentiment: parley.Sentiment{Label: tt.label, Confidence: conf, Model: model}}
 			r := s.Evaluate(m, tt.h)
 			require.Empty(t, r.Errors)
 			assert.Equal(t, tt.rules, r.RuleNames())
@@ -176,9 +197,9 @@ func TestExampleBehaviour(t *testing.T) {
 func TestExampleWhy(t *testing.T) {
 	s := loadExample(t)
 	m := &parley.Mention{Platform: parley.PlatformDiscord, Author: parley.Person{Handle: "loud", Followers: 20000},
-		Text: "worst trucks ever", Sentiment: parley.Sentiment{Label: parley.Negative}}
+		Text: "worst trucks ever", Sentiment: parley.Sentiment{Label: parley.Negative, Confidence: 0.8}}
 	r := s.Evaluate(m, parley.History{})
 	require.NotEmpty(t, r.Matches)
 	assert.Equal(t, `sentiment.label == "negative" && person.followers >= 10000  [sentiment.label="negative" person.followers=20000]`, r.Matches[0].Why)
-	assert.True(t, strings.HasPrefix(r.Matches[1].Why, `sentiment.label == "negative" || (sentiment.label != "positive" && contains_any(text, ["refund", `), r.Matches[1].Why)
+	assert.Equal(t, `sentiment.label == "negative" && sentiment.confidence >= 0.6  [sentiment.label="negative" sentiment.confidence=0.8]`, r.Matches[1].Why)
 }

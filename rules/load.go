@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/internal/yamlpos"
 )
 
 // Problem is one thing wrong in a rule set, at a line of the config file.
@@ -69,37 +70,21 @@ var nameRE = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N}_.:-]*$`)
 // It is Load for callers that have bytes rather than a parsed node: tests,
 // and tools that look at rules alone.
 func Parse(file string, data []byte, brand string) (*Set, []Problem) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, []Problem{yamlProblem(file, err)}
+	root, yps := yamlpos.Parse(data)
+	if len(yps) > 0 {
+		return nil, []Problem{{file, yps[0].Line, yps[0].Msg}}
 	}
-	if doc.Kind == 0 || len(doc.Content) == 0 {
+	if root == nil {
 		return Load(file, nil, brand)
 	}
-	root := resolve(doc.Content[0])
 	if root.Kind != yaml.MappingNode {
 		if isNull(root) {
 			return Load(file, nil, brand)
 		}
 		return nil, []Problem{{file, root.Line, "want a mapping with a rules: key at the top level"}}
 	}
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		if root.Content[i].Value == "rules" {
-			return Load(file, root.Content[i+1], brand)
-		}
-	}
-	return Load(file, nil, brand)
-}
-
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
-func yamlProblem(file string, err error) Problem {
-	msg := err.Error()
-	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return Problem{file, line, "YAML: " + m[2]}
-	}
-	return Problem{file, 0, strings.Replace(msg, "yaml: ", "YAML: ", 1)}
+	rules, _ := yamlpos.Lookup(root, "rules")
+	return Load(file, rules, brand)
 }
 
 // Load compiles the rule list node (the value of the config's `rules:`
@@ -121,9 +106,9 @@ func yamlProblem(file string, err error) Problem {
 func Load(file string, node *yaml.Node, brand string) (*Set, []Problem) {
 	l := &loader{file: file}
 	s := &Set{brand: brand}
-	node = resolve(node)
+	node = yamlpos.Resolve(node)
 	if node != nil && node.Kind == yaml.DocumentNode && len(node.Content) > 0 {
-		node = resolve(node.Content[0])
+		node = yamlpos.Resolve(node.Content[0])
 	}
 	switch {
 	case node == nil || isNull(node):
@@ -132,7 +117,7 @@ func Load(file string, node *yaml.Node, brand string) (*Set, []Problem) {
 	default:
 		firstLine := map[string]int{}
 		for i, item := range node.Content {
-			c, ok := l.rule(i+1, resolve(item))
+			c, ok := l.rule(i+1, yamlpos.Resolve(item))
 			if !ok {
 				continue
 			}
@@ -184,7 +169,7 @@ func (l *loader) rule(n int, node *yaml.Node) (loadedRule, bool) {
 	for _, k := range keys {
 		if !slices.Contains(ruleKeys, k.Value) {
 			msg := fmt.Sprintf("%s: unknown key %q", label, k.Value)
-			if s := suggest(k.Value, ruleKeys); s != "" {
+			if s := yamlpos.Suggest(k.Value, ruleKeys); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			} else {
 				msg += " (a rule has " + strings.Join(ruleKeys, ", ") + ")"
@@ -239,7 +224,7 @@ func (l *loader) rule(n int, node *yaml.Node) (loadedRule, bool) {
 			l.add(v.Line, "%s: tags: want a list such as [praise, shipping], got %s", label, kindName(v))
 		} else {
 			for _, t := range v.Content {
-				t = resolve(t)
+				t = yamlpos.Resolve(t)
 				if t.Kind != yaml.ScalarNode || isNull(t) {
 					l.add(t.Line, "%s: tags: each tag must be a word, got %s", label, kindName(t))
 					continue
@@ -313,7 +298,7 @@ func (l *loader) pairs(node *yaml.Node, depth int) ([]*yaml.Node, map[string]*ya
 	vals := map[string]*yaml.Node{}
 	var merged []*yaml.Node
 	for i := 0; i+1 < len(node.Content); i += 2 {
-		k, v := resolve(node.Content[i]), resolve(node.Content[i+1])
+		k, v := yamlpos.Resolve(node.Content[i]), yamlpos.Resolve(node.Content[i+1])
 		if k.Tag == "!!merge" || k.Value == "<<" {
 			merged = append(merged, v)
 			continue
@@ -335,7 +320,7 @@ func (l *loader) pairs(node *yaml.Node, depth int) ([]*yaml.Node, map[string]*ya
 			sources = []*yaml.Node{m}
 		case yaml.SequenceNode:
 			for _, c := range m.Content {
-				sources = append(sources, resolve(c))
+				sources = append(sources, yamlpos.Resolve(c))
 			}
 		}
 		for _, src := range sources {
@@ -437,14 +422,14 @@ func exprMessage(err error) string {
 		group := strings.ToLower(m[1][:1]) + m[1][1:]
 		fields := fieldNames(group)
 		out := fmt.Sprintf("%s has no field %s", group, m[2])
-		if s := suggest(m[2], fields); s != "" {
+		if s := yamlpos.Suggest(m[2], fields); s != "" {
 			return out + fmt.Sprintf(" (did you mean %s.%s?)", group, s)
 		}
 		return out + " (it has " + strings.Join(fields, ", ") + ")"
 	}
 	if m := unknownNameRE.FindStringSubmatch(msg); m != nil {
 		names := append(fieldNames(""), "contains_any", "is_question")
-		if s := suggest(m[1], names); s != "" {
+		if s := yamlpos.Suggest(m[1], names); s != "" {
 			return msg + fmt.Sprintf(" (did you mean %s?)", s)
 		}
 		return msg + " (names: " + strings.Join(fieldNames(""), ", ") + ")"
@@ -522,13 +507,6 @@ func keyLine(node *yaml.Node, key string) int {
 	return node.Line
 }
 
-func resolve(n *yaml.Node) *yaml.Node {
-	for i := 0; n != nil && n.Kind == yaml.AliasNode && i < 16; i++ {
-		n = n.Alias
-	}
-	return n
-}
-
 func isNull(n *yaml.Node) bool {
 	return n.Kind == yaml.ScalarNode && n.Tag == "!!null"
 }
@@ -554,44 +532,4 @@ func describe(n *yaml.Node) string {
 		v = string([]rune(v)[:39]) + "…"
 	}
 	return strconv.Quote(v)
-}
-
-// suggest returns the candidate closest to s if it is close enough to be
-// a likely typo, else "".
-func suggest(s string, candidates []string) string {
-	best, bestD := "", 3
-	for _, c := range candidates {
-		d := editDistance(strings.ToLower(s), c)
-		if d < bestD || (d == bestD && best == "") {
-			if d <= max(1, min(2, len(c)/3)) {
-				best, bestD = c, d
-			}
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1) // transposition
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
 }

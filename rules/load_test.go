@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/parleybot/parley/internal/yamlpos"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"gopkg.in/yaml.v3"
@@ -469,8 +470,8 @@ func TestProblemString(t *testing.T) {
 }
 
 func TestSuggest(t *testing.T) {
-	assert.Equal(t, "reply", suggest("replly", ruleKeys))
-	assert.Equal(t, "when", suggest("whne", ruleKeys))
-	assert.Equal(t, "auto_approve", suggest("auto-approve", ruleKeys))
-	assert.Equal(t, "", suggest("colour", ruleKeys))
+	assert.Equal(t, "reply", yamlpos.Suggest("replly", ruleKeys))
+	assert.Equal(t, "when", yamlpos.Suggest("whne", ruleKeys))
+	assert.Equal(t, "auto_approve", yamlpos.Suggest("auto-approve", ruleKeys))
+	assert.Equal(t, "", yamlpos.Suggest("colour", ruleKeys))
 }

@@ -28,33 +28,40 @@ type Correction struct {
 // and who corrected it are kept. Errors: ENOTFOUND, EINVALID for an empty
 // actor or a bad label.
 func (s *Store) CorrectSentiment(ctx context.Context, mentionID int64, label parley.Label, actor string) (parley.Mention, error) {
+	r, err := s.CorrectSentimentAndRedecide(ctx, mentionID, label, actor, nil)
+	return r.Mention, err
+}
+
+// checkCorrection checks a correction's label and actor.
+func checkCorrection(mentionID int64, label parley.Label, actor string) error {
 	if !label.Valid() {
-		return parley.Mention{}, parley.Errorf(parley.EINVALID, "sentiment %q: want negative, neutral or positive", label)
+		return parley.Errorf(parley.EINVALID, "sentiment %q: want negative, neutral or positive", label)
 	}
 	if strings.TrimSpace(actor) == "" {
-		return parley.Mention{}, parley.Errorf(parley.EINVALID, "correct mention %d: who is correcting? (actor is empty)", mentionID)
+		return parley.Errorf(parley.EINVALID, "correct mention %d: who is correcting? (actor is empty)", mentionID)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return parley.Mention{}, dbError("correct sentiment", err)
-	}
-	defer tx.Rollback()
+	return nil
+}
+
+// correctTx writes a correction inside tx: the correction row, the
+// mention's label, the author's counts and the audit entry.
+func (s *Store) correctTx(ctx context.Context, tx *sql.Tx, mentionID int64, label parley.Label, actor string) error {
 	var current string
 	var personID, created int64
-	err = tx.QueryRowContext(ctx, `SELECT sentiment, person_id, created_at FROM mentions WHERE id = ?`, mentionID).
+	err := tx.QueryRowContext(ctx, `SELECT sentiment, person_id, created_at FROM mentions WHERE id = ?`, mentionID).
 		Scan(&current, &personID, &created)
 	if errors.Is(err, sql.ErrNoRows) {
-		return parley.Mention{}, parley.Errorf(parley.ENOTFOUND, "mention %d not found", mentionID)
+		return parley.Errorf(parley.ENOTFOUND, "mention %d not found", mentionID)
 	}
 	if err != nil {
-		return parley.Mention{}, dbError("correct sentiment", err)
+		return dbError("correct sentiment", err)
 	}
 	// The model's label is the one before the first correction.
 	model := current
 	err = tx.QueryRowContext(ctx, `SELECT model_label FROM sentiment_corrections WHERE mention_id = ? ORDER BY at, id LIMIT 1`,
 		mentionID).Scan(&model)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return parley.Mention{}, dbError("correct sentiment", err)
+		return dbError("correct sentiment", err)
 	}
 	now := s.now().UnixMilli()
 	score := map[parley.Label]float64{parley.Negative: -1, parley.Neutral: 0, parley.Positive: 1}[label]
@@ -78,13 +85,10 @@ func (s *Store) CorrectSentiment(ctx context.Context, mentionID int64, label par
 	}
 	for _, st := range stmts {
 		if _, err := tx.ExecContext(ctx, st.q, st.args...); err != nil {
-			return parley.Mention{}, dbError("correct sentiment", err)
+			return dbError("correct sentiment", err)
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return parley.Mention{}, dbError("correct sentiment", err)
-	}
-	return s.Mention(ctx, mentionID)
+	return nil
 }
 
 // Corrections returns every sentiment correction, the latest per mention,

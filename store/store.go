@@ -85,10 +85,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
-			return nil, fmt.Errorf("create database folder: %w", err)
-		}
+	if err := privateFiles(path); err != nil {
+		return nil, err
 	}
 	s := &Store{path: path, logger: opts.Logger, now: opts.Now, stmts: map[string]*sql.Stmt{},
 		rstmts: map[string]*sql.Stmt{}}
@@ -121,6 +119,35 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// privateFiles creates the database's folder (0700) and file (0600) when
+// missing, and makes an existing database, WAL and shared-memory file
+// private: the database holds people's messages and the inbox's sessions.
+// SQLite creates the WAL and shared-memory files with the database file's
+// permissions.
+func privateFiles(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("create database folder: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", path, err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err == nil && fi.Mode().Perm()&0o077 != 0 {
+			err = os.Chmod(p, fi.Mode().Perm()&0o700)
+		}
+		if err != nil {
+			return fmt.Errorf("make %s private (chmod 600): %w", p, err)
+		}
+	}
+	return nil
 }
 
 // The kinds of connection a Store opens.
@@ -173,17 +200,6 @@ func openDB(path string, busy time.Duration, kind int) (*sql.DB, error) {
 		return nil, describeOpenError(path, err)
 	}
 	return db, nil
-}
-
-func describeOpenError(path string, err error) error {
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "file is not a database"), strings.Contains(msg, "malformed"):
-		return parley.Errorf(parley.EINVALID, "%s is not a Parley database (or it is damaged): %w", path, err)
-	case strings.Contains(msg, "locked"), strings.Contains(msg, "busy"):
-		return parley.Errorf(parley.EUNAVAILABLE, "database %s is locked by another process: %w", path, err)
-	}
-	return fmt.Errorf("open database %s: %w", path, err)
 }
 
 // Path returns the database file's path.
@@ -329,20 +345,4 @@ func splitList(s string) []string {
 		return nil
 	}
 	return strings.Split(s, ",")
-}
-
-// dbError wraps a database error, turning a full disk or a lock timeout into
-// a message a person can act on.
-func dbError(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "SQLITE_FULL"), strings.Contains(msg, "database or disk is full"):
-		return parley.Errorf(parley.EUNAVAILABLE, "%s: the disk is full; free space and retry (nothing was written): %w", op, err)
-	case strings.Contains(msg, "SQLITE_BUSY"), strings.Contains(msg, "database is locked"):
-		return parley.Errorf(parley.EUNAVAILABLE, "%s: the database stayed locked by another process: %w", op, err)
-	}
-	return fmt.Errorf("%s: %w", op, err)
 }

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"time"
 )
@@ -11,17 +13,24 @@ import (
 // implements scs.Store, scs.CtxStore and scs.IterableCtxStore
 // (github.com/alexedwards/scs/v2) without importing it: tokens map to opaque
 // data with an expiry. Expired sessions are never found; DeleteExpired
-// removes them.
+// removes them. Only a SHA-256 of each token is stored (tokenKey), so
+// whoever reads the database cannot log in with what they read.
 type Sessions struct{ s *Store }
 
 // Sessions returns the session store backed by s.
 func (s *Store) Sessions() *Sessions { return &Sessions{s: s} }
 
+// tokenKey is what the sessions table stores for token.
+func tokenKey(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
 // FindCtx returns the data of an unexpired session; found is false for an
 // unknown or expired token. err is for database failures only.
 func (ss *Sessions) FindCtx(ctx context.Context, token string) (b []byte, found bool, err error) {
 	err = ss.s.rdb.QueryRowContext(ctx, `SELECT data FROM sessions WHERE token = ? AND expiry > ?`,
-		token, ss.s.now().UnixMilli()).Scan(&b)
+		tokenKey(token), ss.s.now().UnixMilli()).Scan(&b)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, false, nil
 	}
@@ -34,18 +43,19 @@ func (ss *Sessions) FindCtx(ctx context.Context, token string) (b []byte, found 
 // CommitCtx saves a session's data and expiry, replacing what was there.
 func (ss *Sessions) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
 	_, err := ss.s.db.ExecContext(ctx, `INSERT INTO sessions (token, data, expiry) VALUES (?, ?, ?)
-		ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`, token, b, ms(expiry))
+		ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry`, tokenKey(token), b, ms(expiry))
 	return dbError("save session", err)
 }
 
 // DeleteCtx removes a session; an unknown token is not an error.
 func (ss *Sessions) DeleteCtx(ctx context.Context, token string) error {
-	_, err := ss.s.db.ExecContext(ctx, `DELETE FROM sessions WHERE token = ?`, token)
+	_, err := ss.s.db.ExecContext(ctx, `DELETE FROM sessions WHERE token = ?`, tokenKey(token))
 	return dbError("delete session", err)
 }
 
-// AllCtx returns every unexpired session's data by token (an empty map when
-// there are none).
+// AllCtx returns every unexpired session's data by the SHA-256 of its
+// token (tokens are not stored; an empty map when there are none), so
+// scs's Iterate cannot be used on this store.
 func (ss *Sessions) AllCtx(ctx context.Context) (map[string][]byte, error) {
 	rows, err := ss.s.rdb.QueryContext(ctx, `SELECT token, data FROM sessions WHERE expiry > ?`, ss.s.now().UnixMilli())
 	if err != nil {

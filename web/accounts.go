@@ -112,6 +112,7 @@ func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.streams.endUser(name, "")
 	s.audit(r, "user_password", "reset for "+name)
 	s.showPassword(r, name, password)
 	http.Redirect(w, r, "/users", http.StatusSeeOther)
@@ -128,6 +129,7 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.streams.endUser(name, "")
 	s.audit(r, "user_remove", name)
 	s.flash(r.Context(), "User "+name+" removed; their sessions have ended.", true)
 	http.Redirect(w, r, "/users", http.StatusSeeOther)

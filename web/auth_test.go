@@ -19,12 +19,17 @@ import (
 
 func sessionCookie(t *testing.T, res *http.Response) *http.Cookie {
 	t.Helper()
+	return cookieNamed(t, res, "parley_session")
+}
+
+func cookieNamed(t *testing.T, res *http.Response, name string) *http.Cookie {
+	t.Helper()
 	for _, c := range res.Cookies() {
-		if c.Name == "parley_session" {
+		if c.Name == name {
 			return c
 		}
 	}
-	t.Fatalf("no session cookie in %v", res.Header.Values("Set-Cookie"))
+	t.Fatalf("no %s cookie in %v", name, res.Header.Values("Set-Cookie"))
 	return nil
 }
 
@@ -62,11 +67,18 @@ func TestLoginLogout(t *testing.T) {
 	e.addUser("ana", store.RoleManager, "correct horse battery")
 	c := e.client()
 
+	// A visitor gets no session before logging in, only the login form's
+	// CSRF cookie; a session id planted in the browser is not taken up.
+	planted := &http.Cookie{Name: "parley_session", Value: "planted-by-someone-else"}
+	c.c.Jar.SetCookies(mustURL(t, e.url), []*http.Cookie{planted})
 	res, _ := c.get("/login?next=/people")
-	anon := sessionCookie(t, res)
+	anon := cookieNamed(t, res, "parley_login_csrf")
 	assert.True(t, anon.HttpOnly)
-	assert.Equal(t, http.SameSiteLaxMode, anon.SameSite)
+	assert.Equal(t, http.SameSiteStrictMode, anon.SameSite)
 	assert.False(t, anon.Secure, "plain http on 127.0.0.1: not Secure unless configured")
+	for _, ck := range res.Cookies() {
+		assert.NotEqual(t, "parley_session", ck.Name, "no session for a visitor")
+	}
 
 	res, body := c.post("/login", url.Values{"name": {"ana"}, "password": {"wrong password"}, "next": {"/people"}})
 	assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
@@ -79,7 +91,7 @@ func TestLoginLogout(t *testing.T) {
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
 	assert.Equal(t, "/people", res.Header.Get("Location"))
 	logged := sessionCookie(t, res)
-	assert.NotEqual(t, anon.Value, logged.Value, "the session token is renewed at login")
+	assert.NotEqual(t, planted.Value, logged.Value, "the session token is made at login")
 	assert.True(t, logged.HttpOnly)
 
 	res, body = c.get("/")
@@ -95,7 +107,11 @@ func TestLoginLogout(t *testing.T) {
 	for _, en := range entries {
 		actions = append(actions, en.Actor+":"+en.Action)
 	}
-	assert.Equal(t, []string{"ana:login", "nobody:login_failed", "ana:login_failed"}, actions)
+	// A name that is no user is recorded as a hash, not as typed.
+	require.Len(t, actions, 3)
+	assert.Equal(t, "ana:login", actions[0])
+	assert.Regexp(t, `^unknown name #[0-9a-f]{8}:login_failed$`, actions[1])
+	assert.Equal(t, "ana:login_failed", actions[2])
 
 	// A next= pointing elsewhere is ignored.
 	c2 := e.client()
@@ -125,6 +141,11 @@ func TestSecureCookies(t *testing.T) {
 	t.Run("configured", func(t *testing.T) {
 		e := newEnv(t, func(c *web.Config, _ *web.Options) { c.SecureCookies = true })
 		res, _ := e.client().get("/login")
+		assert.True(t, cookieNamed(t, res, "parley_login_csrf").Secure)
+		e.addUser("ana", store.RoleAgent, "password-ana")
+		c := e.client()
+		c.get("/login")
+		res, _ = c.post("/login", url.Values{"name": {"ana"}, "password": {"password-ana"}})
 		assert.True(t, sessionCookie(t, res).Secure)
 	})
 	t.Run("TLS request", func(t *testing.T) {
@@ -134,7 +155,7 @@ func TestSecureCookies(t *testing.T) {
 		res, err := ts.Client().Get(ts.URL + "/login")
 		require.NoError(t, err)
 		res.Body.Close()
-		assert.True(t, sessionCookie(t, res).Secure)
+		assert.True(t, cookieNamed(t, res, "parley_login_csrf").Secure)
 		assert.NotEmpty(t, res.Header.Get("Strict-Transport-Security"))
 	})
 }
@@ -186,18 +207,21 @@ func TestLoginRateLimit(t *testing.T) {
 		assert.Equal(t, http.StatusUnauthorized, try("ana", "wrong").StatusCode)
 	}
 	res := try("ana", "the right password")
-	assert.Equal(t, http.StatusTooManyRequests, res.StatusCode, "the name is locked after 3 failures, even with the right password")
+	assert.Equal(t, http.StatusTooManyRequests, res.StatusCode, "the name waits after 3 failures from this address, even with the right password")
 	assert.NotEmpty(t, res.Header.Get("Retry-After"))
 
-	// bo can still log in from this IP, until the IP's budget (6) is spent.
+	// bo can still log in from this IP, until the IP's budget of failures
+	// (6) is spent; the success does not count.
 	assert.Equal(t, http.StatusSeeOther, try("bo", "the right password").StatusCode)
 	c.get("/") // the token changes at login
-	assert.Equal(t, http.StatusUnauthorized, try("bo", "wrong").StatusCode)
-	assert.Equal(t, http.StatusTooManyRequests, try("bo", "the right password").StatusCode, "7th attempt from one IP")
+	for range 3 {
+		assert.Equal(t, http.StatusUnauthorized, try("bo", "wrong").StatusCode)
+	}
+	assert.Equal(t, http.StatusTooManyRequests, try("bo", "the right password").StatusCode, "6 failures from one IP")
 
 	m := e.metrics()
 	assert.Equal(t, "2", m[`parley_logins_total{result="limited"}`])
-	assert.Equal(t, "4", m[`parley_logins_total{result="failed"}`])
+	assert.Equal(t, "6", m[`parley_logins_total{result="failed"}`])
 	assert.Equal(t, "1", m[`parley_logins_total{result="ok"}`])
 }
 

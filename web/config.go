@@ -4,7 +4,11 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
+	"strconv"
 	"strings"
+
+	"github.com/parleybot/parley"
 )
 
 // DefaultAddr is where the inbox listens unless told otherwise: this
@@ -15,7 +19,8 @@ const DefaultAddr = "127.0.0.1:8080"
 //
 //	web:
 //	  addr: 127.0.0.1:8080        # where the inbox listens
-//	  metrics_addr: ""            # e.g. 127.0.0.1:9090 to serve /metrics there instead
+//	  metrics_addr: ""            # e.g. 127.0.0.1:9090: /metrics (no login) there
+//	  metrics_token_env: ""       # or /metrics on addr with this bearer token
 //	  secure_cookies: false       # true behind HTTPS (see below)
 //	  base_url: https://parley.example.com
 //	  behind_proxy: false         # trust X-Forwarded-For/-Proto from a reverse proxy
@@ -28,9 +33,13 @@ const DefaultAddr = "127.0.0.1:8080"
 type Config struct {
 	// Addr is host:port to listen on; default 127.0.0.1:8080.
 	Addr string `yaml:"addr"`
-	// MetricsAddr, when set, serves /metrics on this separate address
-	// (and not on Addr); "" serves it on Addr.
+	// MetricsAddr, when set, serves /metrics (and /healthz) on this
+	// separate address, e.g. 127.0.0.1:9090. The inbox's address serves
+	// /metrics only to a scraper with MetricsTokenEnv's token.
 	MetricsAddr string `yaml:"metrics_addr"`
+	// MetricsTokenEnv names the environment variable (or <VAR>_FILE, a
+	// file) holding a bearer token that lets /metrics be read on Addr.
+	MetricsTokenEnv string `yaml:"metrics_token_env"`
 	// SecureCookies marks session cookies Secure (HTTPS only).
 	SecureCookies bool `yaml:"secure_cookies"`
 	// BaseURL is the address people use to reach the inbox (for links
@@ -72,10 +81,14 @@ func (c Config) Validate() []error {
 			errs = append(errs, fmt.Errorf("web.%s %q: want host:port, e.g. 127.0.0.1:8080", key, addr))
 			return
 		}
+		_ = host
 		if port == "" {
 			errs = append(errs, fmt.Errorf("web.%s %q: the port is missing", key, addr))
+			return
 		}
-		_ = host
+		if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+			errs = append(errs, fmt.Errorf("web.%s %q: the port must be a number from 0 to 65535", key, addr))
+		}
 	}
 	check("addr", c.Addr)
 	check("metrics_addr", c.MetricsAddr)
@@ -91,6 +104,28 @@ func (c Config) Validate() []error {
 		}
 	}
 	return errs
+}
+
+// metricsToken reads the bearer token for /metrics on Addr: "" when
+// MetricsTokenEnv is not set, EINVALID when it names nothing.
+func (c Config) metricsToken(getenv func(string) string) (string, error) {
+	name := strings.TrimSpace(c.MetricsTokenEnv)
+	if name == "" {
+		return "", nil
+	}
+	if v := strings.TrimSpace(getenv(name)); v != "" {
+		return v, nil
+	}
+	if file := strings.TrimSpace(getenv(name + "_FILE")); file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", parley.Errorf(parley.EINVALID, "web.metrics_token_env: reading the token file named by %s_FILE: %w", name, err)
+		}
+		if v := strings.TrimSpace(string(b)); v != "" {
+			return v, nil
+		}
+	}
+	return "", parley.Errorf(parley.EINVALID, "web.metrics_token_env: %s is not set in the environment (nor %s_FILE naming a file with the token)", name, name)
 }
 
 // secureBase reports whether BaseURL is https.

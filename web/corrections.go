@@ -46,14 +46,24 @@ func (s *Server) correctSentiment(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	m, err := s.st.CorrectSentiment(ctx, id, label, u.Name)
+	rd, err := s.st.CorrectSentimentAndRedecide(ctx, id, label, u.Name, s.opts.Decide)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	s.logger.Info("sentiment corrected", "mention_id", m.ID, "label", string(label), "user", u.Name)
+	m := rd.Mention
+	s.logger.Info("sentiment corrected", "mention_id", m.ID, "label", string(label), "user", u.Name,
+		"drafts_replaced", len(rd.Replaced), "drafts_queued", len(rd.Queued))
 	res := correctionResult{OK: true, MentionID: m.ID, Label: m.Sentiment.Label, Corrected: isCorrected(m),
-		Message: fmt.Sprintf("Marked as %s. Corrections are kept to retrain the classifier.", m.Sentiment.Label)}
+		Message: fmt.Sprintf("Marked as %s.%s Corrections are kept to retrain the classifier.", m.Sentiment.Label, redecidedText(rd))}
+	if len(rd.Queued) > 0 {
+		for _, d := range rd.Replaced {
+			if d.ID == draftID {
+				// The card shows the draft that replaced it.
+				draftID = rd.Queued[0].ID
+			}
+		}
+	}
 	if !wantsJSON(r) {
 		s.flash(ctx, res.Message, true)
 		http.Redirect(w, r, sameSitePath(r.Referer()), http.StatusSeeOther)
@@ -77,6 +87,20 @@ func (s *Server) correctSentiment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeJSON(w, http.StatusOK, res)
+}
+
+// redecidedText says in a sentence what deciding the post again did to
+// its drafts ("" when nothing changed).
+func redecidedText(rd parley.Redecision) string {
+	switch {
+	case len(rd.Replaced) > 0 && len(rd.Queued) > 0:
+		return fmt.Sprintf(" The %s draft was replaced by a %s draft.", rd.Replaced[0].Rule, rd.Queued[0].Rule)
+	case len(rd.Replaced) > 0:
+		return fmt.Sprintf(" The %s draft was withdrawn: no rule drafts a reply now.", rd.Replaced[0].Rule)
+	case len(rd.Queued) > 0:
+		return fmt.Sprintf(" A %s draft is queued.", rd.Queued[0].Rule)
+	}
+	return ""
 }
 
 // modelCorrected is the Sentiment.Model the store writes with a

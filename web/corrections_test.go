@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/web"
 )
 
 type correctionResult struct {
@@ -129,4 +131,61 @@ func TestCorrectSentiment(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, res.StatusCode)
 	res, _ = e.client().post(action, url.Values{"label": {"neutral"}})
 	assert.NotEqual(t, http.StatusOK, res.StatusCode, "not logged in")
+}
+
+// TestCorrectionRedecidesTheCard: with the rules wired in (Options.Decide),
+// a correction from an inbox card decides the post again: the card's draft
+// is withdrawn and the card shows the draft the rules write now, with the
+// tags and priority that follow the corrected label.
+func TestCorrectionRedecidesTheCard(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, func(_ *web.Config, o *web.Options) { o.Decide = draftEach })
+	ids := e.ingest(mention("1", "vinny", "riptide shipped in 1 day, that's wild", parley.Negative, 10, 0))
+	old := e.draft(ids[0])
+	require.Equal(t, "rule-negative", old.Rule)
+	agent := e.loggedIn("ag", store.RoleAgent)
+
+	res, body := agent.postJSON(path("/mentions/%d/sentiment", old.MentionID),
+		url.Values{"label": {"positive"}, "draft_id": {path("%d", old.ID)}})
+	require.Equal(t, http.StatusOK, res.StatusCode, body)
+	var r correctionResult
+	require.NoError(t, json.Unmarshal([]byte(body), &r))
+	assert.Equal(t, parley.DraftPending, r.State)
+	assert.NotEqual(t, old.ID, r.ID, "the card shows the draft that replaced it")
+	assert.Contains(t, r.HTML, path(`id="draft-%d"`, r.ID))
+	assert.Contains(t, r.HTML, `class="card card-positive"`)
+	assert.Contains(t, r.Message, "The rule-negative draft was replaced by a rule-positive draft.")
+
+	withdrawn, err := e.st.Draft(ctx, old.ID)
+	require.NoError(t, err)
+	assert.Equal(t, parley.DraftRejected, withdrawn.State)
+	fresh, err := e.st.Draft(ctx, r.ID)
+	require.NoError(t, err)
+	assert.Equal(t, "rule-positive", fresh.Rule)
+	assert.Equal(t, parley.DraftPending, fresh.State)
+	m, err := e.st.Mention(ctx, old.MentionID)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"positive-tag"}, m.Tags)
+	assert.Equal(t, 0, m.Priority, "the complaint's priority went with it")
+	entries, err := e.st.AuditEntries(ctx, store.AuditFilter{Action: "redecide"})
+	require.NoError(t, err)
+	assert.Len(t, entries, 2, "the withdrawal and the new draft")
+}
+
+// TestInboxShowsTheLanguage: a card names the post's language, and says
+// when the sentiment model does not read it.
+func TestInboxShowsTheLanguage(t *testing.T) {
+	e := newEnv(t)
+	fr := mention("1", "lea", "Ce plateau est vraiment nul, il s'est cassé", parley.Neutral, 10, 0)
+	fr.Lang = "fr"
+	fr.Sentiment = parley.Sentiment{Label: parley.Neutral, Confidence: 0.2, Model: parley.ModelUnknownLanguage}
+	en := mention("2", "max", "love the new wheels", parley.Positive, 10, 1)
+	en.Lang = "en"
+	e.ingest(fr, en)
+	agent := e.loggedIn("ag", store.RoleAgent)
+	res, body := agent.get("/")
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	assert.Contains(t, body, `<span class="chip chip-muted chip-lang" title="Language of the post" lang="en">fr</span> <span class="chip chip-warn chip-unread"`)
+	assert.Contains(t, body, `lang="en">en</span>`)
+	assert.Equal(t, 1, strings.Count(body, "language not read"), "only the French post")
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -41,8 +42,22 @@ type draftEvent struct {
 // Last-Event-ID when the browser reconnects), so drafts written by another
 // process (parley ingest) appear too. Each "draft" event carries a
 // draftEvent; its id is the version reached.
+//
+// The stream ends when its session does: at once for a logout, password
+// reset or removal in this server, else at the next poll, which checks
+// the session and its user again. A user holds at most MaxStreamsPerUser.
 func (s *Server) events(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	user, token := currentUser(ctx).Name, s.sessions.Token(ctx)
+	ls, ok := s.streams.add(user, token, cancel)
+	if !ok {
+		s.writeJSON(w, http.StatusTooManyRequests, map[string]any{"code": "too_many_streams",
+			"error": fmt.Sprintf("you have %d live inbox pages open already: close some tabs", MaxStreamsPerUser)})
+		return
+	}
+	defer s.streams.remove(ls)
+	r = r.WithContext(ctx)
 	rc := http.NewResponseController(w)
 	f, _, _ := inboxFilter(r)
 
@@ -83,6 +98,13 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		case <-s.done:
 			return
 		case <-poll.C:
+		}
+		if alive, err := s.sessionAlive(ctx, token, user); !alive {
+			fmt.Fprint(w, "event: ended\ndata: {}\n\n")
+			rc.Flush()
+			return
+		} else if err != nil && ctx.Err() == nil {
+			s.logger.Warn("live inbox: check session", "err", err)
 		}
 		n, newest, err := s.pushChanges(w, r, f, since, sent)
 		if err != nil {

@@ -52,8 +52,11 @@ func newEnvOn(t testing.TB, st *store.Store, opts ...envOption) *testEnv {
 	t.Helper()
 	var err error
 	e := &testEnv{t: t, st: st}
-	cfg := web.Config{}
+	cfg := web.Config{MetricsTokenEnv: "PARLEY_TEST_METRICS_TOKEN"}
 	o := web.Options{
+		Getenv: func(k string) string {
+			return map[string]string{"PARLEY_TEST_METRICS_TOKEN": testMetricsToken}[k]
+		},
 		Store:        st,
 		Logger:       slog.New(slog.DiscardHandler),
 		PasswordCost: bcrypt.MinCost,
@@ -210,10 +213,17 @@ func path(format string, args ...any) string { return fmt.Sprintf(format, args..
 
 func regexpMust(expr string) *regexp.Regexp { return regexp.MustCompile(expr) }
 
+// testMetricsToken is the bearer token for /metrics on the inbox's
+// address in tests.
+const testMetricsToken = "test-metrics-token"
+
 // metrics scrapes /metrics into series -> value.
 func (e *testEnv) metrics() map[string]string {
 	e.t.Helper()
-	res, err := http.Get(e.url + "/metrics")
+	req, err := http.NewRequest(http.MethodGet, e.url+"/metrics", nil)
+	require.NoError(e.t, err)
+	req.Header.Set("Authorization", "Bearer "+testMetricsToken)
+	res, err := http.DefaultClient.Do(req)
 	require.NoError(e.t, err)
 	defer res.Body.Close()
 	require.Equal(e.t, http.StatusOK, res.StatusCode)

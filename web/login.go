@@ -1,14 +1,19 @@
 package web
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/store"
 )
 
 // loginView is the login page's data.
@@ -26,34 +31,45 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "login", "Log in", "", loginView{Next: sameSitePath(r.URL.Query().Get("next"))})
 }
 
-// login checks a name and password. Attempts are limited per IP and per
-// name (429 with Retry-After beyond); a success renews the session token
-// and is written to the audit log, as are failures.
+// login checks a name and password. Failures are throttled per name and
+// address (429 with Retry-After, see LoginLimit); a success renews the
+// session token and is written to the audit log, as are failures (under
+// the user's name, or a hash for a name that is no user).
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	name := strings.TrimSpace(r.PostFormValue("name"))
 	password := r.PostFormValue("password")
 	next := sameSitePath(r.PostFormValue("next"))
 	ip := s.clientIP(r)
-	v := loginView{Next: next, Name: name}
+	v := loginView{Next: next, Name: truncate(name, maxNameLen)}
 	if name == "" || password == "" {
 		v.Error = "Enter your user name and password."
 		s.render(w, r, http.StatusUnprocessableEntity, "login", "Log in", "", v)
 		return
 	}
-	if ok, wait := s.limiter.allow(ip, name); !ok {
-		s.metrics.observeLogin("limited")
-		s.logger.Warn("login rate-limited", "user", name, "remote", ip)
-		mins := int(math.Ceil(wait.Minutes()))
-		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(wait.Seconds()))))
-		v.Error = fmt.Sprintf("Too many login attempts. Wait %d minute%s and try again, or ask an admin to reset your password.",
-			mins, map[bool]string{true: "", false: "s"}[mins == 1])
-		s.render(w, r, http.StatusTooManyRequests, "login", "Log in", "", v)
-		return
+	var u store.User
+	var err error = parley.Errorf(parley.ENOTFOUND, "no such user")
+	if len(name) <= maxNameLen {
+		u, err = s.st.User(ctx, name)
+		if err != nil && parley.ErrorCode(err) != parley.ENOTFOUND {
+			s.fail(w, r, err)
+			return
+		}
 	}
-	u, err := s.st.User(ctx, name)
-	if err != nil && parley.ErrorCode(err) != parley.ENOTFOUND {
-		s.fail(w, r, err)
+	// Who the attempt is recorded as: a user's name, or for anything else
+	// (a typo, a password typed into the name field, junk) a keyed hash
+	// that tells attempts apart without keeping what was typed.
+	who := u.Name
+	if err != nil {
+		who = s.unknownName(name)
+	}
+	if ok, wait := s.limiter.allow(ip, who); !ok {
+		s.metrics.observeLogin("limited")
+		s.logger.Warn("login rate-limited", "user", who, "remote", ip)
+		secs := int(math.Ceil(wait.Seconds()))
+		w.Header().Set("Retry-After", strconv.Itoa(secs))
+		v.Error = "Too many failed logins from here. Wait " + waitText(wait) + " and try again, or ask an admin to reset your password."
+		s.render(w, r, http.StatusTooManyRequests, "login", "Log in", "", v)
 		return
 	}
 	hash := u.PasswordHash
@@ -61,17 +77,17 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		hash = dummyHash() // as slow as a real check: do not tell which names exist
 	}
 	if !passwordMatches(hash, password) || err != nil {
-		s.limiter.failed(name)
+		s.limiter.failed(ip, who)
 		s.metrics.observeLogin("failed")
-		s.logger.Warn("login failed", "user", name, "remote", ip)
-		if _, aerr := s.st.AddAudit(ctx, parley.AuditEntry{Actor: name, Action: "login_failed", Detail: "from " + ip}); aerr != nil {
+		s.logger.Warn("login failed", "user", who, "remote", ip)
+		if _, aerr := s.st.AddAudit(ctx, parley.AuditEntry{Actor: who, Action: "login_failed", Detail: "from " + truncate(ip, 64)}); aerr != nil {
 			s.logger.Error("audit", "err", aerr)
 		}
 		v.Error = "That user name and password do not match. Check them and try again."
 		s.render(w, r, http.StatusUnauthorized, "login", "Log in", "", v)
 		return
 	}
-	s.limiter.succeeded(name)
+	s.limiter.succeeded(ip, who)
 	// A new token on login: a session id planted before cannot ride it.
 	if err := s.sessions.RenewToken(ctx); err != nil {
 		s.fail(w, r, err)
@@ -92,10 +108,47 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
 
+// maxNameLen is the longest user name (store.CheckUserName).
+const maxNameLen = 64
+
+// unknownName is how a login name that is no user is recorded: "unknown
+// name #" and a hash keyed with this process's secret, so two attempts
+// with the same name look alike but what was typed cannot be recovered
+// (not even by guessing passwords against it).
+func (s *Server) unknownName(name string) string {
+	m := hmac.New(sha256.New, s.csrfKey)
+	m.Write([]byte("parley login name\x00" + strings.ToLower(name)))
+	return "unknown name #" + hex.EncodeToString(m.Sum(nil))[:8]
+}
+
+// truncate cuts s to at most n bytes, on a character boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// waitText says how long to wait: "40 seconds", "1 minute", "3 minutes".
+func waitText(d time.Duration) string {
+	if d < time.Minute {
+		n := max(1, int(math.Ceil(d.Seconds())))
+		return fmt.Sprintf("%d second%s", n, map[bool]string{true: "", false: "s"}[n == 1])
+	}
+	n := int(math.Ceil(d.Minutes()))
+	return fmt.Sprintf("%d minute%s", n, map[bool]string{true: "", false: "s"}[n == 1])
+}
+
 // logout ends the session.
 func (s *Server) logout(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	name := s.sessions.GetString(ctx, keyUser)
+	if name != "" {
+		s.streams.endUser(name, s.sessions.Token(ctx))
+	}
 	if err := s.sessions.Destroy(ctx); err != nil {
 		s.fail(w, r, err)
 		return

@@ -2,8 +2,10 @@ package web
 
 import (
 	"context"
+	"crypto/subtle"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -131,6 +133,23 @@ func (m *Metrics) observeLogin(result string) {
 		return
 	}
 	m.logins.WithLabelValues(result).Inc()
+}
+
+// metricsOnInbox serves /metrics on the inbox's address only to a scraper
+// with the bearer token (Config.MetricsTokenEnv): the counts say how busy
+// the team is and who logs in. Without a token it points to metrics_addr.
+func (s *Server) metricsOnInbox(w http.ResponseWriter, r *http.Request) {
+	if s.metricsToken == "" {
+		http.Error(w, "metrics are not served on this address: set web.metrics_addr (e.g. 127.0.0.1:9090), or web.metrics_token_env for a bearer token here", http.StatusNotFound)
+		return
+	}
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(s.metricsToken)) != 1 {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="parley metrics"`)
+		http.Error(w, "metrics need Authorization: Bearer <the token in web.metrics_token_env>", http.StatusUnauthorized)
+		return
+	}
+	s.metrics.Handler().ServeHTTP(w, r)
 }
 
 // Registry is where the metrics live, for adding collectors of your own.

@@ -213,7 +213,8 @@ func (s *Server) csrfToken(ctx context.Context) string {
 // checkCSRF refuses a state-changing request that comes from another site
 // (Go's cross-origin protection: Sec-Fetch-Site, else Origin against Host)
 // or that lacks the session's token in the X-CSRF-Token header or the
-// csrf_token form field.
+// csrf_token form field (for a visitor without a session: the signed
+// token of their login cookie, see loginCSRFCookie).
 func (s *Server) checkCSRF(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Method {
@@ -232,6 +233,11 @@ func (s *Server) checkCSRF(next http.Handler) http.Handler {
 		got := r.Header.Get("X-CSRF-Token")
 		if got == "" {
 			got = r.PostFormValue("csrf_token")
+		}
+		anon := want == "" && s.sessions.GetString(r.Context(), keyUser) == ""
+		if anon && s.checkAnonCSRF(r, got) {
+			next.ServeHTTP(w, r)
+			return
 		}
 		if want == "" || subtle.ConstantTimeCompare([]byte(want), []byte(got)) != 1 {
 			s.logger.Warn("csrf token missing or wrong", "method", r.Method, "path", r.URL.Path, "remote", s.clientIP(r))

@@ -11,10 +11,12 @@ import (
 	"io/fs"
 	"math"
 	"net/http"
+	"net/url"
 	"path"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/store"
@@ -262,7 +264,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		return
 	}
 	ctx := r.Context()
-	p := page{Title: title, Nav: nav, User: currentUser(ctx), CSRF: s.csrfToken(ctx), Data: data}
+	p := page{Title: title, Nav: nav, User: currentUser(ctx), CSRF: s.pageCSRF(w, r), Data: data}
 	if msg := s.sessions.PopString(ctx, keyFlash); msg != "" {
 		p.Flash, p.FlashOK = msg, s.sessions.PopBool(ctx, keyFlashOK)
 	}
@@ -377,23 +379,39 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	s.fail(w, r, parley.Errorf(parley.ENOTFOUND, "there is no page at %s", r.URL.Path))
 }
 
-// sameSitePath returns the path and query of a same-site URL (a Referer
-// or a next= parameter), or "/" for anything pointing elsewhere.
+// sameSitePath returns the local path and query of a Referer (an
+// absolute URL) or a path, or "/" for anything that is not a path on this
+// site (see localPath).
 func sameSitePath(raw string) string {
-	if raw == "" {
-		return "/"
-	}
-	i := strings.Index(raw, "://")
-	if i >= 0 {
-		rest := raw[i+3:]
-		j := strings.IndexByte(rest, '/')
-		if j < 0 {
-			return "/"
+	if u, err := url.Parse(raw); err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" {
+		raw = u.EscapedPath()
+		if u.RawQuery != "" {
+			raw += "?" + u.RawQuery
 		}
-		raw = rest[j:]
 	}
-	if !strings.HasPrefix(raw, "/") || strings.HasPrefix(raw, "//") || strings.HasPrefix(raw, "/\\") {
+	return localPath(raw)
+}
+
+// localPath returns raw when it is a path on this site (with its query),
+// else "/". It refuses what a browser could follow to another site:
+// schemes, hosts, "//", and anything holding a backslash or a control
+// character (browsers drop tabs and newlines from URLs and read "\" as
+// "/", so "/\t/evil" and "/\\evil" lead to //evil), raw or escaped.
+func localPath(raw string) string {
+	if raw == "" || strings.ContainsFunc(raw, unsafeInPath) {
 		return "/"
 	}
-	return raw
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" ||
+		!strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") || strings.ContainsFunc(u.Path, unsafeInPath) ||
+		!strings.HasPrefix(raw, "/") || strings.HasPrefix(raw, "//") {
+		return "/"
+	}
+	out := u.EscapedPath()
+	if u.RawQuery != "" {
+		out += "?" + u.RawQuery
+	}
+	return out
 }
+
+func unsafeInPath(r rune) bool { return r == '\\' || r < 0x20 || r == 0x7f || unicode.IsSpace(r) }

@@ -14,9 +14,7 @@ func (s *Server) routes() http.Handler {
 
 	// No session, no login.
 	mux.HandleFunc("GET /healthz", s.healthz)
-	if s.cfg.MetricsAddr == "" {
-		mux.Handle("GET /metrics", s.metrics.Handler())
-	}
+	mux.HandleFunc("GET /metrics", s.metricsOnInbox)
 	mux.Handle("GET /static/", s.views.staticHandler())
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, s.views.static("favicon.svg"), http.StatusMovedPermanently)

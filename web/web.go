@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -46,6 +47,10 @@ type Options struct {
 	// OnDecided, when set, is called after a draft is approved or rejected
 	// in the inbox (wake the outbox with it: bot.Outbox.Wake).
 	OnDecided func(d parley.Draft)
+	// Decide is the rules (rules.Set.Decide): after a person corrects a
+	// post's sentiment they decide it again, so its tags, priority and
+	// pending draft follow the corrected label. Nil only corrects.
+	Decide parley.DecideFunc
 
 	// PasswordCost is the bcrypt cost for passwords set in the inbox;
 	// 0 means bcrypt's default. Tests lower it.
@@ -60,6 +65,10 @@ type Options struct {
 	SessionLifetime time.Duration
 	// Now is the clock for waiting times and rate limits; default time.Now.
 	Now func() time.Time
+	// Getenv reads Config.MetricsTokenEnv; default os.Getenv.
+	Getenv func(string) string
+	// Connectors, when set, reports each connector's state for /healthz.
+	Connectors func() []ConnectorState
 }
 
 // Server is the web inbox.
@@ -75,6 +84,11 @@ type Server struct {
 	limiter  *loginLimiter
 	views    *views
 	handler  http.Handler
+	csrfKey  []byte // signs the login form's tokens (csrf.go)
+	streams  streamSet
+	// metricsToken, when set, lets /metrics be read on the inbox's address
+	// with Authorization: Bearer <token>.
+	metricsToken string
 
 	done     chan struct{} // closed when the server shuts down: ends live streams
 	doneOnce sync.Once
@@ -108,10 +122,18 @@ func New(cfg Config, opts Options) (*Server, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Getenv == nil {
+		opts.Getenv = os.Getenv
+	}
+	metricsToken, err := cfg.metricsToken(opts.Getenv)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		cfg: cfg, opts: opts, st: opts.Store, logger: opts.Logger, metrics: opts.Metrics,
 		limiter: newLoginLimiter(opts.LoginLimit, opts.Now),
 		done:    make(chan struct{}),
+		csrfKey: newCSRFKey(), metricsToken: metricsToken,
 	}
 	s.metrics.WatchStore(s.st.QueueStats, s.logger)
 
@@ -132,7 +154,6 @@ func New(cfg Config, opts Options) (*Server, error) {
 			return nil, parley.Errorf(parley.EINVALID, "web.base_url %q: %w", cfg.BaseURL, err)
 		}
 	}
-	var err error
 	if s.views, err = newViews(); err != nil {
 		return nil, fmt.Errorf("web templates: %w", err)
 	}
@@ -143,8 +164,8 @@ func New(cfg Config, opts Options) (*Server, error) {
 // Config returns the server's configuration with defaults filled in.
 func (s *Server) Config() Config { return s.cfg }
 
-// Handler returns the inbox's HTTP handler (everything, /metrics included
-// unless Config.MetricsAddr is set).
+// Handler returns the inbox's HTTP handler: everything but /metrics, which
+// it serves only with Config.MetricsTokenEnv's bearer token.
 func (s *Server) Handler() http.Handler { return s.handler }
 
 // Metrics returns the metrics the server serves.
@@ -178,8 +199,9 @@ func listen(ctx context.Context, key, addr string) (net.Listener, error) {
 	return ln, nil
 }
 
-// Serve is Run on listeners the caller opened (metrics may be nil: then
-// /metrics is on ln unless Config.MetricsAddr is set). It closes them.
+// Serve is Run on listeners the caller opened; metrics, when not nil,
+// serves /metrics and /healthz (open it for Config.MetricsAddr). It
+// closes them.
 func (s *Server) Serve(ctx context.Context, ln, metrics net.Listener) error {
 	errLog := slog.NewLogLogger(s.logger.Handler(), slog.LevelWarn)
 	servers := []*http.Server{{

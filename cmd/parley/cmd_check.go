@@ -32,7 +32,7 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 		for _, p := range ce.Problems {
 			fmt.Fprintln(e.stdout, p.String())
 		}
-		return &exitError{code: 1, msg: fmt.Sprintf("%d problems in %s", len(ce.Problems), e.configPath)}
+		return &exitError{code: 1, msg: fmt.Sprintf("%s in %s", plural(len(ce.Problems), "problem", "problems"), e.configPath)}
 	}
 	if err != nil {
 		return err

@@ -20,12 +20,19 @@ func init() {
 
 Reads JSONL objects with a "text" field, or plain lines, and writes one JSON
 object per input line, in order, as soon as it is read:
-  {"label":"positive","score":0.74}
-Other fields of a JSONL input object are kept in the output. With --config,
-the brand lexicon applies. Models: ` + strings.Join(sentiment.Names(), ", ") + `.
+  {"label":"positive","score":0.74,"confidence":0.91,"lang":"en","known":true}
+confidence is the calibrated probability that the label is right; lang is
+the detected language (ISO 639-1, "" when unsure) and known says whether the
+model covers it (false: the label is a placeholder neutral, a person should
+read the post). "overrides" names the slang or brand lexicon entries that
+applied. Other fields of a JSONL input object are kept in the output. The
+built-in slang lexicon always applies, with --config the brand lexicon too,
+so the answers are the ones ` + "`parley rules test`" + ` sees. Models: ` + strings.Join(sentiment.Names(), ", ") + `,
+or a model file (--model corrections.model.gz, from ` + "`parley sentiment retrain`" + `).
 
 Example:
-  echo 'this deck is sick 🔥' | parley classify --config config.example.yaml`,
+  echo 'this deck is sick 🔥' | parley classify
+  parley classify --model ./parley-data/retrained.model.gz < posts.jsonl`,
 		run: runClassify,
 	})
 }
@@ -77,7 +84,7 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 
 // classifyLine classifies one input line: a JSON object with "text" (its
 // other fields are kept), or a plain line.
-func classifyLine(cl parley.Classifier, line string) (map[string]any, error) {
+func classifyLine(cl sentiment.LangClassifier, line string) (map[string]any, error) {
 	trimmed := strings.TrimSpace(line)
 	if strings.HasPrefix(trimmed, "{") {
 		var obj map[string]any
@@ -88,12 +95,22 @@ func classifyLine(cl parley.Classifier, line string) (map[string]any, error) {
 		if !ok {
 			return nil, fmt.Errorf(`want a "text" field holding a string`)
 		}
-		s := cl.Classify(text)
-		obj["label"], obj["score"] = s.Label, round(s.Score)
+		verdict(cl, text, obj)
 		return obj, nil
 	}
-	s := cl.Classify(line)
-	return map[string]any{"label": s.Label, "score": round(s.Score)}, nil
+	obj := map[string]any{}
+	verdict(cl, line, obj)
+	return obj, nil
+}
+
+// verdict writes cl's answer on text into obj.
+func verdict(cl sentiment.LangClassifier, text string, obj map[string]any) {
+	s, lang := cl.ClassifyWithLang(text)
+	obj["label"], obj["score"], obj["confidence"] = s.Label, round(s.Score), round(s.Confidence)
+	obj["lang"], obj["known"] = lang, s.Known()
+	if len(s.Overrides) > 0 {
+		obj["overrides"] = s.Overrides
+	}
 }
 
 func round(f float64) float64 { return math.Round(f*10000) / 10000 }

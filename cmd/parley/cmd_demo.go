@@ -73,12 +73,13 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	// Find the sample's advocates as of the morning after it ends (the
 	// demo's clock), and offer them prompts through the queue.
 	var pass bot.AdvocatePass
+	var asOf time.Time
 	if latest, err := st.LatestMention(ctx); err == nil && !latest.IsZero() {
 		eng, err := cfg.advocateEngine()
 		if err != nil {
 			return err
 		}
-		asOf := latest.Add(12 * time.Hour)
+		asOf = latest.Add(12 * time.Hour)
 		adv := bot.NewAdvocates(st, eng, bot.AdvocatesOptions{Logger: e.logger, Now: func() time.Time { return asOf }})
 		if pass, err = adv.RunOnce(ctx); err != nil {
 			return err
@@ -145,19 +146,19 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(tw, "  parley advocates list%s\tthe fans, and how their scores were made (explain)\n", db)
 	fmt.Fprintf(tw, "  parley digest --week LAST%s\tthe weekly digest for managers\n", db)
 	fmt.Fprintf(tw, "  parley rules test --config config.example.yaml \"this deck is sick\"\twhich rules match a message, and why\n")
-	fmt.Fprintf(tw, "  echo 'my wheels arrived broken' | parley classify\tthe sentiment of any text\n")
+	fmt.Fprintf(tw, "  echo 'my wheels arrived broken' | parley classify --config config.example.yaml\tthe sentiment of any text, with the brand's words\n")
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	if !*serve {
 		return nil
 	}
-	return serveDemo(ctx, e, cfg, st, *addr)
+	return serveDemo(ctx, e, cfg, st, *addr, asOf)
 }
 
 // serveDemo runs the web inbox and the outbox on the demo database until
 // ctx ends; approved drafts go to stand-in platforms that print them.
-func serveDemo(ctx context.Context, e *env, cfg *Config, st *store.Store, addr string) error {
+func serveDemo(ctx context.Context, e *env, cfg *Config, st *store.Store, addr string, asOf time.Time) error {
 	if addr != "" {
 		cfg.Web.Addr = addr
 	}
@@ -176,6 +177,9 @@ func serveDemo(ctx context.Context, e *env, cfg *Config, st *store.Store, addr s
 		&demoPlatform{platform: parley.PlatformDiscord, w: e.stdout},
 	}
 	m := &Main{e: e, cfg: cfg, store: st, conns: connectorSet{senders: senders}}
+	if !asOf.IsZero() {
+		m.advocatesNow = func() time.Time { return asOf }
+	}
 	if err := m.Run(ctx); err != nil {
 		return err
 	}

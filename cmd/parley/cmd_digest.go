@@ -1,18 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/connectors/discord"
@@ -65,33 +58,39 @@ func runDigest(ctx context.Context, e *env, args []string) error {
 	if *force && !*send {
 		return fmt.Errorf("%w: --force only goes with --send", errUsage)
 	}
+	// Without a config there are no targets: a send would store the week
+	// as sent and make the real send of that week refuse.
+	if *send && e.configPath == "" {
+		return fmt.Errorf("%w: --send needs --config FILE: its digest: section names the targets, and nothing was stored or sent", errUsage)
+	}
 	f, err := digestFormat(*format, *out)
 	if err != nil {
 		return err
 	}
-	dc, err := loadDigestConfig(e)
+	cfg, err := e.loadConfig()
 	if err != nil {
 		return err
 	}
-	st, err := e.openExistingStore(ctx, &Config{Data: dc.data})
+	st, err := e.openExistingStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	var posters map[string]digest.Poster
-	if *send && e.configPath != "" {
-		cfg, err := e.loadConfig()
-		if err != nil {
-			return err
-		}
+	if *send && cfg != nil {
 		conns, err := buildConnectors(e, cfg, st)
 		if err != nil {
 			return err
 		}
 		posters = digestPosters(conns)
 	}
-	svc, err := digest.NewService(st, dc.cfg, digest.ServiceOptions{
-		Brand: dc.brand, Logger: e.logger, Getenv: e.getenv, Posters: posters,
+	var dcfg digest.Config
+	brand := ""
+	if cfg != nil {
+		dcfg, brand = cfg.Digest, cfg.Brand.Name
+	}
+	svc, err := digest.NewService(st, dcfg, digest.ServiceOptions{
+		Brand: brand, Logger: e.logger, Getenv: e.getenv, Posters: posters,
 	})
 	if err != nil {
 		return err
@@ -231,91 +230,4 @@ func digestPosters(conns connectorSet) map[string]digest.Poster {
 		}
 	}
 	return posters
-}
-
-// digestConfig is what the digest command reads from the config file.
-type digestConfig struct {
-	cfg   digest.Config
-	brand string
-	data  string
-}
-
-// loadDigestConfig reads the digest: section (with the brand and data
-// folder) from --config, or returns the defaults without one. It reads
-// the section itself, so it works whether or not the main Config knows
-// the digest: key; the other sections are `parley check`'s business.
-func loadDigestConfig(e *env) (digestConfig, error) {
-	var dc digestConfig
-	if e.configPath == "" {
-		return dc, nil
-	}
-	data, err := os.ReadFile(e.configPath)
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return dc, parley.Errorf(parley.EINVALID, "config file %s does not exist (start from config.example.yaml)", e.configPath)
-		}
-		return dc, fmt.Errorf("read config: %w", err)
-	}
-	var doc struct {
-		Brand struct {
-			Name     string `yaml:"name"`
-			TimeZone string `yaml:"timezone"`
-		} `yaml:"brand"`
-		Data   string    `yaml:"data"`
-		Digest yaml.Node `yaml:"digest"`
-	}
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return dc, parley.Errorf(parley.EINVALID, "%s: %v", e.configPath, err)
-	}
-	dc.brand, dc.data = doc.Brand.Name, doc.Data
-	if doc.Digest.Kind != 0 {
-		// Decode the section strictly: an unknown key is a typo.
-		section, err := yaml.Marshal(&doc.Digest)
-		if err == nil {
-			dec := yaml.NewDecoder(bytes.NewReader(section))
-			dec.KnownFields(true)
-			err = dec.Decode(&dc.cfg)
-		}
-		if err != nil {
-			msg := strings.TrimPrefix(err.Error(), "yaml: ")
-			msg = strings.ReplaceAll(msg, "digest.Config", "digest")
-			return dc, parley.Errorf(parley.EINVALID, "%s:%d: digest: %s", e.configPath, doc.Digest.Line, msg)
-		}
-	}
-	if dc.cfg.TimeZone == "" {
-		dc.cfg.TimeZone = doc.Brand.TimeZone
-	}
-	if errs := dc.cfg.Validate(e.getenv); len(errs) > 0 {
-		lines := make([]string, len(errs))
-		for i, err := range errs {
-			msg := parley.ErrorMessage(err)
-			lines[i] = fmt.Sprintf("%s:%d: %s", e.configPath, digestLine(&doc.Digest, msg), msg)
-		}
-		return dc, parley.Errorf(parley.EINVALID, "%s", strings.Join(lines, "\n"))
-	}
-	return dc, nil
-}
-
-var digestKeyRE = regexp.MustCompile(`^digest\.([a-z_]+)(?:\[(\d+)\])?`)
-
-// digestLine finds the line of the key a digest.Config problem names
-// ("digest.timezone ...", "digest.targets[2] ..."), else the section's.
-func digestLine(section *yaml.Node, msg string) int {
-	line := section.Line
-	m := digestKeyRE.FindStringSubmatch(msg)
-	if m == nil || section.Kind != yaml.MappingNode {
-		return line
-	}
-	for i := 0; i+1 < len(section.Content); i += 2 {
-		if section.Content[i].Value != m[1] {
-			continue
-		}
-		line = section.Content[i].Line
-		if n, err := strconv.Atoi(m[2]); err == nil {
-			if v := section.Content[i+1]; v.Kind == yaml.SequenceNode && n < len(v.Content) {
-				line = v.Content[n].Line
-			}
-		}
-	}
-	return line
 }

@@ -53,6 +53,9 @@ func runQueue(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkPlatform(*platform); err != nil {
+		return err
+	}
 	if len(rest) == 0 {
 		return fmt.Errorf("%w: want list, show, approve, edit or reject", errUsage)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/rules/sentiment"
 )
 
 func init() {
@@ -17,7 +18,9 @@ func init() {
 		summary: "debug rules: show what they do with one message",
 		usage: `parley rules test --config FILE [--author HANDLE] [--mentions N] [--followers N] "some text"
 
-Shows, for one message, its sentiment (and any brand lexicon override), every
+Shows, for one message, its sentiment (label, score, calibrated confidence,
+language and whether the model reads it), the words that decided it (and any
+slang or brand lexicon entry that applied), every
 rule that matched and why, the tags and priority, and the draft it would
 queue. Nothing is read from or written to the database: describe the author
 with --author, --mentions (their earlier mentions: 0 is a first-timer),
@@ -42,6 +45,9 @@ func runRules(ctx context.Context, e *env, args []string) error {
 	e.jsonFlag()
 	rest, err := e.parse(args)
 	if err != nil {
+		return err
+	}
+	if err := checkPlatform(*platform); err != nil {
 		return err
 	}
 	if len(rest) < 1 || rest[0] != "test" {
@@ -69,18 +75,31 @@ func runRules(ctx context.Context, e *env, args []string) error {
 		Platform: *platform, ExternalID: "test", Text: bot.Normalize(text), CreatedAt: time.Now().UTC(),
 		Author: parley.Person{Platform: *platform, ExternalID: "test", Handle: strings.TrimPrefix(*author, "@"), Name: *name, Followers: *followers},
 	}
-	m.Sentiment = cl.Classify(m.Text)
+	m.Sentiment, m.Lang = cl.ClassifyWithLang(m.Text)
+	decided := sentiment.Explain(cl, m.Text, m.Sentiment, 3)
 	h := parley.History{Person: m.Author, RepliesInThread: *replies}
 	h.Person.Mentions = *mentions
 	h.Person.LastSentiment = lastLabel
 	res := cfg.ruleSet().Evaluate(m, h)
 	if e.jsonOut {
-		return json.NewEncoder(e.stdout).Encode(map[string]any{"sentiment": m.Sentiment, "result": res})
+		return json.NewEncoder(e.stdout).Encode(map[string]any{"sentiment": m.Sentiment, "lang": m.Lang,
+			"known": m.Sentiment.Known(), "decided_by": decided, "result": res})
 	}
 	w := e.stdout
-	fmt.Fprintf(w, "sentiment  %s (score %.2f, model %s)\n", m.Sentiment.Label, m.Sentiment.Score, m.Sentiment.Model)
+	fmt.Fprintf(w, "sentiment  %s (score %.2f, confidence %.2f, model %s, language %s)\n", m.Sentiment.Label,
+		m.Sentiment.Score, m.Sentiment.Confidence, m.Sentiment.Model, langName(m.Lang))
+	if !m.Sentiment.Known() {
+		fmt.Fprintf(w, "           the model does not read %s: sentiment.known is false, the label is a placeholder\n", langName(m.Lang))
+	}
+	if len(decided) > 0 {
+		words := make([]string, len(decided))
+		for i, d := range decided {
+			words[i] = fmt.Sprintf("%q (%+.2f)", d.Word, d.Effect)
+		}
+		fmt.Fprintf(w, "           decided by %s\n", strings.Join(words, ", "))
+	}
 	if len(m.Sentiment.Overrides) > 0 {
-		fmt.Fprintf(w, "           brand lexicon applied: %s\n", strings.Join(m.Sentiment.Overrides, ", "))
+		fmt.Fprintf(w, "           slang/brand lexicon applied: %s\n", strings.Join(m.Sentiment.Overrides, ", "))
 	}
 	if len(res.Matches) == 0 {
 		fmt.Fprintf(w, "rules      none of the %d rules matched\n", cfg.ruleSet().Len())
@@ -112,6 +131,14 @@ func runRules(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(w, "draft      none: no matching rule has a reply")
 	}
 	return nil
+}
+
+// langName is a detected language code for people: "unknown" for "".
+func langName(code string) string {
+	if code == "" {
+		return "unknown"
+	}
+	return code
 }
 
 func indent(s, prefix string) string {

@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/parleybot/parley"
@@ -92,6 +91,10 @@ type Main struct {
 	conns connectorSet
 	// webListener, when set, is where the inbox listens (else cfg.Web.Addr).
 	webListener net.Listener
+	// advocatesNow, when set, is the advocates worker's clock: the demo
+	// keeps it at the sample's "today", so the invitations it drafts are
+	// the ones its summary counted.
+	advocatesNow func() time.Time
 
 	metrics       *web.Metrics
 	pipeline      *bot.Pipeline
@@ -106,6 +109,7 @@ type Main struct {
 	cancelAdv     context.CancelFunc
 	advDone       chan struct{}
 	sources       sync.WaitGroup
+	connStates    connectorStates
 	outboxDone    chan struct{}
 	webDone       chan error
 }
@@ -119,7 +123,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.advocates = bot.NewAdvocates(m.store, eng, bot.AdvocatesOptions{Logger: log.With("part", "advocates")})
+	m.advocates = bot.NewAdvocates(m.store, eng, bot.AdvocatesOptions{Logger: log.With("part", "advocates"), Now: m.advocatesNow})
 	p, err := newPipeline(m.e, m.cfg, m.store, m.metrics, bot.PipelineOptions{OnStored: m.advocates.OnStored})
 	if err != nil {
 		return err
@@ -136,6 +140,8 @@ func (m *Main) Run(ctx context.Context) error {
 		Store: m.store, Logger: log.With("part", "web"), Metrics: m.metrics,
 		CheckDraft: m.outbox.CheckDraft,
 		OnDecided:  func(parley.Draft) { m.outbox.Wake() },
+		Connectors: m.connStates.list,
+		Decide:     m.cfg.ruleSet().Decide(log.With("part", "web")),
 	})
 	if err != nil {
 		p.Close(ctx)
@@ -153,7 +159,15 @@ func (m *Main) Run(ctx context.Context) error {
 				m.cfg.Web.WithDefaults().Addr, err)
 		}
 	}
-	go func() { m.webDone <- m.web.Serve(wctx, m.webListener, nil) }()
+	var metricsLn net.Listener
+	if a := m.cfg.Web.MetricsAddr; a != "" {
+		if metricsLn, err = net.Listen("tcp", a); err != nil {
+			cancel()
+			p.Close(ctx)
+			return parley.Errorf(parley.EUNAVAILABLE, "web.metrics_addr %s: cannot listen (is another program using it?): %w", a, err)
+		}
+	}
+	go func() { m.webDone <- m.web.Serve(wctx, m.webListener, metricsLn) }()
 
 	svc, err := digest.NewService(m.store, m.cfg.Digest, digest.ServiceOptions{Brand: m.cfg.Brand.Name,
 		Posters: digestPosters(m.conns), Logger: log.With("part", "digest"), Getenv: m.e.getenv})
@@ -199,10 +213,12 @@ func (m *Main) Run(ctx context.Context) error {
 	m.cancelSources = cancel
 	for _, src := range m.conns.sources {
 		m.sources.Add(1)
+		m.connStates.set(src.name, web.ConnectorRunning, nil)
 		go func() {
 			defer m.sources.Done()
 			if err := src.source.Run(sctx, p); err != nil && !errors.Is(err, context.Canceled) {
 				log.Error("connector stopped", "connector", src.name, "err", err)
+				m.connStates.set(src.name, web.ConnectorStopped, err)
 			}
 		}()
 	}
@@ -210,8 +226,11 @@ func (m *Main) Run(ctx context.Context) error {
 	for i, s := range m.conns.sources {
 		names[i] = s.name
 	}
-	if len(names) == 0 {
+	switch {
+	case len(names) == 0 && len(m.conns.senders) == 0:
 		log.Warn("no connectors configured: nothing to listen to (add connectors.mastodon or connectors.discord); approved drafts wait")
+	case len(names) == 0:
+		log.Info("no connectors to listen to; approved drafts go out through the configured senders")
 	}
 	log.Info("parley running", "db", m.store.Path(), "connectors", strings.Join(names, ","), "rules", m.cfg.ruleSet().Len(),
 		"inbox", m.URL())
@@ -343,7 +362,7 @@ func lockDatabase(dbPath string) (unlock func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("open lock file: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := lockFile(f); err != nil {
 		b := make([]byte, 32)
 		n, _ := f.ReadAt(b, 0)
 		f.Close()
@@ -357,7 +376,7 @@ func lockDatabase(dbPath string) (unlock func(), err error) {
 	f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	return func() {
 		f.Truncate(0)
-		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		unlockFile(f)
 		f.Close()
 	}, nil
 }

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 	"github.com/parleybot/parley/connectors/discord"
 	"github.com/parleybot/parley/connectors/mastodon"
 	"github.com/parleybot/parley/digest"
+	"github.com/parleybot/parley/internal/yamlpos"
 	"github.com/parleybot/parley/rules"
 	"github.com/parleybot/parley/rules/advocate"
 	"github.com/parleybot/parley/rules/sentiment"
@@ -37,7 +36,9 @@ type Config struct {
 	// DATA/parley.db unless --db says otherwise.
 	Data      string `yaml:"data"`
 	Sentiment struct {
-		// Model is the classifier: "default" (trained) or "vader".
+		// Model is the classifier: "default" (trained), "vader", or a model
+		// file (a path, relative to the working directory) from `parley
+		// sentiment retrain`.
 		Model string `yaml:"model"`
 		// Lexicon overrides the model for brand words and phrases
 		// (valence -4..4), e.g. {sick: 2.5} for a skate brand.
@@ -94,32 +95,20 @@ func (e *ConfigError) Unwrap() error {
 	return &parley.Error{Code: parley.EINVALID, Message: e.Error()}
 }
 
-var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-
 // ParseConfig parses and validates a config. file names it in messages;
 // getenv looks up the secrets it names (to report a missing one). Every
 // problem is reported, each as file:line: what is wrong, in a *ConfigError.
 func ParseConfig(file string, data []byte, getenv func(string) string) (*Config, error) {
 	cfg := &Config{file: file}
-	var problems []Problem
-	add := func(line int, format string, args ...any) {
-		problems = append(problems, Problem{File: file, Line: line, Msg: fmt.Sprintf(format, args...)})
-	}
 	if len(bytes.TrimSpace(data)) == 0 {
-		add(0, "the file is empty: start from config.example.yaml")
-		return nil, &ConfigError{problems}
+		return nil, &ConfigError{[]Problem{{File: file, Msg: "the file is empty: start from config.example.yaml"}}}
 	}
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		addYAMLError(add, err)
-		return nil, &ConfigError{problems}
+	root, yps := yamlpos.Parse(data)
+	if len(yps) > 0 { // a syntax error: nothing below it can be trusted
+		return nil, &ConfigError{fileProblems(file, yps)}
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(cfg); err != nil {
-		addYAMLError(add, err)
-	}
-	problems = append(problems, cfg.validate(&root, getenv)...)
+	problems := fileProblems(file, yamlpos.Decode(root, cfg, ""))
+	problems = append(problems, cfg.validate(root, getenv)...)
 	sort.SliceStable(problems, func(i, j int) bool { return problems[i].Line < problems[j].Line })
 	if len(problems) > 0 {
 		return nil, &ConfigError{problems}
@@ -127,58 +116,18 @@ func ParseConfig(file string, data []byte, getenv func(string) string) (*Config,
 	return cfg, nil
 }
 
-// addYAMLError turns yaml.v3's messages ("line 7: field x not found in type
-// main.Config") into problems with lines and plainer words.
-func addYAMLError(add func(int, string, ...any), err error) {
-	var msgs []string
-	var te *yaml.TypeError
-	if errors.As(err, &te) {
-		msgs = te.Errors
-	} else {
-		msgs = []string{err.Error()}
+func fileProblems(file string, ps []yamlpos.Problem) []Problem {
+	out := make([]Problem, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, Problem{File: file, Line: p.Line, Msg: p.Msg})
 	}
-	for _, msg := range msgs {
-		line := 0
-		if m := yamlLine.FindStringSubmatch(msg); m != nil {
-			line, _ = strconv.Atoi(m[1])
-			msg = m[2]
-		}
-		msg = strings.TrimPrefix(msg, "yaml: ")
-		if f, ok := strings.CutPrefix(msg, "field "); ok {
-			if name, _, ok := strings.Cut(f, " not found in type"); ok {
-				msg = fmt.Sprintf("unknown key %q (see config.example.yaml for the keys)", name)
-			}
-		}
-		msg = strings.ReplaceAll(msg, "main.", "")
-		add(line, "%s", msg)
-	}
+	return out
 }
 
 // keyLine finds the line of a key path (e.g. "brand", "name") in the
-// document, or 0.
+// document, or of its nearest ancestor, or 0.
 func keyLine(root *yaml.Node, path ...string) int {
-	n := root
-	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
-	line := 0
-	for _, key := range path {
-		if n == nil || n.Kind != yaml.MappingNode {
-			return line
-		}
-		var next *yaml.Node
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == key {
-				line = n.Content[i].Line
-				next = n.Content[i+1]
-				break
-			}
-		}
-		if next == nil {
-			return line
-		}
-		n = next
-	}
+	_, line := yamlpos.Lookup(root, path...)
 	return line
 }
 
@@ -204,9 +153,15 @@ func (c *Config) validate(root *yaml.Node, getenv func(string) string) []Problem
 	if err := opts.Validate(); err != nil {
 		add(keyLine(root, "sentiment", "lexicon"), "sentiment: %v", err)
 	}
-	if c.Sentiment.Model != "" && !contains(sentiment.Names(), c.Sentiment.Model) {
-		add(keyLine(root, "sentiment", "model"), "sentiment.model %q is unknown: want one of %s",
-			c.Sentiment.Model, strings.Join(sentiment.Names(), ", "))
+	switch m := c.Sentiment.Model; {
+	case m == "" || contains(sentiment.Names(), m):
+	case sentiment.IsModelFile(m):
+		if _, err := sentiment.LoadModelFile(m); err != nil {
+			add(keyLine(root, "sentiment", "model"), "sentiment.model: %v", err)
+		}
+	default:
+		add(keyLine(root, "sentiment", "model"), "sentiment.model %q is unknown: want one of %s, or a model file (FILE.model.gz)",
+			m, strings.Join(sentiment.Names(), ", "))
 	}
 	if c.Rules.Kind != 0 {
 		set, rps := rules.Load(c.file, &c.Rules, c.Brand.Name)
@@ -224,7 +179,11 @@ func (c *Config) validate(root *yaml.Node, getenv func(string) string) []Problem
 		c.Digest.TimeZone = c.Brand.TimeZone
 	}
 	for _, err := range c.Digest.Validate(getenv) {
-		add(keyLine(root, "digest"), "%v", err)
+		line := keyLine(root, "digest")
+		if fe := (*digest.FieldError)(nil); errors.As(err, &fe) {
+			line = yamlpos.Line(root, fe.Path)
+		}
+		add(line, "%v", err)
 	}
 	for _, err := range c.Web.Validate() {
 		add(keyLine(root, "web"), "%v", err)
@@ -286,9 +245,11 @@ func (e *env) requireConfig() (*Config, error) {
 	return e.loadConfig()
 }
 
-// classifier builds the sentiment classifier the config asks for; model,
-// when set, overrides the config's choice.
-func (c *Config) classifier(model string) (parley.Classifier, error) {
+// classifier builds the sentiment classifier the config asks for; model
+// (a name or a model file), when set, overrides the config's choice.
+// Without a config it is the model with its built-in slang lexicon, the
+// same verdicts `rules test` sees.
+func (c *Config) classifier(model string) (sentiment.LangClassifier, error) {
 	if model == "" && c != nil {
 		model = c.Sentiment.Model
 	}

@@ -62,3 +62,52 @@ func TestDigestPostersDeliverThroughTheConnectors(t *testing.T) {
 	assert.Len(t, msgs, len(digest.Split(d.Markdown(), discord.MaxMessageLen)))
 	assert.True(t, strings.Contains(msgs[0].Content, "Tidewater Skates"), msgs[0].Content)
 }
+
+// A digest sent as Mastodon direct messages quotes customers (their
+// handles, their words) but mentions only its recipients: Mastodon
+// delivers a direct post to everyone it mentions.
+func TestDigestToMastodonMentionsOnlyRecipients(t *testing.T) {
+	ctx := context.Background()
+	st, err := store.Open(ctx, t.TempDir()+"/p.db", store.Options{})
+	require.NoError(t, err)
+	defer st.Close()
+
+	msrv := mastodontest.NewServer(t)
+	boss := msrv.AddAccount("boss", mastodontest.AccountOptions{Domain: "brand.example"})
+	lead := msrv.AddAccount("lead", mastodontest.AccountOptions{Domain: "brand.example"})
+	msrv.AddAccount("cara", mastodontest.AccountOptions{Domain: "skate.social"})
+	msrv.AddAccount("dan", mastodontest.AccountOptions{Domain: "skate.social"})
+	mc, err := mastodon.New(mastodon.Config{Server: msrv.URL}, mastodontest.Token, st, nil)
+	require.NoError(t, err)
+	posters := digestPosters(connectorSet{senders: []parley.Sender{mc}})
+
+	angry := digest.Post{Platform: parley.PlatformMastodon, Author: "dan@skate.social", Text: "@cara@skate.social my trucks snapped",
+		Sentiment: parley.Negative, URL: "https://skate.social/@dan/1"}
+	happy := digest.Post{Platform: parley.PlatformMastodon, Author: "cara@skate.social", Text: "best deck ever, ask @dan@skate.social",
+		Sentiment: parley.Positive, URL: "https://skate.social/@cara/2"}
+	d := &digest.Digest{Brand: "Tidewater Skates", Week: digest.Week{Year: 2026, Num: 46},
+		Volume: digest.Volume{Total: 2},
+		Sentiment: digest.Sentiment{Counts: map[parley.Label]int{parley.Negative: 1, parley.Positive: 1}, Waiting: 1,
+			Threads: []digest.WaitingThread{{Post: angry, Negative: 1}}, Best: []digest.Post{happy}}}
+	require.Contains(t, d.Text(), "@cara@skate.social", "the digest quotes customers' handles")
+	require.NoError(t, posters[digest.TargetMastodon].PostDigest(ctx, digest.Target{Type: digest.TargetMastodon,
+		To: []string{"@boss@brand.example", "lead@brand.example"}}, d))
+
+	posts := msrv.Posts()
+	require.NotEmpty(t, posts)
+	got := map[string]int{}
+	for _, p := range posts {
+		assert.Equal(t, "direct", p.Visibility)
+		require.Len(t, p.Mentions, 1, mastodon.HTMLToText(p.Content))
+		got[p.Mentions[0].ID]++
+		assert.NotRegexp(t, `(^|[^/\w])@(cara|dan)`, mastodon.HTMLToText(p.Content))
+	}
+	assert.Equal(t, len(posts), got[boss.ID]+got[lead.ID])
+	assert.Positive(t, got[boss.ID])
+	assert.Positive(t, got[lead.ID])
+	var all strings.Builder
+	for _, p := range posts {
+		all.WriteString(mastodon.HTMLToText(p.Content))
+	}
+	assert.Contains(t, all.String(), "cara@skate.social", "the quoted handle is still readable")
+}

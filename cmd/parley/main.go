@@ -21,6 +21,7 @@ import (
 	"syscall"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/internal/yamlpos"
 	"github.com/parleybot/parley/store"
 )
 
@@ -85,20 +86,27 @@ func (e *exitError) Error() string { return e.msg }
 func Exec(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		if len(args) > 1 {
-			if c, ok := commands[args[1]]; ok {
-				e := &env{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv, cmd: c}
-				e.flags()
-				e.fs.SetOutput(stdout)
-				e.fs.Usage()
-				return 0
+			c, ok := commands[args[1]]
+			if !ok {
+				fmt.Fprintf(stderr, "parley help: unknown command %q\n\n", args[1])
+				printHelp(stderr)
+				return 2
 			}
+			// The command defines its own flags before it parses, so
+			// --help shows them all.
+			args = []string{c.name, "--help"}
+		} else {
+			printHelp(stdout)
+			return 0
 		}
-		printHelp(stdout)
-		return 0
 	}
 	c, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "parley: unknown command %q\n\n", args[0])
+		fmt.Fprintf(stderr, "parley: unknown command %q\n", args[0])
+		if s := yamlpos.Suggest(args[0], commandNames()); s != "" {
+			fmt.Fprintf(stderr, "Did you mean 'parley %s'?\n", s)
+		}
+		fmt.Fprintln(stderr)
 		printHelp(stderr)
 		return 2
 	}
@@ -147,12 +155,7 @@ Usage: parley COMMAND [flags] [args]
 
 Commands:
 `)
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range commandNames() {
 		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
 	}
 	fmt.Fprint(w, `
@@ -163,25 +166,56 @@ Run 'parley help COMMAND' (or 'parley COMMAND --help') for a command's flags and
 `)
 }
 
+// commandNames lists every registered command, sorted.
+func commandNames() []string {
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
 // flags returns the command's flag set with the common flags defined.
 func (e *env) flags() *flag.FlagSet {
 	if e.fs != nil {
 		return e.fs
 	}
 	fs := flag.NewFlagSet("parley "+e.cmd.name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
+	// parse prints help (to stdout) and flag errors (to stderr) itself.
+	fs.SetOutput(io.Discard)
 	fs.StringVar(&e.dbPath, "db", "", "database file (default DATA/parley.db)")
 	fs.StringVar(&e.dataDir, "data", "", "data folder (default the config's data:, else ./parley-data)")
 	fs.StringVar(&e.configPath, "config", "", "config file (YAML); see config.example.yaml")
 	fs.StringVar(&e.logLevel, "log-level", "", "log level: debug, info, warn or error")
-	c := e.cmd
-	fs.Usage = func() {
-		w := fs.Output()
-		fmt.Fprintf(w, "parley %s: %s\n\n%s\n\nFlags:\n", c.name, c.summary, strings.TrimSpace(c.usage))
-		fs.PrintDefaults()
-	}
+	fs.Usage = func() {}
 	e.fs = fs
 	return fs
+}
+
+// usage writes the command's help: summary, synopsis and example, flags.
+func (e *env) usage(w io.Writer) {
+	c, fs := e.cmd, e.flags()
+	fmt.Fprintf(w, "parley %s: %s\n\n%s\n\nFlags:\n", c.name, c.summary, strings.TrimSpace(c.usage))
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+}
+
+// flagError explains a flag the command could not parse, with the nearest
+// defined flag when the name looks like a typo of one.
+func (e *env) flagError(err error) error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		name = strings.TrimLeft(name, "-")
+		msg = fmt.Sprintf("unknown flag --%s", name)
+		var names []string
+		e.flags().VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+		if s := yamlpos.Suggest(name, names); s != "" {
+			msg += fmt.Sprintf(" (did you mean --%s?)", s)
+		}
+	}
+	return fmt.Errorf("%w: %s", errUsage, msg)
 }
 
 // jsonFlag adds --json to the command's flags.
@@ -197,9 +231,10 @@ func (e *env) parse(args []string) ([]string, error) {
 	for {
 		if err := fs.Parse(args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				e.usage(e.stdout)
 				return nil, err
 			}
-			return nil, &exitError{code: 2}
+			return nil, e.flagError(err)
 		}
 		if fs.NArg() == 0 {
 			break
@@ -258,4 +293,22 @@ func (e *env) openExistingStore(ctx context.Context, cfg *Config) (*store.Store,
 		return nil, parley.Errorf(parley.ENOTFOUND, "no database at %s: run 'parley demo' or 'parley ingest' first, or point --db at one", path)
 	}
 	return e.openStore(ctx, cfg)
+}
+
+// checkPlatform refuses a --platform value Parley has no connector for;
+// "" passes (no filter).
+func checkPlatform(p string) error {
+	switch p {
+	case "", parley.PlatformMastodon, parley.PlatformDiscord:
+		return nil
+	}
+	return fmt.Errorf("%w: --platform %q: Parley knows mastodon and discord", errUsage, p)
+}
+
+// plural writes "1 problem" or "3 problems".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }

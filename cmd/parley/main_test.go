@@ -281,7 +281,8 @@ func TestRulesTest(t *testing.T) {
 	r = parleyRun(t, "", "rules", "test", "--config", cfg, "--mentions", "3", "this deck is sick")
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "sentiment  positive")
-	assert.Contains(t, r.stdout, "brand lexicon applied: sick")
+	assert.Contains(t, r.stdout, "lexicon applied: sick")
+	assert.Contains(t, r.stdout, `decided by "sick"`)
 	assert.Contains(t, r.stdout, "matched    thank-returning")
 
 	r = parleyRun(t, "", "rules", "test", "hello")
@@ -370,7 +371,7 @@ func TestStatsJSONShape(t *testing.T) {
 func TestCheck(t *testing.T) {
 	r := parleyRun(t, "", "check", "--config", exampleConfig(t))
 	require.Equal(t, 0, r.code, r.stdout+r.stderr)
-	assert.Contains(t, r.stdout, "OK (9 rules")
+	assert.Contains(t, r.stdout, "OK (11 rules")
 
 	bad := writeFile(t, "bad.yaml", `brand:
   timezone: Mars/Olympus

@@ -50,6 +50,9 @@ func (c *Connector) Compose(ctx context.Context, out parley.Outgoing) (text, vis
 		visibility = replyVisibility(out.InReplyTo.Visibility)
 	}
 	handle = strings.TrimPrefix(strings.TrimSpace(handle), "@")
+	// Only the person answered is mentioned: anyone else the text quotes
+	// would be notified (and, for a direct post, receive it).
+	text = quoteMentions(text, c.domain(ctx), handle)
 	if handle != "" && !mentions(text, handle, c.domain(ctx)) {
 		text = "@" + handle + " " + text
 	}
@@ -201,7 +204,10 @@ func (c *Connector) PostDirect(ctx context.Context, acct, text, key string) (str
 	if w := c.lim.blockedFor(); w > maxSendWait {
 		return "", parley.Errorf(parley.EUNAVAILABLE, "mastodon: the server is rate limiting us for another %s", w.Round(time.Second))
 	}
-	toot := &gomastodon.Toot{Status: "@" + acct + " " + strings.TrimSpace(text), Visibility: "direct"}
+	// Mastodon delivers a direct post to everyone it mentions: the text
+	// (a digest quoting customers) mentions nobody but acct.
+	text = quoteMentions(strings.TrimSpace(text), c.domain(ctx), acct)
+	toot := &gomastodon.Toot{Status: "@" + acct + " " + text, Visibility: "direct"}
 	st, err := c.api.mc.PostStatus(withIdempotencyKey(ctx, key), toot)
 	if err != nil {
 		return "", classify("sending a direct message to @"+acct, stripURL(err))

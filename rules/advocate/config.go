@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/parleybot/parley/internal/yamlpos"
 	"gopkg.in/yaml.v3"
 )
 
@@ -237,15 +238,14 @@ func (d Duration) String() string {
 // MarshalYAML writes the duration as String does.
 func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
 
-// UnmarshalYAML reads a duration; a bad one is a *yaml.TypeError with the
-// line.
+// UnmarshalYAML reads a duration such as 30d, 6w or 12h.
 func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	if n.Kind != yaml.ScalarNode {
-		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: want a duration such as 30d, 6w or 12h", n.Line)}}
+		return errors.New("want a duration such as 30d, 6w or 12h")
 	}
 	v, err := ParseDuration(n.Value)
 	if err != nil {
-		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", n.Line, err)}}
+		return err
 	}
 	*d = Duration(v)
 	return nil
@@ -287,63 +287,20 @@ func ParseDuration(s string) (time.Duration, error) {
 	return d, nil
 }
 
-// UnmarshalYAML reads the section over the defaults, reporting unknown
-// keys (as yaml.v3 does with known fields, so the config loader words them
-// the same) and remembering each key's line for Check.
+// UnmarshalYAML reads the section over the defaults, reporting every
+// unknown key and bad value with its line (yamlpos.Problems), and
+// remembering each key's line for Check.
 func (c *Config) UnmarshalYAML(n *yaml.Node) error {
 	*c = Defaults()
 	type plain Config
-	errs := unknownKeys(n, reflect.TypeFor[plain](), "advocate.Config")
-	if err := n.Decode((*plain)(c)); err != nil {
-		var te *yaml.TypeError
-		if !errors.As(err, &te) {
-			return err
-		}
-		errs = append(errs, te.Errors...)
-	}
+	problems := yamlpos.Decode(n, (*plain)(c), "")
 	c.set = true
 	c.lines = map[string]int{"": n.Line}
 	recordLines(n, "", c.lines)
-	if len(errs) > 0 {
-		return &yaml.TypeError{Errors: errs}
+	if len(problems) > 0 {
+		return yamlpos.Problems(problems)
 	}
 	return nil
-}
-
-// unknownKeys lists the keys of mapping n that are not yaml fields of the
-// struct type t, recursing into struct fields that do not read themselves.
-func unknownKeys(n *yaml.Node, t reflect.Type, typeName string) []string {
-	if n.Kind != yaml.MappingNode || t.Kind() != reflect.Struct {
-		return nil
-	}
-	var errs []string
-	unmarshaler := reflect.TypeFor[yaml.Unmarshaler]()
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		f, ok := yamlField(t, k.Value)
-		if !ok {
-			errs = append(errs, fmt.Sprintf("line %d: field %s not found in type %s", k.Line, k.Value, typeName))
-			continue
-		}
-		if f.Type.Kind() == reflect.Struct && !reflect.PointerTo(f.Type).Implements(unmarshaler) {
-			errs = append(errs, unknownKeys(v, f.Type, "advocate."+f.Type.Name())...)
-		}
-	}
-	return errs
-}
-
-func yamlField(t reflect.Type, key string) (reflect.StructField, bool) {
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if !f.IsExported() {
-			continue
-		}
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
-		if name == key {
-			return f, true
-		}
-	}
-	return reflect.StructField{}, false
 }
 
 func recordLines(n *yaml.Node, prefix string, lines map[string]int) {
@@ -376,49 +333,29 @@ func (c Config) line(path string) int {
 	}
 }
 
-var templateKeys = []string{"name", "ask", "text", "link", "hashtag"}
-
 // UnmarshalYAML reads a template, reporting unknown keys, and remembers
 // its line.
 func (t *Template) UnmarshalYAML(n *yaml.Node) error {
 	type plain Template
-	return decodeStrict(n, (*plain)(t), templateKeys, "template", &t.Line)
+	return decodeItem(n, (*plain)(t), "template", &t.Line)
 }
-
-var promptRuleKeys = []string{"name", "description", "when", "template", "auto_approve", "priority"}
 
 // UnmarshalYAML reads a prompt rule, reporting unknown keys, and remembers
 // its line.
 func (r *PromptRule) UnmarshalYAML(n *yaml.Node) error {
 	type plain PromptRule
-	return decodeStrict(n, (*plain)(r), promptRuleKeys, "prompt rule", &r.Line)
+	return decodeItem(n, (*plain)(r), "prompt rule", &r.Line)
 }
 
-func decodeStrict(n *yaml.Node, dst any, keys []string, what string, line *int) error {
-	if n.Kind != yaml.MappingNode {
-		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: a %s is a mapping (%s)", n.Line, what, strings.Join(keys, ", "))}}
-	}
-	var errs []string
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k := n.Content[i]
-		known := false
-		for _, key := range keys {
-			known = known || key == k.Value
-		}
-		if !known {
-			errs = append(errs, fmt.Sprintf("line %d: %s: unknown key %q (a %s has %s)", k.Line, what, k.Value, what, strings.Join(keys, ", ")))
-		}
-	}
-	if err := n.Decode(dst); err != nil {
-		var te *yaml.TypeError
-		if !errors.As(err, &te) {
-			return err
-		}
-		errs = append(errs, te.Errors...)
-	}
+// decodeItem decodes one list item, naming what it is in its problems.
+func decodeItem(n *yaml.Node, dst any, what string, line *int) error {
 	*line = n.Line
-	if len(errs) > 0 {
-		return &yaml.TypeError{Errors: errs}
+	problems := yamlpos.Decode(n, dst, "")
+	for i := range problems {
+		problems[i].Msg = what + ": " + problems[i].Msg
+	}
+	if len(problems) > 0 {
+		return yamlpos.Problems(problems)
 	}
 	return nil
 }

@@ -83,8 +83,8 @@ advocates:
 }
 
 func TestConfigProblemsHaveLines(t *testing.T) {
-	// Unknown keys are reported the way yaml.v3 reports them (the config
-	// loader turns them into "unknown key"), with their lines.
+	// Unknown keys are reported with their lines and the nearest known
+	// key (yamlpos, the one YAML position helper).
 	_, err := parse(t, `
 advocates:
   score:
@@ -94,7 +94,7 @@ advocates:
       txt: hi
 `)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "line 4: field half_lfe not found")
+	assert.Contains(t, err.Error(), `line 4: score: unknown key "half_lfe" (did you mean "half_life"?)`)
 	assert.Contains(t, err.Error(), `line 7: template: unknown key "txt"`)
 
 	cfg, err := parse(t, `

@@ -54,9 +54,9 @@ func TestEvaluate(t *testing.T) {
 	// true neg: 2 (1 right, 1 → neutral); true neu: 3 (2 right, 1 → pos);
 	// true pos: 5 (3 right, 1 → neg, 1 → neutral).
 	ex := []Example{
-		{"n1", parley.Negative}, {"n2", parley.Negative},
-		{"u1", parley.Neutral}, {"u2", parley.Neutral}, {"u3", parley.Neutral},
-		{"p1", parley.Positive}, {"p2", parley.Positive}, {"p3", parley.Positive}, {"p4", parley.Positive}, {"p5", parley.Positive},
+		{Text: "n1", Label: parley.Negative}, {Text: "n2", Label: parley.Negative},
+		{Text: "u1", Label: parley.Neutral}, {Text: "u2", Label: parley.Neutral}, {Text: "u3", Label: parley.Neutral},
+		{Text: "p1", Label: parley.Positive}, {Text: "p2", Label: parley.Positive}, {Text: "p3", Label: parley.Positive}, {Text: "p4", Label: parley.Positive}, {Text: "p5", Label: parley.Positive},
 	}
 	c := fixed{"n1": parley.Negative, "n2": parley.Neutral, "u1": parley.Neutral, "u2": parley.Neutral, "u3": parley.Positive,
 		"p1": parley.Positive, "p2": parley.Positive, "p3": parley.Positive, "p4": parley.Negative, "p5": parley.Neutral}

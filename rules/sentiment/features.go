@@ -46,6 +46,7 @@ var DefaultFeatureConfig = FeatureConfig{
 	LexiconScale:  2,
 	LexiconTokens: true,
 	Prefix:        4,
+	AfterBut:      true,
 }
 
 // Validate reports a configuration the featurizer cannot use (EINVALID

@@ -44,10 +44,12 @@ func TestNewRoutesByLanguage(t *testing.T) {
 	assert.Equal(t, "fr", lang)
 	assert.Equal(t, parley.Neutral, s.Label)
 	assert.InDelta(t, UnknownLanguageConfidence, s.Confidence, 1e-9)
-	assert.Equal(t, ModelSocial, s.Model)
+	assert.Equal(t, parley.ModelUnknownLanguage, s.Model)
+	assert.False(t, s.Known(), "a French post is not read by the English model")
 
 	// Unknown non-Latin script: not scored as English.
 	s, _ = c.ClassifyWithLang("Это худший магазин в городе")
+	assert.False(t, s.Known())
 	assert.Equal(t, parley.Neutral, s.Label)
 	assert.InDelta(t, UnknownLanguageConfidence, s.Confidence, 1e-9)
 
@@ -58,6 +60,8 @@ func TestNewRoutesByLanguage(t *testing.T) {
 	assert.Equal(t, "fr", lang)
 	assert.Equal(t, parley.Positive, s.Label)
 	assert.Equal(t, []string{"adore"}, s.Overrides)
+	assert.True(t, s.Known(), "a language lexicon that matched read the post")
+	assert.Equal(t, ModelLexicon, s.Model)
 	s, _ = c.ClassifyWithLang("Ce produit est vraiment nul, je ne le recommande pas du tout")
 	assert.Equal(t, parley.Negative, s.Label)
 	s, _ = c.ClassifyWithLang("Le magasin ouvre à neuf heures le samedi matin")
@@ -71,7 +75,12 @@ func TestNewRoutesByLanguage(t *testing.T) {
 	assert.Equal(t, parley.Positive, s.Label)
 	assert.Equal(t, []string{"sick"}, s.Overrides)
 	s = c.Classify("I feel sick, the food at the event was bad")
-	assert.Equal(t, []string{"sick"}, s.Overrides) // the brand's choice: it applies everywhere
+	assert.Equal(t, []string{"feel sick"}, s.Overrides, "the slang lexicon's longer phrase keeps the everyday sense")
+	assert.Equal(t, parley.Negative, s.Label)
+	c, err = New("", Options{Lexicon: Lexicon{"sick": 2.5}, NoSlang: true})
+	require.NoError(t, err)
+	s = c.Classify("I feel sick, the food at the event was bad")
+	assert.Equal(t, []string{"sick"}, s.Overrides) // without slang, the brand's choice applies everywhere
 
 	// An "en" language lexicon adds to Lexicon.
 	c, err = New("vader", Options{Lexicon: Lexicon{"sick": 2.5}, LanguageLexicons: map[string]Lexicon{"en": {"gnarly": 3, "sick": -1}}})

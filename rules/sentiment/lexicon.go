@@ -189,12 +189,37 @@ func (o *overrider) Classify(text string) parley.Sentiment {
 		names = append(names, m.e.key)
 	}
 	masked.WriteString(text[prev:])
+	if sb, ok := o.base.(shiftable); ok {
+		// A negated entry ("not broken") is no evidence either way: the
+		// model judges the rest of the post, as flipping it would risk
+		// thanking an angry customer.
+		shift := 0.0
+		for _, m := range matches {
+			if !m.negated {
+				shift += m.e.valence
+			}
+		}
+		s := sb.classifyShifted(masked.String(), shift)
+		s.Overrides = names
+		return s
+	}
 	base := o.base.Classify(masked.String())
 	raw += unnormalize(base.Score)
 	s := vaderSentiment(normalize(raw))
 	s.Model = base.Model
+	if s.Model == parley.ModelUnknownLanguage {
+		s.Model = ModelLexicon
+	}
 	s.Overrides = names
 	return s
+}
+
+// shiftable is a classifier a lexicon moves within its own scores, so
+// that the verdict keeps the classifier's calibrated confidence.
+type shiftable interface {
+	// classifyShifted classifies text with its score moved by valence
+	// (VADER's scale: positive toward positive).
+	classifyShifted(text string, valence float64) parley.Sentiment
 }
 
 // negationScalar is VADER's factor for a negated word.

@@ -46,6 +46,9 @@ type modelHeader struct {
 	Fingerprint string `json:"fingerprint"`
 	// Training records how the model was made (data size, settings).
 	Training map[string]any `json:"training,omitempty"`
+	// Calibration maps raw scores to honest probabilities and labels; a
+	// model without one uses the plain softmax and its most probable label.
+	Calibration *Calibration `json:"calibration,omitempty"`
 }
 
 const (
@@ -75,16 +78,36 @@ func DefaultModel() (*Model, error) {
 // Name returns the model's name ("social").
 func (m *Model) Name() string { return m.hdr.Name }
 
-// Classify scores text as English. Label is the most probable class,
-// Score is P(positive) - P(negative), Confidence the label's probability.
+// Classify scores text as English. Score is P(positive) - P(negative);
+// Label is chosen by the model's calibration (the most probable class,
+// unless the calibration asks for more evidence before calling a post
+// negative or positive) and Confidence is the calibrated probability of
+// that label.
 func (m *Model) Classify(text string) parley.Sentiment {
-	p := m.Probabilities(text)
-	best := 0
-	for c := 1; c < 3; c++ {
-		if p[c] > p[best] {
-			best = c
+	return m.verdict(m.logits(text), 0)
+}
+
+func (m *Model) classifyShifted(text string, valence float64) parley.Sentiment {
+	return m.verdict(m.logits(text), valence)
+}
+
+// verdict labels raw scores z after moving them by shift (a brand
+// lexicon's valence, on VADER's scale) toward positive or negative.
+func (m *Model) verdict(z [3]float64, shift float64) parley.Sentiment {
+	cal := m.hdr.Calibration
+	if cal != nil {
+		for k := range z {
+			z[k] = cal.Scale*z[k] + cal.Bias[k]
 		}
+		cal = &Calibration{Scale: 1, Decision: cal.Decision}
 	}
+	if shift > 0 {
+		z[2] += shift * lexiconLogitsPerValence
+	} else {
+		z[0] -= shift * lexiconLogitsPerValence
+	}
+	p := softmax(z)
+	best := cal.decide(p)
 	return parley.Sentiment{
 		Label:      parley.Labels[best],
 		Score:      p[2] - p[0],
@@ -93,9 +116,18 @@ func (m *Model) Classify(text string) parley.Sentiment {
 	}
 }
 
-// Probabilities returns P(negative), P(neutral), P(positive) for text.
+// lexiconLogitsPerValence converts a lexicon valence into evidence for
+// the class of its sign: "sick" at 2.5 adds 5 to the positive log-odds,
+// enough to outweigh most of what the rest of a post says.
+const lexiconLogitsPerValence = 2.0
+
+// Calibration returns the model's calibration, or nil if it has none.
+func (m *Model) Calibration() *Calibration { return m.hdr.Calibration }
+
+// Probabilities returns the calibrated P(negative), P(neutral),
+// P(positive) for text.
 func (m *Model) Probabilities(text string) [3]float64 {
-	return softmax(m.logits(text))
+	return m.hdr.Calibration.probabilities(m.logits(text))
 }
 
 func softmax(z [3]float64) [3]float64 {

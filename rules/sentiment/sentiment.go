@@ -1,7 +1,11 @@
 package sentiment
 
 import (
+	"errors"
+	"fmt"
+	"io/fs"
 	"maps"
+	"os"
 	"slices"
 	"strings"
 
@@ -23,6 +27,9 @@ type Options struct {
 	// valence) applied on top of the model to English posts; see
 	// WithLexicon.
 	Lexicon Lexicon
+	// NoSlang leaves out SlangLexicon, which New otherwise applies to
+	// English posts under Lexicon (Lexicon wins on a clash).
+	NoSlang bool
 	// LanguageLexicons holds overrides by ISO 639-1 code ("fr", "de").
 	// Posts in a language other than English are neutral with low
 	// confidence unless that language has a lexicon here, which then
@@ -60,6 +67,38 @@ type LangClassifier interface {
 // Names lists the model names New accepts, default first.
 func Names() []string { return []string{ModelDefault, ModelSocial, ModelVader} }
 
+// Models lists each distinct built-in model once ("default" is "social"):
+// what `sentiment eval --model all` compares.
+func Models() []string { return []string{ModelSocial, ModelVader} }
+
+// IsModelFile reports whether name is a path to a model file rather than
+// the name of a built-in model: it ends in ".gz" or holds a path separator.
+func IsModelFile(name string) bool {
+	return strings.HasSuffix(name, ".gz") || strings.ContainsAny(name, `/\`)
+}
+
+// LoadModelFile reads a model file written by the trainer or `parley
+// sentiment retrain`. Errors: ENOTFOUND when the file is missing, EINVALID
+// when it is not a model (both name the file).
+func LoadModelFile(path string) (*Model, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, parley.Errorf(parley.ENOTFOUND, "sentiment model file %s: not found", path)
+	}
+	if err != nil {
+		return nil, parley.Errorf(parley.EINVALID, "sentiment model file %s: %w", path, err)
+	}
+	defer f.Close()
+	m, err := LoadModel(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := m.CheckFingerprint(); err != nil {
+		return nil, parley.Errorf(parley.EINVALID, "%s: %w", path, err)
+	}
+	return m, nil
+}
+
 // New returns the classifier called name ("" means "default", which is
 // the trained model "social"; "vader" is VADER), with the overrides in
 // opts applied on top.
@@ -87,9 +126,19 @@ func New(name string, opts Options) (LangClassifier, error) {
 	case ModelVader:
 		c = NewVader()
 	default:
-		return nil, parley.Errorf(parley.EINVALID, "sentiment model %q: want one of %s", name, strings.Join(Names(), ", "))
+		if !IsModelFile(name) {
+			return nil, parley.Errorf(parley.EINVALID, "sentiment model %q: want one of %s, or a model file (FILE.model.gz)", name, strings.Join(Names(), ", "))
+		}
+		m, err := LoadModelFile(name)
+		if err != nil {
+			return nil, err
+		}
+		c = m
 	}
 	en := Lexicon{}
+	if !opts.NoSlang {
+		maps.Copy(en, SlangLexicon)
+	}
 	maps.Copy(en, opts.LanguageLexicons["en"])
 	maps.Copy(en, opts.Lexicon)
 	r := &router{en: WithLexicon(c, en), name: c.Name(), langs: map[string]parley.Classifier{}}
@@ -103,7 +152,8 @@ func New(name string, opts Options) (LangClassifier, error) {
 }
 
 // UnknownLanguageConfidence is the confidence of the neutral verdict given
-// to a post in a language the model does not read.
+// to a post in a language the model does not read (its Model is
+// parley.ModelUnknownLanguage, so Known reports false).
 const UnknownLanguageConfidence = 0.2
 
 // router sends each text to the classifier for its language.
@@ -151,11 +201,16 @@ func (r *router) ClassifyLang(text, lang string) parley.Sentiment {
 	return unknownLanguage{name: r.name}.Classify(text)
 }
 
-// unknownLanguage gives every text a low-confidence neutral verdict.
+// unknownLanguage gives every text a low-confidence neutral verdict that
+// says the language was not read (parley.Sentiment.Known is false).
 type unknownLanguage struct{ name string }
 
 func (u unknownLanguage) Name() string { return u.name }
 
 func (u unknownLanguage) Classify(string) parley.Sentiment {
-	return parley.Sentiment{Label: parley.Neutral, Confidence: UnknownLanguageConfidence, Model: u.name}
+	return parley.Sentiment{Label: parley.Neutral, Confidence: UnknownLanguageConfidence, Model: parley.ModelUnknownLanguage}
 }
+
+// ModelLexicon is the Sentiment.Model of a verdict a language lexicon
+// made on a post in a language the model does not read.
+const ModelLexicon = "lexicon"

@@ -37,7 +37,7 @@ var DefaultTrainConfig = TrainConfig{
 	L2:          1e-3,
 	Iterations:  150,
 	Memory:      10,
-	ClassWeight: 1.3,
+	ClassWeight: 1,
 }
 
 // Validate reports a configuration Train cannot use.
@@ -134,6 +134,14 @@ type dataset struct {
 	y       []uint8
 	weight  []float64 // per example, normalised to sum to 1
 	buckets []uint32  // compact id -> hash bucket
+	// offset, when set, is each example's raw scores under a base model:
+	// the weights learnt are changes to that model's (FineTune).
+	offset [][3]float64
+	// fixedBias keeps the biases where they start.
+	fixedBias bool
+	// frozen, when set, marks the compact ids whose weights stay where they
+	// start.
+	frozen []bool
 }
 
 func buildDataset(f *featurizer, examples []Example, classWeight float64, workers int) (*dataset, error) {
@@ -193,8 +201,12 @@ func buildDataset(f *featurizer, examples []Example, classWeight float64, worker
 	ds.weight = make([]float64, len(examples))
 	sum := 0.0
 	for i, y := range ys {
-		ds.weight[i] = cw[y]
-		sum += cw[y]
+		w := cw[y]
+		if ew := examples[i].Weight; ew > 0 {
+			w *= ew
+		}
+		ds.weight[i] = w
+		sum += w
 	}
 	for i := range ds.weight {
 		ds.weight[i] /= sum
@@ -299,6 +311,13 @@ func (o *objective) eval(x, g []float64) float64 {
 		}
 		loss += o.losses[w]
 	}
+	if o.ds.frozen != nil {
+		for id, f := range o.ds.frozen {
+			if f {
+				g[3*id], g[3*id+1], g[3*id+2] = 0, 0, 0
+			}
+		}
+	}
 	reg := 0.0
 	for j := 0; j < nb; j++ {
 		reg += x[j] * x[j]
@@ -332,6 +351,11 @@ func (o *objective) chunk(w int, x []float64, nb int) {
 			zf[2] += v * xf[j+2]
 		}
 		z := [3]float64{x[nb] + float64(zf[0]), x[nb+1] + float64(zf[1]), x[nb+2] + float64(zf[2])}
+		if ds.offset != nil {
+			for c := range z {
+				z[c] += ds.offset[i][c]
+			}
+		}
 		p := softmax(z)
 		y := ds.y[i]
 		wt := ds.weight[i]
@@ -350,7 +374,9 @@ func (o *objective) chunk(w int, x []float64, nb int) {
 			gw[j+2] += v * p2
 		}
 	}
-	gw[nb], gw[nb+1], gw[nb+2] = float32(gb[0]), float32(gb[1]), float32(gb[2])
+	if !ds.fixedBias {
+		gw[nb], gw[nb+1], gw[nb+2] = float32(gb[0]), float32(gb[1]), float32(gb[2])
+	}
 	o.losses[w] = loss
 }
 

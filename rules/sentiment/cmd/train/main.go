@@ -5,12 +5,16 @@
 //
 //	go run ./rules/sentiment/cmd/train --data ../shared/data/sentiment
 //
-// It reads train.jsonl and dev.jsonl from --data, prints k-fold
-// cross-validated macro-averaged recall on train.jsonl (per fold) and the
-// macro-recall on dev.jsonl, each beside VADER's on the same texts and on
-// the emoji versions of the posts that hold emoticons, then trains on all
-// of train.jsonl and writes the model (--out). Same data and flags, same
-// model: folds come from a fixed seed and training is deterministic.
+// It reads the training files (--train, comma-separated, each with an
+// optional ":WEIGHT": tweets and GoEmotions Reddit comments by default)
+// and the dev files (--dev) from --data. It sets a seeded --calibrate
+// share of the training examples aside, optionally prints k-fold
+// cross-validated macro-averaged recall on the rest (--folds), trains on
+// the rest, fits the model's calibration (honest confidence, and decision
+// offsets that keep severe mistakes under --max-severe) on the share set
+// aside, prints a report for each dev file beside VADER's, and writes the
+// model (--out). Same data and flags, same model: the split and folds
+// come from a fixed seed and training is deterministic.
 package main
 
 import (
@@ -27,6 +31,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -46,11 +51,13 @@ func main() {
 }
 
 type options struct {
-	data, out, trainFile, devFile string
-	folds, runFolds               int
-	seed                          uint64
-	cfg                           sentiment.TrainConfig
-	noCV, noDev, noWrite          bool
+	data, out, trainFiles, devFiles string
+	folds, runFolds                 int
+	seed                            uint64
+	calibrate, maxSevere            float64
+	recalibrate                     string
+	cfg                             sentiment.TrainConfig
+	noCV, noWrite                   bool
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -58,10 +65,13 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.data, "data", "../shared/data/sentiment", "directory with train.jsonl and dev.jsonl")
-	fs.StringVar(&o.trainFile, "train", "train.jsonl", "training file (in --data unless absolute)")
-	fs.StringVar(&o.devFile, "dev", "dev.jsonl", "held-out file (in --data unless absolute); \"\" for none")
-	fs.StringVar(&o.out, "out", "rules/sentiment/model/social.model.gz", "where to write the model trained on all of --train")
-	fs.IntVar(&o.folds, "folds", 5, "cross-validation folds (0 or 1: none)")
+	fs.StringVar(&o.trainFiles, "train", "train.jsonl,goemotions_train.jsonl", "training files, comma-separated, each FILE or FILE:WEIGHT (in --data unless absolute)")
+	fs.StringVar(&o.devFiles, "dev", "dev.jsonl,goemotions_dev.jsonl", "held-out files to report on, comma-separated; \"\" for none")
+	fs.StringVar(&o.out, "out", "rules/sentiment/model/social.model.gz", "where to write the model")
+	fs.Float64Var(&o.calibrate, "calibrate", 0.1, "share of the training examples set aside to calibrate on (0: no calibration)")
+	fs.Float64Var(&o.maxSevere, "max-severe", 0.05, "severe-mistake rate the calibration's decision offsets keep under")
+	fs.StringVar(&o.recalibrate, "recalibrate", "", "instead of training, load this model file (trained with the same --train, --calibrate and --seed) and fit its calibration again")
+	fs.IntVar(&o.folds, "folds", 0, "cross-validation folds (0 or 1: none)")
 	fs.IntVar(&o.runFolds, "run-folds", 0, "run only the first N folds (0: all), for quick experiments")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed for the fold assignment")
 	fs.BoolVar(&o.noCV, "no-cv", false, "skip cross-validation")
@@ -90,7 +100,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if err := o.cfg.Validate(); err != nil {
 		return o, err
 	}
-	o.noDev = o.devFile == ""
+	if o.calibrate < 0 || o.calibrate >= 0.5 {
+		return o, fmt.Errorf("--calibrate %v: want 0 <= share < 0.5", o.calibrate)
+	}
 	return o, nil
 }
 
@@ -99,17 +111,28 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	train, err := readFile(o.data, o.trainFile)
+	all, ids, srcs, err := readTraining(o.data, o.trainFiles)
 	if err != nil {
 		return err
 	}
-	var dev []sentiment.Example
-	if !o.noDev {
-		if dev, err = readFile(o.data, o.devFile); err != nil {
+	type devSet struct {
+		name string
+		ex   []sentiment.Example
+	}
+	var devs []devSet
+	for _, name := range splitList(o.devFiles) {
+		ex, err := readFile(o.data, name)
+		if err != nil {
 			return err
 		}
+		devs = append(devs, devSet{name, ex})
 	}
-	fmt.Fprintf(stdout, "data: %d training examples (%s), %d dev examples; config %+v\n", len(train), o.trainFile, len(dev), o.cfg)
+	train, cal, trainIDs := splitCalibration(all, ids, srcs, o.calibrate, o.seed)
+	ncal := 0
+	for _, c := range cal {
+		ncal += len(c)
+	}
+	fmt.Fprintf(stdout, "data: %d training examples (%s), %d set aside to calibrate; config %+v\n", len(train), o.trainFiles, ncal, o.cfg)
 	judges := newJudges()
 
 	// Columns: macro-recall of the social model, Parley's VADER and plain
@@ -118,61 +141,33 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	tw := stdout
 	fmt.Fprintf(tw, "%-10s %6s %7s %7s %8s | %7s %7s %7s %8s | %6s\n", "set", "n", "social", "vader", "govader", "emoji n", "social", "vader", "govader", "secs")
 	if !o.noCV && o.folds > 1 {
-		folds := assignFolds(len(train), o.folds, o.seed)
-		var sum [6]float64
-		oofSocial := make([]parley.Label, len(train))
-		nf := o.folds
-		if o.runFolds > 0 && o.runFolds < nf {
-			nf = o.runFolds
-		}
-		for k := 0; k < nf; k++ {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			var tr, te []sentiment.Example
-			for i, ex := range train {
-				if folds[i] == k {
-					te = append(te, ex)
-				} else {
-					tr = append(tr, ex)
-				}
-			}
-			start := time.Now()
-			m, err := sentiment.Train(tr, o.cfg)
-			if err != nil {
-				return err
-			}
-			row := judges.row(m, te)
-			for i, ex := range train {
-				if folds[i] == k {
-					oofSocial[i] = m.Classify(ex.Text).Label
-				}
-			}
-			fmt.Fprintf(tw, "%-10s %6d %s | %6.1f\n", fmt.Sprintf("fold %d/%d", k+1, o.folds), len(te), row, time.Since(start).Seconds())
-			for i, v := range row.values() {
-				sum[i] += v
-			}
-		}
-		fmt.Fprintf(tw, "%-10s %6d %7.3f %7.3f %8.3f | %7s %7.3f %7.3f %8.3f |\n", "CV mean", len(train),
-			sum[0]/float64(nf), sum[1]/float64(nf), sum[2]/float64(nf),
-			"", sum[3]/float64(nf), sum[4]/float64(nf), sum[5]/float64(nf))
-		if nf == o.folds {
-			if err := bySource(stdout, o, train, oofSocial, judges); err != nil {
-				return err
-			}
+		if err := crossValidate(ctx, tw, o, train, trainIDs, judges); err != nil {
+			return err
 		}
 	}
 	if o.noWrite {
 		return nil
 	}
 	start := time.Now()
-	m, err := sentiment.Train(train, o.cfg)
+	var m *sentiment.Model
+	if o.recalibrate != "" {
+		m, err = sentiment.LoadModelFile(o.recalibrate)
+	} else {
+		m, err = sentiment.Train(train, o.cfg)
+	}
 	if err != nil {
 		return err
 	}
 	secs := time.Since(start).Seconds()
-	if len(dev) > 0 {
-		fmt.Fprintf(tw, "%-10s %6d %s | %6.1f\n", "dev", len(dev), judges.row(m, dev), secs)
+	if ncal > 0 {
+		c, err := m.Calibrate(cal, o.maxSevere)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "calibration: %s\n", c)
+	}
+	for _, d := range devs {
+		fmt.Fprintf(tw, "%-10s %6d %s | %6.1f\n", strings.TrimSuffix(d.name, ".jsonl"), len(d.ex), judges.row(m, d.ex), secs)
 	}
 	var buf bytes.Buffer
 	if _, err := m.WriteTo(&buf); err != nil {
@@ -181,25 +176,146 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err := os.WriteFile(o.out, buf.Bytes(), 0o644); err != nil { //nolint:gosec // G306: the model is shipped in the repository, not private data
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s (%d bytes), trained on all %d examples in %.1fs\n", o.out, buf.Len(), len(train), secs)
-	if len(dev) > 0 {
-		fmt.Fprintln(stdout, "\ndev report, social model:")
-		if err := sentiment.Evaluate(m, dev).WriteText(stdout); err != nil {
+	fmt.Fprintf(stdout, "wrote %s (%d bytes), trained on %d examples in %.1fs\n", o.out, buf.Len(), len(train), secs)
+	for _, d := range devs {
+		fmt.Fprintf(stdout, "\n%s, social model:\n", d.name)
+		if err := sentiment.Evaluate(m, d.ex).WriteText(stdout); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// crossValidate prints k-fold cross-validated macro-recall on train, per
+// fold and by source.
+func crossValidate(ctx context.Context, tw io.Writer, o options, train []sentiment.Example, ids []string, judges *judges) error {
+	folds := assignFolds(len(train), o.folds, o.seed)
+	var sum [6]float64
+	oofSocial := make([]parley.Label, len(train))
+	nf := o.folds
+	if o.runFolds > 0 && o.runFolds < nf {
+		nf = o.runFolds
+	}
+	for k := 0; k < nf; k++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var tr, te []sentiment.Example
+		for i, ex := range train {
+			if folds[i] == k {
+				te = append(te, ex)
+			} else {
+				tr = append(tr, ex)
+			}
+		}
+		start := time.Now()
+		m, err := sentiment.Train(tr, o.cfg)
+		if err != nil {
+			return err
+		}
+		row := judges.row(m, te)
+		for i, ex := range train {
+			if folds[i] == k {
+				oofSocial[i] = m.Classify(ex.Text).Label
+			}
+		}
+		fmt.Fprintf(tw, "%-10s %6d %s | %6.1f\n", fmt.Sprintf("fold %d/%d", k+1, o.folds), len(te), row, time.Since(start).Seconds())
+		for i, v := range row.values() {
+			sum[i] += v
+		}
+	}
+	fmt.Fprintf(tw, "%-10s %6d %7.3f %7.3f %8.3f | %7s %7.3f %7.3f %8.3f |\n", "CV mean", len(train),
+		sum[0]/float64(nf), sum[1]/float64(nf), sum[2]/float64(nf),
+		"", sum[3]/float64(nf), sum[4]/float64(nf), sum[5]/float64(nf))
+	if nf == o.folds {
+		return bySource(tw, ids, train, oofSocial, judges)
+	}
+	return nil
+}
+
+// splitList splits a comma-separated list, dropping empty items.
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// readTraining reads every FILE[:WEIGHT] of list, giving each example its
+// file's weight; it returns the examples' ids (the file's name where a
+// line has none) and the index of the file each came from.
+func readTraining(dir, list string) ([]sentiment.Example, []string, []int, error) {
+	var all []sentiment.Example
+	var ids []string
+	var srcs []int
+	for fi, item := range splitList(list) {
+		name, weight := item, 1.0
+		if i := strings.LastIndexByte(item, ':'); i > 0 {
+			w, err := strconv.ParseFloat(item[i+1:], 64)
+			if err != nil || w <= 0 {
+				return nil, nil, nil, fmt.Errorf("--train %q: weight %q: want a number > 0", item, item[i+1:])
+			}
+			name, weight = item[:i], w
+		}
+		ex, err := readFile(dir, name)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		fileIDs, err := readIDs(dir, name)
+		if err != nil || len(fileIDs) != len(ex) {
+			fileIDs = make([]string, len(ex))
+		}
+		for i := range ex {
+			if weight != 1 {
+				ex[i].Weight = weight
+			}
+			if fileIDs[i] == "" {
+				fileIDs[i] = strings.TrimSuffix(filepath.Base(name), ".jsonl")
+			}
+			srcs = append(srcs, fi)
+		}
+		all = append(all, ex...)
+		ids = append(ids, fileIDs...)
+	}
+	if len(all) == 0 {
+		return nil, nil, nil, errors.New("--train names no files")
+	}
+	return all, ids, srcs, nil
+}
+
+// splitCalibration sets a seeded share of the examples aside to calibrate
+// on; it returns the rest (in their order, with their ids) and the share,
+// one set per source file, so the calibration holds on each kind of post.
+func splitCalibration(ex []sentiment.Example, ids []string, srcs []int, share float64, seed uint64) (train []sentiment.Example, cal [][]sentiment.Example, trainIDs []string) {
+	if share <= 0 {
+		return ex, nil, ids
+	}
+	perm := rand.New(rand.NewPCG(seed, 0xca1)).Perm(len(ex))
+	aside := make([]bool, len(ex))
+	for _, i := range perm[:int(share*float64(len(ex)))] {
+		aside[i] = true
+	}
+	for i, e := range ex {
+		if aside[i] {
+			for len(cal) <= srcs[i] {
+				cal = append(cal, nil)
+			}
+			cal[srcs[i]] = append(cal[srcs[i]], e)
+		} else {
+			train = append(train, e)
+			trainIDs = append(trainIDs, ids[i])
+		}
+	}
+	return train, cal, trainIDs
+}
+
 // bySource prints the out-of-fold macro-recall of the social model and of
 // VADER for each source of the training posts (the prefix of their "id",
 // e.g. twitter-2014sarcasm), so no kind of post hides behind the mean.
-func bySource(w io.Writer, o options, train []sentiment.Example, oof []parley.Label, j *judges) error {
-	ids, err := readIDs(o.data, o.trainFile)
-	if err != nil || len(ids) != len(train) {
-		fmt.Fprintln(w, "(no per-source figures: the examples have no ids)")
-		return nil
-	}
+func bySource(w io.Writer, ids []string, train []sentiment.Example, oof []parley.Label, j *judges) error {
 	groups := map[string][]int{}
 	var names []string
 	for i, id := range ids {
@@ -246,8 +362,8 @@ func readIDs(dir, name string) ([]string, error) {
 		var v struct {
 			ID string `json:"id"`
 		}
-		if err := json.Unmarshal(sc.Bytes(), &v); err != nil || v.ID == "" {
-			return nil, fmt.Errorf("no id")
+		if err := json.Unmarshal(sc.Bytes(), &v); err != nil {
+			return nil, err
 		}
 		ids = append(ids, v.ID)
 	}

@@ -1,0 +1,36 @@
+package bench
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/rules"
+	"github.com/parleybot/parley/rules/sentiment"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestRunFillsTheDatabaseAndTimesTheReads(t *testing.T) {
+	set, problems := rules.Parse("config.example.yaml", parley.ExampleConfig, "Tidewater Skates")
+	require.Empty(t, problems)
+	db := filepath.Join(t.TempDir(), "b.db")
+	rep, err := Run(context.Background(), Options{
+		N: 400, Seed: 2, Raw: true, DBPath: db,
+		Classifier: sentiment.NewVader(), Rules: set,
+	})
+	require.NoError(t, err)
+	assert.EqualValues(t, 400, rep.Stored+rep.Duplicates)
+	assert.Positive(t, rep.Drafts)
+	assert.Positive(t, rep.People)
+	for _, q := range []string{"inbox", "inbox_items", "person_history", "thread", "week_digest"} {
+		assert.Contains(t, rep.Queries, q)
+	}
+	assert.Positive(t, rep.RawMentionsPerSec)
+	assert.FileExists(t, db, "the filled database stays")
+	assert.NoFileExists(t, db+".raw", "the baseline's database is removed")
+
+	_, err = Run(context.Background(), Options{N: 0, DBPath: db, Classifier: sentiment.NewVader(), Rules: set})
+	assert.Error(t, err)
+}

@@ -1,0 +1,292 @@
+package sentiment
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/parleybot/parley"
+)
+
+// Calibration turns a model's raw class scores into probabilities that
+// mean what they say (a stated 0.9 is right about nine times in ten) and
+// chooses the label from them. It is fitted on examples the model was not
+// trained on (Calibrate) and stored in the model file.
+type Calibration struct {
+	// Scale multiplies the raw scores (one over the temperature) and Bias
+	// is added per class (negative, neutral, positive) before the softmax;
+	// both minimise the log loss on the held-out examples.
+	Scale float64    `json:"scale"`
+	Bias  [3]float64 `json:"bias"`
+	// Decision is added to each class's log-probability to choose the
+	// label. A negative value asks for more evidence before that label:
+	// an unsure post is called neutral rather than risk thanking an angry
+	// customer or apologising to a fan. It moves the label, never the
+	// probabilities, so the confidence stays honest.
+	Decision [3]float64 `json:"decision"`
+	// Examples is how many held-out examples it was fitted on.
+	Examples int `json:"examples"`
+	// MaxSevere is the severe-mistake rate the decision offsets were
+	// chosen to stay under on those examples.
+	MaxSevere float64 `json:"max_severe"`
+}
+
+// probabilities returns the calibrated class probabilities for raw
+// scores z; a nil c is the plain softmax.
+func (c *Calibration) probabilities(z [3]float64) [3]float64 {
+	if c == nil {
+		return softmax(z)
+	}
+	for k := range z {
+		z[k] = c.Scale*z[k] + c.Bias[k]
+	}
+	return softmax(z)
+}
+
+// decide returns the index of the label for probabilities p.
+func (c *Calibration) decide(p [3]float64) int {
+	best, bestV := 0, math.Inf(-1)
+	for k := range p {
+		v := math.Log(math.Max(p[k], 1e-300))
+		if c != nil {
+			v += c.Decision[k]
+		}
+		if v > bestV {
+			best, bestV = k, v
+		}
+	}
+	return best
+}
+
+// Calibrate fits m's calibration on held-out examples (ones m was not
+// trained on), in one or more sets (one per kind of post, say tweets and
+// Reddit comments): first the scale and class biases by log loss on all
+// of them, then the decision offsets that keep both severe mistakes
+// (positive called negative, negative called positive, each as a share of
+// its class) at or under maxSevere in every set, with the best mean
+// macro-averaged recall. When no offsets reach maxSevere it takes those
+// with the smallest worst rate. It replaces m's calibration and returns
+// it; an error (EINVALID) means too few examples of some class to fit on.
+func (m *Model) Calibrate(sets [][]Example, maxSevere float64) (Calibration, error) {
+	var z [][3]float64
+	var y, set []int
+	var counts [3]int
+	for si, examples := range sets {
+		for _, ex := range examples {
+			c := labelIndex(ex.Label)
+			if c < 0 {
+				continue
+			}
+			z = append(z, m.logits(ex.Text))
+			y = append(y, c)
+			set = append(set, si)
+			counts[c]++
+		}
+	}
+	for c, n := range counts {
+		if n < minCalibrationPerClass {
+			return Calibration{}, parley.Errorf(parley.EINVALID, "calibrate sentiment model: %d %s examples, want at least %d", n, parley.Labels[c], minCalibrationPerClass)
+		}
+	}
+	cal := fitScale(z, y)
+	cal.Examples = len(z)
+	cal.MaxSevere = maxSevere
+	cal.Decision = fitDecision(&cal, z, y, set, len(sets), maxSevere)
+	m.hdr.Calibration = &cal
+	return cal, nil
+}
+
+// fitScale minimises the mean log loss of softmax(a·z + b) over a and b
+// (b[neutral] = 0) by damped Newton steps: the problem is convex and has
+// three parameters.
+func fitScale(z [][3]float64, y []int) Calibration {
+	theta := [3]float64{1, 0, 0} // a, b[negative], b[positive]
+	loss := func(t [3]float64) float64 {
+		s := 0.0
+		for i := range z {
+			p := softmax(scaled(z[i], t))
+			s -= math.Log(math.Max(p[y[i]], 1e-300))
+		}
+		return s / float64(len(z))
+	}
+	f := loss(theta)
+	for it := 0; it < 50; it++ {
+		var g [3]float64
+		var h [3][3]float64
+		for i := range z {
+			p := softmax(scaled(z[i], theta))
+			// d logit_k / d theta_j
+			jac := [3][3]float64{{z[i][0], 1, 0}, {z[i][1], 0, 0}, {z[i][2], 0, 1}}
+			var r [3]float64
+			for k := range p {
+				r[k] = p[k]
+			}
+			r[y[i]] -= 1
+			for j := 0; j < 3; j++ {
+				for k := 0; k < 3; k++ {
+					g[j] += jac[k][j] * r[k]
+				}
+			}
+			// H += J^T (diag(p) - p p^T) J
+			for a := 0; a < 3; a++ {
+				for b := 0; b < 3; b++ {
+					s := 0.0
+					for k := 0; k < 3; k++ {
+						for l := 0; l < 3; l++ {
+							cov := -p[k] * p[l]
+							if k == l {
+								cov += p[k]
+							}
+							s += jac[k][a] * cov * jac[l][b]
+						}
+					}
+					h[a][b] += s
+				}
+			}
+		}
+		n := float64(len(z))
+		for a := range g {
+			g[a] /= n
+			for b := range h[a] {
+				h[a][b] /= n
+			}
+			h[a][a] += 1e-6
+		}
+		d, ok := solve3(h, g)
+		if !ok {
+			d = g
+		}
+		step := 1.0
+		improved := false
+		for ls := 0; ls < 30; ls++ {
+			var t [3]float64
+			for j := range t {
+				t[j] = theta[j] - step*d[j]
+			}
+			if fn := loss(t); fn <= f {
+				improved = f-fn > 1e-10
+				theta, f = t, fn
+				break
+			}
+			step /= 2
+		}
+		if !improved {
+			break
+		}
+	}
+	return Calibration{Scale: theta[0], Bias: [3]float64{theta[1], 0, theta[2]}}
+}
+
+func scaled(z [3]float64, t [3]float64) [3]float64 {
+	return [3]float64{t[0]*z[0] + t[1], t[0] * z[1], t[0]*z[2] + t[2]}
+}
+
+// solve3 solves h·x = g by Cramer's rule.
+func solve3(h [3][3]float64, g [3]float64) ([3]float64, bool) {
+	det := func(m [3][3]float64) float64 {
+		return m[0][0]*(m[1][1]*m[2][2]-m[1][2]*m[2][1]) -
+			m[0][1]*(m[1][0]*m[2][2]-m[1][2]*m[2][0]) +
+			m[0][2]*(m[1][0]*m[2][1]-m[1][1]*m[2][0])
+	}
+	d := det(h)
+	if math.Abs(d) < 1e-18 {
+		return g, false
+	}
+	var x [3]float64
+	for j := 0; j < 3; j++ {
+		m := h
+		for i := 0; i < 3; i++ {
+			m[i][j] = g[i]
+		}
+		x[j] = det(m) / d
+	}
+	return x, true
+}
+
+// fitDecision searches the negative and positive decision offsets (the
+// neutral one stays 0) on a grid; set[i] names example i's set.
+func fitDecision(cal *Calibration, z [][3]float64, y, set []int, nsets int, maxSevere float64) [3]float64 {
+	logp := make([][3]float64, len(z))
+	for i := range z {
+		p := cal.probabilities(z[i])
+		for k := range p {
+			logp[i][k] = math.Log(math.Max(p[k], 1e-300))
+		}
+	}
+	type cand struct {
+		d             [3]float64
+		recall, worst float64
+	}
+	var best *cand
+	better := func(a, b *cand) bool {
+		fa, fb := a.worst <= maxSevere, b.worst <= maxSevere
+		switch {
+		case fa != fb:
+			return fa
+		case !fa && math.Abs(a.worst-b.worst) > 1e-9:
+			return a.worst < b.worst
+		case math.Abs(a.recall-b.recall) > 1e-9:
+			return a.recall > b.recall
+		}
+		return math.Abs(a.d[0])+math.Abs(a.d[2]) < math.Abs(b.d[0])+math.Abs(b.d[2])
+	}
+	for dn := -3.0; dn <= 1.0001; dn += 0.05 {
+		for dp := -3.0; dp <= 1.0001; dp += 0.05 {
+			d := [3]float64{dn, 0, dp}
+			conf := make([][3][3]int, nsets)
+			for i := range logp {
+				best, bestV := 0, math.Inf(-1)
+				for k := range d {
+					if v := logp[i][k] + d[k]; v > bestV {
+						best, bestV = k, v
+					}
+				}
+				conf[set[i]][y[i]][best]++
+			}
+			c := cand{d: d}
+			for _, cf := range conf {
+				c.recall += macroRecall(cf) / float64(nsets)
+				c.worst = math.Max(c.worst, math.Max(rate(cf[2], 0), rate(cf[0], 2)))
+			}
+			if best == nil || better(&c, best) {
+				cc := c
+				best = &cc
+			}
+		}
+	}
+	return best.d
+}
+
+// macroRecall is the mean recall of a confusion matrix's classes that
+// have examples.
+func macroRecall(cf [3][3]int) float64 {
+	sum, n := 0.0, 0
+	for k := range cf {
+		if cf[k][0]+cf[k][1]+cf[k][2] > 0 {
+			sum += rate(cf[k], k)
+			n++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return sum / float64(n)
+}
+
+// rate is the share of row that went to column k.
+func rate(row [3]int, k int) float64 {
+	n := row[0] + row[1] + row[2]
+	if n == 0 {
+		return 0
+	}
+	return float64(row[k]) / float64(n)
+}
+
+// String describes the calibration in one line.
+func (c Calibration) String() string {
+	return fmt.Sprintf("scale %.3f, bias %.3f/%.3f/%.3f, decision %.2f/%.2f/%.2f, fitted on %d examples for severe mistakes <= %.1f%%",
+		c.Scale, c.Bias[0], c.Bias[1], c.Bias[2], c.Decision[0], c.Decision[1], c.Decision[2], c.Examples, 100*c.MaxSevere)
+}
+
+// minCalibrationPerClass is the fewest examples of each class Calibrate
+// fits on.
+const minCalibrationPerClass = 10

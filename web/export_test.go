@@ -1,0 +1,4 @@
+package web
+
+// LocalPath exposes localPath to the external tests.
+var LocalPath = localPath
