@@ -671,10 +671,10 @@ type pageParams struct {
 	limit, offset         int
 }
 
-func readPage(q url.Values, def, max int) pageParams {
+func readPage(q url.Values, def, most int) pageParams {
 	p := pageParams{maxID: q.Get("max_id"), sinceID: q.Get("since_id"), minID: q.Get("min_id"), limit: def}
 	if n, err := strconv.Atoi(q.Get("limit")); err == nil && n > 0 {
-		p.limit = min(n, max)
+		p.limit = min(n, most)
 	}
 	if n, err := strconv.Atoi(q.Get("offset")); err == nil && n > 0 {
 		p.offset = n
