@@ -48,14 +48,15 @@ type DecideFunc func(m *Mention, h History) []Draft
 // and its reply drafts.
 type Redecision struct {
 	Mention Mention `json:"mention"`
-	// Replaced are the pending drafts the new decision did not write
-	// again; they are rejected (kept, never sent).
+	// Replaced are the rule's pending drafts the new decision did not
+	// write again; they are superseded (kept, never sent).
 	Replaced []Draft `json:"replaced,omitempty"`
 	// Queued are the drafts the new decision queued.
 	Queued []Draft `json:"queued,omitempty"`
 	// Kept are the drafts left as they were: a pending one the new
-	// decision writes the same, or one already approved or sent, which a
-	// correction cannot recall (no new draft is queued beside it).
+	// decision writes the same, a person's own reply, or one already
+	// approved or sent, which a correction cannot recall (no new draft is
+	// queued beside those).
 	Kept []Draft `json:"kept,omitempty"`
 }
 

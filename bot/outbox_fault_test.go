@@ -71,7 +71,7 @@ func TestFaultPlatformErrorsThenRecovers(t *testing.T) {
 		require.NoError(t, err)
 	}
 	stopListening()
-	<-listened
+	assert.NoError(t, <-listened, "the connector stops cleanly")
 	srv.FailNext(2, http.StatusInternalServerError)
 	failedAt := time.Now()
 
@@ -79,7 +79,7 @@ func TestFaultPlatformErrorsThenRecovers(t *testing.T) {
 		RetryBase: 100 * time.Millisecond, OnResult: metrics.ObserveSend})
 	octx, stopOutbox := context.WithCancel(ctx)
 	outboxDone := make(chan struct{})
-	go func() { defer close(outboxDone); outbox.Run(octx) }()
+	go func() { defer close(outboxDone); assert.NoError(t, outbox.Run(octx)) }()
 	defer func() { stopOutbox(); <-outboxDone }()
 	// The 429s come once the 500s are spent.
 	require.Eventually(t, func() bool { return srv.CountRequests(http.MethodPost, "/api/v1/statuses") >= 2 },

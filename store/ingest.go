@@ -795,35 +795,35 @@ func (in *ingest) loadPendingOwners() error {
 // The overlay's answers; a nil overlay knows nothing.
 
 // isStored: the mention is stored once the overlay's batch is.
-func (ov *ingest) isStored(k pkey) bool {
-	if ov == nil {
+func (in *ingest) isStored(k pkey) bool {
+	if in == nil {
 		return false
 	}
-	if ov.known[k] {
+	if in.known[k] {
 		return true
 	}
-	return ov.placedKeys[k]
+	return in.placedKeys[k]
 }
 
-func (ov *ingest) thread(k pkey) *threadState {
-	if ov == nil {
+func (in *ingest) thread(k pkey) *threadState {
+	if in == nil {
 		return nil
 	}
-	return ov.byKey[k]
+	return in.byKey[k]
 }
 
-func (ov *ingest) threadByID(id int64) *threadState {
-	if ov == nil {
+func (in *ingest) threadByID(id int64) *threadState {
+	if in == nil {
 		return nil
 	}
-	return ov.byID[id]
+	return in.byID[id]
 }
 
-func (ov *ingest) parent(k pkey) (int64, bool) {
-	if ov == nil {
+func (in *ingest) parent(k pkey) (int64, bool) {
+	if in == nil {
 		return 0, false
 	}
-	tid, ok := ov.parents[k]
+	tid, ok := in.parents[k]
 	return tid, ok
 }
 
@@ -933,7 +933,7 @@ func (s *Store) cacheStmts(ctx context.Context, qs []string, reader bool) {
 		s.stmtMu.Lock()
 		cache := s.stmtCache(reader)
 		if old, ok := cache[q]; ok {
-			old.Close()
+			_ = old.Close() // a statement being replaced; the fresh one is in use
 		}
 		cache[q] = st
 		s.stmtMu.Unlock()

@@ -95,25 +95,27 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.db.SetMaxOpenConns(1)
+	// On the error paths below the open error is the one to report;
+	// closing what was opened only releases it.
 	if err := s.migrate(ctx); err != nil {
-		s.db.Close()
+		_ = s.db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
 	if s.rdb, err = openDB(path, opts.BusyTimeout, connReader); err != nil {
-		s.db.Close()
+		_ = s.db.Close()
 		return nil, err
 	}
 	if s.idb, err = openDB(path, opts.BusyTimeout, connIngest); err != nil {
-		s.rdb.Close()
-		s.db.Close()
+		_ = s.rdb.Close()
+		_ = s.db.Close()
 		return nil, err
 	}
 	s.idb.SetMaxOpenConns(1)
 	s.rdb.SetMaxOpenConns(max(2, runtime.GOMAXPROCS(0)))
 	if s.ckpt, err = startCheckpointer(path, opts.BusyTimeout, opts.Logger); err != nil {
-		s.idb.Close()
-		s.rdb.Close()
-		s.db.Close()
+		_ = s.idb.Close()
+		_ = s.rdb.Close()
+		_ = s.db.Close()
 		return nil, err
 	}
 	return s, nil
@@ -194,7 +196,7 @@ func openDB(path string, busy time.Duration, kind int) (*sql.DB, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	if err := db.Ping(); err != nil {
-		db.Close()
+		_ = db.Close() // the ping error says what went wrong
 		return nil, describeOpenError(path, err)
 	}
 	return db, nil
@@ -210,10 +212,10 @@ func (s *Store) Close() error {
 		errs = append(errs, s.rdb.Close())
 	}
 	for _, st := range s.stmts {
-		st.Close()
+		errs = append(errs, st.Close())
 	}
 	for _, st := range s.rstmts {
-		st.Close()
+		errs = append(errs, st.Close())
 	}
 	if s.ckpt != nil {
 		errs = append(errs, s.ckpt.Close())

@@ -39,8 +39,8 @@ func ParseRole(s string) (Role, error) {
 	return "", parley.Errorf(parley.EINVALID, "role %q: want admin, manager or agent", s)
 }
 
-// AtLeast reports whether r has the powers of min (admin > manager > agent).
-func (r Role) AtLeast(min Role) bool { return r.rank() >= min.rank() }
+// AtLeast reports whether r has the powers of role (admin > manager > agent).
+func (r Role) AtLeast(role Role) bool { return r.rank() >= role.rank() }
 
 func (r Role) rank() int {
 	switch r {
