@@ -43,6 +43,7 @@ type Outbox struct {
 	store    parley.Store
 	senders  map[string]parley.Sender    // by platform: the first sender of each
 	accounts map[[2]string]parley.Sender // by platform and account
+	list     []parley.Sender
 	opts     OutboxOptions
 	logger   *slog.Logger
 	wake     chan struct{}
@@ -66,7 +67,7 @@ func NewOutbox(store parley.Store, senders []parley.Sender, opts OutboxOptions) 
 		opts.Now = time.Now
 	}
 	o := &Outbox{store: store, senders: map[string]parley.Sender{}, accounts: map[[2]string]parley.Sender{},
-		opts: opts, logger: opts.Logger, wake: make(chan struct{}, 1)}
+		opts: opts, logger: opts.Logger, wake: make(chan struct{}, 1), list: senders}
 	for _, s := range senders {
 		if _, ok := o.senders[s.Platform()]; !ok {
 			o.senders[s.Platform()] = s
@@ -100,17 +101,7 @@ func (o *Outbox) Wake() {
 // CheckDraft asks the draft's sender whether the platform will take it
 // (e.g. the server's character limit); nil when no sender can tell.
 func (o *Outbox) CheckDraft(ctx context.Context, d parley.Draft) error {
-	account := ""
-	if d.MentionID != 0 {
-		if m, err := o.store.Mention(ctx, d.MentionID); err == nil {
-			account = m.Account
-		}
-	}
-	s, _ := o.sender(d.Platform, account)
-	if c, ok := s.(parley.DraftChecker); ok {
-		return c.CheckDraft(ctx, d)
-	}
-	return nil
+	return SenderCheck(o.store, o.list)(ctx, d)
 }
 
 // Run sends approved drafts until ctx ends. A draft being sent when ctx

@@ -90,8 +90,10 @@ type Connector struct {
 	cfg   Config
 	log   *slog.Logger
 	store parley.Store
-	s     *discordgo.Session
-	opt   options
+	// decider makes the staff buttons' decisions (SetDecider).
+	decider parley.Decider
+	s       *discordgo.Session
+	opt     options
 
 	channels   map[string]bool
 	guilds     map[string]bool
