@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/internal/backoff"
 )
 
 // OutboxOptions tune an Outbox. The zero value is sensible.
@@ -210,7 +210,7 @@ func (o *Outbox) send(ctx context.Context, d parley.Draft) {
 	}
 	var retry time.Time
 	if parley.ErrorCode(err) == parley.EUNAVAILABLE && d.Attempts < o.opts.MaxAttempts {
-		retry = o.opts.Now().Add(Backoff(o.opts.RetryBase, d.Attempts, 10*time.Minute))
+		retry = o.opts.Now().Add(backoff.Policy{Base: o.opts.RetryBase, Max: 10 * time.Minute, Jitter: 0.2}.Delay(d.Attempts - 1))
 	}
 	if retry.IsZero() {
 		log.Error("draft failed", "err", err)
@@ -220,16 +220,4 @@ func (o *Outbox) send(ctx context.Context, d parley.Draft) {
 	if err := o.store.MarkFailed(ctx, d.ID, err.Error(), retry); err != nil {
 		log.Error("record failed draft", "err", err)
 	}
-}
-
-// Backoff returns the delay before retry number attempt (1-based):
-// base·2^(attempt-1), capped, with ±20% jitter so retries spread out.
-func Backoff(base time.Duration, attempt int, limit time.Duration) time.Duration {
-	d := base
-	for i := 1; i < attempt && d < limit; i++ {
-		d *= 2
-	}
-	d = min(d, limit)
-	jitter := time.Duration((rand.Float64()*0.4 - 0.2) * float64(d))
-	return d + jitter
 }

@@ -215,7 +215,7 @@ func (m *Main) prepare() (*digest.Scheduler, net.Listener, error) {
 	if err != nil {
 		m.webListener.Close()
 		if metricsLn != nil {
-			metricsLn.Close()
+			_ = metricsLn.Close() // nothing was served on it
 		}
 		return nil, nil, err
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/internal/backoff"
 )
 
 // Intents the connector asks the gateway for. Message content is
@@ -392,7 +393,8 @@ func (c *Connector) Run(ctx context.Context, sink parley.Sink) error {
 	}
 
 	connected := false
-	backoff := c.opt.minBackoff
+	retry := backoff.Policy{Base: c.opt.minBackoff, Max: c.opt.maxBackoff}
+	failures := 0
 	for {
 		if !connected {
 			err := c.open()
@@ -401,19 +403,18 @@ func (c *Connector) Run(ctx context.Context, sink parley.Sink) error {
 			// open: nothing to do.
 			if err == nil || errors.Is(err, discordgo.ErrWSAlreadyOpen) {
 				connected = true
-				backoff = c.opt.minBackoff
+				failures = 0
 				continue
 			}
 			if fatal := c.openFailed(err); fatal != nil {
 				return fatal
 			}
-			c.log.Warn("gateway connection failed; retrying", "err", err, "retry_in", backoff)
-			select {
-			case <-ctx.Done():
+			wait := retry.Delay(failures)
+			failures++
+			c.log.Warn("gateway connection failed; retrying", "err", err, "retry_in", wait)
+			if backoff.Sleep(ctx, wait) != nil {
 				return nil
-			case <-time.After(backoff):
 			}
-			backoff = min(backoff*2, c.opt.maxBackoff)
 			continue
 		}
 		select {
