@@ -171,8 +171,9 @@ type Thread struct {
 }
 
 // DraftState is where a draft is in the approval queue. A draft moves
-// pending → approved → sending → sent, or pending → rejected, or
-// sending → failed (and back to approved when retried).
+// pending → approved → sending → sent, or pending → rejected, or pending →
+// superseded (a newer draft in its conversation replaced it), or sending →
+// failed (and back to approved when retried).
 type DraftState string
 
 // Draft states.
@@ -183,10 +184,14 @@ const (
 	DraftSent     DraftState = "sent"
 	DraftRejected DraftState = "rejected"
 	DraftFailed   DraftState = "failed"
+	// DraftSuperseded is a pending reply replaced by a newer one in its
+	// conversation: kept in the history, never sent.
+	DraftSuperseded DraftState = "superseded"
 )
 
 // DraftStates lists every state in queue order.
-var DraftStates = []DraftState{DraftPending, DraftApproved, DraftSending, DraftSent, DraftRejected, DraftFailed}
+var DraftStates = []DraftState{DraftPending, DraftApproved, DraftSending, DraftSent, DraftRejected, DraftFailed,
+	DraftSuperseded}
 
 // ParseDraftState returns the state named by s, or an EINVALID error.
 func ParseDraftState(s string) (DraftState, error) {
@@ -195,7 +200,7 @@ func ParseDraftState(s string) (DraftState, error) {
 			return st, nil
 		}
 	}
-	return "", Errorf(EINVALID, "draft state %q: want one of pending, approved, sending, sent, rejected, failed", s)
+	return "", Errorf(EINVALID, "draft state %q: want one of pending, approved, sending, sent, rejected, failed, superseded", s)
 }
 
 // Draft kinds.
@@ -229,7 +234,18 @@ type Draft struct {
 	PostedID  string `json:"posted_id,omitempty"`
 	Attempts  int    `json:"attempts,omitempty"`
 	LastError string `json:"last_error,omitempty"`
+	// NewMessageAt is set on a pending draft a person edited when the
+	// customer wrote again after it was drafted: the edit is kept (never
+	// replaced silently) and the inbox says a new message arrived.
+	NewMessageAt time.Time `json:"new_message_at,omitzero"`
+	// WrittenBy is the person who last wrote the text (an edit, or a reply
+	// written by hand); "" while it is the rule's.
+	WrittenBy string `json:"written_by,omitempty"`
 }
+
+// Edited reports whether a person wrote or changed the text: such a draft
+// is never replaced by a rule's.
+func (d Draft) Edited() bool { return d.WrittenBy != "" }
 
 // IdempotencyKey is the key sent with every attempt to post d, so a retry
 // after a crash never posts twice (Mastodon Idempotency-Key, Discord nonce).

@@ -16,8 +16,18 @@ type History struct {
 	// ThreadMentions is how many earlier mentions the thread holds.
 	ThreadMentions int
 	// RepliesInThread is how many of our replies in this thread were sent
-	// or are waiting in the queue.
+	// or approved, or wait as a person's edit. A rule's pending draft does
+	// not count: the mention being decided replaces it when the rules
+	// draft again.
 	RepliesInThread int
+	// Conversation is the mention's conversation as it stood before the
+	// mention (ID 0 for a new one): its state, when the customer started
+	// waiting, how many messages it holds, when we last answered.
+	// PendingDraftID is not filled in.
+	Conversation Conversation
+	// LastReply is the text of the last reply we sent in the conversation,
+	// "" for none.
+	LastReply string
 	// PendingDrafts is how many drafts for this person wait for approval.
 	PendingDrafts int
 }
@@ -38,14 +48,15 @@ type DecideFunc func(m *Mention, h History) []Draft
 // and its reply drafts.
 type Redecision struct {
 	Mention Mention `json:"mention"`
-	// Replaced are the pending drafts the new decision did not write
-	// again; they are rejected (kept, never sent).
+	// Replaced are the rule's pending drafts the new decision did not
+	// write again; they are superseded (kept, never sent).
 	Replaced []Draft `json:"replaced,omitempty"`
 	// Queued are the drafts the new decision queued.
 	Queued []Draft `json:"queued,omitempty"`
 	// Kept are the drafts left as they were: a pending one the new
-	// decision writes the same, or one already approved or sent, which a
-	// correction cannot recall (no new draft is queued beside it).
+	// decision writes the same, a person's own reply, or one already
+	// approved or sent, which a correction cannot recall (no new draft is
+	// queued beside those).
 	Kept []Draft `json:"kept,omitempty"`
 }
 

@@ -91,19 +91,15 @@ func runPipeline(ctx context.Context, o Options, st *store.Store, g *gen, rep *R
 	lat := make([]int32, 0, o.N) // microseconds, appended by the writer only
 	heap := startHeapWatch()
 	p := bot.NewPipeline(st, o.Classifier, bot.PipelineOptions{
-		Logger:           o.Logger,
-		Decide:           o.Rules.Decide(o.Logger),
-		ConcurrentDecide: true,
-		Prepare:          o.Rules.Prepare,
-		DecideOptions:    o.Rules.DecideOptions(),
-		BatchSize:        o.Batch,
+		Logger:    o.Logger,
+		BatchSize: o.Batch,
 		OnStored: func(stored []*parley.Mention, _ parley.IngestResult) {
 			now := time.Now()
 			for _, m := range stored {
 				lat = append(lat, int32(min(now.Sub(m.ReceivedAt).Microseconds(), math.MaxInt32)))
 			}
 		},
-	})
+	}.WithRules(o.Rules, o.Logger))
 	if o.CPUProfile != "" {
 		f, err := os.Create(o.CPUProfile)
 		if err != nil {

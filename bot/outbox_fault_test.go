@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/connectors/mastodon"
 	"github.com/parleybot/parley/connectors/mastodon/mastodontest"
+	"github.com/parleybot/parley/store"
 	"github.com/parleybot/parley/web"
 )
 
@@ -69,7 +71,7 @@ func TestFaultPlatformErrorsThenRecovers(t *testing.T) {
 		require.NoError(t, err)
 	}
 	stopListening()
-	<-listened
+	assert.NoError(t, <-listened, "the connector stops cleanly")
 	srv.FailNext(2, http.StatusInternalServerError)
 	failedAt := time.Now()
 
@@ -77,7 +79,7 @@ func TestFaultPlatformErrorsThenRecovers(t *testing.T) {
 		RetryBase: 100 * time.Millisecond, OnResult: metrics.ObserveSend})
 	octx, stopOutbox := context.WithCancel(ctx)
 	outboxDone := make(chan struct{})
-	go func() { defer close(outboxDone); outbox.Run(octx) }()
+	go func() { defer close(outboxDone); assert.NoError(t, outbox.Run(octx)) }()
 	defer func() { stopOutbox(); <-outboxDone }()
 	// The 429s come once the 500s are spent.
 	require.Eventually(t, func() bool { return srv.CountRequests(http.MethodPost, "/api/v1/statuses") >= 2 },
@@ -129,4 +131,40 @@ func metricValue(t *testing.T, body, series string) float64 {
 	v, err := strconv.ParseFloat(m[1], 64)
 	require.NoError(t, err)
 	return v
+}
+
+// flakyReads fails the first reads of a mention the way the store reports
+// a database another process holds locked (EUNAVAILABLE).
+type flakyReads struct {
+	*store.Store
+	mu    sync.Mutex
+	fails int
+}
+
+func (f *flakyReads) Mention(ctx context.Context, id int64) (parley.Mention, error) {
+	f.mu.Lock()
+	fail := f.fails > 0
+	f.fails--
+	f.mu.Unlock()
+	if fail {
+		return parley.Mention{}, parley.Errorf(parley.EUNAVAILABLE, "read: the database stayed locked by another process")
+	}
+	return f.Store.Mention(ctx, id)
+}
+
+// A transient read error before sending is retried with backoff; the
+// draft is not failed for good.
+func TestOutboxRetriesATransientStoreError(t *testing.T) {
+	s := openStore(t)
+	fp := newFakePlatform()
+	d := approvedDraft(t, s, 1)
+	fs := &flakyReads{Store: s, fails: 2}
+	o := bot.NewOutbox(fs, []parley.Sender{fp}, bot.OutboxOptions{Interval: 5 * time.Millisecond, RetryBase: 10 * time.Millisecond})
+	stop := runOutbox(t, o)
+	defer stop()
+	sent := waitState(t, s, d.ID, parley.DraftSent)
+	assert.Equal(t, 3, sent.Attempts, "two transient failures, then sent")
+	fp.mu.Lock()
+	defer fp.mu.Unlock()
+	assert.Equal(t, 1, fp.calls, "nothing was posted while the store could not be read")
 }

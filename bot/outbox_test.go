@@ -70,7 +70,7 @@ func runOutbox(t *testing.T, o *bot.Outbox) (stop func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		o.Run(ctx)
+		assert.NoError(t, o.Run(ctx))
 	}()
 	return func() {
 		cancel()

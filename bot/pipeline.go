@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/rules"
 )
 
 // PipelineOptions tune a Pipeline. The zero value is sensible.
@@ -69,6 +70,18 @@ type PipelineOptions struct {
 	Now func() time.Time
 }
 
+// WithRules returns opts set up to run the rule set rs: its Decide
+// (evaluated concurrently: rules.Set.Decide is safe for that), its
+// Prepare on the classifying goroutines, and the History counts it never
+// reads (so fewer mentions are decided twice).
+func (opts PipelineOptions) WithRules(rs *rules.Set, logger *slog.Logger) PipelineOptions {
+	opts.Decide = rs.Decide(logger)
+	opts.ConcurrentDecide = true
+	opts.Prepare = rs.Prepare
+	opts.DecideOptions = rs.DecideOptions()
+	return opts
+}
+
 // Pipeline takes mentions from Submit through normalization, sentiment,
 // rules and into the store, in order, in batches. Classification runs on
 // several goroutines; one writer commits batches, so the database sees one
@@ -81,12 +94,18 @@ type Pipeline struct {
 
 	mu       sync.RWMutex // guards closed against Submit
 	closed   bool
+	closing  chan struct{} // closed first by Close: blocked Submits give up
 	in       chan *parley.Mention
 	work     chan *chunk
 	order    chan *chunk
 	done     chan struct{} // closed when the writer has finished
 	quit     chan struct{} // closed by Close: stop retrying forever
 	quitOnce sync.Once
+	closeOne sync.Once
+	// writeCtx is what store calls run under; it ends with quit, so a
+	// write in flight when Close's deadline passes is cut off.
+	writeCtx  context.Context
+	endWrites context.CancelFunc
 
 	// draftRate is the share of recent stored mentions that got a draft
 	// (float64 bits; the writer sets it, the planner reads it).
@@ -140,7 +159,9 @@ func NewPipeline(store parley.MentionStore, classifier parley.Classifier, opts P
 		order:      make(chan *chunk, queue),
 		done:       make(chan struct{}),
 		quit:       make(chan struct{}),
+		closing:    make(chan struct{}),
 	}
+	p.writeCtx, p.endWrites = context.WithCancel(context.Background())
 	var workers sync.WaitGroup
 	for range opts.Workers {
 		workers.Add(1)
@@ -180,12 +201,13 @@ func NewPipeline(store parley.MentionStore, classifier parley.Classifier, opts P
 }
 
 // Submit implements parley.Sink. It copies m, so the caller may reuse it.
-// Errors: ctx.Err() when ctx ends first; EUNAVAILABLE after Close.
+// Errors: ctx.Err() when ctx ends first; EUNAVAILABLE after Close, or
+// when Close starts while Submit waits for room.
 func (p *Pipeline) Submit(ctx context.Context, m parley.Mention) error {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	if p.closed {
-		return parley.Errorf(parley.EUNAVAILABLE, "the pipeline is shutting down")
+		return errShuttingDown
 	}
 	if m.ReceivedAt.IsZero() {
 		m.ReceivedAt = p.opts.Now()
@@ -194,15 +216,26 @@ func (p *Pipeline) Submit(ctx context.Context, m parley.Mention) error {
 	case p.in <- &m:
 		p.submitted.Add(1)
 		return nil
+	case <-p.closing:
+		return errShuttingDown
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 }
 
+var errShuttingDown = parley.Errorf(parley.EUNAVAILABLE, "the pipeline is shutting down")
+
+// writerGrace bounds how long Close waits for the writer once ctx has
+// ended and the store calls in flight were cancelled.
+const writerGrace = 2 * time.Second
+
 // Close stops accepting mentions, stores every mention already accepted and
 // waits for the writer, or for ctx to end. It returns an error if some
-// accepted mentions could not be stored, or ctx ended first.
+// accepted mentions could not be stored, or ctx ended first. Once ctx ends
+// the writer's store calls are cancelled and Close returns within
+// writerGrace, even if the store does not heed the cancellation.
 func (p *Pipeline) Close(ctx context.Context) error {
+	p.closeOne.Do(func() { close(p.closing) }) // Submits waiting for room let go of mu
 	p.mu.Lock()
 	if !p.closed {
 		p.closed = true
@@ -213,9 +246,16 @@ func (p *Pipeline) Close(ctx context.Context) error {
 	case <-p.done:
 	case <-ctx.Done():
 		p.quitOnce.Do(func() { close(p.quit) })
-		<-p.done
+		p.endWrites()
+		select {
+		case <-p.done:
+		case <-time.After(writerGrace):
+			return fmt.Errorf("pipeline shutdown cut short: the writer did not stop within %s of the deadline (%d mentions not stored): %w",
+				writerGrace, p.submitted.Load()-p.stored.Load()-p.duplicates.Load(), ctx.Err())
+		}
 		return fmt.Errorf("pipeline shutdown cut short (%d mentions not stored): %w", p.lost.Load(), ctx.Err())
 	}
+	p.endWrites()
 	p.errMu.Lock()
 	defer p.errMu.Unlock()
 	return p.err
@@ -351,9 +391,9 @@ func (p *Pipeline) decideOptions() parley.DecideOptions {
 
 func (p *Pipeline) ingest(batch []*parley.Mention) (parley.IngestResult, error) {
 	if ci, ok := p.store.(concurrentIngester); ok && p.opts.ConcurrentDecide && p.opts.Decide != nil {
-		return ci.IngestBatchConcurrent(context.Background(), batch, p.opts.Decide, p.decideOptions())
+		return ci.IngestBatchConcurrent(p.writeCtx, batch, p.opts.Decide, p.decideOptions())
 	}
-	return p.store.IngestBatch(context.Background(), batch, p.opts.Decide)
+	return p.store.IngestBatch(p.writeCtx, batch, p.opts.Decide)
 }
 
 // batches calls yield with the chunks in order, merging the chunks that
@@ -398,7 +438,7 @@ type planned struct {
 func (p *Pipeline) planLoop(st parley.PlanningStore, plans chan<- planned) {
 	var prev parley.IngestPlan
 	p.batches(func(batch []*parley.Mention) {
-		plan, err := st.PlanBatch(context.Background(), batch, p.opts.Decide, p.decideOptions(), prev)
+		plan, err := st.PlanBatch(p.writeCtx, batch, p.opts.Decide, p.decideOptions(), prev)
 		if err != nil {
 			// The writer ingests it directly, with its retries.
 			p.logger.Warn("planning a batch failed; storing it directly", "mentions", len(batch), "err", err)
@@ -415,7 +455,7 @@ func (p *Pipeline) commitPlan(st parley.PlanningStore, pl planned) {
 		p.write(pl.batch, func() (parley.IngestResult, error) { return p.ingest(pl.batch) })
 		return
 	}
-	p.write(pl.batch, func() (parley.IngestResult, error) { return st.CommitPlan(context.Background(), pl.plan) })
+	p.write(pl.batch, func() (parley.IngestResult, error) { return st.CommitPlan(p.writeCtx, pl.plan) })
 }
 
 // write commits one batch with try, retrying when the database fails.

@@ -89,7 +89,9 @@ func TestPipelineStoresInOrderAndFlushesOnClose(t *testing.T) {
 	assert.Equal(t, 1, stats.Threads, "the whole chain is one thread")
 	assert.Equal(t, 13, stats.People)
 	assert.Equal(t, n/2, stats.Sentiment[parley.Negative])
-	assert.Equal(t, n/2, stats.Drafts[parley.DraftPending])
+	// One conversation: each new draft supersedes the one before.
+	assert.Equal(t, 1, stats.Drafts[parley.DraftPending])
+	assert.Equal(t, n/2-1, stats.Drafts[parley.DraftSuperseded])
 
 	m, err := s.Mention(ctx, 1)
 	require.NoError(t, err)

@@ -80,7 +80,7 @@ func Compute(week Week, cur, prev parley.DigestWindow, baseline []time.Time, opt
 		ResponseTarget: opts.ResponseTarget,
 	}
 	curMs, prevMs := counted(cur.Mentions), counted(prev.Mentions)
-	d.Volume = volume(d, week, curMs, prevMs, baseline, loc)
+	d.Volume = volume(week, curMs, prevMs, baseline, loc)
 	curReplies, prevReplies := firstReplies(curMs, cur.Replies), firstReplies(prevMs, prev.Replies)
 	d.Sentiment = sentiment(curMs, prevMs, curReplies, loc)
 	d.Sentiment.Corrections, d.Sentiment.Disagreed = corrections(cur.Audit)
@@ -122,7 +122,7 @@ func dayIndex(bounds []time.Time, t time.Time) int {
 	return i - 1
 }
 
-func volume(d *Digest, week Week, cur, prev []parley.Mention, baseline []time.Time, loc *time.Location) Volume {
+func volume(week Week, cur, prev []parley.Mention, baseline []time.Time, loc *time.Location) Volume {
 	v := Volume{Total: len(cur), PrevTotal: len(prev)}
 	v.Days = make([]Day, 7)
 	for i := range v.Days {

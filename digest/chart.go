@@ -141,6 +141,7 @@ var defaultFont = sync.OnceValues(func() (*truetype.Font, error) { return truety
 type pngCanvas struct {
 	gc    *drawing.RasterGraphicContext
 	scale float64
+	err   error // the first text that could not be drawn
 }
 
 func hexColor(s string) drawing.Color { return drawing.ColorFromHex(strings.TrimPrefix(s, "#")) }
@@ -189,7 +190,12 @@ func (p *pngCanvas) text(x, y float64, s string, size float64, fill string, a an
 			}
 		}
 	}
-	p.gc.CreateStringPath(s, x*k, y*k)
+	if _, err := p.gc.CreateStringPath(s, x*k, y*k); err != nil {
+		if p.err == nil {
+			p.err = fmt.Errorf("draw %q: %w", s, err)
+		}
+		return
+	}
 	p.gc.Fill()
 }
 
@@ -209,7 +215,11 @@ func (ch chart) PNG() ([]byte, error) {
 	}
 	gc.SetDPI(72)
 	gc.SetFont(font)
-	ch.draw(&pngCanvas{gc: gc, scale: scale})
+	c := &pngCanvas{gc: gc, scale: scale}
+	ch.draw(c)
+	if c.err != nil {
+		return nil, fmt.Errorf("chart %s: %w", ch.name, c.err)
+	}
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
 		return nil, fmt.Errorf("chart %s: %w", ch.name, err)

@@ -183,7 +183,7 @@ func WriteFileAtomic(path string, data []byte) error {
 		err = os.Rename(tmp.Name(), path)
 	}
 	if err != nil {
-		os.Remove(tmp.Name())
+		_ = os.Remove(tmp.Name()) // the write error is the one to report
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil

@@ -140,7 +140,7 @@ func startMailbox(t *testing.T, serverTLS *tls.Config) *mailbox {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		srv.Serve(l)
+		_ = srv.Serve(l) // ends when the cleanup closes the server
 	}()
 	t.Cleanup(func() {
 		srv.Close()

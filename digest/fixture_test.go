@@ -107,7 +107,51 @@ func fixtureStore(t testing.TB) *store.Store {
 		return []parley.Draft{d}
 	}
 	draftOf := map[string]int64{}
+	// decideDone plays the team's decisions on the drafts of fs, in order.
+	decideDone := func(fs []fm) {
+		for _, f := range fs {
+			id, ok := draftOf[f.id]
+			if !ok {
+				continue
+			}
+			switch {
+			case f.reject:
+				clk.Set(f.decided)
+				_, err := st.RejectDraft(ctx, id, f.agent, "no")
+				require.NoError(t, err)
+			case f.agent != "":
+				clk.Set(f.decided)
+				text := ""
+				if f.edit {
+					text = "Thanks, edited by hand"
+				}
+				_, err := st.ApproveDraft(ctx, id, f.agent, text)
+				require.NoError(t, err)
+			}
+			if !f.sent.IsZero() {
+				claimed, err := st.ClaimDrafts(ctx, 1, f.sent)
+				require.NoError(t, err)
+				require.Len(t, claimed, 1, f.id)
+				require.Equal(t, id, claimed[0].ID)
+				require.NoError(t, st.MarkSent(ctx, id, "posted-"+f.id, f.sent))
+			}
+		}
+	}
+	// A mention is decided before the next one in its conversation comes
+	// (else that one would supersede its draft), so decisions are played
+	// as soon as the mentions after them arrive.
+	var undecided []fm
 	for _, f := range fms {
+		var due, later []fm
+		for _, u := range undecided {
+			if !u.decided.IsZero() && u.decided.Before(f.at) {
+				due = append(due, u)
+			} else {
+				later = append(later, u)
+			}
+		}
+		decideDone(due)
+		undecided = later
 		m := &parley.Mention{
 			Platform: f.platform, ExternalID: f.id, Text: f.text, CreatedAt: f.at,
 			Author:    parley.Person{ExternalID: f.author, Handle: f.author + "@example.social", Name: strings.ToUpper(f.author[:1]) + f.author[1:], Followers: 10 * len(f.author)},
@@ -122,34 +166,9 @@ func fixtureStore(t testing.TB) *store.Store {
 		if len(res.DraftIDs) > 0 {
 			draftOf[f.id] = res.DraftIDs[0]
 		}
+		undecided = append(undecided, f)
 	}
-	for _, f := range fms {
-		id, ok := draftOf[f.id]
-		if !ok {
-			continue
-		}
-		switch {
-		case f.reject:
-			clk.Set(f.decided)
-			_, err := st.RejectDraft(ctx, id, f.agent, "no")
-			require.NoError(t, err)
-		case f.agent != "":
-			clk.Set(f.decided)
-			text := ""
-			if f.edit {
-				text = "Thanks, edited by hand"
-			}
-			_, err := st.ApproveDraft(ctx, id, f.agent, text)
-			require.NoError(t, err)
-		}
-		if !f.sent.IsZero() {
-			claimed, err := st.ClaimDrafts(ctx, 1, f.sent)
-			require.NoError(t, err)
-			require.Len(t, claimed, 1, f.id)
-			require.Equal(t, id, claimed[0].ID)
-			require.NoError(t, st.MarkSent(ctx, id, "posted-"+f.id, f.sent))
-		}
-	}
+	decideDone(undecided)
 	clk.Set(fixtureAsOf)
 	return st
 }

@@ -130,11 +130,6 @@ func platformName(p string) string {
 	return strings.ToUpper(p[:1]) + p[1:]
 }
 
-// weekTitle writes "Week 47 · 16–22 Nov 2026".
-func (d *Digest) weekTitle() string {
-	return fmt.Sprintf("Week %d · %s", d.Week.Num, weekRange(d.Start, d.End))
-}
-
 // Title is the digest's headline: "Tidewater Skates · week 47 (16–22 Nov 2026)".
 func (d *Digest) Title() string {
 	brand := d.Brand

@@ -255,15 +255,15 @@ func safeURL(url string) bool {
 	return (strings.HasPrefix(url, "https://") || strings.HasPrefix(url, "http://")) && !strings.ContainsAny(url, " \t\r\n<>")
 }
 
-// Split cuts a rendered digest into pieces of at most max bytes for
+// Split cuts a rendered digest into pieces of at most limit bytes for
 // platforms that limit a message's length (Discord: 2000 characters,
 // Mastodon: 500 by default). It cuts between lines, before a "## "
 // section when the piece is already half full, and cuts a line only when
-// it alone is longer than max (at a space if it can, always between
+// it alone is longer than limit (at a space if it can, always between
 // characters).
-func Split(text string, max int) []string {
+func Split(text string, limit int) []string {
 	text = strings.TrimRight(text, "\n")
-	if max <= 0 || len(text) <= max {
+	if limit <= 0 || len(text) <= limit {
 		return []string{text}
 	}
 	var out []string
@@ -275,19 +275,19 @@ func Split(text string, max int) []string {
 		cur.Reset()
 	}
 	for _, line := range strings.Split(text, "\n") {
-		for len(line) > max {
-			cut := max
+		for len(line) > limit {
+			cut := limit
 			for cut > 0 && !utf8.RuneStart(line[cut]) {
 				cut--
 			}
-			if i := strings.LastIndexByte(line[:cut], ' '); i > max/2 {
+			if i := strings.LastIndexByte(line[:cut], ' '); i > limit/2 {
 				cut = i
 			}
 			flush()
 			out = append(out, strings.TrimRight(line[:cut], " "))
 			line = strings.TrimLeft(line[cut:], " ")
 		}
-		if cur.Len()+len(line) > max || (strings.HasPrefix(line, "## ") && cur.Len() > max/2) {
+		if cur.Len()+len(line) > limit || (strings.HasPrefix(line, "## ") && cur.Len() > limit/2) {
 			flush()
 		}
 		cur.WriteString(line)

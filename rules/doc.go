@@ -93,4 +93,12 @@
 // and ordinal ({{ordinal 3}} is "3rd"). Leading and trailing blank space is
 // trimmed; a reply that renders blank drafts nothing, so a template can
 // decline with {{if}}.
+//
+// Templates are bounded so a mistake cannot hang Parley: a {{range}} visits
+// at most MaxRangeIterations items and nests at most MaxRangeNesting deep,
+// a template may not call templates ({{template}}, {{define}}, {{block}}),
+// and the text may be at most MaxTemplateOutput bytes. Load runs each
+// template on sample data, so `{{range 100000000000}}` is reported as
+// FILE:LINE at load; a list too long in real data is an error of that rule
+// (no draft), logged.
 package rules

@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -262,15 +261,14 @@ func (s *Set) evaluate(m *parley.Mention, h parley.History, why bool) Result {
 	mc.Tags = slices.Clone(m.Tags)
 	r.Apply(&mc)
 	data := TemplateData{Person: p, History: h, Mention: mc, Brand: s.brand, Sentiment: m.Sentiment}
-	var buf bytes.Buffer
 	for _, i := range st.cands {
 		c := &s.rules[i]
-		buf.Reset()
-		if err := c.tmpl.Execute(&buf, data); err != nil {
+		out, err := ExecuteLimited(c.tmpl, data)
+		if err != nil {
 			r.Errors = append(r.Errors, RuleError{Rule: c.Name, Err: fmt.Errorf("reply: %w", err)})
 			continue
 		}
-		text := strings.TrimSpace(buf.String())
+		text := strings.TrimSpace(out)
 		if text == "" {
 			continue
 		}

@@ -164,8 +164,11 @@ func compileTemplate(src string) (*template.Template, []templateProblem) {
 	if len(probs) > 0 {
 		return nil, probs
 	}
+	if err := LimitTemplate(t); err != nil {
+		return nil, []templateProblem{templateErr(err)}
+	}
 	for _, d := range sampleData() {
-		if err := t.Execute(discard{}, d); err != nil {
+		if _, err := ExecuteLimited(t, d); err != nil {
 			return nil, []templateProblem{templateErr(err)}
 		}
 	}
@@ -188,10 +191,6 @@ func templateErr(err error) templateProblem {
 	}
 	return templateProblem{msg: strings.TrimPrefix(msg, "template: ")}
 }
-
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
 // sampleData are the situations a template is tried on at load: a named
 // first-timer with a positive post, a returning advocate known only by

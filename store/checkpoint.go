@@ -37,7 +37,7 @@ func startCheckpointer(path string, busy time.Duration, logger *slog.Logger) (*c
 	}
 	db.SetMaxOpenConns(1)
 	if err := db.Ping(); err != nil {
-		db.Close()
+		_ = db.Close() // the ping error says what went wrong
 		return nil, describeOpenError(path, err)
 	}
 	c := &checkpointer{db: db, logger: logger, stop: make(chan struct{}), done: make(chan struct{})}

@@ -19,19 +19,20 @@ const SendLease = 2 * time.Minute
 
 const draftColumns = `id, kind, state, platform, coalesce(mention_id, 0), person_id, coalesce(thread_id, 0), rule, text,
 	original_text, priority, auto_approve, created_at, updated_at, decided_by, decided_at, sent_at, posted_id,
-	attempts, last_error`
+	attempts, last_error, new_message_at, written_by`
 
 func scanDraft(row scanner) (parley.Draft, error) {
 	var d parley.Draft
 	var state string
 	var auto int
-	var created, updated, decided, sent int64
+	var created, updated, decided, sent, newMsg int64
 	err := row.Scan(&d.ID, &d.Kind, &state, &d.Platform, &d.MentionID, &d.PersonID, &d.ThreadID, &d.Rule, &d.Text,
 		&d.OriginalText, &d.Priority, &auto, &created, &updated, &d.DecidedBy, &decided, &sent, &d.PostedID,
-		&d.Attempts, &d.LastError)
+		&d.Attempts, &d.LastError, &newMsg, &d.WrittenBy)
 	if err != nil {
 		return d, err
 	}
+	d.NewMessageAt = fromMS(newMsg)
 	d.State = parley.DraftState(state)
 	d.AutoApprove = auto != 0
 	d.CreatedAt, d.UpdatedAt, d.DecidedAt, d.SentAt = fromMS(created), fromMS(updated), fromMS(decided), fromMS(sent)
@@ -146,6 +147,8 @@ func conflict(d parley.Draft) error {
 		return parley.Errorf(parley.ECONFLICT, "draft %d is already approved by %s (now %s)", d.ID, by, d.State)
 	case parley.DraftRejected:
 		return parley.Errorf(parley.ECONFLICT, "draft %d is already rejected by %s", d.ID, d.DecidedBy)
+	case parley.DraftSuperseded:
+		return parley.Errorf(parley.ECONFLICT, "draft %d was superseded by a newer draft in its conversation; nothing of it will be sent", d.ID)
 	}
 	return parley.Errorf(parley.ECONFLICT, "draft %d is %s", d.ID, d.State)
 }
@@ -157,11 +160,13 @@ func checkText(id int64, text string) error {
 	return nil
 }
 
-// setText replaces a draft's text, keeping the rule's first wording.
-func setText(ctx context.Context, tx *sql.Tx, id int64, text string, now int64) error {
+// setText replaces a draft's text, keeping the rule's first wording; the
+// draft is then a person's (actor's), never replaced by a rule's.
+func setText(ctx context.Context, tx *sql.Tx, id int64, actor, text string, now int64) error {
 	_, err := tx.ExecContext(ctx, `UPDATE drafts SET updated_at = ?,
 		original_text = CASE WHEN original_text = '' AND text != ? THEN text ELSE original_text END,
-		text = ? WHERE id = ?`, now, text, text, id)
+		written_by = CASE WHEN text != ? THEN ? ELSE written_by END,
+		text = ? WHERE id = ?`, now, text, text, actor, text, id)
 	return err
 }
 
@@ -177,7 +182,7 @@ func (s *Store) ApproveDraft(ctx context.Context, id int64, actor, text string) 
 	return s.decide(ctx, id, actor, "approve", detail, []parley.DraftState{parley.DraftPending},
 		func(tx *sql.Tx, now int64) error {
 			if text != "" {
-				if err := setText(ctx, tx, id, text, now); err != nil {
+				if err := setText(ctx, tx, id, actor, text, now); err != nil {
 					return err
 				}
 			}
@@ -193,7 +198,7 @@ func (s *Store) EditDraft(ctx context.Context, id int64, actor, text string) (pa
 		return parley.Draft{}, err
 	}
 	return s.decide(ctx, id, actor, "edit", "", []parley.DraftState{parley.DraftPending},
-		func(tx *sql.Tx, now int64) error { return setText(ctx, tx, id, text, now) })
+		func(tx *sql.Tx, now int64) error { return setText(ctx, tx, id, actor, text, now) })
 }
 
 // RejectDraft implements parley.DraftStore.
@@ -242,10 +247,11 @@ func (s *Store) MarkSent(ctx context.Context, id int64, postedID string, at time
 		return dbError("mark sent", err)
 	}
 	defer tx.Rollback()
-	var personID int64
+	var personID, threadID, mentionID int64
 	var kind string
 	err = tx.QueryRowContext(ctx, `UPDATE drafts SET state = 'sent', posted_id = ?, sent_at = ?, updated_at = ?, last_error = ''
-		WHERE id = ? AND state = 'sending' RETURNING person_id, kind`, postedID, ms(at), s.now().UnixMilli(), id).Scan(&personID, &kind)
+		WHERE id = ? AND state = 'sending' RETURNING person_id, kind, coalesce(thread_id, 0), coalesce(mention_id, 0)`,
+		postedID, ms(at), s.now().UnixMilli(), id).Scan(&personID, &kind, &threadID, &mentionID)
 	if errors.Is(err, sql.ErrNoRows) {
 		d, err := s.Draft(ctx, id)
 		if err != nil {
@@ -260,8 +266,37 @@ func (s *Store) MarkSent(ctx context.Context, id int64, postedID string, at time
 		if _, err := tx.ExecContext(ctx, `UPDATE people SET replies_sent = replies_sent + 1 WHERE id = ?`, personID); err != nil {
 			return dbError("mark sent", err)
 		}
+		if err := answered(ctx, tx, threadID, mentionID, ms(at)); err != nil {
+			return dbError("mark sent", err)
+		}
 	}
 	return dbError("mark sent", tx.Commit())
+}
+
+// answered stops a conversation's clocks at a reply sent at `at` to the
+// mention mentionID: it then waits on the customer, unless they wrote
+// again after that mention (a newer message still needs a reply).
+func answered(ctx context.Context, tx *sql.Tx, threadID, mentionID, at int64) error {
+	if threadID == 0 {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `UPDATE conversations SET
+		first_response_at = CASE WHEN first_response_at = 0 THEN ?1 ELSE first_response_at END,
+		last_response_at = max(last_response_at, ?1),
+		state = CASE WHEN state = 'needs_reply' AND last_message_at <= ?3 THEN 'waiting' ELSE state END,
+		waiting_since = CASE WHEN last_message_at <= ?3 THEN 0
+			ELSE coalesce((SELECT min(created_at) FROM mentions WHERE thread_id = ?2 AND created_at > ?3), waiting_since) END
+		WHERE id = ?2`, at, threadID, answeredAt(ctx, tx, mentionID))
+	return err
+}
+
+// answeredAt is when the mention a reply answers was posted (0 for none).
+func answeredAt(ctx context.Context, tx *sql.Tx, mentionID int64) int64 {
+	var at int64
+	if mentionID != 0 {
+		_ = tx.QueryRowContext(ctx, `SELECT created_at FROM mentions WHERE id = ?`, mentionID).Scan(&at)
+	}
+	return at
 }
 
 // MarkFailed implements parley.DraftStore.

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"database/sql"
 	"fmt"
 	"strings"
 	"testing"
@@ -21,6 +22,7 @@ func Dump(t testing.TB, s *Store) string {
 		`SELECT * FROM threads ORDER BY id`,
 		`SELECT * FROM mentions ORDER BY id`,
 		`SELECT * FROM drafts ORDER BY id`,
+		`SELECT * FROM conversations ORDER BY id`,
 		`SELECT id, actor, action, draft_id, person_id, detail FROM audit ORDER BY id`,
 	} {
 		rows, err := s.rdb.Query(q)
@@ -58,4 +60,38 @@ func SessionKeys(t testing.TB, s *Store) []string {
 	}
 	require.NoError(t, rows.Err())
 	return out
+}
+
+// MigrateTo creates a database at path with only the first n migrations
+// applied: the schema an older Parley left, for upgrade tests.
+func MigrateTo(t testing.TB, path string, n int) {
+	t.Helper()
+	db, err := sql.Open("sqlite", path)
+	require.NoError(t, err)
+	defer db.Close()
+	ms, err := loadMigrations()
+	require.NoError(t, err)
+	_, err = db.Exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`)
+	require.NoError(t, err)
+	for _, m := range ms[:n] {
+		_, err := db.Exec(m.sql)
+		require.NoError(t, err, m.name)
+		_, err = db.Exec(`INSERT INTO schema_migrations VALUES (?, ?, 0)`, m.version, m.name)
+		require.NoError(t, err)
+	}
+}
+
+// MigrationVersion is the version of the migration whose file name holds
+// name.
+func MigrationVersion(t testing.TB, name string) int {
+	t.Helper()
+	ms, err := loadMigrations()
+	require.NoError(t, err)
+	for _, m := range ms {
+		if strings.Contains(m.name, name) {
+			return m.version
+		}
+	}
+	t.Fatalf("no migration named like %q", name)
+	return 0
 }

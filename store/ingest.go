@@ -90,9 +90,22 @@ type personState struct {
 
 type threadState struct {
 	t       parley.Thread
-	replies int  // our replies, sent or on their way
+	replies int  // our replies, sent or on their way, and a person's pending edit
 	queued  bool // in ingest.torder, to be written
 	seen    int  // mentions of the batch placed so far
+	conv    parley.Conversation
+	pending pendingReply // the conversation's pending reply draft, if any
+	last    string       // the text of our last sent reply
+}
+
+// pendingReply is a conversation's one pending reply draft: stored (draft
+// nil) or queued by this batch.
+type pendingReply struct {
+	id       int64
+	personID int64
+	edited   bool          // a person wrote it: it is never replaced by a rule's
+	at       time.Time     // when the mention it answers was posted
+	draft    *parley.Draft // queued by this batch, else nil
 }
 
 type ingest struct {
@@ -105,14 +118,15 @@ type ingest struct {
 	expect   bool // guess that earlier mentions of the batch left drafts
 	opts     parley.DecideOptions
 
-	known   map[pkey]bool          // mentions already stored
-	people  map[pkey]*personState  // by platform and external id
-	parents map[pkey]int64         // thread of stored posts (mentions and our replies) by platform and id
-	byKey   map[pkey]*threadState  // threads by platform and root key
-	byID    map[int64]*threadState // threads by id
-	order   []*personState         // people touched, in order
-	torder  []*threadState         // threads touched, in order
-	nextID  struct{ person, thread, mention, draft int64 }
+	known    map[pkey]bool          // mentions already stored
+	people   map[pkey]*personState  // by platform and external id
+	parents  map[pkey]int64         // thread of stored posts (mentions and our replies) by platform and id
+	byKey    map[pkey]*threadState  // threads by platform and root key
+	byID     map[int64]*threadState // threads by id
+	byPerson map[int64]*personState // the people of in.people by id
+	order    []*personState         // people touched, in order
+	torder   []*threadState         // threads touched, in order
+	nextID   struct{ person, thread, mention, draft int64 }
 
 	// overlay, when set, is the batch planned just before this one (see
 	// Plan): its people, threads and mentions count as stored.
@@ -124,6 +138,11 @@ type ingest struct {
 	stored     []*parley.Mention // the rows to write
 	drafts     []parley.Draft
 	wroteEarly bool // work wrote the people and threads already
+
+	// Stored pending drafts the batch changes: superseded by a newer
+	// draft, or marked with the time of a newer customer message.
+	superseded []int64
+	flagged    map[int64]int64
 }
 
 // placed is a new mention of the batch with what decide needs and said.
@@ -176,10 +195,12 @@ func (in *ingest) work(batch []*parley.Mention, decide parley.DecideFunc, writeE
 		}
 		seen[k] = true
 		ps = append(ps, in.place(m))
-		if in.workers <= 1 && decide != nil {
+		if in.workers <= 1 || decide == nil {
 			// In order: each mention sees the drafts of the ones before.
 			p := &ps[len(ps)-1]
-			p.drafts = decide(m, p.h)
+			if decide != nil {
+				p.drafts = decide(m, p.h)
+			}
 			in.queue(p)
 		}
 	}
@@ -297,6 +318,7 @@ func (in *ingest) place(m *parley.Mention) placed {
 			FirstSeen: m.CreatedAt, LastSeen: m.CreatedAt,
 		}}
 		in.people[pk] = ps
+		in.byPerson[ps.p.ID] = ps
 	}
 	if !ps.queued {
 		ps.queued = true
@@ -365,6 +387,7 @@ func (in *ingest) place(m *parley.Mention) placed {
 			in.nextID.thread++
 			ts = &threadState{t: parley.Thread{ID: in.nextID.thread, Platform: m.Platform, RootKey: root,
 				Channel: m.Channel, StartedAt: m.CreatedAt, LastAt: m.CreatedAt}}
+			ts.conv = parley.Conversation{Platform: m.Platform, Channel: m.Channel, State: parley.Closed}
 			in.byKey[tk] = ts
 			in.byID[ts.t.ID] = ts
 		}
@@ -374,9 +397,7 @@ func (in *ingest) place(m *parley.Mention) placed {
 		in.torder = append(in.torder, ts)
 	}
 	h.ThreadMentions, h.RepliesInThread = ts.t.Mentions, ts.replies
-	if in.expect {
-		h.RepliesInThread += ts.seen
-	}
+	h.Conversation, h.LastReply = ts.conv, ts.last
 	ts.seen++
 	ts.t.Mentions++
 	if m.CreatedAt.Before(ts.t.StartedAt) {
@@ -390,13 +411,51 @@ func (in *ingest) place(m *parley.Mention) placed {
 
 	in.nextID.mention++
 	m.ID = in.nextID.mention
+	converse(&ts.conv, m)
 	return placed{m: m, h: h, ps: ps, ts: ts}
 }
 
-// queue gives the drafts decide returned for p their ids and fields, and
-// counts them in the person's and thread's history for later mentions.
+// converse counts a customer's message m in its conversation c: it needs
+// a reply, and the next-response clock runs from the oldest unanswered
+// post.
+func converse(c *parley.Conversation, m *parley.Mention) {
+	if c.ID == 0 {
+		c.ID = m.ThreadID
+	}
+	c.Messages++
+	if c.LastMentionID == 0 || !m.CreatedAt.Before(c.LastMessageAt) {
+		c.LastMentionID, c.PersonID, c.LastMessageAt = m.ID, m.PersonID, m.CreatedAt
+	}
+	if c.FirstMessageAt.IsZero() || m.CreatedAt.Before(c.FirstMessageAt) {
+		c.FirstMessageAt = m.CreatedAt
+	}
+	if c.State != parley.NeedsReply || c.WaitingSince.IsZero() || m.CreatedAt.Before(c.WaitingSince) {
+		c.WaitingSince = m.CreatedAt
+	}
+	c.State, c.SnoozedUntil = parley.NeedsReply, time.Time{}
+}
+
+// queue gives the drafts decide returned for p their ids and fields, keeps
+// one pending reply per conversation (a rule's pending draft is superseded
+// by a newer reply; a person's edit is kept and marked), and counts the
+// drafts in the person's and thread's history for later mentions.
 func (in *ingest) queue(p *placed) {
 	m := p.m
+	old := p.ts.pending
+	replaced := false
+	kept := p.drafts[:0]
+	for i := range p.drafts {
+		d := p.drafts[i]
+		if d.Kind == "" {
+			d.Kind = parley.KindReply
+		}
+		if d.Kind == parley.KindReply && old.id != 0 && old.edited {
+			// A person's edit is never replaced silently.
+			continue
+		}
+		kept = append(kept, d)
+	}
+	p.drafts = kept
 	for i := range p.drafts {
 		d := &p.drafts[i]
 		in.nextID.draft++
@@ -412,13 +471,50 @@ func (in *ingest) queue(p *placed) {
 		if d.State == parley.DraftApproved {
 			d.DecidedBy, d.DecidedAt = "rule:"+d.Rule, in.now
 		}
-		if d.Kind == parley.KindReply {
-			p.ts.replies++
-		}
 		if d.State == parley.DraftPending {
 			p.ps.pending++
 		}
+		if d.Kind != parley.KindReply {
+			continue
+		}
+		if cur := p.ts.pending; cur.id != 0 {
+			in.supersede(cur)
+			replaced = true
+			p.ts.pending = pendingReply{}
+		}
+		if d.State == parley.DraftPending {
+			p.ts.pending = pendingReply{id: d.ID, personID: d.PersonID, at: m.CreatedAt, draft: d}
+		} else {
+			p.ts.replies++
+		}
 	}
+	if old.id != 0 && !replaced && m.CreatedAt.After(old.at) {
+		in.flag(old, m.CreatedAt)
+	}
+}
+
+// supersede retires the conversation's pending rule draft r.
+func (in *ingest) supersede(r pendingReply) {
+	if r.draft != nil {
+		r.draft.State = parley.DraftSuperseded
+	} else {
+		in.superseded = append(in.superseded, r.id)
+	}
+	if ps := in.byPerson[r.personID]; ps != nil {
+		ps.pending--
+	}
+}
+
+// flag marks the pending draft r: the customer wrote again at `at`.
+func (in *ingest) flag(r pendingReply, at time.Time) {
+	if r.draft != nil {
+		r.draft.NewMessageAt = at
+		return
+	}
+	if in.flagged == nil {
+		in.flagged = map[int64]int64{}
+	}
+	in.flagged[r.id] = ms(at)
 }
 
 // load reads, for the whole batch, the mentions already stored, the people,
@@ -434,7 +530,8 @@ func (in *ingest) load(batch []*parley.Mention) error {
 	adoptThread := func(ots *threadState) *threadState {
 		ts := adopted[ots]
 		if ts == nil {
-			ts = &threadState{t: ots.t, replies: ots.replies}
+			ts = &threadState{t: ots.t, replies: ots.replies, conv: ots.conv, last: ots.last, pending: ots.pending}
+			ts.pending.draft = nil // written by the overlay's batch
 			adopted[ots] = ts
 			in.byKey[pkey{ts.t.Platform, ts.t.RootKey}] = ts
 			in.byID[ts.t.ID] = ts
@@ -545,22 +642,35 @@ func (in *ingest) load(batch []*parley.Mention) error {
 	addThread := func(rows *sql.Rows) error {
 		var t parley.Thread
 		var started, last int64
-		if err := rows.Scan(&t.ID, &t.Platform, &t.RootKey, &t.Channel, &started, &last, &t.Mentions); err != nil {
+		var c parley.Conversation
+		var state string
+		var snoozed, lastMsg, firstMsg, waiting, firstResp, lastResp int64
+		if err := rows.Scan(&t.ID, &t.Platform, &t.RootKey, &t.Channel, &started, &last, &t.Mentions,
+			&state, &c.Assignee, &snoozed, &c.Messages, &c.LastMentionID, &c.PersonID, &lastMsg, &firstMsg, &waiting,
+			&firstResp, &lastResp); err != nil {
 			return err
 		}
 		t.StartedAt, t.LastAt = fromMS(started), fromMS(last)
 		if in.byID[t.ID] != nil {
 			return nil // adopted from the overlay
 		}
-		ts := &threadState{t: t}
+		c.ID, c.Platform, c.Channel, c.State = t.ID, t.Platform, t.Channel, parley.ConversationState(state)
+		c.SnoozedUntil, c.LastMessageAt, c.FirstMessageAt = fromMS(snoozed), fromMS(lastMsg), fromMS(firstMsg)
+		c.WaitingSince, c.FirstResponseAt, c.LastResponseAt = fromMS(waiting), fromMS(firstResp), fromMS(lastResp)
+		ts := &threadState{t: t, conv: c}
 		in.byKey[pkey{t.Platform, t.RootKey}] = ts
 		in.byID[t.ID] = ts
 		fresh = append(fresh, t.ID)
 		return nil
 	}
-	const threadCols = `SELECT id, platform, root_key, channel, started_at, last_at, mentions FROM threads WHERE `
+	const threadCols = `SELECT t.id, t.platform, t.root_key, t.channel, t.started_at, t.last_at, t.mentions,
+		coalesce(c.state, 'closed'), coalesce(c.assignee, ''), coalesce(c.snoozed_until, 0), coalesce(c.messages, 0),
+		coalesce(c.last_mention_id, 0), coalesce(c.person_id, 0), coalesce(c.last_message_at, 0),
+		coalesce(c.first_message_at, 0), coalesce(c.waiting_since, 0), coalesce(c.first_response_at, 0),
+		coalesce(c.last_response_at, 0)
+		FROM threads t LEFT JOIN conversations c ON c.id = t.id WHERE `
 	for platform, list := range roots.lists {
-		if err := in.each(threadCols+`platform = ? AND root_key IN`, platform, list, addThread); err != nil {
+		if err := in.each(threadCols+`t.platform = ? AND t.root_key IN`, platform, list, addThread); err != nil {
 			return fmt.Errorf("find threads: %w", err)
 		}
 	}
@@ -574,20 +684,18 @@ func (in *ingest) load(batch []*parley.Mention) error {
 			byID = append(byID, id)
 		}
 	}
-	if err := in.each(threadCols+`id IN`, nil, byID, addThread); err != nil {
+	if err := in.each(threadCols+`t.id IN`, nil, byID, addThread); err != nil {
 		return fmt.Errorf("find threads: %w", err)
 	}
-	if err := in.each(`SELECT thread_id, count(*) FROM drafts WHERE kind = 'reply' AND state NOT IN ('rejected', 'failed')
-		AND thread_id IN`, nil, fresh, func(rows *sql.Rows) error {
-		var id int64
-		var n int
-		if err := rows.Scan(&id, &n); err != nil {
-			return err
-		}
-		in.byID[id].replies = n
-		return nil
-	}, " GROUP BY thread_id"); err != nil {
-		return fmt.Errorf("count thread replies: %w", err)
+	if err := in.loadReplies(fresh); err != nil {
+		return err
+	}
+	in.byPerson = make(map[int64]*personState, len(in.people))
+	for _, ps := range in.people {
+		in.byPerson[ps.p.ID] = ps
+	}
+	if err := in.loadPendingOwners(); err != nil {
+		return err
 	}
 	for _, t := range []struct {
 		table string
@@ -606,38 +714,116 @@ func (in *ingest) load(batch []*parley.Mention) error {
 	return nil
 }
 
+// loadReplies reads, for the threads read from the database, our replies
+// that count (sent, on their way, or a person's pending edit), the pending
+// reply (the unique index drafts_one_pending_reply allows one) and the
+// text of the last reply sent.
+func (in *ingest) loadReplies(threads []any) error {
+	if err := in.each(`SELECT thread_id, sum(state != 'pending' OR written_by != ''),
+		max(CASE WHEN state = 'pending' THEN id ELSE 0 END),
+		max(CASE WHEN state = 'pending' THEN person_id ELSE 0 END),
+		max(CASE WHEN state = 'pending' AND written_by != '' THEN 1 ELSE 0 END),
+		max(CASE WHEN state = 'pending' THEN coalesce((SELECT created_at FROM mentions m WHERE m.id = d.mention_id), 0) ELSE 0 END)
+		FROM drafts d WHERE kind = 'reply' AND state IN ('pending', 'approved', 'sending', 'sent')
+		AND thread_id IN`, nil, threads, func(rows *sql.Rows) error {
+		var id, at int64
+		var n int
+		var r pendingReply
+		if err := rows.Scan(&id, &n, &r.id, &r.personID, &r.edited, &at); err != nil {
+			return err
+		}
+		r.at = fromMS(at)
+		ts := in.byID[id]
+		ts.replies, ts.pending = n, r
+		return nil
+	}, " GROUP BY thread_id"); err != nil {
+		return fmt.Errorf("count thread replies: %w", err)
+	}
+	if err := in.each(`SELECT thread_id, text, max(sent_at) FROM drafts WHERE kind = 'reply' AND state = 'sent'
+		AND thread_id IN`, nil, threads, func(rows *sql.Rows) error {
+		var id, at int64
+		var text string
+		if err := rows.Scan(&id, &text, &at); err != nil {
+			return err
+		}
+		in.byID[id].last = text
+		return nil
+	}, " GROUP BY thread_id"); err != nil {
+		return fmt.Errorf("last reply: %w", err)
+	}
+	return nil
+}
+
+// loadPendingOwners reads the people whose pending replies the batch may
+// supersede, so their pending counts stay exact for the batch and for the
+// plan made on top of it.
+func (in *ingest) loadPendingOwners() error {
+	var ids []any
+	for _, ts := range in.byID {
+		id := ts.pending.personID
+		if ts.pending.id == 0 || in.byPerson[id] != nil {
+			continue
+		}
+		if ov := in.overlay; ov != nil && ov.byPerson[id] != nil {
+			ops := ov.byPerson[id]
+			ps := &personState{p: ops.p, pending: ops.pending}
+			in.people[pkey{ps.p.Platform, ps.p.ExternalID}] = ps
+			in.byPerson[id] = ps
+			continue
+		}
+		ids = append(ids, id)
+	}
+	err := in.each(`SELECT `+personColumns+`, pending_drafts FROM people WHERE id IN`, nil, ids, func(rows *sql.Rows) error {
+		var pending int
+		p, err := scanPerson(rowsWithExtra{rows, &pending})
+		if err != nil {
+			return err
+		}
+		if in.byPerson[p.ID] == nil {
+			ps := &personState{p: p, pending: pending}
+			in.people[pkey{p.Platform, p.ExternalID}] = ps
+			in.byPerson[p.ID] = ps
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("find people with pending replies: %w", err)
+	}
+	return nil
+}
+
 // The overlay's answers; a nil overlay knows nothing.
 
 // isStored: the mention is stored once the overlay's batch is.
-func (ov *ingest) isStored(k pkey) bool {
-	if ov == nil {
+func (in *ingest) isStored(k pkey) bool {
+	if in == nil {
 		return false
 	}
-	if ov.known[k] {
+	if in.known[k] {
 		return true
 	}
-	return ov.placedKeys[k]
+	return in.placedKeys[k]
 }
 
-func (ov *ingest) thread(k pkey) *threadState {
-	if ov == nil {
+func (in *ingest) thread(k pkey) *threadState {
+	if in == nil {
 		return nil
 	}
-	return ov.byKey[k]
+	return in.byKey[k]
 }
 
-func (ov *ingest) threadByID(id int64) *threadState {
-	if ov == nil {
+func (in *ingest) threadByID(id int64) *threadState {
+	if in == nil {
 		return nil
 	}
-	return ov.byID[id]
+	return in.byID[id]
 }
 
-func (ov *ingest) parent(k pkey) (int64, bool) {
-	if ov == nil {
+func (in *ingest) parent(k pkey) (int64, bool) {
+	if in == nil {
 		return 0, false
 	}
-	tid, ok := ov.parents[k]
+	tid, ok := in.parents[k]
 	return tid, ok
 }
 
@@ -747,7 +933,7 @@ func (s *Store) cacheStmts(ctx context.Context, qs []string, reader bool) {
 		s.stmtMu.Lock()
 		cache := s.stmtCache(reader)
 		if old, ok := cache[q]; ok {
-			old.Close()
+			_ = old.Close() // a statement being replaced; the fresh one is in use
 		}
 		cache[q] = st
 		s.stmtMu.Unlock()
@@ -828,6 +1014,48 @@ func (in *ingest) writePeopleThreads() error {
 		mentions = excluded.mentions`, args); err != nil {
 		return fmt.Errorf("write threads: %w", err)
 	}
+	args = args[:0]
+	for _, ts := range in.torder {
+		c := &ts.conv
+		args = append(args, ts.t.ID, string(c.State), ms(c.SnoozedUntil), c.Messages, c.LastMentionID, c.PersonID,
+			ms(c.LastMessageAt), ms(c.FirstMessageAt), ms(c.WaitingSince))
+	}
+	// The assignee and the response clocks belong to the people and the
+	// outbox; ingest leaves them.
+	if err := in.insertRows(`INSERT INTO conversations (id, state, snoozed_until, messages, last_mention_id, person_id,
+		last_message_at, first_message_at, waiting_since)`, 9,
+		` ON CONFLICT (id) DO UPDATE SET state = excluded.state, snoozed_until = excluded.snoozed_until,
+		messages = excluded.messages, last_mention_id = excluded.last_mention_id, person_id = excluded.person_id,
+		last_message_at = excluded.last_message_at, first_message_at = excluded.first_message_at,
+		waiting_since = excluded.waiting_since`, args); err != nil {
+		return fmt.Errorf("write conversations: %w", err)
+	}
+	return nil
+}
+
+// retire writes what the batch did to stored pending drafts (superseded,
+// or marked with a newer customer message) before its own drafts go in:
+// the unique index allows one pending reply per conversation.
+func (in *ingest) retire() error {
+	now := ms(in.now)
+	for _, id := range in.superseded {
+		stmt, err := in.stmt(`UPDATE drafts SET state = 'superseded', updated_at = ? WHERE id = ? AND state = 'pending'`)
+		if err == nil {
+			_, err = stmt.ExecContext(in.ctx, now, id)
+		}
+		if err != nil {
+			return fmt.Errorf("supersede draft %d: %w", id, err)
+		}
+	}
+	for id, at := range in.flagged {
+		stmt, err := in.stmt(`UPDATE drafts SET new_message_at = ?, updated_at = ? WHERE id = ? AND state = 'pending'`)
+		if err == nil {
+			_, err = stmt.ExecContext(in.ctx, at, now, id)
+		}
+		if err != nil {
+			return fmt.Errorf("mark draft %d: %w", id, err)
+		}
+	}
 	return nil
 }
 
@@ -846,6 +1074,9 @@ func (in *ingest) writeMentionsDrafts() error {
 		priority, tags, rules, ignored)`, 24, "", args); err != nil {
 		return fmt.Errorf("write mentions: %w", err)
 	}
+	if err := in.retire(); err != nil {
+		return err
+	}
 	if len(drafts) == 0 {
 		return nil
 	}
@@ -854,13 +1085,14 @@ func (in *ingest) writeMentionsDrafts() error {
 	for i := range drafts {
 		d := &drafts[i]
 		args = append(args, d.ID, d.Kind, string(d.State), d.Platform, d.MentionID, d.PersonID, d.ThreadID, d.Rule,
-			d.Text, d.Priority, b2i(d.AutoApprove), ms(d.CreatedAt), ms(d.UpdatedAt), d.DecidedBy, ms(d.DecidedAt))
+			d.Text, d.Priority, b2i(d.AutoApprove), ms(d.CreatedAt), ms(d.UpdatedAt), d.DecidedBy, ms(d.DecidedAt),
+			ms(d.NewMessageAt))
 		if d.State == parley.DraftApproved {
 			audit = append(audit, ms(in.now), d.DecidedBy, "approve", d.ID, d.PersonID, "auto-approved by rule "+d.Rule)
 		}
 	}
 	if err := in.insertRows(`INSERT INTO drafts (id, kind, state, platform, mention_id, person_id, thread_id, rule, text,
-		priority, auto_approve, created_at, updated_at, decided_by, decided_at)`, 15, "", args); err != nil {
+		priority, auto_approve, created_at, updated_at, decided_by, decided_at, new_message_at)`, 16, "", args); err != nil {
 		return fmt.Errorf("write drafts: %w", err)
 	}
 	if err := in.insertRows(`INSERT INTO audit (at, actor, action, draft_id, person_id, detail)`, 6, "", audit); err != nil {

@@ -166,7 +166,13 @@ func repliesOnly(calls *atomic.Int64) parley.DecideFunc {
 		if (h.RepliesInThread+h.Person.Mentions+len(m.Text))%3 == 0 {
 			return nil
 		}
-		return []parley.Draft{{Text: fmt.Sprintf("reply %s r%d", m.ExternalID, h.RepliesInThread), Rule: "reply"}}
+		d := parley.Draft{Text: fmt.Sprintf("reply %s r%d", m.ExternalID, h.RepliesInThread), Rule: "reply"}
+		if len(m.Text)%2 == 0 {
+			// An auto-approved reply counts for the thread's later
+			// mentions (a rule's pending one is replaced by them).
+			d.State = parley.DraftApproved
+		}
+		return []parley.Draft{d}
 	}
 }
 

@@ -57,11 +57,13 @@ func scanMention(row scanner) (parley.Mention, error) {
 	return m, nil
 }
 
+// notFound turns a missing row into ENOTFOUND with the given message and
+// any other failure into dbError's (a transient one stays retryable).
 func notFound(err error, format string, args ...any) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return parley.Errorf(parley.ENOTFOUND, format, args...)
 	}
-	return err
+	return dbError("read", err)
 }
 
 // Mention implements parley.MentionStore.

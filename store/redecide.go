@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -13,11 +14,13 @@ import (
 // CorrectSentiment does and, in the same transaction, decides the mention
 // again with decide (the rules, as at ingest, over the mention's history
 // before it): its tags, priority, rules and ignored flag follow the
-// corrected label, a pending reply draft the rules no longer write is
-// rejected (kept, never sent) and the one they write now is queued. A
-// draft already approved, sending or sent is left alone and nothing is
-// queued beside it. Every change is in the audit log under actor. A nil
-// decide only corrects. Errors as CorrectSentiment.
+// corrected label, and the conversation's pending reply follows too: a
+// rule's pending draft for this mention that the rules no longer write is
+// superseded (kept, never sent) by the one they write now. Nothing else is
+// replaced: a reply a person wrote or edited, one already approved or sent,
+// or a pending reply to a later message of the conversation stays, and no
+// draft is queued beside it. Every change is in the audit log under actor.
+// A nil decide only corrects. Errors as CorrectSentiment.
 func (s *Store) CorrectSentimentAndRedecide(ctx context.Context, mentionID int64, label parley.Label, actor string,
 	decide parley.DecideFunc) (parley.Redecision, error) {
 	var r parley.Redecision
@@ -52,7 +55,7 @@ func (s *Store) redecideTx(ctx context.Context, tx *sql.Tx, id int64, decide par
 	if err != nil {
 		return r, notFound(err, "mention %d not found", id)
 	}
-	h, err := historyBefore(ctx, tx, &m)
+	h, err := s.historyBefore(ctx, tx, &m)
 	if err != nil {
 		return r, dbError("decide again", err)
 	}
@@ -62,18 +65,27 @@ func (s *Store) redecideTx(ctx context.Context, tx *sql.Tx, id int64, decide par
 	}
 	var pending []parley.Draft
 	for _, d := range old {
-		switch d.State {
-		case parley.DraftPending:
+		switch {
+		case d.State == parley.DraftPending && d.WrittenBy == "":
 			pending = append(pending, d)
-		case parley.DraftApproved, parley.DraftSending, parley.DraftSent:
-			r.Kept = append(r.Kept, d)
+		case d.State == parley.DraftPending, d.State == parley.DraftApproved, d.State == parley.DraftSending, d.State == parley.DraftSent:
+			r.Kept = append(r.Kept, d) // a person's words, or a reply on its way
 		}
 	}
 	h.PendingDrafts -= len(pending)
 	m.Tags, m.Priority, m.Rules, m.Ignored = nil, 0, nil, false
 	drafts := decide(&m, h)
-	if len(r.Kept) > 0 {
-		drafts = nil // a reply is already out or on its way
+	other, found, err := otherPendingReply(ctx, tx, &m)
+	if err != nil {
+		return r, dbError("decide again", err)
+	}
+	switch {
+	case len(r.Kept) > 0 || found && !other.replaceable:
+		drafts = nil // the conversation's one pending reply stays
+	case found && len(drafts) > 0:
+		// As at ingest: a newer message's reply supersedes the rule's
+		// draft for an earlier one.
+		pending = append(pending, other.d)
 	}
 	now := s.now()
 	if _, err := tx.ExecContext(ctx, `UPDATE mentions SET priority = ?, tags = ?, rules = ?, ignored = ? WHERE id = ?`,
@@ -91,15 +103,15 @@ func (s *Store) redecideTx(ctx context.Context, tx *sql.Tx, id int64, decide par
 			drafts = append(drafts[:i], drafts[i+1:]...)
 			continue
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE drafts SET state = 'rejected', decided_by = ?, decided_at = ?, updated_at = ?
-			WHERE id = ? AND state = 'pending'`, actor, now.UnixMilli(), now.UnixMilli(), d.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE drafts SET state = 'superseded', updated_at = ?
+			WHERE id = ? AND state = 'pending'`, now.UnixMilli(), d.ID); err != nil {
 			return r, dbError("decide again", err)
 		}
-		if err := audit(ctx, tx, now, actor, "redecide", d.ID, d.PersonID,
-			fmt.Sprintf("sentiment of mention %d corrected to %s: rule %s's draft replaced", id, m.Sentiment.Label, d.Rule)); err != nil {
+		if err := audit(ctx, tx, now, actor, "supersede", d.ID, d.PersonID,
+			fmt.Sprintf("sentiment of mention %d corrected to %s: rule %s's draft no longer fits", id, m.Sentiment.Label, d.Rule)); err != nil {
 			return r, err
 		}
-		d.State, d.DecidedBy, d.DecidedAt = parley.DraftRejected, actor, now
+		d.State = parley.DraftSuperseded
 		r.Replaced = append(r.Replaced, d)
 	}
 	for _, d := range drafts {
@@ -139,7 +151,7 @@ func sameDraft(drafts []parley.Draft, d parley.Draft) int {
 // historyBefore is the history the rules saw when m arrived: the person's
 // and thread's counts of earlier mentions (with their labels as they are
 // now) and the replies and pending drafts as they are now.
-func historyBefore(ctx context.Context, tx *sql.Tx, m *parley.Mention) (parley.History, error) {
+func (s *Store) historyBefore(ctx context.Context, tx *sql.Tx, m *parley.Mention) (parley.History, error) {
 	var h parley.History
 	var pending int
 	p, err := scanPerson(tx.QueryRowContext(ctx, `SELECT `+personColumns+` FROM people WHERE id = ?`, m.PersonID))
@@ -166,9 +178,58 @@ func historyBefore(ctx context.Context, tx *sql.Tx, m *parley.Mention) (parley.H
 		m.ThreadID, created, m.ID).Scan(&h.ThreadMentions); err != nil {
 		return h, err
 	}
-	err = tx.QueryRowContext(ctx, `SELECT count(*) FROM drafts WHERE kind = 'reply' AND state NOT IN ('rejected', 'failed')
-		AND thread_id = ? AND coalesce(mention_id, 0) != ?`, m.ThreadID, m.ID).Scan(&h.RepliesInThread)
-	return h, err
+	// As ingest counts them: replies sent or on their way, and a person's
+	// pending edit; this mention's own drafts are being decided again.
+	err = tx.QueryRowContext(ctx, `SELECT count(*) FROM drafts WHERE kind = 'reply' AND thread_id = ?
+		AND coalesce(mention_id, 0) != ? AND (state IN ('approved', 'sending', 'sent') OR (state = 'pending' AND written_by != ''))`,
+		m.ThreadID, m.ID).Scan(&h.RepliesInThread)
+	if err != nil {
+		return h, err
+	}
+	var reply sql.NullString
+	err = tx.QueryRowContext(ctx, `SELECT text FROM drafts WHERE kind = 'reply' AND state = 'sent' AND thread_id = ?
+		ORDER BY sent_at DESC, id DESC LIMIT 1`, m.ThreadID).Scan(&reply)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return h, err
+	}
+	h.LastReply = reply.String
+	// The conversation as it stands (the rules see it as at ingest, but
+	// what it was before this mention is not kept).
+	if c, err := s.conversation(ctx, tx, m.ThreadID); err == nil {
+		c.PendingDraftID = 0
+		h.Conversation = c
+	} else if parley.ErrorCode(err) != parley.ENOTFOUND {
+		return h, err
+	}
+	return h, nil
+}
+
+// pendingOther is the conversation's pending reply to another message.
+type pendingOther struct {
+	d parley.Draft
+	// replaceable: a rule's draft answering an earlier message.
+	replaceable bool
+}
+
+// otherPendingReply finds the pending reply of m's thread that answers
+// another mention (the conversation holds at most one).
+func otherPendingReply(ctx context.Context, tx *sql.Tx, m *parley.Mention) (pendingOther, bool, error) {
+	var o pendingOther
+	var created int64
+	d, err := scanDraft(rowWithExtra{tx.QueryRowContext(ctx, `SELECT `+draftColumns+`,
+		coalesce((SELECT created_at FROM mentions x WHERE x.id = drafts.mention_id), 0)
+		FROM drafts WHERE kind = 'reply' AND state = 'pending' AND thread_id = ? AND coalesce(mention_id, 0) != ?
+		LIMIT 1`, m.ThreadID, m.ID), &created})
+	if errors.Is(err, sql.ErrNoRows) {
+		return o, false, nil
+	}
+	if err != nil {
+		return o, false, err
+	}
+	o.d = d
+	at := fromMS(created)
+	o.replaceable = d.WrittenBy == "" && d.MentionID != 0 && (at.Before(m.CreatedAt) || at.Equal(m.CreatedAt) && d.MentionID < m.ID)
+	return o, true, nil
 }
 
 func queryDraftsTx(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]parley.Draft, error) {

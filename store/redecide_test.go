@@ -10,6 +10,7 @@ import (
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/rules"
+	"github.com/parleybot/parley/store"
 )
 
 // exampleDecide is the rule set config.example.yaml ships.
@@ -58,8 +59,12 @@ func TestCorrectionRedecidesTheDraft(t *testing.T) {
 
 	stored, err := s.Draft(ctx, apology.ID)
 	require.NoError(t, err)
-	assert.Equal(t, parley.DraftRejected, stored.State, "withdrawn, kept, never sent")
-	assert.Equal(t, "ana", stored.DecidedBy)
+	assert.Equal(t, parley.DraftSuperseded, stored.State, "withdrawn, kept, never sent")
+	entries, err := s.AuditEntries(ctx, store.AuditFilter{Action: "supersede"})
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	assert.Equal(t, "ana", entries[0].Actor)
+	assert.Equal(t, apology.ID, entries[0].DraftID)
 	pending, err := s.Drafts(ctx, parley.DraftFilter{States: []parley.DraftState{parley.DraftPending}})
 	require.NoError(t, err)
 	require.Len(t, pending, 1)
@@ -97,6 +102,7 @@ func TestCorrectionRedecideSeesEarlierHistory(t *testing.T) {
 	first := mention("1", "sam", "my deck snapped, not happy", parley.Negative, 0)
 	first.Sentiment.Confidence = 0.9
 	second := mention("2", "sam", "the replacement deck arrived today", parley.Neutral, 60)
+	second.InReplyTo = "1"
 	second.Sentiment.Confidence = 0.7
 	_, err := s.IngestBatch(ctx, []*parley.Mention{first, second}, decide)
 	require.NoError(t, err)
@@ -107,9 +113,38 @@ func TestCorrectionRedecideSeesEarlierHistory(t *testing.T) {
 	assert.Equal(t, "complaint", rd.Queued[0].Rule)
 	assert.Contains(t, rd.Queued[0].Text, "I'm sorry this is still not right", "their last post was negative")
 
+	// The conversation's pending reply answers the later message: deciding
+	// the earlier one again queues nothing beside it.
+	rd, err = s.CorrectSentimentAndRedecide(ctx, first.ID, parley.Positive, "ana", decide)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"praise"}, rd.Mention.Tags)
+	assert.Empty(t, rd.Queued)
+
 	// Without rules, a correction only corrects.
 	rd, err = s.CorrectSentimentAndRedecide(ctx, second.ID, parley.Positive, "ana", nil)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"complaint"}, rd.Mention.Tags)
 	assert.Empty(t, rd.Replaced)
+}
+
+// TestCorrectionKeepsAPersonsEdit: a pending reply a person edited is never
+// replaced by a correction; the tags still follow.
+func TestCorrectionKeepsAPersonsEdit(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	decide := exampleDecide(t)
+	m := mention("1", "vinny", "the deck is wild", parley.Negative, 0)
+	m.Sentiment.Confidence = 0.9
+	res, err := s.IngestBatch(ctx, []*parley.Mention{m}, decide)
+	require.NoError(t, err)
+	require.Len(t, res.DraftIDs, 1)
+	_, err = s.EditDraft(ctx, res.DraftIDs[0], "ana", "Glad you like it, Vinny!")
+	require.NoError(t, err)
+	rd, err := s.CorrectSentimentAndRedecide(ctx, m.ID, parley.Positive, "ana", decide)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"praise"}, rd.Mention.Tags)
+	assert.Empty(t, rd.Replaced)
+	assert.Empty(t, rd.Queued)
+	require.Len(t, rd.Kept, 1)
+	assert.Equal(t, "Glad you like it, Vinny!", rd.Kept[0].Text)
 }

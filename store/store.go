@@ -95,25 +95,27 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s.db.SetMaxOpenConns(1)
+	// On the error paths below the open error is the one to report;
+	// closing what was opened only releases it.
 	if err := s.migrate(ctx); err != nil {
-		s.db.Close()
+		_ = s.db.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
 	if s.rdb, err = openDB(path, opts.BusyTimeout, connReader); err != nil {
-		s.db.Close()
+		_ = s.db.Close()
 		return nil, err
 	}
 	if s.idb, err = openDB(path, opts.BusyTimeout, connIngest); err != nil {
-		s.rdb.Close()
-		s.db.Close()
+		_ = s.rdb.Close()
+		_ = s.db.Close()
 		return nil, err
 	}
 	s.idb.SetMaxOpenConns(1)
 	s.rdb.SetMaxOpenConns(max(2, runtime.GOMAXPROCS(0)))
 	if s.ckpt, err = startCheckpointer(path, opts.BusyTimeout, opts.Logger); err != nil {
-		s.idb.Close()
-		s.rdb.Close()
-		s.db.Close()
+		_ = s.idb.Close()
+		_ = s.rdb.Close()
+		_ = s.db.Close()
 		return nil, err
 	}
 	return s, nil
@@ -194,21 +196,10 @@ func openDB(path string, busy time.Duration, kind int) (*sql.DB, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	if err := db.Ping(); err != nil {
-		db.Close()
+		_ = db.Close() // the ping error says what went wrong
 		return nil, describeOpenError(path, err)
 	}
 	return db, nil
-}
-
-func describeOpenError(path string, err error) error {
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "file is not a database"), strings.Contains(msg, "malformed"):
-		return parley.Errorf(parley.EINVALID, "%s is not a Parley database (or it is damaged): %w", path, err)
-	case strings.Contains(msg, "locked"), strings.Contains(msg, "busy"):
-		return parley.Errorf(parley.EUNAVAILABLE, "database %s is locked by another process: %w", path, err)
-	}
-	return fmt.Errorf("open database %s: %w", path, err)
 }
 
 // Path returns the database file's path.
@@ -221,10 +212,10 @@ func (s *Store) Close() error {
 		errs = append(errs, s.rdb.Close())
 	}
 	for _, st := range s.stmts {
-		st.Close()
+		errs = append(errs, st.Close())
 	}
 	for _, st := range s.rstmts {
-		st.Close()
+		errs = append(errs, st.Close())
 	}
 	if s.ckpt != nil {
 		errs = append(errs, s.ckpt.Close())
@@ -354,20 +345,4 @@ func splitList(s string) []string {
 		return nil
 	}
 	return strings.Split(s, ",")
-}
-
-// dbError wraps a database error, turning a full disk or a lock timeout into
-// a message a person can act on.
-func dbError(op string, err error) error {
-	if err == nil {
-		return nil
-	}
-	msg := err.Error()
-	switch {
-	case strings.Contains(msg, "SQLITE_FULL"), strings.Contains(msg, "database or disk is full"):
-		return parley.Errorf(parley.EUNAVAILABLE, "%s: the disk is full; free space and retry (nothing was written): %w", op, err)
-	case strings.Contains(msg, "SQLITE_BUSY"), strings.Contains(msg, "database is locked"):
-		return parley.Errorf(parley.EUNAVAILABLE, "%s: the database stayed locked by another process: %w", op, err)
-	}
-	return fmt.Errorf("%s: %w", op, err)
 }

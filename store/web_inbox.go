@@ -361,44 +361,16 @@ func (s *Store) Thread(ctx context.Context, id int64) (parley.Thread, error) {
 }
 
 // QueueReply queues a reply written by a person (actor) to a stored
-// mention: a pending draft in the mention's thread, for its author, that
-// waits for approval like any other. Errors: ENOTFOUND for no such
-// mention; EINVALID for an empty text or actor.
+// mention: the pending draft of the mention's conversation (WriteReply).
+// Errors: ENOTFOUND for no such mention; EINVALID for an empty text or actor.
 func (s *Store) QueueReply(ctx context.Context, mentionID int64, actor, text string) (parley.Draft, error) {
-	if strings.TrimSpace(actor) == "" {
-		return parley.Draft{}, parley.Errorf(parley.EINVALID, "queue reply: who is writing? (actor is empty)")
-	}
-	if strings.TrimSpace(text) == "" {
-		return parley.Draft{}, parley.Errorf(parley.EINVALID, "the reply is empty: write something first")
-	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return parley.Draft{}, dbError("queue reply", err)
-	}
-	defer tx.Rollback()
-	var platform string
-	var personID, threadID int64
-	err = tx.QueryRowContext(ctx, `SELECT platform, person_id, thread_id FROM mentions WHERE id = ?`, mentionID).
-		Scan(&platform, &personID, &threadID)
+	var threadID int64
+	err := s.rdb.QueryRowContext(ctx, `SELECT thread_id FROM mentions WHERE id = ?`, mentionID).Scan(&threadID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return parley.Draft{}, parley.Errorf(parley.ENOTFOUND, "mention %d not found", mentionID)
 	}
 	if err != nil {
 		return parley.Draft{}, dbError("queue reply", err)
 	}
-	now := s.now().UnixMilli()
-	d, err := scanDraft(tx.QueryRowContext(ctx, `INSERT INTO drafts (kind, state, platform, mention_id, person_id, thread_id,
-		text, created_at, updated_at) VALUES ('reply', 'pending', ?, ?, ?, ?, ?, ?, ?) RETURNING `+draftColumns,
-		platform, mentionID, personID, threadID, text, now, now))
-	if err != nil {
-		return parley.Draft{}, dbError("queue reply", err)
-	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit (at, actor, action, draft_id, person_id, detail) VALUES (?, ?, 'write', ?, ?, ?)`,
-		now, actor, d.ID, personID, "reply written in the web inbox"); err != nil {
-		return parley.Draft{}, dbError("audit", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return parley.Draft{}, dbError("queue reply", err)
-	}
-	return d, nil
+	return s.WriteReply(ctx, threadID, mentionID, actor, text)
 }

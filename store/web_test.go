@@ -234,11 +234,21 @@ func TestQueueReplyAndThread(t *testing.T) {
 	_, err = s.QueueReply(ctx, 404, "ana", "hi")
 	assert.Equal(t, parley.ENOTFOUND, parley.ErrorCode(err))
 
+	// The written reply replaced the rule's pending draft of the
+	// conversation: one pending reply per conversation.
 	entries, err := s.AuditEntries(ctx, store.AuditFilter{Actor: "ana"})
 	require.NoError(t, err)
-	require.Len(t, entries, 1)
+	require.Len(t, entries, 2)
 	assert.Equal(t, "write", entries[0].Action)
 	assert.Equal(t, d.ID, entries[0].DraftID)
+	assert.Equal(t, "supersede", entries[1].Action)
+	old, err := s.Draft(ctx, entries[1].DraftID)
+	require.NoError(t, err)
+	assert.Equal(t, parley.DraftSuperseded, old.State)
+	pending, err := s.Drafts(ctx, parley.DraftFilter{ThreadID: m.ThreadID, States: []parley.DraftState{parley.DraftPending}})
+	require.NoError(t, err)
+	require.Len(t, pending, 1)
+	assert.Equal(t, d.ID, pending[0].ID)
 
 	th, err := s.Thread(ctx, m.ThreadID)
 	require.NoError(t, err)

@@ -39,8 +39,8 @@ func ParseRole(s string) (Role, error) {
 	return "", parley.Errorf(parley.EINVALID, "role %q: want admin, manager or agent", s)
 }
 
-// AtLeast reports whether r has the powers of min (admin > manager > agent).
-func (r Role) AtLeast(min Role) bool { return r.rank() >= min.rank() }
+// AtLeast reports whether r has the powers of role (admin > manager > agent).
+func (r Role) AtLeast(role Role) bool { return r.rank() >= role.rank() }
 
 func (r Role) rank() int {
 	switch r {
@@ -114,7 +114,7 @@ func (s *Store) CreateUser(ctx context.Context, name string, role Role, password
 	u, err := scanUser(s.db.QueryRowContext(ctx, `INSERT INTO users (name, role, password_hash, created_at, password_changed_at)
 		VALUES (?, ?, ?, ?, ?) RETURNING `+userColumns, name, string(role), passwordHash, now, now))
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE constraint failed") {
+		if isUniqueViolation(err) {
 			return User{}, parley.Errorf(parley.ECONFLICT, "user %s already exists", name)
 		}
 		return User{}, dbError("create user "+name, err)

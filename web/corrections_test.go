@@ -158,7 +158,7 @@ func TestCorrectionRedecidesTheCard(t *testing.T) {
 
 	withdrawn, err := e.st.Draft(ctx, old.ID)
 	require.NoError(t, err)
-	assert.Equal(t, parley.DraftRejected, withdrawn.State)
+	assert.Equal(t, parley.DraftSuperseded, withdrawn.State)
 	fresh, err := e.st.Draft(ctx, r.ID)
 	require.NoError(t, err)
 	assert.Equal(t, "rule-positive", fresh.Rule)
@@ -169,7 +169,11 @@ func TestCorrectionRedecidesTheCard(t *testing.T) {
 	assert.Equal(t, 0, m.Priority, "the complaint's priority went with it")
 	entries, err := e.st.AuditEntries(ctx, store.AuditFilter{Action: "redecide"})
 	require.NoError(t, err)
-	assert.Len(t, entries, 2, "the withdrawal and the new draft")
+	assert.Len(t, entries, 1, "the new draft")
+	entries, err = e.st.AuditEntries(ctx, store.AuditFilter{Action: "supersede"})
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "the withdrawal")
+	assert.Equal(t, old.ID, entries[0].DraftID)
 }
 
 // TestInboxShowsTheLanguage: a card names the post's language, and says

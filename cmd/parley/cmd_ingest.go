@@ -129,11 +129,7 @@ func newPipeline(e *env, cfg *Config, st parley.MentionStore, metrics *web.Metri
 		return nil, err
 	}
 	opts.Logger = e.logger
-	rs := cfg.ruleSet()
-	opts.Decide = rs.Decide(e.logger)
-	opts.ConcurrentDecide = true // rules.Set.Decide is safe for concurrent use
-	opts.Prepare = rs.Prepare
-	opts.DecideOptions = rs.DecideOptions() // the History counts the rules never read
+	opts = opts.WithRules(cfg.ruleSet(), e.logger)
 	if metrics != nil {
 		next := opts.OnStored
 		opts.OnStored = func(ms []*parley.Mention, res parley.IngestResult) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -86,21 +87,7 @@ func runRules(ctx context.Context, e *env, args []string) error {
 			"known": m.Sentiment.Known(), "decided_by": decided, "result": res})
 	}
 	w := e.stdout
-	fmt.Fprintf(w, "sentiment  %s (score %.2f, confidence %.2f, model %s, language %s)\n", m.Sentiment.Label,
-		m.Sentiment.Score, m.Sentiment.Confidence, m.Sentiment.Model, langName(m.Lang))
-	if !m.Sentiment.Known() {
-		fmt.Fprintf(w, "           the model does not read %s: sentiment.known is false, the label is a placeholder\n", langName(m.Lang))
-	}
-	if len(decided) > 0 {
-		words := make([]string, len(decided))
-		for i, d := range decided {
-			words[i] = fmt.Sprintf("%q (%+.2f)", d.Word, d.Effect)
-		}
-		fmt.Fprintf(w, "           decided by %s\n", strings.Join(words, ", "))
-	}
-	if len(m.Sentiment.Overrides) > 0 {
-		fmt.Fprintf(w, "           slang/brand lexicon applied: %s\n", strings.Join(m.Sentiment.Overrides, ", "))
-	}
+	printVerdict(w, m, decided)
 	if len(res.Matches) == 0 {
 		fmt.Fprintf(w, "rules      none of the %d rules matched\n", cfg.ruleSet().Len())
 	}
@@ -131,6 +118,26 @@ func runRules(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(w, "draft      none: no matching rule has a reply")
 	}
 	return nil
+}
+
+// printVerdict prints a mention's sentiment for rules test: label, score,
+// confidence, model and language, and what decided it.
+func printVerdict(w io.Writer, m *parley.Mention, decided []sentiment.WordEffect) {
+	fmt.Fprintf(w, "sentiment  %s (score %.2f, confidence %.2f, model %s, language %s)\n", m.Sentiment.Label,
+		m.Sentiment.Score, m.Sentiment.Confidence, m.Sentiment.Model, langName(m.Lang))
+	if !m.Sentiment.Known() {
+		fmt.Fprintf(w, "           the model does not read %s: sentiment.known is false, the label is a placeholder\n", langName(m.Lang))
+	}
+	if len(decided) > 0 {
+		words := make([]string, len(decided))
+		for i, d := range decided {
+			words[i] = fmt.Sprintf("%q (%+.2f)", d.Word, d.Effect)
+		}
+		fmt.Fprintf(w, "           decided by %s\n", strings.Join(words, ", "))
+	}
+	if len(m.Sentiment.Overrides) > 0 {
+		fmt.Fprintf(w, "           slang/brand lexicon applied: %s\n", strings.Join(m.Sentiment.Overrides, ", "))
+	}
 }
 
 // langName is a detected language code for people: "unknown" for "".

@@ -9,7 +9,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/parleybot/parley"
@@ -82,8 +81,8 @@ func runRun(ctx context.Context, e *env, args []string) error {
 }
 
 // Main is the running bot: sources feed the pipeline; the outbox posts;
-// the web inbox serves people. Run starts it; Close stops it in reverse
-// order.
+// the web inbox serves people. Run builds the parts and starts them under
+// a bot.Bot; Close stops them in reverse order within shutdownTimeout.
 type Main struct {
 	e     *env
 	cfg   *Config
@@ -96,27 +95,55 @@ type Main struct {
 	// the ones its summary counted.
 	advocatesNow func() time.Time
 
-	metrics       *web.Metrics
-	pipeline      *bot.Pipeline
-	outbox        *bot.Outbox
-	web           *web.Server
-	cancelSources context.CancelFunc
-	cancelOutbox  context.CancelFunc
-	cancelWeb     context.CancelFunc
-	cancelDigest  context.CancelFunc
-	digestDone    chan struct{}
-	advocates     *bot.Advocates
-	cancelAdv     context.CancelFunc
-	advDone       chan struct{}
-	sources       sync.WaitGroup
-	connStates    connectorStates
-	outboxDone    chan struct{}
-	webDone       chan error
+	metrics    *web.Metrics
+	pipeline   *bot.Pipeline
+	outbox     *bot.Outbox
+	web        *web.Server
+	advocates  *bot.Advocates
+	bot        *bot.Bot
+	connStates connectorStates
 }
 
 // Run starts the pipeline, the outbox, the web inbox and every source, and
 // returns. An error means nothing is left running.
 func (m *Main) Run(ctx context.Context) error {
+	if err := m.build(ctx); err != nil {
+		return err
+	}
+	sch, metricsLn, err := m.prepare()
+	if err != nil {
+		m.pipeline.Close(ctx)
+		return err
+	}
+	// Close stops the parts in the reverse order: the sources first, then
+	// the pipeline (which stores what they handed it, feeding the
+	// advocates worker), then the rest; the outbox last, so a post in
+	// flight finishes.
+	log, bg := m.e.logger, context.WithoutCancel(ctx)
+	m.bot = bot.New()
+	m.bot.Go(bg, "the outbox", m.outbox.Run)
+	m.bot.Go(bg, "the web inbox", func(ctx context.Context) error { return m.web.Serve(ctx, m.webListener, metricsLn) })
+	m.bot.Go(bg, "the digest", func(ctx context.Context) error {
+		err := sch.Run(ctx)
+		if err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("digest scheduler stopped", "err", err)
+		}
+		return err
+	})
+	m.bot.Go(bg, "the advocates worker", func(ctx context.Context) error {
+		err := m.advocates.Run(ctx)
+		if err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("advocates stopped", "err", err)
+		}
+		return err
+	})
+	m.bot.OnStop("the pipeline", m.pipeline.Close)
+	m.startSources(ctx)
+	return nil
+}
+
+// build makes the parts: advocates, pipeline, outbox, web inbox.
+func (m *Main) build(ctx context.Context) error {
 	log := m.e.logger
 	m.metrics = web.NewMetrics()
 	eng, err := m.cfg.advocateEngine()
@@ -148,83 +175,58 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.metrics.WatchStore(m.store.QueueStats, log)
-	wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	m.cancelWeb = cancel
-	m.webDone = make(chan error, 1)
+	return nil
+}
+
+// prepare opens the web inbox's listeners and makes the digest schedule:
+// the steps that can still fail before anything runs.
+func (m *Main) prepare() (*digest.Scheduler, net.Listener, error) {
+	var err error
 	if m.webListener == nil {
 		if m.webListener, err = net.Listen("tcp", m.cfg.Web.WithDefaults().Addr); err != nil {
-			cancel()
-			p.Close(ctx)
-			return parley.Errorf(parley.EUNAVAILABLE, "the web inbox cannot listen on %s (is another program using it? use --addr): %w",
+			return nil, nil, parley.Errorf(parley.EUNAVAILABLE, "the web inbox cannot listen on %s (is another program using it? use --addr): %w",
 				m.cfg.Web.WithDefaults().Addr, err)
 		}
 	}
 	var metricsLn net.Listener
 	if a := m.cfg.Web.MetricsAddr; a != "" {
 		if metricsLn, err = net.Listen("tcp", a); err != nil {
-			cancel()
-			p.Close(ctx)
-			return parley.Errorf(parley.EUNAVAILABLE, "web.metrics_addr %s: cannot listen (is another program using it?): %w", a, err)
+			m.webListener.Close()
+			return nil, nil, parley.Errorf(parley.EUNAVAILABLE, "web.metrics_addr %s: cannot listen (is another program using it?): %w", a, err)
 		}
 	}
-	go func() { m.webDone <- m.web.Serve(wctx, m.webListener, metricsLn) }()
-
 	svc, err := digest.NewService(m.store, m.cfg.Digest, digest.ServiceOptions{Brand: m.cfg.Brand.Name,
-		Posters: digestPosters(m.conns), Logger: log.With("part", "digest"), Getenv: m.e.getenv})
+		Posters: digestPosters(m.conns), Logger: m.e.logger.With("part", "digest"), Getenv: m.e.getenv})
+	var sch *digest.Scheduler
 	if err == nil {
-		var sch *digest.Scheduler
-		if sch, err = digest.NewScheduler(svc); err == nil {
-			dctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-			m.cancelDigest = cancel
-			m.digestDone = make(chan struct{})
-			go func() {
-				defer close(m.digestDone)
-				if err := sch.Run(dctx); err != nil && !errors.Is(err, context.Canceled) {
-					log.Error("digest scheduler stopped", "err", err)
-				}
-			}()
-		}
+		sch, err = digest.NewScheduler(svc)
 	}
 	if err != nil {
-		m.cancelWeb()
-		<-m.webDone
-		p.Close(ctx)
-		return err
-	}
-
-	actx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	m.cancelAdv = cancel
-	m.advDone = make(chan struct{})
-	go func() {
-		defer close(m.advDone)
-		if err := m.advocates.Run(actx); err != nil && !errors.Is(err, context.Canceled) {
-			log.Error("advocates stopped", "err", err)
+		m.webListener.Close()
+		if metricsLn != nil {
+			metricsLn.Close()
 		}
-	}()
+		return nil, nil, err
+	}
+	return sch, metricsLn, nil
+}
 
-	octx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	m.cancelOutbox = cancel
-	m.outboxDone = make(chan struct{})
-	go func() {
-		defer close(m.outboxDone)
-		m.outbox.Run(octx)
-	}()
-	sctx, cancel := context.WithCancel(ctx)
-	m.cancelSources = cancel
+// startSources runs every connector into the pipeline until ctx ends or
+// Close stops them. A connector that fails is logged and shown as
+// stopped in the inbox; the others go on.
+func (m *Main) startSources(ctx context.Context) {
+	log := m.e.logger
+	names := make([]string, 0, len(m.conns.sources))
 	for _, src := range m.conns.sources {
-		m.sources.Add(1)
+		names = append(names, src.name)
 		m.connStates.set(src.name, web.ConnectorRunning, nil)
-		go func() {
-			defer m.sources.Done()
-			if err := src.source.Run(sctx, p); err != nil && !errors.Is(err, context.Canceled) {
+		m.bot.Go(ctx, "connector "+src.name, func(sctx context.Context) error {
+			if err := src.source.Run(sctx, m.pipeline); err != nil && !errors.Is(err, context.Canceled) {
 				log.Error("connector stopped", "connector", src.name, "err", err)
 				m.connStates.set(src.name, web.ConnectorStopped, err)
 			}
-		}()
-	}
-	names := make([]string, len(m.conns.sources))
-	for i, s := range m.conns.sources {
-		names[i] = s.name
+			return nil // reported above; a failed connector does not fail the shutdown
+		})
 	}
 	switch {
 	case len(names) == 0 && len(m.conns.senders) == 0:
@@ -234,7 +236,6 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	log.Info("parley running", "db", m.store.Path(), "connectors", strings.Join(names, ","), "rules", m.cfg.ruleSet().Len(),
 		"inbox", m.URL())
-	return nil
 }
 
 // URL is where the web inbox is served.
@@ -246,53 +247,15 @@ func (m *Main) URL() string {
 }
 
 // Close stops the sources, stores every accepted mention, lets the outbox
-// finish a post in flight, and returns within shutdownTimeout.
+// finish a post in flight, and returns within shutdownTimeout. A part
+// that did not stop in time is in the error.
 func (m *Main) Close() error {
 	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
 	defer cancel()
-	m.cancelSources()
-	waitOrTimeout(ctx, &m.sources)
-	err := m.pipeline.Close(ctx)
-	m.cancelAdv()
-	select {
-	case <-m.advDone:
-	case <-ctx.Done():
-		err = errors.Join(err, errors.New("the advocates worker did not stop in time"))
-	}
-	m.cancelDigest()
-	select {
-	case <-m.digestDone:
-	case <-ctx.Done():
-		err = errors.Join(err, errors.New("the digest did not stop in time"))
-	}
-	m.cancelWeb()
-	select {
-	case werr := <-m.webDone:
-		err = errors.Join(err, werr)
-	case <-ctx.Done():
-		err = errors.Join(err, errors.New("the web inbox did not stop in time"))
-	}
-	m.cancelOutbox()
-	select {
-	case <-m.outboxDone:
-	case <-ctx.Done():
-		err = errors.Join(err, errors.New("the outbox did not stop in time"))
-	}
+	err := m.bot.Close(ctx)
 	st := m.pipeline.Stats()
 	m.e.logger.Info("stopped", "mentions_stored", st.Stored, "duplicates", st.Duplicates, "drafts", st.Drafts)
 	return err
-}
-
-func waitOrTimeout(ctx context.Context, wg *sync.WaitGroup) {
-	done := make(chan struct{})
-	go func() {
-		wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-ctx.Done():
-	}
 }
 
 type namedSource struct {

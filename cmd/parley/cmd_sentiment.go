@@ -37,9 +37,9 @@ correct sets a mention's sentiment on a person's word: the correction wins
 everywhere the label is used (queue, rules' history, digest) and is kept
 with who made it. With --config the mention's rules decide again: its tags
 and priority follow the corrected label, a pending draft the rules no longer
-write is withdrawn (kept as rejected) and the one they write now is queued
-(the web inbox's Correct button does the same). export-corrections writes the corrections in the training
-format, to retrain on the brand's own voice.
+write is superseded (kept, never sent) and the one they write now is queued
+(the web inbox's Correct button does the same). export-corrections writes
+the corrections in the training format, to retrain on the brand's own voice.
 
 retrain folds corrections (from the database, or an exported --corrections
 file) into a new model file: the base model (--model, default the one in

@@ -10,7 +10,6 @@
 package discord
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -21,7 +20,7 @@ import (
 
 // DefaultTokenEnv is the environment variable that holds the bot token when
 // token_env is not set.
-const DefaultTokenEnv = "PARLEY_DISCORD_TOKEN"
+const DefaultTokenEnv = "PARLEY_DISCORD_TOKEN" //nolint:gosec // G101: the name of an environment variable, not a secret
 
 // DefaultAPIURL is Discord's own API. Requests go to <api_url>/api/v9/...
 const DefaultAPIURL = "https://discord.com"
@@ -169,6 +168,3 @@ func isSnowflake(s string) bool {
 	}
 	return true
 }
-
-// errNotRunning is returned by methods that need the gateway.
-var errNotRunning = errors.New("discord connector is not running")

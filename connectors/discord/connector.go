@@ -61,8 +61,8 @@ func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.httpCli
 
 // WithReconnectBackoff sets the first and the longest wait between gateway
 // reconnection attempts (default 1s and 2m).
-func WithReconnectBackoff(min, max time.Duration) Option {
-	return func(o *options) { o.minBackoff, o.maxBackoff = min, max }
+func WithReconnectBackoff(first, longest time.Duration) Option {
+	return func(o *options) { o.minBackoff, o.maxBackoff = first, longest }
 }
 
 // WithStaffPollInterval sets how often the staff channel mirror looks for new

@@ -29,7 +29,7 @@ func snowflakeAt(t time.Time) string {
 	if ms < 0 {
 		ms = 0
 	}
-	return strconv.FormatUint(uint64(ms)<<22, 10)
+	return strconv.FormatUint(uint64(ms)<<22, 10) //nolint:gosec // G115: ms >= 0 here
 }
 
 // idLess orders snowflakes numerically.

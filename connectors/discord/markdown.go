@@ -275,11 +275,11 @@ func emphasis(s string, i int) (inner string, n int, ok bool) {
 
 // maskedLink recognises [text](http...) at the start of s.
 func maskedLink(s string) (text, url string, n int, ok bool) {
-	close := strings.Index(s, "](")
-	if close < 1 || strings.ContainsAny(s[1:close], "[]") {
+	mid := strings.Index(s, "](")
+	if mid < 1 || strings.ContainsAny(s[1:mid], "[]") {
 		return "", "", 0, false
 	}
-	rest := s[close+2:]
+	rest := s[mid+2:]
 	if !strings.HasPrefix(rest, "http://") && !strings.HasPrefix(rest, "https://") && !strings.HasPrefix(rest, "<http") {
 		return "", "", 0, false
 	}
@@ -288,7 +288,7 @@ func maskedLink(s string) (text, url string, n int, ok bool) {
 		return "", "", 0, false
 	}
 	url = strings.TrimSuffix(strings.TrimPrefix(rest[:end], "<"), ">")
-	return s[1:close], url, close + 2 + end + 1, true
+	return s[1:mid], url, mid + 2 + end + 1, true
 }
 
 // mentionRe matches Discord's mention and timestamp syntax.

@@ -26,7 +26,8 @@ const maxNonceLen = 25
 // 10^9), or, for longer keys, "p" followed by the first 24 hex digits of
 // the key's SHA-256. Discord returns the message already created when a
 // message with the same nonce and enforce_nonce arrives from the bot within
-// a few minutes, so a retry never posts twice.
+// a few minutes, so a retry soon after never posts twice; a later retry
+// first looks for the message in the channel (see Send).
 func Nonce(d parley.Draft) string {
 	return nonceFor(d.IdempotencyKey())
 }
@@ -64,7 +65,10 @@ func (c *Connector) CheckDraft(_ context.Context, d parley.Draft) error {
 // its channel or thread, or, for a prompt (InReplyTo nil), as a DM to
 // out.To (opening the DM channel first). Every attempt carries the nonce
 // Nonce(out.Draft) with enforce_nonce, so sending the same draft again
-// returns the message posted the first time. It returns the new message's
+// returns the message posted the first time; and a retry
+// (Draft.Attempts > 1) first looks through the channel's 100 newest
+// messages for ours answering the same message with the same text, which
+// covers a restart after Discord forgot the nonce. It returns the message's
 // id. Errors: EUNAVAILABLE for network errors, 5xx and 429 (after retrying
 // within the rate limit); ENOTFOUND when the channel, the message to
 // answer or the user is gone; EINVALID when Discord refused the content or
@@ -113,6 +117,16 @@ func (c *Connector) Send(ctx context.Context, out parley.Outgoing) (string, erro
 			return "", mapError("opening a DM channel with user "+out.To.ExternalID, err)
 		}
 		channelID = ch.ID
+	}
+	if out.Draft.Attempts > 1 {
+		replyTo := ""
+		if msg.Reference != nil {
+			replyTo = msg.Reference.MessageID
+		}
+		if id := c.findOurMessage(ctx, channelID, msg.Content, replyTo, Nonce(out.Draft)); id != "" {
+			c.log.Info("draft already posted by an earlier attempt; not posting again", "draft_id", out.Draft.ID, "channel_id", channelID, "message_id", id)
+			return id, nil
+		}
 	}
 	posted, err := c.post(ctx, channelID, msg, Nonce(out.Draft))
 	if err != nil {

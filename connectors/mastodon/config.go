@@ -32,7 +32,7 @@ import (
 
 // DefaultTokenEnv is the environment variable that holds the access token
 // when token_env is not set.
-const DefaultTokenEnv = "PARLEY_MASTODON_TOKEN"
+const DefaultTokenEnv = "PARLEY_MASTODON_TOKEN" //nolint:gosec // G101: the name of an environment variable, not a secret
 
 // DefaultPollInterval is how often each feed is polled when poll_interval
 // is not set.

@@ -96,9 +96,9 @@ func WithHTTPClient(hc *http.Client) Option { return func(o *options) { o.httpCl
 func WithPollInterval(d time.Duration) Option { return func(o *options) { o.pollInterval = d } }
 
 // WithBackoff sets the reconnect and retry backoff: the first wait is
-// about base, doubling (with jitter) up to max. Defaults: 1s and 5m.
-func WithBackoff(base, max time.Duration) Option {
-	return func(o *options) { o.backoffBase, o.backoffMax = base, max }
+// about base, doubling (with jitter) up to longest. Defaults: 1s and 5m.
+func WithBackoff(base, longest time.Duration) Option {
+	return func(o *options) { o.backoffBase, o.backoffMax = base, longest }
 }
 
 // WithPingInterval sets how often the stream is pinged; a stream silent

@@ -75,3 +75,46 @@ func TestQuoteMentions(t *testing.T) {
 		assert.Equal(t, tc.want, quoteMentions(tc.in, "brand.example", "ana"), tc.in)
 	}
 }
+
+// A prompt (a direct message without a post to answer) posted just before
+// a crash is not posted again on a retry after the server forgot its
+// Idempotency-Key: the connector first looks through our recent statuses.
+func TestPromptRetryAfterKeyExpiredPostsOnce(t *testing.T) {
+	srv := mastodontest.NewServer(t)
+	alice := srv.AddAccount("alice", mastodontest.AccountOptions{Domain: "other.example"})
+	bob := srv.AddAccount("bob", mastodontest.AccountOptions{Domain: "other.example"})
+	c := newSender(t, srv)
+	ctx := context.Background()
+	out := parley.Outgoing{Draft: parley.Draft{ID: 77, Kind: parley.KindPrompt, Text: "Would you review the deck?", Attempts: 1},
+		To: parley.Person{Handle: "alice@other.example"}}
+	id1, err := c.Send(ctx, out)
+	require.NoError(t, err)
+
+	// Other posts of ours since then, and the same words to someone else.
+	for i := range 5 {
+		_, err := c.PostDirect(ctx, "bob@other.example", "digest part "+string(rune('a'+i)), "k"+string(rune('a'+i)))
+		require.NoError(t, err)
+	}
+	_, err = c.Send(ctx, parley.Outgoing{Draft: parley.Draft{ID: 78, Kind: parley.KindPrompt, Text: "Would you review the deck?", Attempts: 1},
+		To: parley.Person{Handle: "bob@other.example"}})
+	require.NoError(t, err)
+	_ = bob
+
+	srv.ForgetIdempotencyKeys() // the restart came more than an hour later
+	before := srv.PostCount()
+	out.Draft.Attempts = 2
+	id2, err := c.Send(ctx, out)
+	require.NoError(t, err)
+	assert.Equal(t, id1, id2, "the first post is found")
+	assert.Equal(t, before, srv.PostCount(), "nothing posted again")
+
+	// A prompt that never went out is posted on its retry.
+	out.Draft.ID, out.Draft.Text = 79, "Would you try the beta?"
+	id3, err := c.Send(ctx, out)
+	require.NoError(t, err)
+	assert.NotEqual(t, id1, id3)
+	assert.Equal(t, before+1, srv.PostCount())
+	posted, _ := srv.Status(id3)
+	require.Len(t, posted.Mentions, 1)
+	assert.Equal(t, alice.ID, posted.Mentions[0].ID)
+}

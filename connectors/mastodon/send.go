@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -113,6 +114,12 @@ func (c *Connector) Send(ctx context.Context, out parley.Outgoing) (string, erro
 			}
 		}
 	}
+	if out.InReplyTo == nil && d.Attempts > 1 {
+		if id := c.findOurDirect(ctx, strings.TrimPrefix(strings.TrimSpace(out.To.Handle), "@"), text); id != "" {
+			c.log.Info("mastodon direct message already posted by an earlier attempt; not posting again", "draft_id", d.ID, "status_id", id)
+			return id, nil
+		}
+	}
 	st, err := c.api.mc.PostStatus(withIdempotencyKey(ctx, d.IdempotencyKey()), toot)
 	if err != nil {
 		what := fmt.Sprintf("posting draft %d", d.ID)
@@ -155,6 +162,40 @@ func (c *Connector) findOurReply(ctx context.Context, statusID, text string) (st
 		}
 	}
 	return "", nil
+}
+
+// ownRecentStatuses is how many of our newest statuses findOurDirect reads
+// (one page: Mastodon's largest).
+const ownRecentStatuses = 40
+
+// findOurDirect looks through our newest statuses for a direct message to
+// handle with text (a prompt an earlier attempt posted before a crash,
+// which the server's Idempotency-Key no longer covers after an hour); it
+// returns its id, or "". Failures are logged and ignored: the
+// Idempotency-Key still guards the post.
+func (c *Connector) findOurDirect(ctx context.Context, handle, text string) string {
+	self, err := c.account(ctx)
+	if err != nil {
+		return ""
+	}
+	var sts []apiStatus
+	q := url.Values{"limit": {strconv.Itoa(ownRecentStatuses)}}
+	if err := c.api.getJSON(ctx, "/api/v1/accounts/"+url.PathEscape(string(self.ID))+"/statuses", q, &sts); err != nil {
+		c.log.Warn("mastodon: cannot read our recent statuses to check for an earlier direct message; relying on the Idempotency-Key", "err", err)
+		return ""
+	}
+	want, domain := fingerprint(text), c.domain(ctx)
+	for _, s := range sts {
+		if s.Visibility != "direct" || s.InReplyToID != "" || fingerprint(HTMLToText(s.Content)) != want {
+			continue
+		}
+		for _, m := range s.Mentions {
+			if sameAccount(m.Acct, handle, domain) {
+				return string(s.ID)
+			}
+		}
+	}
+	return ""
 }
 
 var fpMentionRE = regexp.MustCompile(`@[\w.-]+(@[\w.-]+)?`)

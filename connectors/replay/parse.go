@@ -382,13 +382,13 @@ func quote(s string) string {
 	return strconv.Quote(shorten(s, 40))
 }
 
-func shorten(s string, max int) string {
-	if utf8.RuneCountInString(s) <= max {
+func shorten(s string, limit int) string {
+	if utf8.RuneCountInString(s) <= limit {
 		return s
 	}
 	n := 0
 	for i := range s {
-		if n == max {
+		if n == limit {
 			return s[:i] + "…"
 		}
 		n++
@@ -397,8 +397,8 @@ func shorten(s string, max int) string {
 }
 
 // decodeString decodes a raw JSON string, rejecting other types, invalid
-// UTF-8 and values longer than max bytes. ok is false for an absent value.
-func decodeString(field string, raw json.RawMessage, max int) (s string, ok bool, err error) {
+// UTF-8 and values longer than limit bytes. ok is false for an absent value.
+func decodeString(field string, raw json.RawMessage, limit int) (s string, ok bool, err error) {
 	if isAbsent(raw) {
 		return "", false, nil
 	}
@@ -414,8 +414,8 @@ func decodeString(field string, raw json.RawMessage, max int) (s string, ok bool
 	} else if err := json.Unmarshal(raw, &s); err != nil {
 		return "", true, fieldErr(field, "%w", err)
 	}
-	if len(s) > max {
-		return "", true, fieldErr(field, "too long: %d bytes, the limit is %d", len(s), max)
+	if len(s) > limit {
+		return "", true, fieldErr(field, "too long: %d bytes, the limit is %d", len(s), limit)
 	}
 	return s, true, nil
 }
@@ -433,8 +433,8 @@ func invalidUTF8At(b []byte) int {
 	return len(b)
 }
 
-func requiredString(field string, raw json.RawMessage, max int) (string, error) {
-	s, ok, err := decodeString(field, raw, max)
+func requiredString(field string, raw json.RawMessage, limit int) (string, error) {
+	s, ok, err := decodeString(field, raw, limit)
 	if err != nil {
 		return "", err
 	}
@@ -444,8 +444,8 @@ func requiredString(field string, raw json.RawMessage, max int) (string, error) 
 	return s, nil
 }
 
-func optionalString(field string, raw json.RawMessage, max int) (string, error) {
-	s, _, err := decodeString(field, raw, max)
+func optionalString(field string, raw json.RawMessage, limit int) (string, error) {
+	s, _, err := decodeString(field, raw, limit)
 	return s, err
 }
 

@@ -71,11 +71,11 @@ func TestParseLinePlatformCase(t *testing.T) {
 }
 
 // set replaces the first occurrence of old in validLine.
-func set(old, new string) string {
+func set(old, repl string) string {
 	if !strings.Contains(validLine, old) {
 		panic("validLine has no " + old)
 	}
-	return strings.Replace(validLine, old, new, 1)
+	return strings.Replace(validLine, old, repl, 1)
 }
 
 func TestParseLineErrors(t *testing.T) {

@@ -1,7 +1,6 @@
 package advocate
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"net/url"
@@ -363,10 +362,11 @@ func compileText(name, src string, samples []any) (*template.Template, error) {
 	if err != nil {
 		return nil, templateError(err)
 	}
-	var buf bytes.Buffer
+	if err := rules.LimitTemplate(t); err != nil {
+		return nil, templateError(err)
+	}
 	for _, s := range samples {
-		buf.Reset()
-		if err := t.Execute(&buf, s); err != nil {
+		if _, err := rules.ExecuteLimited(t, s); err != nil {
 			return nil, templateError(err)
 		}
 	}
@@ -383,11 +383,11 @@ func templateError(err error) error {
 }
 
 func render(t *template.Template, data any) (string, error) {
-	var buf bytes.Buffer
-	if err := t.Execute(&buf, data); err != nil {
+	out, err := rules.ExecuteLimited(t, data)
+	if err != nil {
 		return "", templateError(err)
 	}
-	return strings.TrimSpace(buf.String()), nil
+	return strings.TrimSpace(out), nil
 }
 
 // AckData is what the opt-out acknowledgement template sees.

@@ -101,7 +101,7 @@ func (e *Engine) Explain(h parley.AdvocateHistory, now time.Time) Explanation {
 	window := c.Window.String()
 	add("positive", c.Positive, pos, fmt.Sprintf("Σ 0.5^(age/%s) over positive posts", c.HalfLife),
 		fmt.Sprintf("%s in the last %s", plural(x.Positive, "positive post"), window))
-	reach, reachDetail := 0.0, fmt.Sprintf("%s", plural(h.Person.Followers, "follower"))
+	reach, reachDetail := 0.0, plural(h.Person.Followers, "follower")
 	engage, engageDetail := 0.0, fmt.Sprintf("%s from others (boosts and reactions are not stored)", plural(h.RepliesReceived, "reply", "replies"))
 	if hasPositive {
 		reach = math.Log10(1 + float64(max(h.Person.Followers, 0)))

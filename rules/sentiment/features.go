@@ -183,8 +183,8 @@ func (f *featurizer) featurize(text string, sc *scratch) []feature {
 	add := func(h uint64, v float32) {
 		sc.feats = append(sc.feats, feature{idx: f.index(h), val: v})
 	}
-	var prev []byte = []byte("<s>")
-	var prev2 []byte = []byte("<s>")
+	prev := []byte("<s>")
+	prev2 := []byte("<s>")
 	afterBut := false
 	cw := float32(f.cfg.CharWeight)
 	emoPos, emoNeg, caps, elong := 0, 0, 0, 0

@@ -162,7 +162,7 @@ func detectLanguage(text string) (string, bool) {
 				if c >= 'A' && c <= 'Z' {
 					c += 'a' - 'A'
 				}
-				buf[bl] = c
+				buf[bl] = c //nolint:gosec // G602: bl < len(buf) is checked above
 				bl++
 			} else {
 				bl = len(buf) + 1 // not a plain ASCII word

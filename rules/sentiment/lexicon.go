@@ -51,8 +51,11 @@ func (l Lexicon) Validate() error {
 // classifies the text without them, their valences are added to that
 // score (on VADER's scale; an entry within three words after a negation
 // such as "not" counts -0.74 times), and the sum is mapped back to
-// [-1, 1] and labelled with VADER's thresholds (±0.05). The matched entries
-// are listed in Sentiment.Overrides. Longer phrases win over the words in
+// [-1, 1] and labelled with VADER's thresholds (±0.05). On a trained Model
+// the valences are instead added to the log-odds of the class of their sign
+// (lexiconLogitsPerValence each) and the Model's calibration labels the
+// result, so the confidence keeps its scale; there a negated entry counts
+// for nothing. The matched entries are listed in Sentiment.Overrides. Longer phrases win over the words in
 // them. A nil or empty lex returns c itself. lex must be valid (see
 // Validate); invalid entries are skipped.
 func WithLexicon(c parley.Classifier, lex Lexicon) parley.Classifier {

@@ -156,14 +156,15 @@ func (m *Model) WriteTo(w io.Writer) (int64, error) {
 	if err != nil {
 		return cw.n, err
 	}
+	// bufio.Writer keeps its first write error and Flush returns it.
 	bw := bufio.NewWriterSize(zw, 1<<16)
-	bw.WriteString(modelMagic)
-	binary.Write(bw, binary.LittleEndian, uint32(len(hdr)))
-	bw.Write(hdr)
+	_, _ = bw.WriteString(modelMagic)
+	_ = binary.Write(bw, binary.LittleEndian, uint32(len(hdr)))
+	_, _ = bw.Write(hdr)
 	var b [2]byte
 	for _, q := range m.w {
 		binary.LittleEndian.PutUint16(b[:], uint16(q))
-		bw.Write(b[:])
+		_, _ = bw.Write(b[:])
 	}
 	if err := bw.Flush(); err != nil {
 		return cw.n, err
@@ -192,7 +193,7 @@ func LoadModel(r io.Reader) (*Model, error) {
 	if err != nil {
 		return nil, parley.Errorf(parley.EINVALID, "sentiment model: not gzip: %w", err)
 	}
-	defer zr.Close()
+	defer zr.Close() //nolint:errcheck // read side: a bad stream fails the reads below
 	br := bufio.NewReaderSize(zr, 1<<16)
 	magic := make([]byte, len(modelMagic))
 	if _, err := io.ReadFull(br, magic); err != nil || string(magic) != modelMagic {

@@ -360,7 +360,7 @@ func (o *objective) chunk(w int, x []float64, nb int) {
 		y := ds.y[i]
 		wt := ds.weight[i]
 		loss -= wt * math.Log(math.Max(p[y], 1e-300))
-		p[y] -= 1
+		p[y]--
 		for c := range p {
 			p[c] *= wt
 			gb[c] += p[c]

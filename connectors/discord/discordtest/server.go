@@ -126,6 +126,7 @@ func New(tb testing.TB) *Server {
 	mux.HandleFunc("POST /api/v9/channels/{channel}/messages", s.auth(s.postMessage))
 	mux.HandleFunc("PATCH /api/v9/channels/{channel}/messages/{message}", s.auth(s.patchMessage))
 	mux.HandleFunc("POST /api/v9/users/@me/channels", s.auth(s.postDM))
+	mux.HandleFunc("GET /api/v9/users/@me", s.auth(s.getMe))
 	mux.HandleFunc("POST /api/v9/interactions/{id}/{token}/callback", s.limited(s.interactionCallback))
 	mux.HandleFunc("POST /api/v9/webhooks/{app}/{token}", s.limited(s.webhookExecute))
 	mux.HandleFunc("PATCH /api/v9/webhooks/{app}/{token}/messages/{message}", s.limited(s.webhookEdit))
@@ -157,7 +158,7 @@ func (s *Server) NewID() string {
 }
 
 func (s *Server) newIDLocked() string {
-	id := uint64(time.Now().UnixMilli()-discordEpoch) << 22
+	id := uint64(time.Now().UnixMilli()-discordEpoch) << 22 //nolint:gosec // G115: the clock is past 2015
 	if id <= s.lastID {
 		id = s.lastID + 1
 	}
@@ -378,7 +379,7 @@ func (s *Server) DropGateway() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for c := range s.conns {
-		c.ws.UnderlyingConn().Close()
+		_ = c.ws.UnderlyingConn().Close() // dropped on purpose, like a network failure
 		delete(s.conns, c)
 	}
 	for _, ss := range s.sessions {
@@ -732,6 +733,21 @@ func (s *Server) patchMessage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, wire(st))
+}
+
+// getMe answers GET /users/@me: the bot user.
+func (s *Server) getMe(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	writeJSON(w, http.StatusOK, s.Bot)
+}
+
+// ExpireNonces forgets every nonce, as Discord does after a few minutes:
+// a message posted again with the same nonce is a new message.
+func (s *Server) ExpireNonces() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.nonces = map[string]nonceEntry{}
 }
 
 func (s *Server) postDM(w http.ResponseWriter, r *http.Request) {

@@ -4,6 +4,7 @@
 //
 //	GET  /api/v1/instance, /api/v2/instance
 //	GET  /api/v1/accounts/verify_credentials
+//	GET  /api/v1/accounts/:id/statuses
 //	GET  /api/v1/notifications          (types[], exclude_types[], since_id, min_id, max_id, limit; Link header)
 //	GET  /api/v1/timelines/tag/:hashtag (since_id, min_id, max_id, limit; Link header)
 //	GET  /api/v2/search                 (q, type=statuses, min_id, max_id, limit, offset)
@@ -633,6 +634,8 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) int {
 		ca.Source.Privacy, ca.Source.Language, ca.Source.Fields = "public", "en", []Field{}
 		writeJSON(w, http.StatusOK, ca)
 		return http.StatusOK
+	case strings.HasPrefix(p, "/api/v1/accounts/") && strings.HasSuffix(p, "/statuses") && r.Method == http.MethodGet:
+		return s.handleAccountStatuses(w, r, strings.TrimSuffix(strings.TrimPrefix(p, "/api/v1/accounts/"), "/statuses"))
 	case p == "/api/v1/notifications" && r.Method == http.MethodGet:
 		return s.handleNotifications(w, r)
 	case strings.HasPrefix(p, "/api/v1/timelines/tag/") && r.Method == http.MethodGet:
@@ -668,10 +671,10 @@ type pageParams struct {
 	limit, offset         int
 }
 
-func readPage(q url.Values, def, max int) pageParams {
+func readPage(q url.Values, def, most int) pageParams {
 	p := pageParams{maxID: q.Get("max_id"), sinceID: q.Get("since_id"), minID: q.Get("min_id"), limit: def}
 	if n, err := strconv.Atoi(q.Get("limit")); err == nil && n > 0 {
-		p.limit = min(n, max)
+		p.limit = min(n, most)
 	}
 	if n, err := strconv.Atoi(q.Get("offset")); err == nil && n > 0 {
 		p.offset = n
@@ -777,6 +780,25 @@ func (s *Server) handleTag(w http.ResponseWriter, r *http.Request, tag string) i
 				break
 			}
 		}
+	}
+	s.mu.Unlock()
+	return s.writeStatuses(w, r, sts, true)
+}
+
+// handleAccountStatuses lists an account's statuses, newest first. As on
+// Mastodon, the account itself (the bot's token) also sees its direct
+// messages; others see public and unlisted ones.
+func (s *Server) handleAccountStatuses(w http.ResponseWriter, r *http.Request, id string) int {
+	s.mu.Lock()
+	var sts []Status
+	for _, st := range s.statuses {
+		if st.Account.ID != id {
+			continue
+		}
+		if id != s.bot.ID && st.Visibility != "public" && st.Visibility != "unlisted" {
+			continue
+		}
+		sts = append(sts, *st)
 	}
 	s.mu.Unlock()
 	return s.writeStatuses(w, r, sts, true)

@@ -107,7 +107,7 @@ func main() {
 	if *out == "" {
 		_, err = os.Stdout.Write(data)
 	} else {
-		err = os.WriteFile(*out, data, 0o644)
+		err = os.WriteFile(*out, data, 0o644) //nolint:gosec // G306: sample data for the repository, not private
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gensample:", err)
