@@ -137,7 +137,9 @@ func TestEnvironmentSettings(t *testing.T) {
 	r = parleyEnv(t, map[string]string{"PARLEY_CONFIG": cfg, "PARLEY_ADDR": "127.0.0.1:99999"}, "check")
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "PARLEY_ADDR")
-	env := &env{getenv: func(k string) string { return map[string]string{"PARLEY_ADDR": "0.0.0.0:9000", "PARLEY_BASE_URL": "https://p.example.com"}[k] }}
+	env := &env{getenv: func(k string) string {
+		return map[string]string{"PARLEY_ADDR": "0.0.0.0:9000", "PARLEY_BASE_URL": "https://p.example.com"}[k]
+	}}
 	c := &Config{}
 	require.NoError(t, env.overlayEnv(c))
 	assert.Equal(t, "0.0.0.0:9000", c.Web.Addr)
