@@ -61,7 +61,7 @@ func runBackup(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "backed up %s to %s: %s, schema version %d, integrity ok (%s)\n",
-		src, info.Path, humanize.Bytes(uint64(info.Size)), info.SchemaVersion, time.Since(start).Round(time.Millisecond))
+		src, info.Path, humanize.Bytes(uint64(max(info.Size, 0))), info.SchemaVersion, time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -91,7 +91,7 @@ func runRestore(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "restored %s (%s, schema version %d) to %s\n", rest[0], humanize.Bytes(uint64(info.Size)), info.SchemaVersion, dst)
+	fmt.Fprintf(e.stdout, "restored %s (%s, schema version %d) to %s\n", rest[0], humanize.Bytes(uint64(max(info.Size, 0))), info.SchemaVersion, dst)
 	if kept != "" {
 		fmt.Fprintf(e.stdout, "the database it replaced is kept as %s\n", kept)
 	}

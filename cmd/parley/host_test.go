@@ -89,9 +89,9 @@ func TestHealthCommand(t *testing.T) {
 		}
 		w.WriteHeader(status)
 		if status == http.StatusOK {
-			w.Write([]byte(`{"status":"ok"}`))
+			_, _ = w.Write([]byte(`{"status":"ok"}`))
 		} else {
-			w.Write([]byte(`{"status":"unavailable","error":"the database does not answer"}`))
+			_, _ = w.Write([]byte(`{"status":"unavailable","error":"the database does not answer"}`))
 		}
 	}))
 	defer srv.Close()
