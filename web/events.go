@@ -101,7 +101,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		}
 		if alive, err := s.sessionAlive(ctx, token, user); !alive {
 			fmt.Fprint(w, "event: ended\ndata: {}\n\n")
-			rc.Flush()
+			_ = rc.Flush() // the stream ends either way
 			return
 		} else if err != nil && ctx.Err() == nil {
 			s.logger.Warn("live inbox: check session", "err", err)
