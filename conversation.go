@@ -141,7 +141,7 @@ type ConversationFilter struct {
 	// customer message no rule answered).
 	WithoutDraft bool
 	Limit        int // 0 means 100
-	Offset   int
+	Offset       int
 	// Now judges snoozes; zero means the store's clock.
 	Now time.Time
 }
