@@ -783,3 +783,22 @@ func TestCardSaysNewMessageSinceEdit(t *testing.T) {
 	assert.Contains(t, page, "new message since your edit")
 	assert.Contains(t, page, "Eve, so sorry, DM us")
 }
+
+// TestInboxShowsUndraftedConversations: a customer message no rule
+// answered is not invisible: its conversation is listed in the inbox with
+// a way to answer that very message.
+func TestInboxShowsUndraftedConversations(t *testing.T) {
+	e := newEnv(t)
+	ids := e.ingest(mention("400", "eve", "hi", parley.Neutral, 10, 0))
+	require.Len(t, ids, 1)
+	quiet := mention("401", "zed", "does anyone know the deck sizes?", parley.Neutral, 10, 1)
+	_, err := e.st.IngestBatch(context.Background(), []*parley.Mention{quiet}, nil) // no rule drafts
+	require.NoError(t, err)
+	c := e.loggedIn("bo", store.RoleAgent)
+	_, page := c.get("/")
+	assert.Contains(t, page, "Needs a reply, no draft")
+	assert.Contains(t, page, "does anyone know the deck sizes?")
+	assert.Contains(t, page, path(`/threads/%d?to=%d#reply-title`, quiet.ThreadID, quiet.ID))
+	i := strings.Index(page, "Needs a reply, no draft")
+	assert.NotContains(t, page[i:], `>hi<`, "a conversation with a draft is a card, not listed again")
+}
