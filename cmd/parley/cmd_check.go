@@ -22,7 +22,7 @@ Example:
 	})
 }
 
-func runCheck(ctx context.Context, e *env, args []string) error {
+func runCheck(_ context.Context, e *env, args []string) error {
 	if _, err := e.parse(args); err != nil {
 		return err
 	}

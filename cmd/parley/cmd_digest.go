@@ -41,7 +41,7 @@ Example:
 	})
 }
 
-func runDigest(ctx context.Context, e *env, args []string) error {
+func runDigest(ctx context.Context, e *env, args []string) (retErr error) {
 	fs := e.flags()
 	weekFlag := fs.String("week", "LAST", "the ISO week, e.g. 2026-W47, or LAST for the last complete week")
 	format := fs.String("format", "", "md, html or text (default from --out's extension, else md)")
@@ -75,7 +75,7 @@ func runDigest(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer joinErr(&retErr, st.Close)
 	var posters map[string]digest.Poster
 	if *send && cfg != nil {
 		conns, err := buildConnectors(e, cfg, st)

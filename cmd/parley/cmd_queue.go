@@ -40,7 +40,7 @@ Example:
 	})
 }
 
-func runQueue(ctx context.Context, e *env, args []string) error {
+func runQueue(ctx context.Context, e *env, args []string) (retErr error) {
 	fs := e.flags()
 	state := fs.String("state", "pending", "list drafts in this state: pending, approved, sending, sent, rejected, failed or all")
 	platform := fs.String("platform", "", "list drafts for this platform only")
@@ -67,7 +67,7 @@ func runQueue(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer joinErr(&retErr, st.Close)
 
 	sub, rest := rest[0], rest[1:]
 	if sub == "list" {
