@@ -48,7 +48,7 @@ func rangeLimit(v any) (any, error) {
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		n = rv.Uint()
 	case reflect.Slice, reflect.Array, reflect.Map, reflect.String:
-		n = uint64(rv.Len())
+		n = uint64(rv.Len()) //nolint:gosec // G115: a length is never negative
 	case reflect.Func, reflect.Chan:
 		return nil, fmt.Errorf("range over a %s: only lists, maps and numbers up to %d", rv.Kind(), MaxRangeIterations)
 	}

@@ -134,7 +134,9 @@ func privateFiles(path string) error {
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", path, err)
 	}
-	f.Close()
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("create database %s: %w", path, err)
+	}
 	for _, p := range []string{path, path + "-wal", path + "-shm"} {
 		fi, err := os.Stat(p)
 		if errors.Is(err, fs.ErrNotExist) {

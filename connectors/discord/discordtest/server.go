@@ -736,7 +736,7 @@ func (s *Server) patchMessage(w http.ResponseWriter, r *http.Request) {
 }
 
 // getMe answers GET /users/@me: the bot user.
-func (s *Server) getMe(w http.ResponseWriter, r *http.Request) {
+func (s *Server) getMe(w http.ResponseWriter, _ *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	writeJSON(w, http.StatusOK, s.Bot)
