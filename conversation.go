@@ -194,3 +194,18 @@ type Decider interface {
 	Snooze(ctx context.Context, actor string, conversationID int64, until time.Time) (Conversation, error)
 	Assign(ctx context.Context, actor string, conversationID int64, user string) (Conversation, error)
 }
+
+// MentionQuery searches stored mentions. Text holds words (all must
+// appear), @handle (the author's handle starts with it) and #tag (the
+// post carries the hashtag); zero times leave the range open.
+type MentionQuery struct {
+	Text         string
+	Since, Until time.Time
+	Limit        int // 0 means 50
+}
+
+// MentionSearcher finds stored mentions, newest first. Each result's
+// ThreadID is its conversation. Errors: EINVALID for an empty query.
+type MentionSearcher interface {
+	SearchMentions(ctx context.Context, q MentionQuery) ([]Mention, error)
+}

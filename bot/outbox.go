@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/internal/backoff"
 )
 
 // OutboxOptions tune an Outbox. The zero value is sensible.
@@ -43,6 +43,7 @@ type Outbox struct {
 	store    parley.Store
 	senders  map[string]parley.Sender    // by platform: the first sender of each
 	accounts map[[2]string]parley.Sender // by platform and account
+	list     []parley.Sender
 	opts     OutboxOptions
 	logger   *slog.Logger
 	wake     chan struct{}
@@ -66,7 +67,7 @@ func NewOutbox(store parley.Store, senders []parley.Sender, opts OutboxOptions) 
 		opts.Now = time.Now
 	}
 	o := &Outbox{store: store, senders: map[string]parley.Sender{}, accounts: map[[2]string]parley.Sender{},
-		opts: opts, logger: opts.Logger, wake: make(chan struct{}, 1)}
+		opts: opts, logger: opts.Logger, wake: make(chan struct{}, 1), list: senders}
 	for _, s := range senders {
 		if _, ok := o.senders[s.Platform()]; !ok {
 			o.senders[s.Platform()] = s
@@ -100,17 +101,7 @@ func (o *Outbox) Wake() {
 // CheckDraft asks the draft's sender whether the platform will take it
 // (e.g. the server's character limit); nil when no sender can tell.
 func (o *Outbox) CheckDraft(ctx context.Context, d parley.Draft) error {
-	account := ""
-	if d.MentionID != 0 {
-		if m, err := o.store.Mention(ctx, d.MentionID); err == nil {
-			account = m.Account
-		}
-	}
-	s, _ := o.sender(d.Platform, account)
-	if c, ok := s.(parley.DraftChecker); ok {
-		return c.CheckDraft(ctx, d)
-	}
-	return nil
+	return SenderCheck(o.store, o.list)(ctx, d)
 }
 
 // Run sends approved drafts until ctx ends. A draft being sent when ctx
@@ -219,7 +210,7 @@ func (o *Outbox) send(ctx context.Context, d parley.Draft) {
 	}
 	var retry time.Time
 	if parley.ErrorCode(err) == parley.EUNAVAILABLE && d.Attempts < o.opts.MaxAttempts {
-		retry = o.opts.Now().Add(Backoff(o.opts.RetryBase, d.Attempts, 10*time.Minute))
+		retry = o.opts.Now().Add(backoff.Policy{Base: o.opts.RetryBase, Max: 10 * time.Minute, Jitter: 0.2}.Delay(d.Attempts - 1))
 	}
 	if retry.IsZero() {
 		log.Error("draft failed", "err", err)
@@ -229,16 +220,4 @@ func (o *Outbox) send(ctx context.Context, d parley.Draft) {
 	if err := o.store.MarkFailed(ctx, d.ID, err.Error(), retry); err != nil {
 		log.Error("record failed draft", "err", err)
 	}
-}
-
-// Backoff returns the delay before retry number attempt (1-based):
-// base·2^(attempt-1), capped, with ±20% jitter so retries spread out.
-func Backoff(base time.Duration, attempt int, limit time.Duration) time.Duration {
-	d := base
-	for i := 1; i < attempt && d < limit; i++ {
-		d *= 2
-	}
-	d = min(d, limit)
-	jitter := time.Duration((rand.Float64()*0.4 - 0.2) * float64(d))
-	return d + jitter
 }

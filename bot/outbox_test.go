@@ -174,13 +174,6 @@ func TestOutboxWithoutSenderLeavesDraftWaiting(t *testing.T) {
 	assert.Contains(t, got.LastError, "no mastodon connector")
 }
 
-func TestBackoff(t *testing.T) {
-	for attempt, want := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 3: 4 * time.Second, 10: time.Minute} {
-		got := bot.Backoff(time.Second, attempt, time.Minute)
-		assert.InDelta(t, float64(want), float64(got), float64(want)*0.21, "attempt %d", attempt)
-	}
-}
-
 // accountPlatform is a fakePlatform that posts as one named account.
 type accountPlatform struct {
 	*fakePlatform

@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/internal/backoff"
 	"github.com/parleybot/parley/rules"
 )
 
@@ -460,7 +461,7 @@ func (p *Pipeline) commitPlan(st parley.PlanningStore, pl planned) {
 
 // write commits one batch with try, retrying when the database fails.
 func (p *Pipeline) write(batch []*parley.Mention, try func() (parley.IngestResult, error)) {
-	delay := p.opts.RetryDelay
+	retry := backoff.Policy{Base: p.opts.RetryDelay, Max: 30 * time.Second}
 	for attempt := 1; ; attempt++ {
 		res, err := try()
 		if err == nil {
@@ -497,13 +498,13 @@ func (p *Pipeline) write(batch []*parley.Mention, try func() (parley.IngestResul
 			p.logger.Error("batch not stored", "mentions", len(batch), "attempts", attempt, "err", err)
 			return
 		}
+		delay := retry.Delay(attempt - 1)
 		p.logger.Warn("storing a batch failed; retrying", "mentions", len(batch), "attempt", attempt,
 			"retry_in", delay.String(), "err", err)
 		select {
 		case <-time.After(delay):
 		case <-p.quit:
 		}
-		delay = min(delay*2, 30*time.Second)
 	}
 }
 

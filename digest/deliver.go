@@ -11,11 +11,11 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/wneessen/go-mail"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/internal/backoff"
 )
 
 // Poster posts a digest to a chat platform: to target.Channel for
@@ -81,7 +81,7 @@ func permanent(err error) bool {
 // waiting backoff, then twice as long, ...). It returns the outcome.
 func (s *Service) deliver(ctx context.Context, t Target, r *rendered) parley.DigestDelivery {
 	out := parley.DigestDelivery{Target: t.Key(), Type: t.Type}
-	wait := s.opts.Backoff
+	retry := backoff.Policy{Base: s.opts.Backoff, Max: 64 * s.opts.Backoff}
 	for {
 		out.Attempts++
 		detail, err := s.deliverOnce(ctx, t, r)
@@ -97,15 +97,10 @@ func (s *Service) deliver(ctx context.Context, t Target, r *rendered) parley.Dig
 				"attempts", out.Attempts, "err", err)
 			return out
 		}
+		wait := retry.Delay(out.Attempts - 1)
 		s.log.Warn("digest delivery failed; retrying", "week", r.d.Week.String(), "target", out.Target,
 			"attempt", out.Attempts, "retry_in", wait, "err", err)
-		timer := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-		case <-timer.C:
-		}
-		wait *= 2
+		_ = backoff.Sleep(ctx, wait) // an ended ctx stops the loop above
 	}
 }
 

@@ -44,11 +44,11 @@ func rangeLimit(v any) (any, error) {
 	var n uint64
 	switch rv.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		n = uint64(max(rv.Int(), 0))
+		n = uint64(max(rv.Int(), 0)) //nolint:gosec // G115: not negative
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		n = rv.Uint()
 	case reflect.Slice, reflect.Array, reflect.Map, reflect.String:
-		n = uint64(rv.Len()) //nolint:gosec // G115: a length is never negative
+		n = uint64(rv.Len()) //nolint:gosec // G115: a length is not negative
 	case reflect.Func, reflect.Chan:
 		return nil, fmt.Errorf("range over a %s: only lists, maps and numbers up to %d", rv.Kind(), MaxRangeIterations)
 	}

@@ -35,7 +35,7 @@ func (s *Store) digestPeople(ctx context.Context, w *parley.DigestWindow) error 
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	w.Advocates, err = s.digestQueryPeople(ctx, `SELECT `+personColumns+` FROM people WHERE advocate_state = 'advocate'
+	w.Advocates, err = s.queryPeople(ctx, `SELECT `+personColumns+` FROM people WHERE advocate_state = 'advocate'
 		ORDER BY advocate_score DESC, id LIMIT ?`, maxDigestAdvocates)
 	if err != nil {
 		return err

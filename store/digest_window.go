@@ -19,7 +19,7 @@ func (s *Store) DigestWindow(ctx context.Context, from, to, asOf time.Time) (par
 	if err != nil {
 		return w, fmt.Errorf("digest mentions: %w", err)
 	}
-	if w.People, err = s.digestQueryPeople(ctx, `SELECT `+personColumns+` FROM people
+	if w.People, err = s.queryPeople(ctx, `SELECT `+personColumns+` FROM people
 		WHERE id IN (SELECT person_id FROM mentions WHERE created_at >= ? AND created_at < ?) ORDER BY id`, f, t); err != nil {
 		return w, fmt.Errorf("digest people: %w", err)
 	}
@@ -82,23 +82,6 @@ func (s *Store) LatestMention(ctx context.Context) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("latest mention: %w", err)
 	}
 	return fromMS(v), nil
-}
-
-func (s *Store) digestQueryPeople(ctx context.Context, q string, args ...any) ([]parley.Person, error) {
-	rows, err := s.rdb.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []parley.Person
-	for rows.Next() {
-		p, err := scanPerson(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
-	return out, rows.Err()
 }
 
 func (s *Store) digestDrafts(ctx context.Context, q string, args ...any) ([]parley.Draft, error) {

@@ -52,8 +52,8 @@ func (s *Server) anonCSRF(w http.ResponseWriter, r *http.Request) string {
 		return c.Value
 	}
 	t := s.anonToken()
-	// G124: Secure is set whenever the request came over HTTPS.
-	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: t, Path: "/", HttpOnly: true, //nolint:gosec // G124: see above
+	//nolint:gosec // G124: Secure is decided per request (plain http://127.0.0.1 must work), as for the session cookie
+	http.SetCookie(w, &http.Cookie{Name: loginCSRFCookie, Value: t, Path: "/", HttpOnly: true,
 		SameSite: http.SameSiteStrictMode, Secure: s.secureRequest(r), MaxAge: 12 * 3600})
 	return t
 }

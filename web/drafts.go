@@ -49,8 +49,9 @@ func formText(r *http.Request, key string) string {
 }
 
 // approve approves a pending draft, with an edited text when the form has
-// one. CheckDraft may refuse it first (422 with its message); a draft
-// someone else already decided is a 409 saying who.
+// one (a blank one is refused). The decision service checks the text
+// against the platform (422 with its message); a draft someone else
+// already decided is a 409 saying who.
 func (s *Server) approve(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	u := currentUser(ctx)
@@ -59,37 +60,18 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	d, err := s.st.Draft(ctx, id)
+	var text *string
+	if t := formText(r, "text"); r.PostForm.Has("text") {
+		text = &t
+	}
+	before, _ := s.st.Draft(ctx, id)
+	d, err := s.opts.Decider.Approve(ctx, u.Name, id, text)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	text := formText(r, "text")
-	if text == d.Text {
-		text = ""
-	}
-	if d.State == parley.DraftPending && s.opts.CheckDraft != nil {
-		check := d
-		if text != "" {
-			check.Text = text
-		}
-		if err := s.opts.CheckDraft(ctx, check); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-	}
-	d, err = s.st.ApproveDraft(ctx, id, u.Name, text)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.metrics.ObserveApproval(d)
-	if s.opts.OnDecided != nil {
-		s.opts.OnDecided(d)
-	}
-	s.logger.Info("draft approved", "draft_id", d.ID, "user", u.Name, "edited", text != "")
 	msg := "Approved: it will be posted shortly."
-	if text != "" {
+	if d.Text != before.Text {
 		msg = "Edited and approved: it will be posted shortly."
 	}
 	s.succeed(w, r, draftResult{ID: d.ID, State: d.State, DecidedBy: d.DecidedBy, Text: d.Text, Message: msg})
@@ -104,7 +86,7 @@ func (s *Server) edit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	d, err := s.st.EditDraft(ctx, id, u.Name, formText(r, "text"))
+	d, err := s.opts.Decider.Edit(ctx, u.Name, id, formText(r, "text"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -125,15 +107,11 @@ func (s *Server) reject(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	d, err := s.st.RejectDraft(ctx, id, u.Name, formText(r, "reason"))
+	d, err := s.opts.Decider.Reject(ctx, u.Name, id, formText(r, "reason"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if s.opts.OnDecided != nil {
-		s.opts.OnDecided(d)
-	}
-	s.logger.Info("draft rejected", "draft_id", d.ID, "user", u.Name)
 	s.succeed(w, r, draftResult{ID: d.ID, State: d.State, DecidedBy: d.DecidedBy, Text: d.Text, Message: "Rejected: nothing will be sent."})
 }
 

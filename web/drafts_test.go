@@ -187,14 +187,13 @@ func TestTwoManagersOneDraft(t *testing.T) {
 }
 
 func TestCheckDraftRefuses(t *testing.T) {
-	e := newEnv(t, func(_ *web.Config, o *web.Options) {
-		o.CheckDraft = func(_ context.Context, d parley.Draft) error {
-			if n := len([]rune(d.Text)); n > 20 {
-				return parley.Errorf(parley.EINVALID, "the reply is %d characters; this Mastodon server takes 20", n)
-			}
-			return nil
+	e := newEnv(t)
+	e.check = func(_ context.Context, d parley.Draft) error {
+		if n := len([]rune(d.Text)); n > 20 {
+			return parley.Errorf(parley.EINVALID, "the reply is %d characters; this Mastodon server takes 20", n)
 		}
-	})
+		return nil
+	}
 	ids := e.ingest(mention("1", "eve", "hi", parley.Neutral, 10, 0))
 	c := e.loggedIn("ana", store.RoleManager)
 	res, body := c.postJSON(path("/drafts/%d/approve", ids[0]), url.Values{"text": {strings.Repeat("x", 30)}})
@@ -290,10 +289,12 @@ func TestInboxOrderAndFilters(t *testing.T) {
 
 func TestUrgency(t *testing.T) {
 	now := time.Date(2026, 11, 10, 12, 0, 0, 0, time.UTC)
+	// Waiting counts from the customer's post, not from the draft: a post
+	// caught up after downtime is not fresh.
 	item := func(label parley.Label, followers int, waited time.Duration, prio int) store.InboxItem {
 		return store.InboxItem{
-			Draft:   parley.Draft{Priority: prio, CreatedAt: now.Add(-waited)},
-			Mention: parley.Mention{ID: 1, Sentiment: parley.Sentiment{Label: label}},
+			Draft:   parley.Draft{Priority: prio, CreatedAt: now},
+			Mention: parley.Mention{ID: 1, Sentiment: parley.Sentiment{Label: label}, CreatedAt: now.Add(-waited)},
 			Person:  parley.Person{Followers: followers},
 		}
 	}
@@ -634,7 +635,8 @@ func TestServeSeparateMetricsAndShutdown(t *testing.T) {
 	st, err := store.Open(context.Background(), t.TempDir()+"/p.db", store.Options{})
 	require.NoError(t, err)
 	defer st.Close()
-	srv, err := web.New(web.Config{Addr: "127.0.0.1:0", MetricsAddr: "127.0.0.1:1"}, web.Options{Store: st, PollInterval: 20 * time.Millisecond})
+	srv, err := web.New(web.Config{Addr: "127.0.0.1:0", MetricsAddr: "127.0.0.1:1"}, web.Options{Store: st, PollInterval: 20 * time.Millisecond,
+		Decider: bot.NewDecisions(st, bot.DecisionsOptions{})})
 	require.NoError(t, err)
 	ln := listenLocal(t)
 	mln := listenLocal(t)
@@ -707,7 +709,10 @@ func TestConfigValidate(t *testing.T) {
 	c := web.Config{}.WithDefaults()
 	assert.Equal(t, web.DefaultAddr, c.Addr)
 	assert.Equal(t, "http://127.0.0.1:8080", c.BaseURL)
-	_, err := web.New(web.Config{Addr: "nope"}, web.Options{Store: &store.Store{}})
+	_, err := web.New(web.Config{Addr: "nope"}, web.Options{Store: &store.Store{}, Decider: bot.NewDecisions(&store.Store{}, bot.DecisionsOptions{})})
+	assert.Equal(t, parley.EINVALID, parley.ErrorCode(err))
+	assert.Contains(t, err.Error(), "web config")
+	_, err = web.New(web.Config{}, web.Options{Store: &store.Store{}})
 	assert.Equal(t, parley.EINVALID, parley.ErrorCode(err))
 	_, err = web.New(web.Config{}, web.Options{})
 	assert.Equal(t, parley.EINVALID, parley.ErrorCode(err))

@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/store"
 	"github.com/parleybot/parley/web"
 )
@@ -62,7 +63,8 @@ func TestMetricsNotOnTheInboxByDefault(t *testing.T) {
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "p.db"), store.Options{})
 	require.NoError(t, err)
 	defer st.Close()
-	_, err = web.New(web.Config{MetricsTokenEnv: "PARLEY_METRICS_TOKEN"}, web.Options{Store: st, Getenv: func(string) string { return "" }})
+	_, err = web.New(web.Config{MetricsTokenEnv: "PARLEY_METRICS_TOKEN"}, web.Options{Store: st, Getenv: func(string) string { return "" },
+		Decider: bot.NewDecisions(st, bot.DecisionsOptions{})})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "PARLEY_METRICS_TOKEN")
 }

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/store"
 	"github.com/parleybot/parley/web"
 )
@@ -34,7 +35,9 @@ type testEnv struct {
 	url string // the server's base URL
 
 	mu      sync.Mutex
-	decided []parley.Draft // OnDecided calls
+	decided []parley.Draft // approvals and rejections the decision service reported
+	// check, when set, is the platform's check of a draft's text.
+	check func(ctx context.Context, d parley.Draft) error
 }
 
 type envOption func(*web.Config, *web.Options)
@@ -61,14 +64,28 @@ func newEnvOn(t testing.TB, st *store.Store, opts ...envOption) *testEnv {
 		Logger:       slog.New(slog.DiscardHandler),
 		PasswordCost: bcrypt.MinCost,
 		PollInterval: 50 * time.Millisecond,
-		OnDecided: func(d parley.Draft) {
-			e.mu.Lock()
-			e.decided = append(e.decided, d)
-			e.mu.Unlock()
-		},
 	}
 	for _, opt := range opts {
 		opt(&cfg, &o)
+	}
+	if o.Decider == nil {
+		metrics := o.Metrics
+		o.Decider = bot.NewDecisions(st, bot.DecisionsOptions{
+			Check: func(ctx context.Context, d parley.Draft) error {
+				if e.check != nil {
+					return e.check(ctx, d)
+				}
+				return nil
+			},
+			OnDecided: func(action string, d parley.Draft) {
+				metrics.ObserveDecision(action, d)
+				if action == "approve" || action == "reject" {
+					e.mu.Lock()
+					e.decided = append(e.decided, d)
+					e.mu.Unlock()
+				}
+			},
+		})
 	}
 	e.srv, err = web.New(cfg, o)
 	require.NoError(t, err)

@@ -128,6 +128,15 @@ func (m *Metrics) ObserveApproval(d parley.Draft) {
 	m.approvalLatency.Observe(max(0, d.DecidedAt.Sub(d.CreatedAt).Seconds()))
 }
 
+// ObserveDecision records a decision the decision service made
+// (bot.DecisionsOptions.OnDecided): approvals count in the approval
+// latency.
+func (m *Metrics) ObserveDecision(action string, d parley.Draft) {
+	if action == "approve" {
+		m.ObserveApproval(d)
+	}
+}
+
 func (m *Metrics) observeLogin(result string) {
 	if m == nil {
 		return

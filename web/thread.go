@@ -112,16 +112,7 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, parley.Errorf(parley.EINVALID, "which post does the reply answer? (mention_id is missing)"))
 		return
 	}
-	m, err := s.st.Mention(ctx, mid)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if m.ThreadID != id {
-		s.fail(w, r, parley.Errorf(parley.EINVALID, "post %d is not in this conversation", mid))
-		return
-	}
-	d, err := s.st.QueueReply(ctx, mid, u.Name, formText(r, "text"))
+	d, err := s.opts.Decider.Reply(ctx, u.Name, id, mid, formText(r, "text"))
 	if err != nil {
 		s.fail(w, r, err)
 		return

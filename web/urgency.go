@@ -13,8 +13,9 @@ import (
 // Urgency ranks pending drafts for the inbox, most urgent first:
 //
 //  1. the priority the rules gave (higher first), then
-//  2. a score adding: 2 for a negative post; 1 per 6 hours waited (up to
-//     4, so a day-old draft outranks a fresh complaint); and the reach of
+//  2. a score adding: 2 for a negative post; 1 per 6 hours the customer
+//     has waited since their post (up to 4, so a day-old post outranks a
+//     fresh complaint; posts caught up after downtime are not fresh); and the reach of
 //     the author, 1 per tenfold of followers above 100 (up to 3: 100k+),
 //  3. then the oldest first.
 //
@@ -33,6 +34,7 @@ type Urgency struct {
 func UrgencyOf(it store.InboxItem, now time.Time) Urgency {
 	u := Urgency{Priority: it.Draft.Priority, Reach: it.Person.Followers, Waited: max(0, now.Sub(it.Draft.CreatedAt))}
 	if it.Mention.ID != 0 {
+		u.Waited = max(0, now.Sub(it.Mention.CreatedAt))
 		u.Priority = max(u.Priority, it.Mention.Priority)
 		u.Negative = it.Mention.Sentiment.Label == parley.Negative
 	}
@@ -48,6 +50,10 @@ func UrgencyOf(it store.InboxItem, now time.Time) Urgency {
 	return u
 }
 
+// RankItems sorts items most urgent first, as the inbox shows them, and
+// returns their urgencies in the same order. The CLI's queue uses it too.
+func RankItems(items []store.InboxItem, now time.Time) []Urgency { return rankItems(items, now) }
+
 // rankItems sorts items most urgent first and returns their urgencies in
 // the same order.
 func rankItems(items []store.InboxItem, now time.Time) []Urgency {
@@ -61,6 +67,9 @@ func rankItems(items []store.InboxItem, now time.Time) []Urgency {
 	}
 	slices.SortStableFunc(rs, func(a, b ranked) int {
 		if c := cmp.Compare(b.u.Rank, a.u.Rank); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(b.u.Waited, a.u.Waited); c != 0 {
 			return c
 		}
 		if c := a.it.Draft.CreatedAt.Compare(b.it.Draft.CreatedAt); c != 0 {

@@ -39,14 +39,10 @@ type Options struct {
 	// Metrics are served at /metrics; nil makes a fresh set (then the
 	// pipeline and outbox cannot report to it: pass the one you give them).
 	Metrics *Metrics
-	// CheckDraft, when set, is asked before a draft is approved (with the
-	// text that would be sent) and may refuse it with an error a person can
-	// act on (e.g. "too long for Mastodon"): the draft stays pending and the
-	// message is shown. bot.Outbox.CheckDraft fits.
-	CheckDraft func(ctx context.Context, d parley.Draft) error
-	// OnDecided, when set, is called after a draft is approved or rejected
-	// in the inbox (wake the outbox with it: bot.Outbox.Wake).
-	OnDecided func(d parley.Draft)
+	// Decider makes every decision on drafts and conversations (approve,
+	// edit, reject, reply, close, reopen, snooze, assign) with the checks
+	// the CLI and Discord buttons get too: bot.Decisions. Required.
+	Decider parley.Decider
 	// Decide is the rules (rules.Set.Decide): after a person corrects a
 	// post's sentiment they decide it again, so its tags, priority and
 	// pending draft follow the corrected label. Nil only corrects.
@@ -102,6 +98,9 @@ var _ scs.CtxStore = (*store.Sessions)(nil)
 func New(cfg Config, opts Options) (*Server, error) {
 	if opts.Store == nil {
 		return nil, parley.Errorf(parley.EINVALID, "web: no store given")
+	}
+	if opts.Decider == nil {
+		return nil, parley.Errorf(parley.EINVALID, "web: no decision service given (bot.NewDecisions)")
 	}
 	if errs := cfg.Validate(); len(errs) > 0 {
 		return nil, parley.Errorf(parley.EINVALID, "web config: %w", errors.Join(errs...))

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"os/user"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/web"
 )
 
 func init() {
@@ -41,13 +43,13 @@ Example:
 }
 
 func runQueue(ctx context.Context, e *env, args []string) (retErr error) {
-	fs := e.flags()
-	state := fs.String("state", "pending", "list drafts in this state: pending, approved, sending, sent, rejected, failed or all")
-	platform := fs.String("platform", "", "list drafts for this platform only")
-	limit := fs.Int("limit", 50, "list at most this many drafts")
-	text := fs.String("text", "", "the draft's new text (approve, edit)")
-	reason := fs.String("reason", "", "why the draft is rejected (kept in the audit log)")
-	actor := fs.String("as", defaultActor(e), "who is acting, for the audit log")
+	flags := e.flags()
+	state := flags.String("state", "pending", "list drafts in this state: pending, approved, sending, sent, rejected, failed or all")
+	platform := flags.String("platform", "", "list drafts for this platform only")
+	limit := flags.Int("limit", 50, "list at most this many drafts")
+	text := flags.String("text", "", "the draft's new text (approve, edit)")
+	reason := flags.String("reason", "", "why the draft is rejected (kept in the audit log)")
+	actor := flags.String("as", defaultActor(e), "who is acting, for the audit log")
 	e.jsonFlag()
 	rest, err := e.parse(args)
 	if err != nil {
@@ -70,6 +72,7 @@ func runQueue(ctx context.Context, e *env, args []string) (retErr error) {
 	defer joinErr(&retErr, st.Close)
 
 	sub, rest := rest[0], rest[1:]
+	fs := e.flags()
 	if sub == "list" {
 		if len(rest) > 0 {
 			return fmt.Errorf("%w: list takes no arguments", errUsage)
@@ -91,43 +94,48 @@ func runQueue(ctx context.Context, e *env, args []string) (retErr error) {
 	if err != nil || id <= 0 {
 		return fmt.Errorf("%w: %q is not a draft id (a number, as 'parley queue list' shows)", errUsage, rest[0])
 	}
-	switch sub {
-	case "show":
+	if sub == "show" {
 		return queueShow(ctx, e, st, id)
+	}
+	dec, err := cliDecisions(e, cfg, st)
+	if err != nil {
+		return err
+	}
+	textSet := false
+	fs.Visit(func(f *flag.Flag) { textSet = textSet || f.Name == "text" })
+	return queueDecide(ctx, e, dec, sub, id, *actor, *text, textSet, *reason)
+}
+
+// queueDecide runs one decision through the decision service. An
+// explicit --text "" is refused like a blank text, never read as "keep it".
+func queueDecide(ctx context.Context, e *env, dec parley.Decider, sub string, id int64, actor, text string, textSet bool,
+	reason string) error {
+	switch sub {
 	case "approve":
-		d, err := st.Draft(ctx, id)
-		if err != nil {
-			return err
+		var t *string
+		if textSet {
+			t = &text
 		}
-		if *text != "" {
-			d.Text = *text
-		}
-		if d.State == parley.DraftPending {
-			if err := checkDraft(ctx, e, cfg, st, d); err != nil {
-				return err
-			}
-		}
-		d, err = st.ApproveDraft(ctx, id, *actor, *text)
+		d, err := dec.Approve(ctx, actor, id, t)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "draft %d approved by %s; 'parley run' posts it\n", d.ID, d.DecidedBy)
 	case "edit":
-		t := *text
-		if t == "" {
+		if !textSet {
 			b, err := io.ReadAll(io.LimitReader(e.stdin, 1<<20))
 			if err != nil {
 				return err
 			}
-			t = strings.TrimSpace(string(b))
+			text = strings.TrimSpace(string(b))
 		}
-		d, err := st.EditDraft(ctx, id, *actor, t)
+		d, err := dec.Edit(ctx, actor, id, text)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(e.stdout, "draft %d edited; it still waits for approval:\n\n%s\n", d.ID, indent(d.Text, "  "))
 	case "reject":
-		d, err := st.RejectDraft(ctx, id, *actor, *reason)
+		d, err := dec.Reject(ctx, actor, id, reason)
 		if err != nil {
 			return err
 		}
@@ -151,8 +159,15 @@ func defaultActor(e *env) string {
 // draftView is a draft with what a person needs to judge it.
 type draftView struct {
 	parley.Draft
-	Mention *parley.Mention `json:"mention,omitempty"`
-	Person  parley.Person   `json:"person"`
+	Mention *mentionView  `json:"mention,omitempty"`
+	Person  parley.Person `json:"person"`
+}
+
+// mentionView is the post a draft answers; its author is the draft's
+// Person, given once and in full.
+type mentionView struct {
+	parley.Mention
+	Author *parley.Person `json:"author,omitempty"`
 }
 
 func loadView(ctx context.Context, st *store.Store, d parley.Draft) (draftView, error) {
@@ -162,7 +177,7 @@ func loadView(ctx context.Context, st *store.Store, d parley.Draft) (draftView, 
 		if err != nil {
 			return v, err
 		}
-		v.Mention = &m
+		v.Mention = &mentionView{Mention: m}
 	}
 	p, err := st.Person(ctx, d.PersonID)
 	if err != nil {
@@ -172,8 +187,30 @@ func loadView(ctx context.Context, st *store.Store, d parley.Draft) (draftView, 
 	return v, nil
 }
 
+// queueDrafts lists the drafts f selects: the pending ones in the web
+// inbox's order (web.RankItems), the others newest first.
+func queueDrafts(ctx context.Context, st *store.Store, f parley.DraftFilter) ([]parley.Draft, error) {
+	if len(f.States) != 1 || f.States[0] != parley.DraftPending {
+		return st.Drafts(ctx, f)
+	}
+	items, err := st.InboxItems(ctx, store.InboxFilter{Platform: f.Platform})
+	if err != nil {
+		return nil, err
+	}
+	web.RankItems(items, time.Now())
+	out := make([]parley.Draft, 0, len(items))
+	for _, it := range items {
+		out = append(out, it.Draft)
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	return out[:min(limit, len(out))], nil
+}
+
 func queueList(ctx context.Context, e *env, st *store.Store, f parley.DraftFilter) error {
-	drafts, err := st.Drafts(ctx, f)
+	drafts, err := queueDrafts(ctx, st, f)
 	if err != nil {
 		return err
 	}

@@ -98,6 +98,7 @@ type Main struct {
 	metrics    *web.Metrics
 	pipeline   *bot.Pipeline
 	outbox     *bot.Outbox
+	decisions  *bot.Decisions
 	web        *web.Server
 	advocates  *bot.Advocates
 	bot        *bot.Bot
@@ -162,10 +163,20 @@ func (m *Main) build(ctx context.Context) error {
 			until, _, quiet := store.QuietUntil(now, to.TimeZone, policy)
 			return until, quiet
 		}})
+	m.decisions = bot.NewDecisions(m.store, bot.DecisionsOptions{Logger: log.With("part", "decisions"),
+		Check: m.outbox.CheckDraft,
+		OnDecided: func(action string, d parley.Draft) {
+			m.metrics.ObserveDecision(action, d)
+			m.outbox.Wake()
+		}})
+	for _, src := range m.conns.sources {
+		if ds, ok := src.source.(interface{ SetDecider(parley.Decider) }); ok {
+			ds.SetDecider(m.decisions)
+		}
+	}
 	m.web, err = web.New(m.cfg.Web, web.Options{
 		Store: m.store, Logger: log.With("part", "web"), Metrics: m.metrics,
-		CheckDraft: m.outbox.CheckDraft,
-		OnDecided:  func(parley.Draft) { m.outbox.Wake() },
+		Decider:    m.decisions,
 		Connectors: m.connStates.list,
 		Decide:     m.cfg.ruleSet().Decide(log.With("part", "web")),
 	})
@@ -203,7 +214,7 @@ func (m *Main) prepare() (*digest.Scheduler, net.Listener, error) {
 		// Nothing was served on them yet: the error above is the news.
 		_ = m.webListener.Close()
 		if metricsLn != nil {
-			_ = metricsLn.Close()
+			_ = metricsLn.Close() // nothing was served on it
 		}
 		return nil, nil, err
 	}
@@ -299,17 +310,19 @@ func buildConnectors(e *env, cfg *Config, st *store.Store) (connectorSet, error)
 	return set, nil
 }
 
-// checkDraft asks the platform's connector, when the config has one,
-// whether it will take d (e.g. Mastodon's character limit).
-func checkDraft(ctx context.Context, e *env, cfg *Config, st *store.Store, d parley.Draft) error {
-	if cfg == nil {
-		return nil
+// cliDecisions is the decision service for a command: the platform's
+// check of a draft comes from the connectors the config names (built
+// without contacting a server; none without a config).
+func cliDecisions(e *env, cfg *Config, st *store.Store) (*bot.Decisions, error) {
+	var senders []parley.Sender
+	if cfg != nil {
+		conns, err := buildConnectors(e, cfg, st)
+		if err != nil {
+			return nil, err
+		}
+		senders = conns.senders
 	}
-	conns, err := buildConnectors(e, cfg, st)
-	if err != nil {
-		return err
-	}
-	return bot.NewOutbox(st, conns.senders, bot.OutboxOptions{Logger: e.logger}).CheckDraft(ctx, d)
+	return bot.NewDecisions(st, bot.DecisionsOptions{Logger: e.logger, Check: bot.SenderCheck(st, senders)}), nil
 }
 
 // lockDatabase takes an exclusive lock on a file beside the database, so a

@@ -16,6 +16,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/internal/backoff"
 )
 
 // Intents the connector asks the gateway for. Message content is
@@ -90,8 +91,10 @@ type Connector struct {
 	cfg   Config
 	log   *slog.Logger
 	store parley.Store
-	s     *discordgo.Session
-	opt   options
+	// decider makes the staff buttons' decisions (SetDecider).
+	decider parley.Decider
+	s       *discordgo.Session
+	opt     options
 
 	channels   map[string]bool
 	guilds     map[string]bool
@@ -390,7 +393,8 @@ func (c *Connector) Run(ctx context.Context, sink parley.Sink) error {
 	}
 
 	connected := false
-	backoff := c.opt.minBackoff
+	retry := backoff.Policy{Base: c.opt.minBackoff, Max: c.opt.maxBackoff}
+	failures := 0
 	for {
 		if !connected {
 			err := c.open()
@@ -399,19 +403,18 @@ func (c *Connector) Run(ctx context.Context, sink parley.Sink) error {
 			// open: nothing to do.
 			if err == nil || errors.Is(err, discordgo.ErrWSAlreadyOpen) {
 				connected = true
-				backoff = c.opt.minBackoff
+				failures = 0
 				continue
 			}
 			if fatal := c.openFailed(err); fatal != nil {
 				return fatal
 			}
-			c.log.Warn("gateway connection failed; retrying", "err", err, "retry_in", backoff)
-			select {
-			case <-ctx.Done():
+			wait := retry.Delay(failures)
+			failures++
+			c.log.Warn("gateway connection failed; retrying", "err", err, "retry_in", wait)
+			if backoff.Sleep(ctx, wait) != nil {
 				return nil
-			case <-time.After(backoff):
 			}
-			backoff = min(backoff*2, c.opt.maxBackoff)
 			continue
 		}
 		select {

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/connectors/discord/discordtest"
 )
 
@@ -140,8 +141,36 @@ func newEnv(t *testing.T, o envOpt) *env {
 	}, o.opts...)
 	c, err := New(e.cfg, fake.Token, e.store, logger, opts...)
 	require.NoError(t, err)
+	// The buttons decide through the one decision service, which checks
+	// drafts with this connector as the platform's sender.
+	c.SetDecider(bot.NewDecisions(draftsOnly{e.store}, bot.DecisionsOptions{
+		Check: bot.SenderCheck(e.store, []parley.Sender{c})}))
 	e.conn = c
 	return e
+}
+
+// draftsOnly is the in-memory store as a decision store for draft
+// decisions: the staff buttons never reach the conversation methods.
+type draftsOnly struct{ *memStore }
+
+func (draftsOnly) Conversation(context.Context, int64) (parley.Conversation, error) {
+	return parley.Conversation{}, parley.Errorf(parley.ENOTFOUND, "no conversations in the memory store")
+}
+
+func (draftsOnly) Conversations(context.Context, parley.ConversationFilter) ([]parley.Conversation, error) {
+	return nil, nil
+}
+
+func (draftsOnly) SetConversationState(context.Context, int64, string, parley.ConversationState, time.Time, string) (parley.Conversation, error) {
+	return parley.Conversation{}, parley.Errorf(parley.ENOTFOUND, "no conversations in the memory store")
+}
+
+func (draftsOnly) AssignConversation(context.Context, int64, string, string) (parley.Conversation, error) {
+	return parley.Conversation{}, parley.Errorf(parley.ENOTFOUND, "no conversations in the memory store")
+}
+
+func (draftsOnly) WriteReply(context.Context, int64, int64, string, string) (parley.Draft, error) {
+	return parley.Draft{}, parley.Errorf(parley.ENOTFOUND, "no conversations in the memory store")
 }
 
 // start runs the connector until the test ends and waits for the gateway.

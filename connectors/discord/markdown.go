@@ -42,7 +42,7 @@ func MarkdownToText(s string) string {
 				inBlock = false
 				rest := line[idx+3:]
 				if rest != "" {
-					b.WriteString(inline(rest, 0))
+					b.WriteString(inline(rest))
 				}
 				continue
 			}
@@ -79,19 +79,24 @@ func stripLineMarkers(line string) string {
 // convertLine handles a line outside a code block: code fences that open
 // (and perhaps close) on it, and inline markdown elsewhere.
 func convertLine(line string, inBlock *bool) string {
-	idx := strings.Index(line, "```")
-	if idx < 0 {
-		return inline(line, 0)
-	}
 	var b strings.Builder
-	b.WriteString(inline(line[:idx], 0))
-	rest := line[idx+3:]
-	if end := strings.Index(rest, "```"); end >= 0 {
-		// ```code``` on one line.
+	for {
+		idx := strings.Index(line, "```")
+		if idx < 0 {
+			b.WriteString(inline(line))
+			return b.String()
+		}
+		b.WriteString(inline(line[:idx]))
+		rest := line[idx+3:]
+		end := strings.Index(rest, "```")
+		if end < 0 {
+			break
+		}
+		// ```code``` on one line; the loop goes on after it.
 		b.WriteString(rest[:end])
-		b.WriteString(convertLine(rest[end+3:], inBlock))
-		return b.String()
+		line = rest[end+3:]
 	}
+	rest := line[strings.Index(line, "```")+3:]
 	*inBlock = true
 	// ```lang at the end of a line: the language tag is not content.
 	if isLangTag(rest) {
@@ -124,11 +129,63 @@ var (
 )
 
 // inline converts the inline markdown of s (no newlines inside code spans
-// are special). depth bounds the recursion into nested emphasis.
-func inline(s string, depth int) string {
+// are special).
+func inline(s string) string {
+	var sc scanner
+	return sc.inline(s, 0)
+}
+
+// scanner converts one line's inline markdown in time linear in its
+// length. Every search for a closing delimiter, a code span's end or a
+// link's parts remembers its answer per position, so the many openers of
+// text like "_a _a _a" (each of which has no valid closer) do not each
+// search to the end of the line again.
+type scanner struct {
+	// steps counts the bytes the searches examined: a measure of work
+	// the tests compare across input sizes.
+	steps int
+}
+
+// memo holds, for one text (the line, or a span's inner text), the last
+// search per pattern: where it started and what it found.
+type memo map[string]searchAnswer
+
+type searchAnswer struct{ from, at int }
+
+// next returns the first index ≥ from in s where find reports a match
+// (find returns an index into its argument or -1), or -1. A query whose
+// from is at or after the last one's, when that answer is still ahead of
+// from (or there was none), is answered from memory: queries with growing
+// from cost one pass over s in all.
+func (sc *scanner) next(m memo, s, pattern string, from int, find func(string) int) int {
+	if from > len(s) {
+		return -1
+	}
+	if a, ok := m[pattern]; ok && a.from <= from && (a.at < 0 || a.at >= from) {
+		return a.at
+	}
+	idx := find(s[from:])
+	if idx >= 0 {
+		sc.steps += idx + 1
+		idx += from
+	} else {
+		sc.steps += len(s) - from
+	}
+	m[pattern] = searchAnswer{from, idx}
+	return idx
+}
+
+// index is next for a literal pattern.
+func (sc *scanner) index(m memo, s, pattern string, from int) int {
+	return sc.next(m, s, pattern, from, func(t string) int { return strings.Index(t, pattern) })
+}
+
+// inline converts s; depth bounds the recursion into nested emphasis.
+func (sc *scanner) inline(s string, depth int) string {
 	if !strings.ContainsAny(s, "*_~|`[<\\") {
 		return s
 	}
+	m := memo{}
 	var b strings.Builder
 	b.Grow(len(s))
 	for i := 0; i < len(s); {
@@ -142,9 +199,9 @@ func inline(s string, depth int) string {
 			}
 		case '`':
 			n := runLen(s[i:], '`')
-			if end := strings.Index(s[i+n:], s[i:i+n]); end >= 0 {
-				b.WriteString(s[i+n : i+n+end])
-				i += n + end + n
+			if end := sc.index(m, s, s[i:i+n], i+n); end >= 0 {
+				b.WriteString(s[i+n : end])
+				i = end + n
 				continue
 			}
 			b.WriteString(s[i : i+n])
@@ -164,8 +221,8 @@ func inline(s string, depth int) string {
 				continue
 			}
 		case '[':
-			if text, url, n, ok := maskedLink(s[i:]); ok && depth < maxDepth {
-				t := inline(text, depth+1)
+			if text, url, n, ok := sc.maskedLink(m, s, i); ok && depth < maxDepth {
+				t := sc.inline(text, depth+1)
 				if t == url || strings.TrimSpace(t) == "" {
 					b.WriteString(url)
 				} else {
@@ -179,8 +236,8 @@ func inline(s string, depth int) string {
 			}
 		case '*', '_', '~', '|':
 			if depth < maxDepth {
-				if inner, n, ok := emphasis(s, i); ok {
-					b.WriteString(inline(inner, depth+1))
+				if inner, n, ok := sc.emphasis(m, s, i); ok {
+					b.WriteString(sc.inline(inner, depth+1))
 					i += n
 					continue
 				}
@@ -211,7 +268,7 @@ func isWordByte(c byte) bool {
 // emphasis recognises a delimited span starting at s[i]: **x**, __x__,
 // ~~x~~, ||x||, *x* or _x_. It returns the inner text and the length of
 // the whole span.
-func emphasis(s string, i int) (inner string, n int, ok bool) {
+func (sc *scanner) emphasis(m memo, s string, i int) (inner string, n int, ok bool) {
 	c := s[i]
 	rest := s[i:]
 	var delim string
@@ -240,55 +297,77 @@ func emphasis(s string, i int) (inner string, n int, ok bool) {
 	if c == '_' && i > 0 && isWordByte(s[i-1]) {
 		return "", 0, false
 	}
-	search := start
-	for {
-		end := strings.Index(s[search:], delim)
-		if end < 0 {
-			return "", 0, false
-		}
-		end += search
-		if end == start {
-			search = end + 1
-			if search >= len(s) {
-				return "", 0, false
-			}
-			continue
-		}
-		after := end + len(delim)
-		// A closing delimiter must not be part of a longer run
-		// (**a*** is ambiguous; take the innermost fit).
-		if after < len(s) && s[after] == c && len(delim) < 3 {
-			search = end + 1
-			continue
-		}
-		if len(delim) == 1 && (s[end-1] == ' ' || s[end-1] == '\t') {
-			search = end + 1
-			continue
-		}
-		if c == '_' && after < len(s) && isWordByte(s[after]) {
-			search = end + 1
-			continue
-		}
-		return s[start:end], after - i, true
+	// Whether a delimiter at end closes depends on end alone, so the
+	// first closer after start+1 is a search whose answers next can
+	// remember (start itself would make an empty span).
+	end := sc.closer(m, s, delim, start+1)
+	if end < 0 {
+		return "", 0, false
 	}
+	return s[start:end], end + len(delim) - i, true
 }
 
-// maskedLink recognises [text](http...) at the start of s.
-func maskedLink(s string) (text, url string, n int, ok bool) {
-	mid := strings.Index(s, "](")
-	if mid < 1 || strings.ContainsAny(s[1:mid], "[]") {
+// closer returns the first index ≥ from where delim closes a span in s,
+// or -1.
+func (sc *scanner) closer(m memo, s, delim string, from int) int {
+	return sc.next(m, s, "close "+delim, from, func(t string) int {
+		base := len(s) - len(t)
+		for search := 0; ; {
+			idx := strings.Index(t[search:], delim)
+			if idx < 0 {
+				return -1
+			}
+			end := base + search + idx
+			if closes(s, delim, end) {
+				return end - base
+			}
+			search += idx + 1
+		}
+	})
+}
+
+// closes says whether delim at s[end:] can close a span.
+func closes(s, delim string, end int) bool {
+	c := delim[0]
+	after := end + len(delim)
+	// A closing delimiter must not be part of a longer run
+	// (**a*** is ambiguous; take the innermost fit).
+	if after < len(s) && s[after] == c && len(delim) < 3 {
+		return false
+	}
+	if len(delim) == 1 && (s[end-1] == ' ' || s[end-1] == '\t') {
+		return false
+	}
+	if c == '_' && after < len(s) && isWordByte(s[after]) {
+		return false
+	}
+	return true
+}
+
+// maskedLink recognises [text](http...) at s[i:]; n is its length.
+func (sc *scanner) maskedLink(m memo, s string, i int) (text, url string, n int, ok bool) {
+	mid := sc.index(m, s, "](", i+1)
+	if mid < 0 {
 		return "", "", 0, false
 	}
-	rest := s[mid+2:]
+	// No bracket between [ and ](: only the last [ before a ]( can open.
+	if b := sc.next(m, s, "[]", i+1, func(t string) int { return strings.IndexAny(t, "[]") }); b >= 0 && b < mid {
+		return "", "", 0, false
+	}
+	from := mid + 2
+	rest := s[from:]
 	if !strings.HasPrefix(rest, "http://") && !strings.HasPrefix(rest, "https://") && !strings.HasPrefix(rest, "<http") {
 		return "", "", 0, false
 	}
-	end := strings.IndexByte(rest, ')')
-	if end < 0 || strings.ContainsAny(rest[:end], " \t\n") {
+	end := sc.next(m, s, ")", from, func(t string) int { return strings.IndexByte(t, ')') })
+	if end < 0 {
 		return "", "", 0, false
 	}
-	url = strings.TrimSuffix(strings.TrimPrefix(rest[:end], "<"), ">")
-	return s[1:mid], url, mid + 2 + end + 1, true
+	if sp := sc.next(m, s, "space", from, func(t string) int { return strings.IndexAny(t, " \t\n") }); sp >= 0 && sp < end {
+		return "", "", 0, false
+	}
+	url = strings.TrimSuffix(strings.TrimPrefix(s[from:end], "<"), ">")
+	return s[i+1 : mid], url, end + 1 - i, true
 }
 
 // mentionRe matches Discord's mention and timestamp syntax.

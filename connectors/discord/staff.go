@@ -470,14 +470,17 @@ func (c *Connector) onInteraction(ctx context.Context, i *discordgo.Interaction)
 	}
 	var d parley.Draft
 	how := ""
-	switch action {
-	case customApprove:
-		d, err = c.store.ApproveDraft(ctx, id, actor, "")
-	case customReject:
-		d, err = c.store.RejectDraft(ctx, id, actor, "rejected in Discord")
-	case customEditModal:
+	dec := c.Decider()
+	switch {
+	case dec == nil:
+		err = parley.Errorf(parley.EUNAVAILABLE, "Parley is not ready to take decisions here yet; try the web inbox")
+	case action == customApprove:
+		d, err = dec.Approve(ctx, actor, id, nil)
+	case action == customReject:
+		d, err = dec.Reject(ctx, actor, id, "rejected in Discord")
+	case action == customEditModal:
 		how = "edited and approved"
-		d, err = c.store.ApproveDraft(ctx, id, actor, text)
+		d, err = dec.Approve(ctx, actor, id, &text)
 	}
 	if err != nil {
 		log.Info("staff action refused by the store", "actor", actor, "err", err)
@@ -515,6 +518,22 @@ func (c *Connector) onInteraction(ctx context.Context, i *discordgo.Interaction)
 			log.Warn("recording the staff message", "err", err)
 		}
 	}
+}
+
+// SetDecider gives the staff buttons the decision service, so a click
+// gets the checks the web inbox and the CLI apply. Call it before Run.
+func (c *Connector) SetDecider(d parley.Decider) {
+	c.staffMu.Lock()
+	defer c.staffMu.Unlock()
+	c.decider = d
+}
+
+// Decider returns the decision service the staff buttons use (nil until
+// SetDecider).
+func (c *Connector) Decider() parley.Decider {
+	c.staffMu.Lock()
+	defer c.staffMu.Unlock()
+	return c.decider
 }
 
 func interactionUser(i *discordgo.Interaction) *discordgo.User {

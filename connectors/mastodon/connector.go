@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"slices"
@@ -16,6 +15,8 @@ import (
 
 	gomastodon "github.com/mattn/go-mastodon"
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/internal/backoff"
+	"golang.org/x/sync/errgroup"
 )
 
 // Page sizes asked for; servers cap them (Mastodon: 80 notifications, 40
@@ -304,26 +305,12 @@ func (c *Connector) domain(ctx context.Context) string {
 }
 
 // backoff returns the wait before retry number attempt (0-based): about
-// base·2^attempt, capped at max, with jitter in [d/2, d).
+// base·2^attempt, capped at max, with jitter in [d/2, d].
 func (c *Connector) backoff(attempt int) time.Duration {
-	d := c.backoffBase << min(attempt, 30)
-	if d <= 0 || d > c.backoffMax {
-		d = c.backoffMax
-	}
-	half := d / 2
-	return half + rand.N(half+1)
+	return backoff.Policy{Base: c.backoffBase, Max: c.backoffMax, Jitter: 0.5}.Delay(attempt)
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
+func sleepCtx(ctx context.Context, d time.Duration) error { return backoff.Sleep(ctx, d) }
 
 // feedKind tells what a feed polls.
 type feedKind int
@@ -424,25 +411,13 @@ func (c *Connector) Run(ctx context.Context, sink parley.Sink) error {
 	}
 	c.log.Info("mastodon connector listening", "acct", self.Acct, "feeds", len(fs), "poll_interval", c.pollInterval.String())
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errc := make(chan error, len(fs))
-	var wg sync.WaitGroup
+	// The first feed to fail stops the others; their own ends are no error.
+	g, gctx := errgroup.WithContext(ctx)
 	for _, f := range fs {
-		wg.Go(func() {
-			err := c.runFeed(ctx, f, sink)
-			if err != nil && ctx.Err() == nil {
-				cancel()
-			}
-			errc <- err
-		})
+		g.Go(func() error { return c.runFeed(gctx, f, sink) })
 	}
-	wg.Wait()
-	close(errc)
-	for err := range errc {
-		if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-			return err
-		}
+	if err := g.Wait(); err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		return err
 	}
 	return nil
 }

@@ -1,0 +1,67 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/parleybot/parley"
+)
+
+var _ parley.MentionSearcher = (*Store)(nil)
+
+// SearchMentions implements parley.MentionSearcher on the mentions_fts
+// index: words and #tags go to FTS5 (each quoted, so no query syntax
+// leaks in), @handles and the date range filter the rows.
+func (s *Store) SearchMentions(ctx context.Context, q parley.MentionQuery) ([]parley.Mention, error) {
+	var words, where []string
+	var args []any
+	for _, term := range strings.Fields(q.Text) {
+		switch {
+		case strings.HasPrefix(term, "@") && len(term) > 1:
+			where = append(where, "p.handle LIKE ? ESCAPE '\\' COLLATE NOCASE")
+			args = append(args, likePrefix(strings.TrimPrefix(term, "@")))
+		case strings.HasPrefix(term, "#") && len(term) > 1:
+			words = append(words, ftsQuote(term[1:]))
+			where = append(where, "instr(lower(m.text), lower(?)) > 0")
+			args = append(args, term)
+		default:
+			words = append(words, ftsQuote(term))
+		}
+	}
+	if len(words) == 0 && len(where) == 0 && q.Since.IsZero() && q.Until.IsZero() {
+		return nil, parley.Errorf(parley.EINVALID, "search for what? give words, @handle, #tag or a date range")
+	}
+	if len(words) > 0 {
+		where = append(where, "m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
+		args = append(args, strings.Join(words, " "))
+	}
+	if !q.Since.IsZero() {
+		where = append(where, "m.created_at >= ?")
+		args = append(args, ms(q.Since))
+	}
+	if !q.Until.IsZero() {
+		where = append(where, "m.created_at < ?")
+		args = append(args, ms(q.Until))
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	args = append(args, limit)
+	found, err := s.queryMentions(ctx, `SELECT `+mentionColumns+` FROM mentions m JOIN people p ON p.id = m.person_id
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY m.created_at DESC, m.id DESC LIMIT ?`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search mentions: %w", err)
+	}
+	return found, nil
+}
+
+// ftsQuote makes a term one FTS5 string (a phrase of its tokens).
+func ftsQuote(term string) string { return `"` + strings.ReplaceAll(term, `"`, `""`) + `"` }
+
+// likePrefix is a LIKE pattern for values starting with v.
+func likePrefix(v string) string {
+	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+	return r.Replace(v) + "%"
+}
