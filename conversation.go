@@ -137,8 +137,11 @@ type ConversationFilter struct {
 	User     string
 	Platform string
 	PersonID int64
-	Limit    int // 0 means 100
-	Offset   int
+	// WithoutDraft keeps only those with no pending reply draft (a
+	// customer message no rule answered).
+	WithoutDraft bool
+	Limit        int // 0 means 100
+	Offset       int
 	// Now judges snoozes; zero means the store's clock.
 	Now time.Time
 }

@@ -99,8 +99,23 @@ func (w *writer) who(p Post) string {
 	return w.link("@"+w.esc(p.Author)+" on "+platformName(p.Platform), p.URL)
 }
 
+// write renders the digest section by section; every format (Markdown,
+// HTML, text) goes through it with its own writer.
 func (d *Digest) write(w *writer) {
-	v, s, r, pp := d.Volume, d.Sentiment, d.Response, d.People
+	d.writeHead(w)
+	d.writeNext(w)
+	d.writeVolume(w)
+	d.writeSentiment(w)
+	d.writeResponse(w)
+	d.writePeople(w)
+	d.writeTopics(w)
+	w.p("")
+	w.p("%s", fmt.Sprintf("Week %s in %s, as of %s. Made by Parley.", d.Week, d.TimeZone, d.AsOf.Format("Mon 2 Jan 2006 15:04 MST")))
+}
+
+// writeHead is the title and the week's headline numbers.
+func (d *Digest) writeHead(w *writer) {
+	v, s, r := d.Volume, d.Sentiment, d.Response
 	w.h1(d.Title())
 	head := []string{
 		w.bold(fmt.Sprintf("%d mentions", v.Total)) + fmt.Sprintf(" (%s vs last week)", change(v.Total, v.PrevTotal)),
@@ -114,7 +129,9 @@ func (d *Digest) write(w *writer) {
 		head = append(head, "median reply "+w.bold(fmtDur(r.Median)))
 	}
 	w.p("%s", strings.Join(head, " · "))
+}
 
+func (d *Digest) writeNext(w *writer) {
 	w.h2("What to do next")
 	for i, a := range d.Next {
 		text := w.esc(a.Text)
@@ -123,7 +140,10 @@ func (d *Digest) write(w *writer) {
 		}
 		w.ol(i+1, "%s", text)
 	}
+}
 
+func (d *Digest) writeVolume(w *writer) {
+	v := d.Volume
 	w.h2("Volume")
 	if len(v.Platforms) > 0 {
 		var ps []string
@@ -143,7 +163,10 @@ func (d *Digest) write(w *writer) {
 			w.li2("%s: %s", w.who(p), w.quote(p.Text, 120))
 		}
 	}
+}
 
+func (d *Digest) writeSentiment(w *writer) {
+	v, s := d.Volume, d.Sentiment
 	w.h2("Sentiment")
 	if v.Total == 0 {
 		w.li("No mentions this week.")
@@ -174,7 +197,10 @@ func (d *Digest) write(w *writer) {
 	if s.Corrections > 0 {
 		w.li("%s corrected by people; %d disagreed with the model", plural(s.Corrections, "label", "labels"), s.Disagreed)
 	}
+}
 
+func (d *Digest) writeResponse(w *writer) {
+	r := d.Response
 	w.h2("Response")
 	if r.Mentions > 0 {
 		w.li("%d of %d mentions got a reply (%s; last week %s)", r.Replied, r.Mentions, pct(r.ReplyRate()), pct(r.PrevReplyRate()))
@@ -195,7 +221,10 @@ func (d *Digest) write(w *writer) {
 		}
 		w.li("By agent: %s", strings.Join(as, "; "))
 	}
+}
 
+func (d *Digest) writePeople(w *writer) {
+	pp := d.People
 	w.h2("People")
 	w.li("%s wrote: %d for the first time, %d returning (last week %d, %d new)",
 		plural(pp.Total, "person", "people"), pp.FirstTime, pp.Returning, pp.PrevTotal, pp.PrevFirstTime)
@@ -234,7 +263,9 @@ func (d *Digest) write(w *writer) {
 	if pp.OptOuts+pp.OptIns > 0 {
 		w.li("Opt-outs: %d (opt-ins %d)", pp.OptOuts, pp.OptIns)
 	}
+}
 
+func (d *Digest) writeTopics(w *writer) {
 	w.h2("Topics")
 	if len(d.Topics.Terms)+len(d.Topics.Hashtags) == 0 {
 		w.li("No topic rose against last week.")
@@ -245,8 +276,6 @@ func (d *Digest) write(w *writer) {
 	if len(d.Topics.Hashtags) > 0 {
 		w.li("Hashtags: %s", terms(w, d.Topics.Hashtags))
 	}
-	w.p("")
-	w.p("%s", fmt.Sprintf("Week %s in %s, as of %s. Made by Parley.", d.Week, d.TimeZone, d.AsOf.Format("Mon 2 Jan 2006 15:04 MST")))
 }
 
 // safeURL reports whether url can go into a link as it is: http or

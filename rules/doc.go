@@ -67,7 +67,23 @@
 //	person.nobot           bool     their profile says #nobot
 //
 //	thread.mentions  int   earlier mentions in the thread
-//	thread.replies   int   our replies in the thread (sent or queued)
+//	thread.replies   int   our replies in the thread (sent or approved, or a
+//	                       person's pending edit; a rule's pending draft is
+//	                       replaced by this mention's, so it does not count)
+//
+// Every thread is a conversation, with at most one pending reply: a
+// mention whose rules draft a reply replaces the conversation's pending
+// rule draft (kept as superseded, never sent); a person's edit is kept and
+// marked "new message since your edit". The rules see the conversation as
+// it stood before the mention:
+//
+//	conversation.new             bool     the mention starts it
+//	conversation.state           string   needs_reply, waiting, closed or snoozed ("" when new)
+//	conversation.messages        int      earlier customer messages in it
+//	conversation.waited_minutes  float    how long the customer had waited for us by this post
+//	                                      (from their oldest unanswered post; 0 when nothing waited)
+//	conversation.answered        bool     we replied in it before
+//	conversation.last_reply      string   the text of our last reply sent in it
 //
 //	tags  []string   tags the mention has so far, including those added by
 //	                 earlier matching rules
@@ -86,7 +102,10 @@
 //
 // A reply is a Go text/template executed with TemplateData as its dot:
 // .Person (parley.Person: .DisplayName, .Name, .Handle, .Mentions, ...),
-// .History (parley.History: .FirstTime, .ThreadMentions, ...), .Mention,
+// .History (parley.History: .FirstTime, .ThreadMentions, .Conversation
+// (its .Messages, .WaitingSince, ...), .LastReply (what we last said in the
+// conversation), ...), .Mention (the message the reply answers: its .Text,
+// .Author, .CreatedAt, ...),
 // .Brand and .Sentiment. Besides the text/template builtins it can call
 // first (a first name: {{first .Person}}), default ({{.Person.Name | default
 // "there"}}), lower, upper, trim, join, plural ({{plural 3 "post" "posts"}})

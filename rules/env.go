@@ -34,6 +34,7 @@ type env struct {
 	Sentiment sentimentVars `expr:"sentiment"`
 	Person    personVars    `expr:"person"`
 	Thread    threadVars    `expr:"thread"`
+	Conv      convVars      `expr:"conversation"`
 	Tags      []string      `expr:"tags"`
 
 	memo memo   // not visible to expressions
@@ -71,6 +72,16 @@ type personVars struct {
 type threadVars struct {
 	Mentions int `expr:"mentions"`
 	Replies  int `expr:"replies"`
+}
+
+// convVars is the mention's conversation as it stood before the mention.
+type convVars struct {
+	New           bool    `expr:"new"`            // the mention starts it
+	State         string  `expr:"state"`          // needs_reply, waiting, closed, snoozed ("" when new)
+	Messages      int     `expr:"messages"`       // earlier customer messages in it
+	WaitedMinutes float64 `expr:"waited_minutes"` // how long the customer has waited for us by this post
+	Answered      bool    `expr:"answered"`       // we have replied in it before
+	LastReply     string  `expr:"last_reply"`     // the text of our last reply sent in it
 }
 
 // needs records which costly environment fields some rule reads, so fill
@@ -158,6 +169,7 @@ func (e *env) fill(m *parley.Mention, h *parley.History, nd needs) {
 			Mentions: h.ThreadMentions,
 			Replies:  h.RepliesInThread,
 		},
+		Conv: conversationVars(m, h),
 		Tags: append(tags, m.Tags...),
 	}
 	if e.Sentiment.Label == "" {
@@ -169,6 +181,22 @@ func (e *env) fill(m *parley.Mention, h *parley.History, nd needs) {
 	if nd.length {
 		e.Length = utf8.RuneCountInString(m.Text)
 	}
+}
+
+// conversationVars is what rules see of the mention's conversation.
+func conversationVars(m *parley.Mention, h *parley.History) convVars {
+	c := h.Conversation
+	v := convVars{New: c.ID == 0, State: string(c.State), Messages: c.Messages,
+		Answered: !c.FirstResponseAt.IsZero(), LastReply: h.LastReply}
+	if v.New {
+		v.State = ""
+	}
+	since := c.WaitingSince
+	if c.State != parley.NeedsReply || since.IsZero() {
+		since = m.CreatedAt
+	}
+	v.WaitedMinutes = max(0, m.CreatedAt.Sub(since).Minutes())
+	return v
 }
 
 // exprOptions are the options every rule expression is compiled with.

@@ -150,7 +150,8 @@ type loadedRule struct {
 	nameLine int
 }
 
-// rule checks and compiles the n-th rule (1-based) of the list.
+// rule checks and compiles the n-th rule (1-based) of the list, one key
+// at a time.
 func (l *loader) rule(n int, node *yaml.Node) (loadedRule, bool) {
 	var r loadedRule
 	if node.Kind != yaml.MappingNode {
@@ -165,7 +166,26 @@ func (l *loader) rule(n int, node *yaml.Node) (loadedRule, bool) {
 	if v, ok := vals["name"]; ok && v.Kind == yaml.ScalarNode && strings.TrimSpace(v.Value) != "" {
 		label = fmt.Sprintf("rule %q", strings.TrimSpace(v.Value))
 	}
+	l.unknownRuleKeys(label, keys)
+	r.File, r.Line = l.file, node.Line
+	r.nameLine = node.Line
+	l.ruleName(label, node, vals, &r)
+	if v, ok := vals["description"]; ok && !isNull(v) {
+		if s, ok := l.str(label, "description", v); ok {
+			r.Description = strings.TrimSpace(s)
+		}
+	}
+	l.ruleWhen(label, node, vals, &r)
+	l.ruleTags(label, vals, &r)
+	l.rulePriority(label, vals, &r)
+	r.AutoApprove = l.boolean(label, "auto_approve", vals)
+	r.Ignore = l.boolean(label, "ignore", vals)
+	r.Stop = l.boolean(label, "stop", vals)
+	l.ruleReply(label, node, vals, &r)
+	return r, len(l.problems) == before
+}
 
+func (l *loader) unknownRuleKeys(label string, keys []*yaml.Node) {
 	for _, k := range keys {
 		if !slices.Contains(ruleKeys, k.Value) {
 			msg := fmt.Sprintf("%s: unknown key %q", label, k.Value)
@@ -177,11 +197,9 @@ func (l *loader) rule(n int, node *yaml.Node) (loadedRule, bool) {
 			l.add(k.Line, "%s", msg)
 		}
 	}
+}
 
-	r.File, r.Line = l.file, node.Line
-	r.nameLine = node.Line
-
-	// name
+func (l *loader) ruleName(label string, node *yaml.Node, vals map[string]*yaml.Node, r *loadedRule) {
 	if v, ok := vals["name"]; !ok || isNull(v) || (v.Kind == yaml.ScalarNode && strings.TrimSpace(v.Value) == "") {
 		line := node.Line
 		if ok {
@@ -196,14 +214,9 @@ func (l *loader) rule(n int, node *yaml.Node) (loadedRule, bool) {
 		}
 		r.Name = s
 	}
+}
 
-	if v, ok := vals["description"]; ok && !isNull(v) {
-		if s, ok := l.str(label, "description", v); ok {
-			r.Description = strings.TrimSpace(s)
-		}
-	}
-
-	// when
+func (l *loader) ruleWhen(label string, node *yaml.Node, vals map[string]*yaml.Node, r *loadedRule) {
 	if v, ok := vals["when"]; ok && hasLocalTag(v) {
 		l.add(v.Line, "%s: when: YAML reads the leading ! as a tag; put the condition in quotes: when: '%s'",
 			label, strings.TrimSpace(v.Tag+" "+v.Value))
@@ -217,8 +230,9 @@ func (l *loader) rule(n int, node *yaml.Node) (loadedRule, bool) {
 		r.When = strings.TrimSpace(s)
 		l.compileWhen(label, v, &r.compiled)
 	}
+}
 
-	// tags
+func (l *loader) ruleTags(label string, vals map[string]*yaml.Node, r *loadedRule) {
 	if v, ok := vals["tags"]; ok && !isNull(v) {
 		if v.Kind != yaml.SequenceNode {
 			l.add(v.Line, "%s: tags: want a list such as [praise, shipping], got %s", label, kindName(v))
@@ -245,8 +259,9 @@ func (l *loader) rule(n int, node *yaml.Node) (loadedRule, bool) {
 			}
 		}
 	}
+}
 
-	// priority
+func (l *loader) rulePriority(label string, vals map[string]*yaml.Node, r *loadedRule) {
 	if v, ok := vals["priority"]; ok && !isNull(v) {
 		var p int
 		if v.Kind != yaml.ScalarNode || v.Tag != "!!int" || v.Decode(&p) != nil {
@@ -257,13 +272,11 @@ func (l *loader) rule(n int, node *yaml.Node) (loadedRule, bool) {
 			r.Priority = p
 		}
 	}
+}
 
-	// booleans
-	r.AutoApprove = l.boolean(label, "auto_approve", vals)
-	r.Ignore = l.boolean(label, "ignore", vals)
-	r.Stop = l.boolean(label, "stop", vals)
-
-	// reply
+// ruleReply compiles the reply template and checks it against ignore and
+// auto_approve, which are read before it.
+func (l *loader) ruleReply(label string, node *yaml.Node, vals map[string]*yaml.Node, r *loadedRule) {
 	if v, ok := vals["reply"]; ok {
 		switch {
 		case isNull(v) || (v.Kind == yaml.ScalarNode && strings.TrimSpace(v.Value) == ""):
@@ -287,7 +300,6 @@ func (l *loader) rule(n int, node *yaml.Node) (loadedRule, bool) {
 			l.add(keyLine(node, "auto_approve"), "%s: auto_approve without a reply has nothing to approve", label)
 		}
 	}
-	return r, len(l.problems) == before
 }
 
 // pairs returns the keys of a mapping in order and their values by name,

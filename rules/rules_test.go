@@ -569,3 +569,44 @@ func TestEvaluateConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestConversationVariables: rules and templates see the conversation as
+// it stood before the mention, and the message the reply answers.
+func TestConversationVariables(t *testing.T) {
+	m := mention("still broken?", parley.Negative)
+	waiting := m.CreatedAt.Add(-90 * time.Minute)
+	h := parley.History{
+		Conversation: parley.Conversation{ID: 7, State: parley.NeedsReply, Messages: 2, WaitingSince: waiting,
+			FirstResponseAt: waiting.Add(-time.Hour)},
+		LastReply: "Sorry Ana, DM us",
+	}
+	conds := []string{
+		`!conversation.new`, `conversation.state == "needs_reply"`, `conversation.messages == 2`,
+		`conversation.waited_minutes == 90`, `conversation.answered`, `conversation.last_reply == "Sorry Ana, DM us"`,
+	}
+	var b strings.Builder
+	b.WriteString("rules:\n")
+	for i, c := range conds {
+		fmt.Fprintf(&b, "  - name: r%d\n    when: %q\n", i, c)
+	}
+	b.WriteString("  - name: follow-up\n    when: conversation.answered\n" +
+		"    reply: 'Still on it. You wrote \"{{.Mention.Text}}\"; we said \"{{.History.LastReply}}\" ({{.History.Conversation.Messages}} before).'\n")
+	s := mustParse(t, b.String())
+	r := s.Evaluate(m, h)
+	require.Empty(t, r.Errors)
+	matched := map[string]bool{}
+	for _, mt := range r.Matches {
+		matched[mt.Rule] = true
+	}
+	for i, c := range conds {
+		assert.True(t, matched[fmt.Sprintf("r%d", i)], "condition %s", c)
+	}
+	drafts := s.Decide(nil)(m, h)
+	require.Len(t, drafts, 1)
+	assert.Equal(t, `Still on it. You wrote "still broken?"; we said "Sorry Ana, DM us" (2 before).`, drafts[0].Text)
+
+	fresh := s.Evaluate(m, parley.History{})
+	for _, mt := range fresh.Matches {
+		assert.NotEqual(t, "r0", mt.Rule, "a new conversation")
+	}
+}

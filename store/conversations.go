@@ -94,6 +94,9 @@ func (s *Store) Conversations(ctx context.Context, f parley.ConversationFilter) 
 		where = append(where, "c.id IN (SELECT thread_id FROM mentions WHERE person_id = @person)")
 		args = append(args, sql.Named("person", f.PersonID))
 	}
+	if f.WithoutDraft {
+		where = append(where, "NOT EXISTS (SELECT 1 FROM drafts d WHERE d.thread_id = c.id AND d.kind = 'reply' AND d.state = 'pending')")
+	}
 	q := `SELECT ` + conversationColumns + conversationFrom
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")

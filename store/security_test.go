@@ -109,3 +109,22 @@ func TestPlainSessionsEndedByMigration(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, v, got)
 }
+
+// A backup holds everything the database does: it is private too.
+func TestBackupIsPrivate(t *testing.T) {
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	ctx := context.Background()
+	dir := t.TempDir()
+	require.NoError(t, os.Chmod(dir, 0o755))
+	src := filepath.Join(dir, "parley.db")
+	s, err := store.Open(ctx, src, store.Options{})
+	require.NoError(t, err)
+	require.NoError(t, s.Close())
+	dst := filepath.Join(dir, "backup.db")
+	_, err = store.Backup(ctx, src, dst)
+	require.NoError(t, err)
+	fi, err := os.Stat(dst)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+}

@@ -736,3 +736,69 @@ func TestNavBadgeCountsPending(t *testing.T) {
 	_, body = c.get("/activity")
 	assert.Contains(t, body, `aria-label="1000 or more waiting">1000+</span>`)
 }
+
+// TestReplyToThis: "Reply to this" on a message makes the reply box answer
+// it (not whoever posted last), and the queued reply answers it.
+func TestReplyToThis(t *testing.T) {
+	e := newEnv(t)
+	marcus := mention("200", "marcus", "my deck split", parley.Negative, 10, 0)
+	jules := mention("201", "jules", "same thing happened to me", parley.Negative, 10, 5)
+	jules.InReplyTo = "200"
+	e.ingest(marcus, jules)
+	require.Equal(t, marcus.ThreadID, jules.ThreadID)
+
+	c := e.loggedIn("ana", store.RoleAgent)
+	_, page := c.get(path("/threads/%d", marcus.ThreadID))
+	assert.Contains(t, page, path(`name="mention_id" value="%d"`, jules.ID), "by default the newest message")
+	assert.Contains(t, page, path(`/threads/%d?to=%d#reply-title`, marcus.ThreadID, marcus.ID), "each message has Reply to this")
+
+	_, page = c.get(path("/threads/%d?to=%d", marcus.ThreadID, marcus.ID))
+	assert.Contains(t, page, path(`name="mention_id" value="%d"`, marcus.ID))
+	assert.Contains(t, page, "my deck split")
+	res, _ := c.post(path("/threads/%d/reply", marcus.ThreadID), url.Values{"mention_id": {path("%d", marcus.ID)}, "text": {"Marcus, DM us"}})
+	require.Equal(t, http.StatusSeeOther, res.StatusCode)
+	pending, err := e.st.Drafts(context.Background(), parley.DraftFilter{ThreadID: marcus.ThreadID, States: []parley.DraftState{parley.DraftPending}})
+	require.NoError(t, err)
+	require.Len(t, pending, 1, "one pending reply per conversation")
+	assert.Equal(t, marcus.ID, pending[0].MentionID)
+	assert.Equal(t, marcus.PersonID, pending[0].PersonID, "only the chosen message's author is addressed")
+}
+
+// TestCardSaysNewMessageSinceEdit: a draft a person edited is kept when
+// the customer writes again, and its card says so.
+func TestCardSaysNewMessageSinceEdit(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	first := mention("300", "eve", "wheels broke", parley.Negative, 10, 0)
+	ids := e.ingest(first)
+	_, err := e.st.EditDraft(ctx, ids[0], "ana", "Eve, so sorry, DM us")
+	require.NoError(t, err)
+	again := mention("301", "eve", "hello??", parley.Negative, 10, 30)
+	again.InReplyTo = "300"
+	e.ingest(again)
+	d := e.draft(ids[0])
+	assert.Equal(t, parley.DraftPending, d.State, "the edit is kept")
+	c := e.loggedIn("bo", store.RoleAgent)
+	_, page := c.get("/")
+	assert.Contains(t, page, "new message since your edit")
+	assert.Contains(t, page, "Eve, so sorry, DM us")
+}
+
+// TestInboxShowsUndraftedConversations: a customer message no rule
+// answered is not invisible: its conversation is listed in the inbox with
+// a way to answer that very message.
+func TestInboxShowsUndraftedConversations(t *testing.T) {
+	e := newEnv(t)
+	ids := e.ingest(mention("400", "eve", "hi", parley.Neutral, 10, 0))
+	require.Len(t, ids, 1)
+	quiet := mention("401", "zed", "does anyone know the deck sizes?", parley.Neutral, 10, 1)
+	_, err := e.st.IngestBatch(context.Background(), []*parley.Mention{quiet}, nil) // no rule drafts
+	require.NoError(t, err)
+	c := e.loggedIn("bo", store.RoleAgent)
+	_, page := c.get("/")
+	assert.Contains(t, page, "Needs a reply, no draft")
+	assert.Contains(t, page, "does anyone know the deck sizes?")
+	assert.Contains(t, page, path(`/threads/%d?to=%d#reply-title`, quiet.ThreadID, quiet.ID))
+	i := strings.Index(page, "Needs a reply, no draft")
+	assert.NotContains(t, page[i:], `>hi<`, "a conversation with a draft is a card, not listed again")
+}

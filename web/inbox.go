@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -52,6 +53,42 @@ type inboxView struct {
 	// drafts version the page shows (Unix ms).
 	Events string
 	Since  int64
+	// Undrafted are the conversations that need a reply and have no
+	// draft (no rule answered them), longest waiting first, so no
+	// customer message is out of sight; UndraftedMore says there are more.
+	Undrafted     []undrafted
+	UndraftedMore bool
+}
+
+// undrafted is a conversation needing a reply without a draft, with its
+// newest customer message.
+type undrafted struct {
+	Conversation parley.Conversation
+	Last         parley.Mention
+}
+
+// maxUndrafted is how many undrafted conversations the inbox lists.
+const maxUndrafted = 100
+
+// undraftedConversations lists the conversations needing a reply that no
+// draft answers, with their newest messages.
+func (s *Server) undraftedConversations(ctx context.Context, platform string) ([]undrafted, bool, error) {
+	cs, err := s.st.Conversations(ctx, parley.ConversationFilter{View: parley.ViewNeedsReply, WithoutDraft: true,
+		Platform: platform, Limit: maxUndrafted + 1, Now: s.opts.Now()})
+	if err != nil {
+		return nil, false, err
+	}
+	more := len(cs) > maxUndrafted
+	cs = cs[:min(len(cs), maxUndrafted)]
+	out := make([]undrafted, 0, len(cs))
+	for _, c := range cs {
+		u := undrafted{Conversation: c}
+		if m, err := s.st.Mention(ctx, c.LastMentionID); err == nil {
+			u.Last = m
+		}
+		out = append(out, u)
+	}
+	return out, more, nil
 }
 
 // inboxFilter reads the filters from the query string.
@@ -111,6 +148,10 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request) {
 	}
 	for i, it := range items {
 		v.Cards = append(v.Cards, s.card(r, it, us[i]))
+	}
+	if v.Undrafted, v.UndraftedMore, err = s.undraftedConversations(ctx, f.Platform); err != nil {
+		s.fail(w, r, err)
+		return
 	}
 	v.Events = "/events"
 	if len(keep) > 0 {

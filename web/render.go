@@ -125,6 +125,13 @@ func (v *views) funcs() template.FuncMap {
 			return many
 		},
 		"add": func(a, b int) int { return a + b },
+		"clipText": func(s string, n int) string {
+			r := []rune(strings.Join(strings.Fields(s), " "))
+			if len(r) <= n {
+				return string(r)
+			}
+			return string(r[:n-1]) + "…"
+		},
 		"firstLetter": func(s string) string {
 			for _, r := range s {
 				return strings.ToUpper(string(r))

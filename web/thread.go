@@ -33,8 +33,10 @@ func withCSRF(ms []message, token string) []message {
 type threadView struct {
 	Thread   parley.Thread
 	Messages []message
-	// ReplyTo is the mention the reply box answers (the latest one).
+	// ReplyTo is the mention the reply box answers: the one "Reply to
+	// this" chose (?to=ID), else the latest; Latest says it is the latest.
 	ReplyTo parley.Mention
+	Latest  bool
 	People  map[int64]parley.Person
 }
 
@@ -55,7 +57,7 @@ func conversation(ms []parley.Mention, ds []parley.Draft) []message {
 		out = append(out, message{At: m.CreatedAt, Mention: m})
 	}
 	for _, d := range ds {
-		if d.State == parley.DraftRejected {
+		if d.State == parley.DraftRejected || d.State == parley.DraftSuperseded {
 			continue
 		}
 		out = append(out, message{At: draftTime(d), Ours: true, Draft: d})
@@ -93,6 +95,13 @@ func (s *Server) thread(w http.ResponseWriter, r *http.Request) {
 		v.ReplyTo = slices.MaxFunc(ms, func(a, b parley.Mention) int {
 			return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
 		})
+		v.Latest = true
+		// "Reply to this" names the message the reply answers.
+		if to, err := strconv.ParseInt(r.URL.Query().Get("to"), 10, 64); err == nil {
+			if i := slices.IndexFunc(ms, func(m parley.Mention) bool { return m.ID == to }); i >= 0 {
+				v.ReplyTo, v.Latest = ms[i], ms[i].ID == v.ReplyTo.ID
+			}
+		}
 	}
 	s.render(w, r, http.StatusOK, "thread", "Conversation on "+platformName(t.Platform), "inbox", v)
 }

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -27,4 +29,21 @@ rules:
 	assert.NotEqual(t, 0, r.code)
 	assert.True(t, strings.Contains(r.stdout+r.stderr, "at most 1000"), r.stdout+r.stderr)
 	assert.Less(t, time.Since(start), 20*time.Second)
+}
+
+// Checking a config whose templates are slow (each within the bounds)
+// answers a cancellation (SIGTERM) at once instead of after the last rule.
+func TestCheckHonoursCancellation(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("brand: {name: Tidewater Skates}\nrules:\n")
+	for i := range 12 {
+		fmt.Fprintf(&b, "  - name: slow%d\n    when: \"true\"\n    reply: '{{range 1000}}{{range 1000}}{{end}}{{end}}ok'\n", i)
+	}
+	cfg := writeFile(t, "p.yaml", b.String())
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	r := parleyCtx(t, ctx, strings.NewReader(""), "check", "--config", cfg)
+	assert.Less(t, time.Since(start), 2*time.Second, "check returned when cancelled")
+	assert.NotEqual(t, 0, r.code, r.stdout+r.stderr)
 }

@@ -22,11 +22,14 @@ Example:
 	})
 }
 
-func runCheck(_ context.Context, e *env, args []string) error {
+func runCheck(ctx context.Context, e *env, args []string) error {
 	if _, err := e.parse(args); err != nil {
 		return err
 	}
-	cfg, err := e.requireConfig()
+	cfg, err := loadConfigOrCancel(ctx, e)
+	if ctx.Err() != nil {
+		return fmt.Errorf("check stopped: %w", ctx.Err())
+	}
 	var ce *ConfigError
 	if errors.As(err, &ce) {
 		for _, p := range ce.Problems {
@@ -40,4 +43,27 @@ func runCheck(_ context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "%s: OK (%d rules, %d Mastodon accounts, Discord %s)\n", e.configPath, cfg.ruleSet().Len(),
 		len(cfg.Connectors.Mastodon), map[bool]string{true: "on", false: "off"}[cfg.Connectors.Discord != nil])
 	return nil
+}
+
+// loadConfigOrCancel loads the config, returning when ctx ends (SIGTERM)
+// even while the load runs: loading runs every template on sample data,
+// which is bounded (rules.LimitTemplate) but cannot be interrupted, and a
+// config may hold many rules. A cancelled load finishes on its goroutine
+// within those bounds while the process exits.
+func loadConfigOrCancel(ctx context.Context, e *env) (*Config, error) {
+	type loaded struct {
+		cfg *Config
+		err error
+	}
+	done := make(chan loaded, 1)
+	go func() {
+		cfg, err := e.requireConfig()
+		done <- loaded{cfg, err}
+	}()
+	select {
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case l := <-done:
+		return l.cfg, l.err
+	}
 }

@@ -159,6 +159,9 @@ func runDemo(ctx context.Context, e *env, args []string) (retErr error) {
 // serveDemo runs the web inbox and the outbox on the demo database until
 // ctx ends; approved drafts go to stand-in platforms that print them.
 func serveDemo(ctx context.Context, e *env, cfg *Config, st *store.Store, addr string, asOf time.Time) error {
+	if addr == "" {
+		addr = e.envAddr()
+	}
 	if addr != "" {
 		cfg.Web.Addr = addr
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/parleybot/parley/connectors/discord"
 	"github.com/parleybot/parley/connectors/mastodon"
 	"github.com/parleybot/parley/digest"
+	"github.com/parleybot/parley/store"
 )
 
 func init() {
@@ -76,69 +77,22 @@ func runDigest(ctx context.Context, e *env, args []string) (retErr error) {
 		return err
 	}
 	defer joinErr(&retErr, st.Close)
-	var posters map[string]digest.Poster
-	if *send && cfg != nil {
-		conns, err := buildConnectors(e, cfg, st)
-		if err != nil {
-			return err
-		}
-		posters = digestPosters(conns)
-	}
-	var dcfg digest.Config
-	brand := ""
-	if cfg != nil {
-		dcfg, brand = cfg.Digest, cfg.Brand.Name
-	}
-	svc, err := digest.NewService(st, dcfg, digest.ServiceOptions{
-		Brand: brand, Logger: e.logger, Getenv: e.getenv, Posters: posters,
-	})
+	svc, err := digestService(e, cfg, st, *send)
 	if err != nil {
 		return err
 	}
-
-	var week digest.Week
-	if strings.EqualFold(strings.TrimSpace(*weekFlag), "LAST") {
-		w, fellBack, err := svc.LastWeek(ctx)
-		if err != nil {
-			return err
-		}
-		if fellBack {
-			fmt.Fprintf(e.stderr, "note: the last complete week, %s, has no mentions; showing %s, the week of the newest mention\n",
-				digest.LastComplete(time.Now(), svc.Location()), w)
-		}
-		week = w
-	} else if week, err = digest.ParseWeek(*weekFlag); err != nil {
-		return fmt.Errorf("%w: --week: %s", errUsage, parley.ErrorMessage(err))
+	week, err := digestWeek(ctx, e, svc, *weekFlag)
+	if err != nil {
+		return err
 	}
-
 	var body string
 	var sendErr error
 	if *send {
-		rec, err := svc.Send(ctx, week, *force)
-		if err != nil && parley.ErrorCode(err) == parley.ECONFLICT {
-			return parley.Errorf(parley.ECONFLICT, "%s; --force sends it again", parley.ErrorMessage(err))
-		}
-		if err != nil && rec.Markdown == "" {
+		if body, sendErr, err = sendDigest(ctx, e, svc, week, f, *force); err != nil {
 			return err
 		}
-		sendErr = err
-		body = map[string]string{"md": rec.Markdown, "html": rec.HTML, "text": rec.Text}[f]
-		printDeliveries(e, rec)
-	} else {
-		d, err := svc.Build(ctx, week)
-		if err != nil {
-			return err
-		}
-		switch f {
-		case "html":
-			if body, err = d.HTML(digest.HTMLOptions{}); err != nil {
-				return err
-			}
-		case "text":
-			body = d.Text()
-		default:
-			body = d.Markdown()
-		}
+	} else if body, err = buildDigest(ctx, svc, week, f); err != nil {
+		return err
 	}
 	switch {
 	case *out != "":
@@ -150,6 +104,78 @@ func runDigest(ctx context.Context, e *env, args []string) (retErr error) {
 		fmt.Fprint(e.stdout, body)
 	}
 	return sendErr
+}
+
+// digestService is the digest service for the config (nil: defaults);
+// with send, it posts through the config's connectors.
+func digestService(e *env, cfg *Config, st *store.Store, send bool) (*digest.Service, error) {
+	var posters map[string]digest.Poster
+	if send && cfg != nil {
+		conns, err := buildConnectors(e, cfg, st)
+		if err != nil {
+			return nil, err
+		}
+		posters = digestPosters(conns)
+	}
+	var dcfg digest.Config
+	brand := ""
+	if cfg != nil {
+		dcfg, brand = cfg.Digest, cfg.Brand.Name
+	}
+	return digest.NewService(st, dcfg, digest.ServiceOptions{
+		Brand: brand, Logger: e.logger, Getenv: e.getenv, Posters: posters,
+	})
+}
+
+// digestWeek reads --week: an ISO week, or LAST for the last complete
+// week (else the week of the newest mention, with a note).
+func digestWeek(ctx context.Context, e *env, svc *digest.Service, flag string) (digest.Week, error) {
+	if !strings.EqualFold(strings.TrimSpace(flag), "LAST") {
+		week, err := digest.ParseWeek(flag)
+		if err != nil {
+			return week, fmt.Errorf("%w: --week: %s", errUsage, parley.ErrorMessage(err))
+		}
+		return week, nil
+	}
+	w, fellBack, err := svc.LastWeek(ctx)
+	if err != nil {
+		return w, err
+	}
+	if fellBack {
+		fmt.Fprintf(e.stderr, "note: the last complete week, %s, has no mentions; showing %s, the week of the newest mention\n",
+			digest.LastComplete(time.Now(), svc.Location()), w)
+	}
+	return w, nil
+}
+
+// sendDigest stores and delivers the week's digest and prints the
+// deliveries. It returns the digest in format f, and sendErr when some
+// delivery failed after the digest was stored.
+func sendDigest(ctx context.Context, e *env, svc *digest.Service, week digest.Week, f string, force bool) (body string, sendErr, err error) {
+	rec, err := svc.Send(ctx, week, force)
+	if err != nil && parley.ErrorCode(err) == parley.ECONFLICT {
+		return "", nil, parley.Errorf(parley.ECONFLICT, "%s; --force sends it again", parley.ErrorMessage(err))
+	}
+	if err != nil && rec.Markdown == "" {
+		return "", nil, err
+	}
+	printDeliveries(e, rec)
+	return map[string]string{"md": rec.Markdown, "html": rec.HTML, "text": rec.Text}[f], err, nil
+}
+
+// buildDigest renders the week's digest in format f without storing it.
+func buildDigest(ctx context.Context, svc *digest.Service, week digest.Week, f string) (string, error) {
+	d, err := svc.Build(ctx, week)
+	if err != nil {
+		return "", err
+	}
+	switch f {
+	case "html":
+		return d.HTML(digest.HTMLOptions{})
+	case "text":
+		return d.Text(), nil
+	}
+	return d.Markdown(), nil
 }
 
 func digestFormat(format, out string) (string, error) {

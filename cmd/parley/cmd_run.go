@@ -49,7 +49,7 @@ func runRun(ctx context.Context, e *env, args []string) (retErr error) {
 		return err
 	}
 	e.setLogLevel(slog.LevelInfo)
-	cfg, err := e.requireConfig()
+	cfg, err := loadConfigOrCancel(ctx, e)
 	if err != nil {
 		return err
 	}

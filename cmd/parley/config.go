@@ -234,13 +234,17 @@ func (e *env) loadConfig() (*Config, error) {
 		}
 		return nil, fmt.Errorf("read config: %w", err)
 	}
-	return ParseConfig(e.configPath, data, e.getenv)
+	cfg, err := ParseConfig(e.configPath, data, e.getenv)
+	if err != nil {
+		return nil, err
+	}
+	return cfg, e.overlayEnv(cfg)
 }
 
 // requireConfig is loadConfig for commands that cannot work without one.
 func (e *env) requireConfig() (*Config, error) {
 	if e.configPath == "" {
-		return nil, fmt.Errorf("%w: --config FILE is required (start from config.example.yaml)", errUsage)
+		return nil, fmt.Errorf("%w: --config FILE is required, or PARLEY_CONFIG (start from config.example.yaml, or run parley init)", errUsage)
 	}
 	return e.loadConfig()
 }

@@ -242,6 +242,7 @@ func (e *env) parse(args []string) ([]string, error) {
 		rest = append(rest, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+	e.applyEnvFlags()
 	if e.logLevel != "" {
 		var lvl slog.Level
 		if err := lvl.UnmarshalText([]byte(e.logLevel)); err != nil {

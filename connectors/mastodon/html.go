@@ -1,11 +1,13 @@
 package mastodon
 
 import (
-	"html"
+	stdhtml "html"
 	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/net/html"
 )
 
 // HTMLToText turns a status's HTML content (or an account's note) into
@@ -100,63 +102,37 @@ func (c *converter) raw(t string) {
 	c.out = append(c.out, t...)
 }
 
+// run feeds the tokens of golang.org/x/net/html's tokenizer (the HTML5
+// tokenization rules: entities, comments, raw-text elements, unclosed
+// tags) to the converter.
 func (c *converter) run() {
-	s := c.src
+	z := html.NewTokenizer(strings.NewReader(c.src))
 	skipUntil := "" // closing tag of <script> or <style> whose content is dropped
-	for i := 0; i < len(s); {
-		if s[i] != '<' {
-			j := strings.IndexByte(s[i:], '<')
-			if j < 0 {
-				j = len(s) - i
-			}
-			if skipUntil == "" {
-				c.text(html.UnescapeString(s[i : i+j]))
-			}
-			i += j
-			continue
-		}
-		rest := s[i:]
-		if strings.HasPrefix(rest, "<!--") {
-			end := strings.Index(rest[4:], "-->")
-			if end < 0 {
-				return
-			}
-			i += 4 + end + 3
-			continue
-		}
-		if len(rest) > 1 && (rest[1] == '!' || rest[1] == '?') {
-			end := strings.IndexByte(rest, '>')
-			if end < 0 {
-				return
-			}
-			i += end + 1
-			continue
-		}
-		t, n, eof := parseTag(rest)
-		if eof {
-			// A tag left open until the end: the rest is text. (Going on
-			// at the next '<' would rescan the rest each time.)
-			if skipUntil == "" {
-				c.text(html.UnescapeString(rest))
+	for {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			// io.EOF: the input is read. A tag left open until the end
+			// (HTML5 drops it) is kept as the text it probably was:
+			// "a <b c" in a post is not markup.
+			if raw := z.Raw(); skipUntil == "" && len(raw) > 0 && raw[0] == '<' {
+				c.text(stdhtml.UnescapeString(string(raw)))
 			}
 			return
-		}
-		if n == 0 {
-			// Not a tag: a literal '<' ("a < b").
+		case html.TextToken:
 			if skipUntil == "" {
-				c.text("<")
+				c.text(string(z.Text()))
 			}
-			i++
-			continue
-		}
-		i += n
-		if skipUntil != "" {
-			if t.end && t.name == skipUntil {
-				skipUntil = ""
+		case html.StartTagToken, html.EndTagToken, html.SelfClosingTagToken:
+			t := readTag(z, tt)
+			if skipUntil != "" {
+				if t.end && t.name == skipUntil {
+					skipUntil = ""
+				}
+				continue
 			}
-			continue
+			c.tag(t, &skipUntil)
 		}
-		c.tag(t, &skipUntil)
 	}
 }
 
@@ -275,74 +251,19 @@ func (t tagToken) attr(name string) string {
 	return ""
 }
 
-func isASCIILetter(b byte) bool { return (b|0x20) >= 'a' && (b|0x20) <= 'z' }
+// maxAttrs bounds the attributes kept per tag (only href and alt are
+// read; this keeps hostile input cheap).
+const maxAttrs = 16
 
-// parseTag parses the tag at the start of s (s[0] == '<'). It returns the
-// tag and its length; n == 0 when s does not start with a tag, and eof
-// when the tag is not closed before the end of s.
-func parseTag(s string) (t tagToken, n int, eof bool) {
-	i := 1
-	if i < len(s) && s[i] == '/' {
-		t.end = true
-		i++
+// readTag reads the tag the tokenizer is at: its name and attributes
+// come lower-cased and with character references decoded.
+func readTag(z *html.Tokenizer, tt html.TokenType) tagToken {
+	name, more := z.TagName()
+	t := tagToken{name: string(name), end: tt == html.EndTagToken, selfClosing: tt == html.SelfClosingTagToken}
+	for more && len(t.attrs) < maxAttrs {
+		var k, v []byte
+		k, v, more = z.TagAttr()
+		t.attrs = append(t.attrs, [2]string{string(k), string(v)})
 	}
-	if i >= len(s) || !isASCIILetter(s[i]) {
-		return tagToken{}, 0, false
-	}
-	start := i
-	for i < len(s) && !isTagSpace(s[i]) && s[i] != '/' && s[i] != '>' {
-		i++
-	}
-	t.name = strings.ToLower(s[start:i])
-	for {
-		for i < len(s) && (isTagSpace(s[i]) || s[i] == '/') {
-			if s[i] == '/' && i+1 < len(s) && s[i+1] == '>' {
-				t.selfClosing = true
-			}
-			i++
-		}
-		if i >= len(s) {
-			return tagToken{}, 0, true
-		}
-		if s[i] == '>' {
-			return t, i + 1, false
-		}
-		ns := i
-		for i < len(s) && !isTagSpace(s[i]) && s[i] != '=' && s[i] != '>' && s[i] != '/' {
-			i++
-		}
-		name := strings.ToLower(s[ns:i])
-		for i < len(s) && isTagSpace(s[i]) {
-			i++
-		}
-		val := ""
-		if i < len(s) && s[i] == '=' {
-			i++
-			for i < len(s) && isTagSpace(s[i]) {
-				i++
-			}
-			if i < len(s) && (s[i] == '"' || s[i] == '\'') {
-				q := s[i]
-				end := strings.IndexByte(s[i+1:], q)
-				if end < 0 {
-					return tagToken{}, 0, true
-				}
-				val = s[i+1 : i+1+end]
-				i += end + 2
-			} else {
-				vs := i
-				for i < len(s) && !isTagSpace(s[i]) && s[i] != '>' {
-					i++
-				}
-				val = s[vs:i]
-			}
-		}
-		if name != "" && len(t.attrs) < 16 {
-			t.attrs = append(t.attrs, [2]string{name, html.UnescapeString(val)})
-		}
-	}
-}
-
-func isTagSpace(b byte) bool {
-	return b == ' ' || b == '\t' || b == '\n' || b == '\r' || b == '\f'
+	return t
 }
