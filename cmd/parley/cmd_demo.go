@@ -95,9 +95,13 @@ func runDemo(ctx context.Context, e *env, args []string) (retErr error) {
 	fmt.Fprintf(w, "In the database now:\n")
 	fmt.Fprintf(w, "  mentions   %d\n  people     %d\n  threads    %d\n", stats.Mentions, stats.People, stats.Threads)
 	fmt.Fprintf(w, "  sentiment  %s\n", sentimentMix(stats))
-	fmt.Fprintf(w, "  drafts     %d waiting for approval, %d approved, %d sent, %d rejected\n\n",
+	fmt.Fprintf(w, "  drafts     %d waiting for approval, %d approved, %d sent, %d rejected, %d superseded\n",
 		stats.Drafts[parley.DraftPending], stats.Drafts[parley.DraftApproved], stats.Drafts[parley.DraftSent],
-		stats.Drafts[parley.DraftRejected])
+		stats.Drafts[parley.DraftRejected], stats.Drafts[parley.DraftSuperseded])
+	if err := demoConversations(ctx, w, st); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
 
 	fans, err := st.Advocates(ctx, []string{parley.AdvocateActive}, 10)
 	if err != nil {
@@ -137,6 +141,8 @@ func runDemo(ctx context.Context, e *env, args []string) (retErr error) {
 	db := dbFlag(dbPath)
 	fmt.Fprintf(w, "Look closer (with 'go run ./cmd/parley' in place of 'parley' if it is not installed):\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
+	fmt.Fprintf(tw, "  parley conversations list%s\tconversations that need a reply, longest waiting first\n", db)
+	fmt.Fprintf(tw, "  parley conversations search \"wheels\"%s\tfind any stored message (words, @handle, #tag)\n", db)
 	fmt.Fprintf(tw, "  parley queue list%s\tthe approval queue, most urgent first\n", db)
 	if len(urgent) > 0 {
 		fmt.Fprintf(tw, "  parley queue show %d%s\ta draft with its person and thread\n", urgent[0].ID, db)
@@ -232,4 +238,27 @@ func dbFlag(path string) string {
 		return ""
 	}
 	return " --db " + path
+}
+
+// demoConversations prints the conversations line of the demo's summary:
+// every thread is one, with at most one pending reply.
+func demoConversations(ctx context.Context, w io.Writer, st *store.Store) error {
+	all, err := st.Conversations(ctx, parley.ConversationFilter{View: parley.ViewAll, Limit: 1 << 30})
+	if err != nil {
+		return err
+	}
+	needs, undrafted := 0, 0
+	now := time.Now()
+	for _, c := range all {
+		if c.Effective(now) == parley.NeedsReply {
+			needs++
+			if c.PendingDraftID == 0 {
+				undrafted++
+			}
+		}
+	}
+	fmt.Fprintf(w, "  conversations %d (one per thread, at most one pending reply each): %d need a reply, %d of them without a draft\n",
+		len(all), needs, undrafted)
+	fmt.Fprintf(w, "             (drafts a newer message in the same conversation replaced are superseded: kept, never sent)\n")
+	return nil
 }

@@ -59,6 +59,12 @@ func runIngest(ctx context.Context, e *env, args []string) (retErr error) {
 	if err != nil {
 		return err
 	}
+	if cfg == nil {
+		// Stored mentions are never decided again by a later ingest (they
+		// are duplicates then), so say it before, not after.
+		fmt.Fprintln(e.stderr, "note: no --config: mentions are stored and classified with the default model, "+
+			"but no rules run and no drafts are queued; a later ingest with --config will not revisit them")
+	}
 	var in io.Reader
 	var size int64 = -1
 	name := rest[0]

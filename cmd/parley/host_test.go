@@ -155,3 +155,64 @@ func TestEnvSettingsDocumented(t *testing.T) {
 		assert.Contains(t, string(doc), "| `"+s.name+"` |", "docs/configuration.md lacks %s", s.name)
 	}
 }
+
+func TestIngestWithoutConfigSaysWhatItWillNotDo(t *testing.T) {
+	dir := t.TempDir()
+	line := `{"platform":"mastodon","id":"1","author":{"id":"4","handle":"a@example.social"},"text":"where is my order?","created_at":"2026-11-02T10:00:00Z"}` + "\n"
+	r := parleyRun(t, line, "ingest", "--quiet", "--db", filepath.Join(dir, "p.db"), "-")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "no rules run and no drafts are queued")
+	r = parleyRun(t, line, "ingest", "--quiet", "--config", exampleConfig(t), "--db", filepath.Join(dir, "q.db"), "-")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.NotContains(t, r.stderr, "no rules run")
+}
+
+func TestInitWritesAConfigThatChecks(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "etc")
+	r := parleyRun(t, "", "init", "--dir", dir, "--brand", `Acme "Coffee"`, "--keywords", "acme, acmecoffee",
+		"--mastodon-server", "https://mastodon.example", "--discord", "--timezone", "Europe/Berlin")
+	require.Equal(t, 0, r.code, r.stderr)
+	path := filepath.Join(dir, "parley.yaml")
+	fi, err := os.Stat(path)
+	require.NoError(t, err)
+	assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
+	assert.Contains(t, r.stdout, "parley mastodon login --server https://mastodon.example")
+	body, err := os.ReadFile(path)
+	require.NoError(t, err)
+	for _, rule := range []string{"opt-out", "order-problem", "complaint", "question", "praise"} {
+		assert.Contains(t, string(body), "- name: "+rule+"\n")
+	}
+	assert.NotContains(t, string(body), "Tidewater")
+
+	r = parleyEnv(t, map[string]string{"PARLEY_MASTODON_TOKEN": "t", "PARLEY_DISCORD_TOKEN": "d"}, "check", "--config", path)
+	require.Equal(t, 0, r.code, r.stdout+r.stderr)
+	assert.Contains(t, r.stdout, "OK (5 rules, 1 Mastodon accounts, Discord on)")
+
+	// The rules do what their names say.
+	for text, rule := range map[string]string{
+		"my order never arrived":                "order-problem",
+		"do you ship to Canada?":                "question",
+		"please unsubscribe me, stop messaging": "opt-out",
+		"I absolutely love this, amazing!":      "praise",
+	} {
+		r = parleyEnv(t, map[string]string{"PARLEY_MASTODON_TOKEN": "t", "PARLEY_DISCORD_TOKEN": "d"},
+			"rules", "test", "--config", path, "--json", text)
+		require.Equal(t, 0, r.code, r.stderr)
+		assert.Contains(t, r.stdout, `"`+rule+`"`, text)
+	}
+
+	r = parleyRun(t, "", "init", "--dir", dir, "--brand", "Other")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "already exists")
+	r = parleyRun(t, "", "init", "--dir", t.TempDir())
+	assert.Equal(t, 2, r.code, "no terminal and no --brand")
+	assert.Contains(t, r.stderr, "--brand NAME is required")
+}
+
+func TestInitAsksOnATerminal(t *testing.T) {
+	var a initAnswers
+	var out strings.Builder
+	require.NoError(t, a.ask(strings.NewReader("Acme\n\nhttps://m.example\ny\nEurope/Paris\n"), &out))
+	assert.Equal(t, initAnswers{brand: "Acme", keywords: []string{"acme"}, mastodon: "https://m.example", discord: true, timezone: "Europe/Paris"}, a)
+	assert.Contains(t, out.String(), "Brand name")
+}
