@@ -4,25 +4,33 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 )
 
 func init() {
 	register(&command{
 		name:    "check",
 		summary: "validate a config file and its rules",
-		usage: `parley check --config FILE
+		usage: `parley check --config FILE [--connect]
 
 Reports every problem as FILE:LINE: what is wrong, and exits with status 1 if
 there is any: unknown keys, a missing brand name, a rule whose expression or
 template is broken, a connector whose token variable is not set.
 
+With --connect it also logs in to each configured platform and reports
+what works, posting nothing: Mastodon's account (verify_credentials), post
+limit and streaming address; Discord's bot user and each configured channel
+and the staff channel.
+
 Example:
-  parley check --config config.example.yaml`,
+  parley check --config config.example.yaml
+  PARLEY_MASTODON_TOKEN=... parley check --config parley.yaml --connect`,
 		run: runCheck,
 	})
 }
 
 func runCheck(ctx context.Context, e *env, args []string) error {
+	connect := e.flags().Bool("connect", false, "also log in to each configured platform and report what works (posts nothing)")
 	if _, err := e.parse(args); err != nil {
 		return err
 	}
@@ -42,6 +50,45 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "%s: OK (%d rules, %d Mastodon accounts, Discord %s)\n", e.configPath, cfg.ruleSet().Len(),
 		len(cfg.Connectors.Mastodon), map[bool]string{true: "on", false: "off"}[cfg.Connectors.Discord != nil])
+	if *connect {
+		return checkConnect(ctx, e, cfg)
+	}
+	return nil
+}
+
+// checkConnect logs in to every configured platform, without posting or
+// storing anything, and prints what works; any failure exits 1.
+func checkConnect(ctx context.Context, e *env, cfg *Config) error {
+	conns, err := buildConnectors(e, cfg, nil)
+	if err != nil {
+		return err
+	}
+	if len(conns.sources) == 0 {
+		fmt.Fprintln(e.stdout, "no connectors configured: nothing to connect to")
+		return nil
+	}
+	failed := 0
+	for _, src := range conns.sources {
+		ch, ok := src.source.(interface {
+			Check(context.Context) ([]string, error)
+		})
+		if !ok {
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		lines, err := ch.Check(cctx)
+		cancel()
+		for _, l := range lines {
+			fmt.Fprintf(e.stdout, "%s: ok      %s\n", src.name, l)
+		}
+		if err != nil {
+			failed++
+			fmt.Fprintf(e.stdout, "%s: FAILED  %v\n", src.name, err)
+		}
+	}
+	if failed > 0 {
+		return &exitError{code: 1, msg: fmt.Sprintf("%s could not connect", plural(failed, "connector", "connectors"))}
+	}
 	return nil
 }
 
