@@ -46,7 +46,7 @@ type Report struct {
 	Machine Machine `json:"machine"`
 }
 
-// Machine describes the computer a benchmark ran on.
+// Machine is where and when the run happened, for comparing figures.
 type Machine struct {
 	CPUs        int       `json:"cpus"`
 	LoadStart   []float64 `json:"load_average_start"`
