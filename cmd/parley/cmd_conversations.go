@@ -178,10 +178,6 @@ func convList(ctx context.Context, e *env, st *store.Store, f convFlags) error {
 		fmt.Fprintf(e.stdout, "No conversations in the %s view.\n", view)
 		return nil
 	}
-	var mids []int64
-	for _, c := range cs {
-		mids = append(mids, c.LastMentionID)
-	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATE\tWAITED\tMSGS\tASSIGNEE\tDRAFT\tLAST MESSAGE")
 	now := time.Now()
