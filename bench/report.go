@@ -46,6 +46,7 @@ type Report struct {
 	Machine Machine `json:"machine"`
 }
 
+// Machine is where and when the run happened, for comparing figures.
 type Machine struct {
 	CPUs        int       `json:"cpus"`
 	LoadStart   []float64 `json:"load_average_start"`
