@@ -104,7 +104,7 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "%s: %d mentions stored, %d already known, %d drafts queued, %d bad lines (%.0f mentions/s)\n",
 		name, sum.stats.Stored, sum.stats.Duplicates, sum.stats.Drafts, sum.badLines, sum.rate())
-	if sum.stats.Stored > 0 && *rescore {
+	if sum.stats.Stored > 0 && *rescore && ctx.Err() == nil { // a stopped ingest stops here
 		if err := rescoreAfterIngest(ctx, e, cfg, st); err != nil {
 			return err
 		}
