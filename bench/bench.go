@@ -62,11 +62,11 @@ func Run(ctx context.Context, o Options) (Report, error) {
 		return rep, err
 	}
 	if err := runPipeline(ctx, o, st, newGen(base, o.N, o.Seed), &rep); err != nil {
-		st.Close()
+		_ = st.Close() // a benchmark that failed: its error is the news
 		return rep, err
 	}
 	if err := measureStore(ctx, st, &rep); err != nil {
-		st.Close()
+		_ = st.Close() // a benchmark that failed: its error is the news
 		return rep, err
 	}
 	if err := st.Close(); err != nil {
@@ -87,7 +87,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 
 // runPipeline submits the generated mentions to a pipeline writing to st
 // and records throughput, latency and memory.
-func runPipeline(ctx context.Context, o Options, st *store.Store, g *gen, rep *Report) error {
+func runPipeline(ctx context.Context, o Options, st *store.Store, g *gen, rep *Report) (retErr error) {
 	lat := make([]int32, 0, o.N) // microseconds, appended by the writer only
 	heap := startHeapWatch()
 	p := bot.NewPipeline(st, o.Classifier, bot.PipelineOptions{
@@ -96,7 +96,7 @@ func runPipeline(ctx context.Context, o Options, st *store.Store, g *gen, rep *R
 		OnStored: func(stored []*parley.Mention, _ parley.IngestResult) {
 			now := time.Now()
 			for _, m := range stored {
-				lat = append(lat, int32(min(now.Sub(m.ReceivedAt).Microseconds(), math.MaxInt32)))
+				lat = append(lat, int32(min(now.Sub(m.ReceivedAt).Microseconds(), math.MaxInt32))) //nolint:gosec // G115: capped at MaxInt32
 			}
 		},
 	}.WithRules(o.Rules, o.Logger))
@@ -105,7 +105,11 @@ func runPipeline(ctx context.Context, o Options, st *store.Store, g *gen, rep *R
 		if err != nil {
 			return fmt.Errorf("cpu profile: %w", err)
 		}
-		defer f.Close()
+		defer func() {
+			if err := f.Close(); err != nil && retErr == nil {
+				retErr = fmt.Errorf("cpu profile: %w", err)
+			}
+		}()
 		if err := pprof.StartCPUProfile(f); err != nil {
 			return fmt.Errorf("cpu profile: %w", err)
 		}
@@ -235,7 +239,7 @@ func runBaseline(ctx context.Context, o Options, g *gen, rep *Report) error {
 	rawPath := o.DBPath + ".raw"
 	defer func() {
 		for _, suffix := range []string{"", "-wal", "-shm"} {
-			os.Remove(rawPath + suffix)
+			_ = os.Remove(rawPath + suffix) // scratch files; absent ones are fine
 		}
 	}()
 	start := time.Now()

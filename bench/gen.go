@@ -104,7 +104,7 @@ func (g *gen) next() parley.Mention {
 		}
 	}
 	g.seq++
-	k := int(g.zipf.Uint64())
+	k := int(g.zipf.Uint64()) //nolint:gosec // G115: zipf draws at most the number of people
 	// A person belongs to one platform: three in five are on Mastodon.
 	platform := parley.PlatformMastodon
 	if k%5 >= 3 {
@@ -174,7 +174,7 @@ func (g *gen) vary(text string) string {
 
 // author is person k of a platform, always the same.
 func author(platform string, k int) parley.Person {
-	h := uint64(k)*0x9E3779B97F4A7C15 + 1
+	h := uint64(k)*0x9E3779B97F4A7C15 + 1 //nolint:gosec // G115: a hash; k >= 0 and wrapping is intended
 	h ^= h >> 31
 	name := firstNames[h%uint64(len(firstNames))]
 	// Followers spread over orders of magnitude; a few have tens of

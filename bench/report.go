@@ -46,6 +46,7 @@ type Report struct {
 	Machine Machine `json:"machine"`
 }
 
+// Machine is where and when the run happened, for comparing figures.
 type Machine struct {
 	CPUs        int       `json:"cpus"`
 	LoadStart   []float64 `json:"load_average_start"`
@@ -62,9 +63,12 @@ func writeHeapProfile(path string) error {
 	if err != nil {
 		return fmt.Errorf("heap profile: %w", err)
 	}
-	defer f.Close()
 	runtime.GC()
-	if err := pprof.WriteHeapProfile(f); err != nil {
+	err = pprof.WriteHeapProfile(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
 		return fmt.Errorf("heap profile: %w", err)
 	}
 	return nil

@@ -100,7 +100,7 @@ func (s *Service) deliver(ctx context.Context, t Target, r *rendered) parley.Dig
 		wait := retry.Delay(out.Attempts - 1)
 		s.log.Warn("digest delivery failed; retrying", "week", r.d.Week.String(), "target", out.Target,
 			"attempt", out.Attempts, "retry_in", wait, "err", err)
-		backoff.Sleep(ctx, wait) // an ended ctx stops the loop above
+		_ = backoff.Sleep(ctx, wait) // an ended ctx ends the loop at the next failure
 	}
 }
 

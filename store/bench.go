@@ -48,7 +48,7 @@ func BaselineInsert(ctx context.Context, path string, next func() (parley.Mentio
 	if err != nil {
 		return err
 	}
-	defer db.Close()
+	defer func() { _ = db.Close() }()
 	db.SetMaxOpenConns(1)
 	b, err := newBaseline(ctx, db)
 	if err != nil {
@@ -127,7 +127,7 @@ func newBaseline(ctx context.Context, db *sql.DB) (*baseline, error) {
 
 func (b *baseline) close() {
 	for _, s := range b.stmts {
-		s.Close()
+		_ = s.Close() // read-only use ends here; nothing to report
 	}
 }
 

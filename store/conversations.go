@@ -175,7 +175,7 @@ func (s *Store) SetConversationState(ctx context.Context, id int64, actor string
 	default:
 		return parley.Conversation{}, parley.Errorf(parley.EINVALID, "conversation state %q: want closed, needs_reply or snoozed", state)
 	}
-	return s.changeConversation(ctx, id, actor, action, detail, func(tx *sql.Tx, c parley.Conversation, now int64) error {
+	return s.changeConversation(ctx, id, actor, action, detail, func(tx *sql.Tx, _ parley.Conversation, _ int64) error {
 		// Reopening starts the clock again from the customer's last post.
 		_, err := tx.ExecContext(ctx, `UPDATE conversations SET state = ?, snoozed_until = ?,
 			waiting_since = CASE WHEN ?3 = 'needs_reply' AND waiting_since = 0 THEN last_message_at ELSE waiting_since END

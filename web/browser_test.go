@@ -80,7 +80,8 @@ func newBrowser(t *testing.T, timeout time.Duration) *browser {
 			b.mu.Lock()
 			b.dialogs = append(b.dialogs, ev.Message)
 			b.mu.Unlock()
-			chromedp.Call(bctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
+			// The dialog was recorded above; dismissing it only unblocks the page.
+			_, _ = chromedp.Call(bctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: false})
 		}
 	}()
 	exceptions := chromedp.Events(bctx, runtime.ExceptionThrown)

@@ -70,9 +70,10 @@ func (s *Server) correctSentiment(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if draftID != 0 {
-		it, err := s.st.InboxItem(ctx, draftID)
-		if err != nil {
-			s.fail(w, r, err)
+		// ierr, not err: err must carry the render error to the check below.
+		it, ierr := s.st.InboxItem(ctx, draftID)
+		if ierr != nil {
+			s.fail(w, r, ierr)
 			return
 		}
 		res.DraftID, res.State = draftID, it.Draft.State

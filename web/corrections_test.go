@@ -193,3 +193,34 @@ func TestInboxShowsTheLanguage(t *testing.T) {
 	assert.Contains(t, body, `lang="en">en</span>`)
 	assert.Equal(t, 1, strings.Count(body, "language not read"), "only the French post")
 }
+
+// TestCorrectSentimentRenderFailure: when the fresh card or message cannot
+// be rendered, the answer is an error, not "ok" with no HTML (the
+// correction itself is stored).
+func TestCorrectSentimentRenderFailure(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	ids := e.ingest(mention("1", "jules", "this deck is sick", parley.Negative, 10, 0))
+	m, err := e.st.Mention(ctx, e.draft(ids[0]).MentionID)
+	require.NoError(t, err)
+	agent := e.loggedIn("ag", store.RoleAgent)
+	res, _ := agent.get(path("/threads/%d", m.ThreadID)) // the page's CSRF token
+	require.Equal(t, http.StatusOK, res.StatusCode)
+	web.BreakFragments(e.srv)
+	action := path("/mentions/%d/sentiment", m.ID)
+
+	for _, form := range []url.Values{
+		{"label": {"positive"}, "draft_id": {path("%d", ids[0])}}, // from an inbox card
+		{"label": {"neutral"}}, // from the thread page
+	} {
+		res, body := agent.postJSON(action, form)
+		assert.Equal(t, http.StatusInternalServerError, res.StatusCode, "%v: %s", form, body)
+		var r correctionResult
+		require.NoError(t, json.Unmarshal([]byte(body), &r))
+		assert.False(t, r.OK, "%v", form)
+		assert.Contains(t, r.Error, "something went wrong on our side", "%v", form)
+		got, err := e.st.Mention(ctx, m.ID)
+		require.NoError(t, err)
+		assert.Equal(t, parley.Label(form.Get("label")), got.Sentiment.Label, "the correction is stored")
+	}
+}

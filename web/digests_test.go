@@ -134,7 +134,7 @@ func TestDigestPages(t *testing.T) {
 	// What is not there says so.
 	for _, p := range []string{"/digests/2026-W01", "/digests/nonsense", "/digests/2026-W46/other",
 		"/digests/2026-W47/digest.md", "/digests/2026-W01/view", "/digests/..%2f..%2fetc/view"} {
-		res, body = manager.get(p)
+		res, _ = manager.get(p)
 		assert.Equal(t, http.StatusNotFound, res.StatusCode, p)
 	}
 	_, body = manager.get("/digests/2026-W47/digest.md")

@@ -171,7 +171,7 @@ func TestTwoManagersOneDraft(t *testing.T) {
 	ob := bot.NewOutbox(e.st, []parley.Sender{sender}, bot.OutboxOptions{Interval: 20 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); ob.Run(ctx) }()
+	go func() { defer close(done); assert.NoError(t, ob.Run(ctx)) }()
 	require.Eventually(t, func() bool {
 		return e.draft(ids[0]).State == parley.DraftSent && e.draft(ids[1]).State == parley.DraftSent
 	}, 5*time.Second, 10*time.Millisecond)

@@ -171,7 +171,8 @@ func (sw *sessionWriter) commit() {
 	default:
 		return
 	}
-	c := &http.Cookie{
+	// G124: Secure is set whenever the request came over HTTPS.
+	c := &http.Cookie{ //nolint:gosec // G124: see above
 		Name: s.sessions.Cookie.Name, Value: token, Path: "/",
 		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.secureRequest(sw.r),
 	}

@@ -182,7 +182,7 @@ func (s *Server) Run(ctx context.Context) error {
 	var mln net.Listener
 	if s.cfg.MetricsAddr != "" {
 		if mln, err = listen(ctx, "web.metrics_addr", s.cfg.MetricsAddr); err != nil {
-			ln.Close()
+			_ = ln.Close() // nothing was served on it yet
 			return err
 		}
 	}
@@ -259,7 +259,7 @@ func (s *Server) Serve(ctx context.Context, ln, metrics net.Listener) error {
 	for _, srv := range servers {
 		if err := srv.Shutdown(shutCtx); err != nil {
 			errs = append(errs, fmt.Errorf("web shutdown: %w", err))
-			srv.Close()
+			_ = srv.Close() // the Shutdown error above is reported
 		}
 	}
 	return errors.Join(errs...)

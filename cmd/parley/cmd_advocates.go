@@ -63,7 +63,7 @@ func (c *Config) advocateEngine() (*advocate.Engine, error) {
 	return advocate.New(c.Advocates, c.Brand.Name, c.Brand.TimeZone)
 }
 
-func runAdvocates(ctx context.Context, e *env, args []string) error {
+func runAdvocates(ctx context.Context, e *env, args []string) (retErr error) {
 	fs := e.flags()
 	state := fs.String("state", "all", "list people in this state: candidate, advocate, lapsed or all")
 	limit := fs.Int("limit", 50, "list at most this many people")
@@ -105,7 +105,7 @@ func runAdvocates(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer joinErr(&retErr, st.Close)
 	now, err := parseAsOf(ctx, st, *asOf)
 	if err != nil {
 		return err

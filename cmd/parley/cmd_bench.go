@@ -124,5 +124,5 @@ func benchDBPath(dbFlag string) (path string, cleanup func(), err error) {
 	if err != nil {
 		return "", nil, fmt.Errorf("temporary folder: %w", err)
 	}
-	return filepath.Join(dir, "bench.db"), func() { os.RemoveAll(dir) }, nil
+	return filepath.Join(dir, "bench.db"), func() { _ = os.RemoveAll(dir) }, nil
 }

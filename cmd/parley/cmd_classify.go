@@ -37,7 +37,7 @@ Example:
 	})
 }
 
-func runClassify(ctx context.Context, e *env, args []string) error {
+func runClassify(ctx context.Context, e *env, args []string) (retErr error) {
 	model := e.flags().String("model", "", "sentiment model: "+strings.Join(sentiment.Names(), ", ")+" (default: the config's, else default)")
 	if _, err := e.parse(args); err != nil {
 		return err
@@ -52,7 +52,7 @@ func runClassify(ctx context.Context, e *env, args []string) error {
 	}
 	r := bufio.NewReaderSize(e.stdin, 64<<10)
 	w := bufio.NewWriter(e.stdout)
-	defer w.Flush()
+	defer joinErr(&retErr, w.Flush)
 	enc := json.NewEncoder(w)
 	enc.SetEscapeHTML(false)
 	for line := 1; ; line++ {

@@ -46,7 +46,7 @@ type convFlags struct {
 	limit                                int
 }
 
-func runConversations(ctx context.Context, e *env, args []string) error {
+func runConversations(ctx context.Context, e *env, args []string) (retErr error) {
 	fs := e.flags()
 	var f convFlags
 	fs.StringVar(&f.view, "view", "needs-reply", "list: needs-reply, all, mine, waiting, snoozed or closed")
@@ -73,7 +73,7 @@ func runConversations(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer joinErr(&retErr, st.Close)
 	sub, rest := rest[0], rest[1:]
 	switch sub {
 	case "list":
@@ -177,10 +177,6 @@ func convList(ctx context.Context, e *env, st *store.Store, f convFlags) error {
 	if len(cs) == 0 {
 		fmt.Fprintf(e.stdout, "No conversations in the %s view.\n", view)
 		return nil
-	}
-	var mids []int64
-	for _, c := range cs {
-		mids = append(mids, c.LastMentionID)
 	}
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATE\tWAITED\tMSGS\tASSIGNEE\tDRAFT\tLAST MESSAGE")

@@ -44,7 +44,7 @@ Example:
 // demoConfigName is how messages name the built-in example config.
 const demoConfigName = "config.example.yaml (built in)"
 
-func runDemo(ctx context.Context, e *env, args []string) error {
+func runDemo(ctx context.Context, e *env, args []string) (retErr error) {
 	serve := e.flags().Bool("serve", true, "serve the web inbox after the replay, until Ctrl-C")
 	addr := e.flags().String("addr", "", "where the web inbox listens (default "+web.DefaultAddr+")")
 	if _, err := e.parse(args); err != nil {
@@ -61,7 +61,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer joinErr(&retErr, st.Close)
 
 	fmt.Fprintf(e.stdout, "Parley demo: %s, a made-up skateboard brand, on Mastodon and Discord.\n", cfg.Brand.Name)
 	fmt.Fprintf(e.stdout, "Replaying %d sample mentions into %s ...\n\n", bytes.Count(replay.Sample(), []byte("\n")), dbPath)

@@ -42,7 +42,7 @@ Example:
 	})
 }
 
-func runDigest(ctx context.Context, e *env, args []string) error {
+func runDigest(ctx context.Context, e *env, args []string) (retErr error) {
 	fs := e.flags()
 	weekFlag := fs.String("week", "LAST", "the ISO week, e.g. 2026-W47, or LAST for the last complete week")
 	format := fs.String("format", "", "md, html or text (default from --out's extension, else md)")
@@ -76,7 +76,7 @@ func runDigest(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer joinErr(&retErr, st.Close)
 	svc, err := digestService(e, cfg, st, *send)
 	if err != nil {
 		return err

@@ -45,7 +45,7 @@ Example:
 	})
 }
 
-func runIngest(ctx context.Context, e *env, args []string) error {
+func runIngest(ctx context.Context, e *env, args []string) (retErr error) {
 	quiet := e.flags().Bool("quiet", false, "print only errors and the summary")
 	rescore := e.flags().Bool("rescore", true, "rescore advocates afterwards, so 'advocates list' is current (--rescore=false skips it)")
 	progress := e.flags().String("progress", "auto", "progress bar: auto (on a terminal), always or never")
@@ -77,7 +77,7 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return parley.Errorf(parley.EINVALID, "open replay file: %w", err)
 		}
-		defer f.Close()
+		defer f.Close() //nolint:errcheck // read-only: the reads report failures
 		if st, err := f.Stat(); err == nil {
 			size = st.Size()
 		}
@@ -87,7 +87,7 @@ func runIngest(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer joinErr(&retErr, st.Close)
 	var bar bool
 	switch *progress {
 	case "auto":

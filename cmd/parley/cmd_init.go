@@ -42,7 +42,7 @@ type initAnswers struct {
 	discord                   bool
 }
 
-func runInit(ctx context.Context, e *env, args []string) error {
+func runInit(_ context.Context, e *env, args []string) error {
 	fs := e.flags()
 	dir := fs.String("dir", ".", "the folder to write parley.yaml to")
 	brand := fs.String("brand", "", "the brand's name, as replies and the digest say it")

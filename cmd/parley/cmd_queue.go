@@ -42,7 +42,7 @@ Example:
 	})
 }
 
-func runQueue(ctx context.Context, e *env, args []string) error {
+func runQueue(ctx context.Context, e *env, args []string) (retErr error) {
 	flags := e.flags()
 	state := flags.String("state", "pending", "list drafts in this state: pending, approved, sending, sent, rejected, failed or all")
 	platform := flags.String("platform", "", "list drafts for this platform only")
@@ -69,7 +69,7 @@ func runQueue(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer joinErr(&retErr, st.Close)
 
 	sub, rest := rest[0], rest[1:]
 	fs := e.flags()

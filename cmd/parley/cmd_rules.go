@@ -34,7 +34,7 @@ Example:
 	})
 }
 
-func runRules(ctx context.Context, e *env, args []string) error {
+func runRules(_ context.Context, e *env, args []string) error {
 	fs := e.flags()
 	author := fs.String("author", "someone@example.social", "the author's handle")
 	name := fs.String("name", "", "the author's display name")

@@ -43,7 +43,7 @@ Example:
 // shutdownTimeout bounds a graceful stop.
 const shutdownTimeout = 10 * time.Second
 
-func runRun(ctx context.Context, e *env, args []string) error {
+func runRun(ctx context.Context, e *env, args []string) (retErr error) {
 	addr := e.flags().String("addr", "", "where the web inbox listens (default the config's web.addr, else "+web.DefaultAddr+")")
 	if _, err := e.parse(args); err != nil {
 		return err
@@ -66,7 +66,7 @@ func runRun(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer joinErr(&retErr, st.Close)
 	conns, err := buildConnectors(e, cfg, st)
 	if err != nil {
 		return err
@@ -113,8 +113,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	sch, metricsLn, err := m.prepare()
 	if err != nil {
-		m.pipeline.Close(ctx)
-		return err
+		return errors.Join(err, m.pipeline.Close(ctx))
 	}
 	// Close stops the parts in the reverse order: the sources first, then
 	// the pipeline (which stores what they handed it, feeding the
@@ -182,8 +181,7 @@ func (m *Main) build(ctx context.Context) error {
 		Decide:     m.cfg.ruleSet().Decide(log.With("part", "web")),
 	})
 	if err != nil {
-		p.Close(ctx)
-		return err
+		return errors.Join(err, p.Close(ctx))
 	}
 	m.metrics.WatchStore(m.store.QueueStats, log)
 	return nil
@@ -202,7 +200,7 @@ func (m *Main) prepare() (*digest.Scheduler, net.Listener, error) {
 	var metricsLn net.Listener
 	if a := m.cfg.Web.MetricsAddr; a != "" {
 		if metricsLn, err = net.Listen("tcp", a); err != nil {
-			m.webListener.Close()
+			_ = m.webListener.Close() // nothing was served on it yet
 			return nil, nil, parley.Errorf(parley.EUNAVAILABLE, "web.metrics_addr %s: cannot listen (is another program using it?): %w", a, err)
 		}
 	}
@@ -213,7 +211,8 @@ func (m *Main) prepare() (*digest.Scheduler, net.Listener, error) {
 		sch, err = digest.NewScheduler(svc)
 	}
 	if err != nil {
-		m.webListener.Close()
+		// Nothing was served on them yet: the error above is the news.
+		_ = m.webListener.Close()
 		if metricsLn != nil {
 			_ = metricsLn.Close() // nothing was served on it
 		}
@@ -341,19 +340,23 @@ func lockDatabase(dbPath string) (unlock func(), err error) {
 	if err := lockFile(f); err != nil {
 		b := make([]byte, 32)
 		n, _ := f.ReadAt(b, 0)
-		f.Close()
+		_ = f.Close() // read-only use; the conflict is what to report
 		owner := strings.TrimSpace(string(b[:n]))
 		if owner != "" {
 			owner = " (pid " + owner + ")"
 		}
 		return nil, parley.Errorf(parley.ECONFLICT, "another parley run%s is using %s: stop it first, or use another --db", owner, dbPath)
 	}
-	f.Truncate(0)
-	f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	// The pid in the file only makes the conflict message above more
+	// helpful; the lock is what keeps a second run out, so a failed write
+	// is not worth refusing to start.
+	_ = f.Truncate(0)
+	_, _ = f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	return func() {
-		f.Truncate(0)
-		unlockFile(f)
-		f.Close()
+		_ = f.Truncate(0)
+		// Closing the file releases the lock even if the unlock failed.
+		_ = unlockFile(f)
+		_ = f.Close()
 	}, nil
 }
 

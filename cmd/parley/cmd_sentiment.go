@@ -59,7 +59,7 @@ Example:
 	})
 }
 
-func runSentiment(ctx context.Context, e *env, args []string) error {
+func runSentiment(ctx context.Context, e *env, args []string) (retErr error) {
 	fs := e.flags()
 	model := fs.String("model", "", "sentiment model: "+strings.Join(sentiment.Names(), ", ")+" or all")
 	actor := fs.String("as", defaultActor(e), "who corrects, for the audit log")
@@ -100,7 +100,7 @@ func runSentiment(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		defer st.Close()
+		defer joinErr(&retErr, st.Close)
 		var decide parley.DecideFunc
 		if cfg != nil {
 			decide = cfg.ruleSet().Decide(e.logger)
@@ -116,7 +116,7 @@ func runSentiment(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		defer st.Close()
+		defer joinErr(&retErr, st.Close)
 		cs, err := st.Corrections(ctx)
 		if err != nil {
 			return err
@@ -127,7 +127,7 @@ func runSentiment(ctx context.Context, e *env, args []string) error {
 			if err != nil {
 				return err
 			}
-			defer f.Close()
+			defer joinErr(&retErr, f.Close)
 			w = f
 		}
 		enc := json.NewEncoder(w)
@@ -173,13 +173,13 @@ func printRedecision(w io.Writer, rd parley.Redecision, actor string, decided bo
 }
 
 func sentimentEval(e *env, cfg *Config, file, model string) error {
-	var r io.Reader = e.stdin
+	r := io.Reader(e.stdin)
 	if file != "-" {
 		f, err := os.Open(file)
 		if err != nil {
 			return parley.Errorf(parley.EINVALID, "open labelled file: %w", err)
 		}
-		defer f.Close()
+		defer f.Close() //nolint:errcheck // read-only: the reads report failures
 		r = f
 	}
 	examples, err := sentiment.ReadExamples(r)
@@ -264,13 +264,13 @@ func sentimentRetrain(ctx context.Context, e *env, cfg *Config, o retrainOptions
 }
 
 // retrainExamples reads the corrections from file, or else the database.
-func retrainExamples(ctx context.Context, e *env, cfg *Config, file string) ([]sentiment.Example, string, error) {
+func retrainExamples(ctx context.Context, e *env, cfg *Config, file string) (_ []sentiment.Example, _ string, retErr error) {
 	if file != "" {
 		f, err := os.Open(file)
 		if err != nil {
 			return nil, "", parley.Errorf(parley.EINVALID, "corrections file: %w", err)
 		}
-		defer f.Close()
+		defer f.Close() //nolint:errcheck // read-only: the reads report failures
 		ex, err := sentiment.ReadExamples(f)
 		if err != nil {
 			return nil, "", fmt.Errorf("%s: %w", file, err)
@@ -281,7 +281,7 @@ func retrainExamples(ctx context.Context, e *env, cfg *Config, file string) ([]s
 	if err != nil {
 		return nil, "", err
 	}
-	defer st.Close()
+	defer joinErr(&retErr, st.Close)
 	cs, err := st.Corrections(ctx)
 	if err != nil {
 		return nil, "", err

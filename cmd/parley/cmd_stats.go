@@ -21,7 +21,7 @@ Example:
 	})
 }
 
-func runStats(ctx context.Context, e *env, args []string) error {
+func runStats(ctx context.Context, e *env, args []string) (retErr error) {
 	e.jsonFlag()
 	if _, err := e.parse(args); err != nil {
 		return err
@@ -34,7 +34,7 @@ func runStats(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer joinErr(&retErr, st.Close)
 	s, err := st.Stats(ctx)
 	if err != nil {
 		return err

@@ -40,7 +40,7 @@ Example:
 	})
 }
 
-func runUser(ctx context.Context, e *env, args []string) error {
+func runUser(ctx context.Context, e *env, args []string) (retErr error) {
 	fs := e.flags()
 	role := fs.String("role", "", "the new user's role: admin, manager or agent (add)")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from standard input instead of generating one (add, passwd)")
@@ -86,7 +86,7 @@ func runUser(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	defer joinErr(&retErr, st.Close)
 
 	if sub == "list" {
 		return userList(ctx, e, st)

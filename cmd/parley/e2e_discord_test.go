@@ -16,7 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestRunWithDiscordApproveClickPostsOnce is issue 4's "done when":
+// TestRunWithDiscordApproveClickPostsOnce runs the whole product on Discord:
 // parley run with a Discord section listens, posts drafts to the staff
 // channel, and an Approve click posts the reply exactly once.
 func TestRunWithDiscordApproveClickPostsOnce(t *testing.T) {

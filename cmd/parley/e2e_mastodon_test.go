@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestRunWithMastodonRepliesOnceInTheThread is issue 3's "done when":
+// TestRunWithMastodonRepliesOnceInTheThread runs the whole product on Mastodon:
 // parley run with a Mastodon section listens, drafts, and after
 // 'parley queue approve ID' the reply appears on the server in the right
 // thread, exactly once.

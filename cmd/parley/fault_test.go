@@ -60,7 +60,7 @@ func startParley(t *testing.T, env []string, args ...string) *child {
 		select {
 		case <-c.done:
 		default:
-			c.cmd.Process.Kill()
+			_ = c.cmd.Process.Kill() // fails only if it already exited: done is closed then
 			<-c.done
 		}
 	})
@@ -247,7 +247,7 @@ func newKillingProxy(t *testing.T, target string) *killingProxy {
 		if err == nil && r.Method == http.MethodPost && r.URL.Path == "/api/v1/statuses" && p.armed.CompareAndSwap(true, false) {
 			p.killOnce.Do(func() {
 				c := p.victim.Load()
-				c.cmd.Process.Signal(syscall.SIGKILL)
+				_ = c.cmd.Process.Signal(syscall.SIGKILL) // fails only if it already exited
 				<-c.done
 				close(p.killed)
 			})
@@ -402,7 +402,7 @@ func TestHelperHoldLock(t *testing.T) {
 	_, err = conn.ExecContext(ctx, `UPDATE cursors SET value = value`)
 	require.NoError(t, err)
 	fmt.Print("locked")
-	os.Stdout.Sync()
+	_ = os.Stdout.Sync() // a pipe may not sync; the write above reaches the parent anyway
 	time.Sleep(hold)
 	_, err = conn.ExecContext(ctx, `COMMIT`)
 	require.NoError(t, err)
@@ -420,7 +420,11 @@ func TestFaultFullDisk(t *testing.T) {
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir).CombinedOutput(); err != nil {
 		t.Skipf("cannot mount a tmpfs here (%v: %s); store.TestFullDatabase covers the error", err, out)
 	}
-	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", "-l", dir).CombinedOutput(); err != nil {
+			t.Logf("umount %s: %v: %s", dir, err, out)
+		}
+	})
 	db := filepath.Join(dir, "p.db")
 	r := exe(t, "ingest", "--config", exampleConfig(t), "--db", db, replayFile(t, 20_000))
 	assert.Equal(t, 1, r.code, r.stdout)

@@ -313,3 +313,10 @@ func plural(n int, one, many string) string {
 	}
 	return fmt.Sprintf("%d %s", n, many)
 }
+
+// joinErr runs f (a deferred Close or Flush) and joins its error into
+// *dst, so a command that wrote through it does not report success when
+// the last write failed.
+func joinErr(dst *error, f func() error) {
+	*dst = errors.Join(*dst, f())
+}

@@ -178,7 +178,7 @@ var (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if binPath != "" {
-		os.RemoveAll(filepath.Dir(binPath))
+		_ = os.RemoveAll(filepath.Dir(binPath)) // a temporary build folder
 	}
 	os.Exit(code)
 }

@@ -346,15 +346,15 @@ func closes(s, delim string, end int) bool {
 
 // maskedLink recognises [text](http...) at s[i:]; n is its length.
 func (sc *scanner) maskedLink(m memo, s string, i int) (text, url string, n int, ok bool) {
-	close := sc.index(m, s, "](", i+1)
-	if close < 0 {
+	closeAt := sc.index(m, s, "](", i+1)
+	if closeAt < 0 {
 		return "", "", 0, false
 	}
 	// No bracket between [ and ](: only the last [ before a ]( can open.
-	if b := sc.next(m, s, "[]", i+1, func(t string) int { return strings.IndexAny(t, "[]") }); b >= 0 && b < close {
+	if b := sc.next(m, s, "[]", i+1, func(t string) int { return strings.IndexAny(t, "[]") }); b >= 0 && b < closeAt {
 		return "", "", 0, false
 	}
-	from := close + 2
+	from := closeAt + 2
 	rest := s[from:]
 	if !strings.HasPrefix(rest, "http://") && !strings.HasPrefix(rest, "https://") && !strings.HasPrefix(rest, "<http") {
 		return "", "", 0, false
@@ -367,7 +367,7 @@ func (sc *scanner) maskedLink(m memo, s string, i int) (text, url string, n int,
 		return "", "", 0, false
 	}
 	url = strings.TrimSuffix(strings.TrimPrefix(s[from:end], "<"), ">")
-	return s[i+1 : close], url, end + 1 - i, true
+	return s[i+1 : closeAt], url, end + 1 - i, true
 }
 
 // mentionRe matches Discord's mention and timestamp syntax.

@@ -82,6 +82,12 @@ func (c Config) Validate() []error {
 
 var nameRE = regexp.MustCompile(`^[\p{L}\p{N}][\p{L}\p{N}_.:-]*$`)
 
+// problemFunc reports a problem at a key path of the section (line 0:
+// the path's line).
+type problemFunc func(path string, line int, format string, args ...any)
+
+// compile checks the section and builds the engine, one function per
+// part: the numbers, the opt-out words, the templates, the prompt rules.
 func compile(cfg Config, file, brand, brandTZ string) (*Engine, []rules.Problem) {
 	cfg = cfg.effective()
 	var problems []rules.Problem
@@ -98,8 +104,22 @@ func compile(cfg Config, file, brand, brandTZ string) (*Engine, []rules.Problem)
 			e.brandLoc = loc
 		}
 	}
+	checkNumbers(cfg, add)
+	var err error
+	if e.quietStart, e.quietEnd, err = quietHours(cfg.Consent.QuietHours); err != nil {
+		add("consent.quiet_hours", 0, "consent.%v", err)
+	}
+	e.compileOptOut(cfg, add)
+	e.compileTemplates(cfg, add)
+	e.compilePrompts(cfg, add)
+	if len(problems) > 0 {
+		return nil, problems
+	}
+	return e, nil
+}
 
-	// Durations and weights.
+// checkNumbers checks the durations, weights, thresholds and limits.
+func checkNumbers(cfg Config, add problemFunc) {
 	positive := func(path string, d Duration) {
 		if d <= 0 {
 			add(path, 0, "%s must be longer than 0 (e.g. 30d)", path)
@@ -145,12 +165,12 @@ func compile(cfg Config, file, brand, brandTZ string) (*Engine, []rules.Problem)
 	if cfg.Consent.MaxPrompts < 0 {
 		add("consent.max_prompts", 0, "consent.max_prompts must be 0 (no prompts) or more")
 	}
-	var err error
-	if e.quietStart, e.quietEnd, err = quietHours(cfg.Consent.QuietHours); err != nil {
-		add("consent.quiet_hours", 0, "consent.%v", err)
-	}
+}
 
-	// Opt-out words and the acknowledgement.
+// compileOptOut gathers the opt-out words and compiles the
+// acknowledgements.
+func (e *Engine) compileOptOut(cfg Config, add problemFunc) {
+	var err error
 	e.commands = normList(builtinCommands)
 	e.phrases = normList(builtinPhrases)
 	e.declines = normList(builtinDeclines)
@@ -187,8 +207,10 @@ func compile(cfg Config, file, brand, brandTZ string) (*Engine, []rules.Problem)
 		}
 		e.acks[strings.ToLower(lang)] = t
 	}
+}
 
-	// Templates.
+func (e *Engine) compileTemplates(cfg Config, add problemFunc) {
+	var err error
 	for i, t := range cfg.Templates {
 		label := fmt.Sprintf("templates[%d]", i)
 		if t.Name != "" {
@@ -223,8 +245,10 @@ func compile(cfg Config, file, brand, brandTZ string) (*Engine, []rules.Problem)
 		}
 		e.templates[t.Name] = ct
 	}
+}
 
-	// Prompt rules.
+func (e *Engine) compilePrompts(cfg Config, add problemFunc) {
+	var err error
 	seen := map[string]int{}
 	for i, r := range cfg.Prompts {
 		label := fmt.Sprintf("prompts[%d]", i)
@@ -256,10 +280,6 @@ func compile(cfg Config, file, brand, brandTZ string) (*Engine, []rules.Problem)
 		}
 		e.rules = append(e.rules, cr)
 	}
-	if len(problems) > 0 {
-		return nil, problems
-	}
-	return e, nil
 }
 
 func (e *Engine) templateNames() []string {

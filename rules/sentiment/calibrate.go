@@ -116,11 +116,8 @@ func fitScale(z [][3]float64, y []int) Calibration {
 			p := softmax(scaled(z[i], theta))
 			// d logit_k / d theta_j
 			jac := [3][3]float64{{z[i][0], 1, 0}, {z[i][1], 0, 0}, {z[i][2], 0, 1}}
-			var r [3]float64
-			for k := range p {
-				r[k] = p[k]
-			}
-			r[y[i]] -= 1
+			r := p
+			r[y[i]]--
 			for j := 0; j < 3; j++ {
 				for k := 0; k < 3; k++ {
 					g[j] += jac[k][j] * r[k]

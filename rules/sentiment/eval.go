@@ -140,13 +140,13 @@ var reliabilityEdges = []float64{0, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0000001}
 func reliability(examples []Example, preds []parley.Label, conf []float64) ([]ReliabilityBin, float64) {
 	bins := make([]ReliabilityBin, len(reliabilityEdges)-1)
 	sumConf, correct := make([]float64, len(bins)), make([]int, len(bins))
-	total, any := 0, false
+	total, anyConf := 0, false
 	for i, ex := range examples {
 		if !ex.Label.Valid() || !preds[i].Valid() {
 			continue
 		}
 		c := math.Max(0, math.Min(1, conf[i]))
-		any = any || c > 0
+		anyConf = anyConf || c > 0
 		b := 0
 		for b < len(bins)-1 && c >= reliabilityEdges[b+1] {
 			b++
@@ -158,7 +158,7 @@ func reliability(examples []Example, preds []parley.Label, conf []float64) ([]Re
 		}
 		total++
 	}
-	if !any || total == 0 {
+	if !anyConf || total == 0 {
 		return nil, 0
 	}
 	var out []ReliabilityBin

@@ -22,7 +22,7 @@ type WordEffect struct {
 // measured by classifying the text without it, so it covers the model and
 // any slang or brand lexicon alike. Words that moved the score by less
 // than 0.02 are left out.
-func Explain(c parley.Classifier, text string, s parley.Sentiment, max int) []WordEffect {
+func Explain(c parley.Classifier, text string, s parley.Sentiment, limit int) []WordEffect {
 	toks := lexTokens(text)
 	if len(toks) > 64 {
 		toks = toks[:64] // a long post: the first words are explanation enough
@@ -39,8 +39,8 @@ func Explain(c parley.Classifier, text string, s parley.Sentiment, max int) []Wo
 	sort.SliceStable(out, func(i, j int) bool {
 		return towardLabel(out[i].Effect, s.Label) > towardLabel(out[j].Effect, s.Label)
 	})
-	if max > 0 && len(out) > max {
-		out = out[:max]
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
 	}
 	return out
 }

@@ -88,7 +88,7 @@ func LoadModelFile(path string) (*Model, error) {
 	if err != nil {
 		return nil, parley.Errorf(parley.EINVALID, "sentiment model file %s: %w", path, err)
 	}
-	defer f.Close()
+	defer f.Close() //nolint:errcheck // read-only: the reads report failures
 	m, err := LoadModel(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
