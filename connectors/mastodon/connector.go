@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	gomastodon "github.com/mattn/go-mastodon"
@@ -66,6 +67,10 @@ type Connector struct {
 	self   *apiAccount
 
 	seen seenSet
+
+	// streamTokenInURL is set once the server refused a streaming
+	// handshake that carried the token only in the Authorization header.
+	streamTokenInURL atomic.Bool
 }
 
 var (

@@ -417,3 +417,48 @@ func TestRunRefusesServerWithoutMastodonAPI(t *testing.T) {
 	assert.Equal(t, parley.EINVALID, parley.ErrorCode(err))
 	assert.ErrorContains(t, err, "does not answer the Mastodon API")
 }
+
+// TestStreamTokenInHeaderNotURL: the streaming handshake carries the
+// token in the Authorization header, never in the URL (which proxies and
+// server logs record).
+func TestStreamTokenInHeaderNotURL(t *testing.T) {
+	srv := mastodontest.NewServer(t)
+	alice := srv.AddAccount("alice", mastodontest.AccountOptions{Domain: "other.example"})
+	h := newHarness(t, srv, hopts{}).start()
+	h.waitReady("mentions", 1)
+	a, _ := srv.AddMention(alice, "A")
+	h.sink.waitID(t, a.ID)
+
+	n := 0
+	for _, r := range srv.Requests() {
+		if r.Path == "/api/v1/streaming" {
+			n++
+			assert.Empty(t, r.Query.Get("access_token"), "the token is not in the stream URL: %v", r.Query)
+			assert.Equal(t, http.StatusSwitchingProtocols, r.Status)
+		}
+	}
+	assert.Equal(t, 1, n, "one handshake, accepted with the header")
+}
+
+// TestStreamTokenInURLWhenServerAsks: a server that reads the streaming
+// token only from the URL (GoToSocial, Akkoma) refuses the header-only
+// handshake; the connector then sends the token in the URL and streams.
+func TestStreamTokenInURLWhenServerAsks(t *testing.T) {
+	srv := mastodontest.NewServer(t, mastodontest.WithStreamingTokenInQuery())
+	alice := srv.AddAccount("alice", mastodontest.AccountOptions{Domain: "other.example"})
+	h := newHarness(t, srv, hopts{}).start()
+	h.waitReady("mentions", 1)
+	a, _ := srv.AddMention(alice, "A")
+	h.sink.waitID(t, a.ID)
+
+	var statuses []int
+	for _, r := range srv.Requests() {
+		if r.Path == "/api/v1/streaming" {
+			statuses = append(statuses, r.Status)
+			if r.Status == http.StatusSwitchingProtocols {
+				assert.NotEmpty(t, r.Query.Get("access_token"))
+			}
+		}
+	}
+	assert.Equal(t, []int{http.StatusUnauthorized, http.StatusSwitchingProtocols}, statuses)
+}

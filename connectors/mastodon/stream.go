@@ -46,9 +46,9 @@ type errStreamRefused struct{ reason string }
 
 func (e *errStreamRefused) Error() string { return "the server refused the stream: " + e.reason }
 
-// streamURL returns the websocket URL of one stream, token included. It
-// must never be logged.
-func (c *Connector) streamURL(ctx context.Context, params url.Values) (string, error) {
+// streamURL returns the websocket URL of one stream; with tokenInURL the
+// access token is in its query, and then the URL must never be logged.
+func (c *Connector) streamURL(ctx context.Context, params url.Values, tokenInURL bool) (string, error) {
 	inst, _ := c.instance(ctx)
 	base := *c.server
 	if s := strings.TrimSpace(inst.StreamingURL); s != "" {
@@ -68,9 +68,12 @@ func (c *Connector) streamURL(ctx context.Context, params url.Values) (string, e
 	for k, v := range params {
 		q[k] = v
 	}
-	// GoToSocial and Akkoma read the token only from the query (or the
-	// subprotocol); Mastodon reads it from either.
-	q.Set("access_token", c.api.token)
+	// Mastodon reads the token from the Authorization header, which proxies
+	// and server logs do not record; GoToSocial and Akkoma read it only from
+	// the query (or the subprotocol), so it goes there when they ask.
+	if tokenInURL {
+		q.Set("access_token", c.api.token)
+	}
 	base.RawQuery = q.Encode()
 	return base.String(), nil
 }
@@ -129,7 +132,8 @@ func (c *Connector) streamOnce(ctx context.Context, f *feed, events chan<- strea
 	if err := c.lim.wait(ctx); err != nil {
 		return time.Time{}, err
 	}
-	u, err := c.streamURL(ctx, f.stream)
+	tokenInURL := c.streamTokenInURL.Load()
+	u, err := c.streamURL(ctx, f.stream, tokenInURL)
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -139,6 +143,14 @@ func (c *Connector) streamOnce(ctx context.Context, f *feed, events chan<- strea
 		h.Set("User-Agent", c.dialer.userAgent)
 	}
 	conn, resp, err := c.dialer.dialer().DialContext(ctx, u, h)
+	if err != nil && !tokenInURL && resp != nil && resp.StatusCode == http.StatusUnauthorized {
+		c.log.Info("mastodon server ignores the Authorization header on the stream; sending the token in the stream URL", "feed", f.name)
+		c.streamTokenInURL.Store(true)
+		if u, err = c.streamURL(ctx, f.stream, true); err != nil {
+			return time.Time{}, err
+		}
+		conn, resp, err = c.dialer.dialer().DialContext(ctx, u, h)
+	}
 	if err != nil {
 		if resp != nil {
 			if _, limited := c.lim.observe(resp, "/api/v1/streaming"); limited {

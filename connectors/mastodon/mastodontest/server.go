@@ -102,6 +102,7 @@ type Server struct {
 	noV2        bool
 	streaming   bool
 	noHashtag   bool
+	queryToken  bool
 	conns       map[*wsConn]bool
 	accepted    int
 	apps        map[string]string // client_id -> secret
@@ -120,6 +121,11 @@ func WithoutV2Instance() Option { return func(s *Server) { s.noV2 = true } }
 // WithoutHashtagStreams makes the streaming endpoint refuse hashtag
 // streams (as GoToSocial does).
 func WithoutHashtagStreams() Option { return func(s *Server) { s.noHashtag = true } }
+
+// WithStreamingTokenInQuery makes the streaming endpoint ignore the
+// Authorization header and read the token only from the access_token
+// query parameter or the subprotocol (as GoToSocial and Akkoma do).
+func WithStreamingTokenInQuery() Option { return func(s *Server) { s.queryToken = true } }
 
 // NewServer starts a fake server; it is closed when tb's test ends.
 func NewServer(tb testing.TB, opts ...Option) *Server {
@@ -596,6 +602,9 @@ func apiErr(w http.ResponseWriter, status int, msg string) int {
 
 func (s *Server) authorized(r *http.Request) bool {
 	tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if s.queryToken && strings.HasPrefix(r.URL.Path, "/api/v1/streaming") {
+		tok = ""
+	}
 	if tok == "" {
 		tok = r.URL.Query().Get("access_token")
 	}
