@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/parleybot/parley"
 	"github.com/stretchr/testify/assert"
@@ -187,19 +186,12 @@ func TestDefaultModelNotWorseThanVaderOnEmoji(t *testing.T) {
 	assert.GreaterOrEqual(t, social.MacroRecall, vader.MacroRecall)
 }
 
-func TestDefaultModelLoadTime(t *testing.T) {
-	if raceEnabled {
-		t.Skip("the race detector slows decompression ~10x; see BenchmarkLoadModel")
-	}
-	best := time.Hour
-	for range 3 {
-		start := time.Now()
-		_, err := LoadModel(bytes.NewReader(embeddedModel))
-		require.NoError(t, err)
-		best = min(best, time.Since(start))
-	}
-	t.Logf("load: %v (%d bytes embedded)", best, len(embeddedModel))
-	assert.Less(t, best, 200*time.Millisecond)
+// The load time is a benchmark (BenchmarkLoadModel, figures in BENCHMARKS.md),
+// not a timed assertion: a loaded machine would make it flaky.
+func TestDefaultModelLoads(t *testing.T) {
+	m, err := LoadModel(bytes.NewReader(embeddedModel))
+	require.NoError(t, err)
+	require.NotNil(t, m)
 	assert.Less(t, len(embeddedModel), 30<<20)
 }
 
