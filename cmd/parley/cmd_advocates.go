@@ -141,45 +141,60 @@ func runAdvocates(ctx context.Context, e *env, args []string) (retErr error) {
 	case "explain":
 		return advocatesExplain(ctx, e, st, eng, p, now)
 	case "confirm":
-		c, err := st.ConfirmAdvocate(ctx, p.ID, *actor)
-		if err != nil {
-			return err
-		}
-		if e.jsonOut {
-			return json.NewEncoder(e.stdout).Encode(c)
-		}
-		fmt.Fprintf(e.stdout, "@%s is an advocate now (was %s), confirmed by %s\n", p.Handle, stateLabel(c.From), c.Actor)
+		return advocatesConfirm(ctx, e, st, p, *actor)
 	case "optout":
-		res, err := st.OptOut(ctx, parley.OptOutRequest{PersonID: p.ID, Actor: *actor, Reason: *reason})
-		if err != nil {
-			return err
-		}
-		if e.jsonOut {
-			return json.NewEncoder(e.stdout).Encode(res)
-		}
-		if !res.Changed {
-			fmt.Fprintf(e.stdout, "@%s had already opted out; nothing changed\n", p.Handle)
-			return nil
-		}
-		fmt.Fprintf(e.stdout, "@%s opted out of prompts by %s", p.Handle, *actor)
-		if len(res.Withdrawn) > 0 {
-			fmt.Fprintf(e.stdout, "; withdrew %d waiting prompt(s): %s", len(res.Withdrawn), joinIDs(res.Withdrawn))
-		}
-		fmt.Fprintln(e.stdout, "\n(they still get replies to their own posts)")
+		return advocatesOptOut(ctx, e, st, p, *actor, *reason)
 	case "optin":
-		res, err := st.OptIn(ctx, p.ID, *actor, *reason)
-		if err != nil {
-			return err
-		}
-		if e.jsonOut {
-			return json.NewEncoder(e.stdout).Encode(res)
-		}
-		if !res.Changed {
-			fmt.Fprintf(e.stdout, "@%s was not opted out; nothing changed\n", p.Handle)
-			return nil
-		}
-		fmt.Fprintf(e.stdout, "@%s opted in to prompts again by %s\n", p.Handle, *actor)
+		return advocatesOptIn(ctx, e, st, p, *actor, *reason)
 	}
+	return nil
+}
+
+func advocatesConfirm(ctx context.Context, e *env, st *store.Store, p parley.Person, actor string) error {
+	c, err := st.ConfirmAdvocate(ctx, p.ID, actor)
+	if err != nil {
+		return err
+	}
+	if e.jsonOut {
+		return json.NewEncoder(e.stdout).Encode(c)
+	}
+	fmt.Fprintf(e.stdout, "@%s is an advocate now (was %s), confirmed by %s\n", p.Handle, stateLabel(c.From), c.Actor)
+	return nil
+}
+
+func advocatesOptOut(ctx context.Context, e *env, st *store.Store, p parley.Person, actor, reason string) error {
+	res, err := st.OptOut(ctx, parley.OptOutRequest{PersonID: p.ID, Actor: actor, Reason: reason})
+	if err != nil {
+		return err
+	}
+	if e.jsonOut {
+		return json.NewEncoder(e.stdout).Encode(res)
+	}
+	if !res.Changed {
+		fmt.Fprintf(e.stdout, "@%s had already opted out; nothing changed\n", p.Handle)
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "@%s opted out of prompts by %s", p.Handle, actor)
+	if len(res.Withdrawn) > 0 {
+		fmt.Fprintf(e.stdout, "; withdrew %d waiting prompt(s): %s", len(res.Withdrawn), joinIDs(res.Withdrawn))
+	}
+	fmt.Fprintln(e.stdout, "\n(they still get replies to their own posts)")
+	return nil
+}
+
+func advocatesOptIn(ctx context.Context, e *env, st *store.Store, p parley.Person, actor, reason string) error {
+	res, err := st.OptIn(ctx, p.ID, actor, reason)
+	if err != nil {
+		return err
+	}
+	if e.jsonOut {
+		return json.NewEncoder(e.stdout).Encode(res)
+	}
+	if !res.Changed {
+		fmt.Fprintf(e.stdout, "@%s was not opted out; nothing changed\n", p.Handle)
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "@%s opted in to prompts again by %s\n", p.Handle, actor)
 	return nil
 }
 

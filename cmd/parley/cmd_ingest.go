@@ -47,6 +47,7 @@ Example:
 
 func runIngest(ctx context.Context, e *env, args []string) (retErr error) {
 	quiet := e.flags().Bool("quiet", false, "print only errors and the summary")
+	rescore := e.flags().Bool("rescore", true, "rescore advocates afterwards, so 'advocates list' is current (--rescore=false skips it)")
 	progress := e.flags().String("progress", "auto", "progress bar: auto (on a terminal), always or never")
 	rest, err := e.parse(args)
 	if err != nil {
@@ -103,6 +104,11 @@ func runIngest(ctx context.Context, e *env, args []string) (retErr error) {
 	}
 	fmt.Fprintf(e.stdout, "%s: %d mentions stored, %d already known, %d drafts queued, %d bad lines (%.0f mentions/s)\n",
 		name, sum.stats.Stored, sum.stats.Duplicates, sum.stats.Drafts, sum.badLines, sum.rate())
+	if sum.stats.Stored > 0 && *rescore && ctx.Err() == nil { // a stopped ingest stops here
+		if err := rescoreAfterIngest(ctx, e, cfg, st); err != nil {
+			return err
+		}
+	}
 	if sum.badLines > 0 {
 		return &exitError{code: 1, msg: fmt.Sprintf("%d lines were not valid (listed above); the others were stored", sum.badLines)}
 	}
@@ -274,4 +280,31 @@ func watchProgress(bar *progressbar.ProgressBar, src *replay.Source, size int64,
 		<-finished
 		bar.Finish()
 	}
+}
+
+// rescoreAfterIngest brings advocate scores up to date with what was
+// stored, as of the newest mention (an import of old posts is scored as of
+// its own time, not today's), so 'advocates list' is current. It queues no
+// invitations: those wait for 'parley run' or 'advocates rescore'.
+func rescoreAfterIngest(ctx context.Context, e *env, cfg *Config, st *store.Store) error {
+	latest, err := st.LatestMention(ctx)
+	if err != nil || latest.IsZero() {
+		return err
+	}
+	now := latest.Add(time.Second)
+	if t := time.Now(); t.Before(now) {
+		now = t
+	}
+	eng, err := cfg.advocateEngine()
+	if err != nil {
+		return err
+	}
+	adv := bot.NewAdvocates(st, eng, bot.AdvocatesOptions{Logger: e.logger, NoPrompts: true,
+		Now: func() time.Time { return now }})
+	pass, err := adv.RunOnce(ctx)
+	if err != nil {
+		return fmt.Errorf("rescore advocates after the ingest: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "advocates: %d people scored, %d state changes ('parley advocates list')\n", pass.People, len(pass.Changes))
+	return nil
 }

@@ -13,6 +13,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/connectors/replay"
 )
 
 func parleyEnv(t *testing.T, env map[string]string, args ...string) result {
@@ -216,3 +219,23 @@ func TestInitAsksOnATerminal(t *testing.T) {
 	assert.Equal(t, initAnswers{brand: "Acme", keywords: []string{"acme"}, mastodon: "https://m.example", discord: true, timezone: "Europe/Paris"}, a)
 	assert.Contains(t, out.String(), "Brand name")
 }
+
+func TestIngestLeavesAdvocateScoresCurrent(t *testing.T) {
+	cfg := writeFile(t, "parley.yaml", strings.Replace(string(parleyExampleConfig()), "\n  model: default\n", "\n  model: vader\n", 1))
+	db := filepath.Join(t.TempDir(), "p.db")
+	sample := writeFile(t, "sample.jsonl", string(replaySample()))
+	r := parleyRun(t, "", "ingest", "--quiet", "--config", cfg, "--db", db, sample)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Regexp(t, `advocates: \d+ people scored`, r.stdout)
+	r = parleyRun(t, "", "advocates", "list", "--db", db, "--config", cfg)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.NotContains(t, r.stdout, "Nobody yet")
+	assert.Contains(t, r.stdout, "kelpkid")
+	// No invitation was queued by the ingest itself.
+	r = parleyRun(t, "", "queue", "list", "--json", "--limit", "1000", "--db", db)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.NotContains(t, r.stdout, `"kind":"prompt"`)
+}
+
+func parleyExampleConfig() []byte { return parley.ExampleConfig }
+func replaySample() []byte        { return replay.Sample() }
