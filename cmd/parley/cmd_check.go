@@ -50,6 +50,9 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "%s: OK (%d rules, %d Mastodon accounts, Discord %s)\n", e.configPath, cfg.ruleSet().Len(),
 		len(cfg.Connectors.Mastodon), map[bool]string{true: "on", false: "off"}[cfg.Connectors.Discord != nil])
+	for _, w := range cfg.warnings() {
+		fmt.Fprintf(e.stdout, "%s: warning: %s\n", e.configPath, w)
+	}
 	if *connect {
 		return checkConnect(ctx, e, cfg)
 	}
@@ -113,4 +116,17 @@ func loadConfigOrCancel(ctx context.Context, e *env) (*Config, error) {
 	case l := <-done:
 		return l.cfg, l.err
 	}
+}
+
+// warnings lists what the config allows but should not (plain http://
+// server URLs), for check and the log of run.
+func (c *Config) warnings() []string {
+	var ws []string
+	for _, m := range c.Connectors.Mastodon {
+		ws = append(ws, m.Warnings()...)
+	}
+	if d := c.Connectors.Discord; d != nil {
+		ws = append(ws, d.Warnings()...)
+	}
+	return ws
 }

@@ -282,6 +282,9 @@ type connectorSet struct {
 // server.
 func buildConnectors(e *env, cfg *Config, st *store.Store) (connectorSet, error) {
 	var set connectorSet
+	for _, w := range cfg.warnings() {
+		e.logger.Warn(w)
+	}
 	for i, mc := range cfg.Connectors.Mastodon {
 		token, err := mc.Token(e.getenv)
 		if err != nil {

@@ -82,6 +82,19 @@ func (c Config) Token(getenv func(string) string) (string, error) {
 	return tok, nil
 }
 
+// Warnings returns what is allowed but unsafe in the section (a plain
+// http:// api_url), for `parley check` and the log.
+func (c Config) Warnings() []string {
+	u, err := c.apiBase()
+	if err != nil {
+		return nil // Validate reports it
+	}
+	if w := parley.PlainHTTPWarning("connectors.discord.api_url", u); w != "" {
+		return []string{w}
+	}
+	return nil
+}
+
 // apiBase returns the API base URL without a trailing slash or /api/vN.
 func (c Config) apiBase() (*url.URL, error) {
 	raw := strings.TrimSpace(c.APIURL)

@@ -151,6 +151,19 @@ func (c Config) ServerURL() (*url.URL, error) {
 	return u, nil
 }
 
+// Warnings returns what is allowed but unsafe in the section (a plain
+// http:// server), for `parley check` and the log.
+func (c Config) Warnings() []string {
+	u, err := c.ServerURL()
+	if err != nil {
+		return nil // Validate reports it
+	}
+	if w := parley.PlainHTTPWarning(c.prefix()+".server", u); w != "" {
+		return []string{w}
+	}
+	return nil
+}
+
 var hashtagRE = regexp.MustCompile(`^[\p{L}\p{N}_\p{M}]+$`)
 
 // normHashtag strips a leading # and white space.
