@@ -1,0 +1,220 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/parleybot/parley/connectors/discord/discordtest"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestReplyGoesToTheChosenMessageDiscord: in a Discord conversation where
+// Jules answered Marcus, a reply written to Marcus's message (--to) is
+// posted as a reply to that message (not to the newest one) and pings only
+// Marcus, never Jules.
+func TestReplyGoesToTheChosenMessageDiscord(t *testing.T) {
+	const guild, brand = "200000000000000001", "200000000000000002"
+	fake := discordtest.New(t)
+	fake.AddGuild(&discordgo.Guild{ID: guild, Name: "Tidewater Crew"})
+	fake.AddChannel(&discordgo.Channel{ID: brand, GuildID: guild, Name: "general", Type: discordgo.ChannelTypeGuildText}, false)
+	// The fake keeps the messages it creates but not the allowed_mentions
+	// they were sent with, and that field decides who gets pinged: the
+	// REST calls go through a recorder so the test sees the body as sent.
+	rec := newMessagePostRecorder(t, fake.URL)
+
+	db := filepath.Join(t.TempDir(), "p.db")
+	cfg := writeFile(t, "p.yaml", fmt.Sprintf(`brand: {name: Tidewater Skates}
+connectors:
+  discord:
+    token_env: PARLEY_TEST_DISCORD_TOKEN
+    guilds: ["%s"]
+    channels: ["%s"]
+    keywords: [tidewater]
+    api_url: %s
+`, guild, brand, rec.URL))
+	env := map[string]string{"PARLEY_TEST_DISCORD_TOKEN": fake.Token, "USER": "tester"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Exec(ctx, []string{"run", "--addr", "127.0.0.1:0", "--config", cfg, "--db", db}, strings.NewReader(""),
+			&out, &errb, func(k string) string { return env[k] })
+	}()
+	require.Eventually(t, fake.Connected, 20*time.Second, 10*time.Millisecond, "stderr: %s", &errb)
+
+	marcus := &discordgo.User{ID: "200000000000000010", Username: "marcus", GlobalName: "Marcus", Discriminator: "0"}
+	jules := &discordgo.User{ID: "200000000000000011", Username: "jules", GlobalName: "Jules", Discriminator: "0"}
+	first := fake.InjectMessage(&discordgo.Message{ChannelID: brand, GuildID: guild, Author: marcus,
+		Content: "my tidewater deck split after a week"})
+	// Jules answers Marcus's message (a Discord reply), so both land in one
+	// conversation and Jules's message is the newest in it: a reply that
+	// went to "the newest" would answer Jules.
+	second := fake.InjectMessage(&discordgo.Message{ChannelID: brand, GuildID: guild, Author: jules,
+		Content:          "<@" + marcus.ID + "> same thing happened to my tidewater deck",
+		Mentions:         []*discordgo.User{marcus},
+		MessageReference: &discordgo.MessageReference{MessageID: first.ID, ChannelID: brand, GuildID: guild}})
+
+	type hit struct {
+		MentionID      int64  `json:"mention_id"`
+		ExternalID     string `json:"external_id"`
+		ConversationID int64  `json:"conversation_id"`
+		Author         string `json:"author"`
+	}
+	var hits, julesHits []hit
+	require.Eventually(t, func() bool {
+		r := parleyRun(t, "", "conversations", "search", "@marcus", "--json", "--db", db)
+		hits = nil
+		_ = json.Unmarshal([]byte(r.stdout), &hits)
+		r2 := parleyRun(t, "", "conversations", "search", "@jules", "--json", "--db", db)
+		julesHits = nil
+		_ = json.Unmarshal([]byte(r2.stdout), &julesHits)
+		return len(hits) == 1 && len(julesHits) == 1
+	}, 30*time.Second, 50*time.Millisecond, "both messages stored; stderr: %s", &errb)
+	require.Equal(t, first.ID, hits[0].ExternalID)
+	require.Equal(t, second.ID, julesHits[0].ExternalID)
+	require.Equal(t, hits[0].ConversationID, julesHits[0].ConversationID, "Jules's reply joins Marcus's conversation")
+
+	r := parleyRun(t, "", "conversations", "reply", fmt.Sprint(hits[0].ConversationID), "--to", fmt.Sprint(hits[0].MentionID),
+		"--text", "Marcus, sorry! DM us your order number.", "--db", db, "--as", "ana")
+	require.Equal(t, 0, r.code, r.stderr)
+	var draftID int64
+	_, err := fmt.Sscanf(r.stdout, "draft %d", &draftID)
+	require.NoError(t, err, r.stdout)
+	r = parleyRun(t, "", "queue", "approve", fmt.Sprint(draftID), "--db", db, "--as", "ana")
+	require.Equal(t, 0, r.code, r.stderr)
+
+	require.Eventually(t, func() bool { return len(fake.Posted()) == 1 }, 20*time.Second, 20*time.Millisecond,
+		"stderr: %s", &errb)
+	posted := fake.Posted()[0]
+	require.NotNil(t, posted.MessageReference, "posted as a reply")
+	assert.Equal(t, first.ID, posted.MessageReference.MessageID, "in reply to the chosen message, not the newest")
+	assert.Equal(t, brand, posted.ChannelID)
+
+	cancel()
+	select {
+	case code := <-done:
+		assert.Equal(t, 0, code, errb.String())
+	case <-time.After(20 * time.Second):
+		t.Fatal("run did not stop")
+	}
+	assert.Len(t, fake.Posted(), 1, "exactly one message posted, even after the run stopped")
+
+	// Retries of the same draft reuse one nonce and the fake answers them
+	// with the message already created, so every body recorded must say the
+	// same thing; at least one must have been sent.
+	bodies := rec.bodies(t)
+	require.NotEmpty(t, bodies)
+	for _, b := range bodies {
+		require.NotNil(t, b.MessageReference)
+		assert.Equal(t, first.ID, b.MessageReference.MessageID)
+		assert.Equal(t, []string{marcus.ID}, pinged(b, marcus.ID),
+			"only the chosen message's author is pinged; body: %+v", b)
+		assert.NotContains(t, b.Content, jules.ID, "Jules is not mentioned in the text")
+	}
+}
+
+// sentMessage is the part of a create-message body that decides where the
+// message goes and who it pings.
+type sentMessage struct {
+	Content          string `json:"content"`
+	MessageReference *struct {
+		MessageID string `json:"message_id"`
+	} `json:"message_reference"`
+	AllowedMentions *struct {
+		Parse       []string `json:"parse"`
+		Users       []string `json:"users"`
+		RepliedUser bool     `json:"replied_user"`
+	} `json:"allowed_mentions"`
+}
+
+var userMention = regexp.MustCompile(`<@!?(\d+)>`)
+
+// pinged returns the users Discord would notify for b, following its
+// rules: a <@id> in the content pings only when allowed_mentions is
+// absent, parses "users" or lists that id; the author of the message
+// replied to (repliedAuthor) is pinged when allowed_mentions is absent or
+// sets replied_user.
+func pinged(b sentMessage, repliedAuthor string) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(id string) {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	am := b.AllowedMentions
+	for _, m := range userMention.FindAllStringSubmatch(b.Content, -1) {
+		id := m[1]
+		if am == nil || slices.Contains(am.Parse, "users") || slices.Contains(am.Users, id) {
+			add(id)
+		}
+	}
+	if b.MessageReference != nil && (am == nil || am.RepliedUser) {
+		add(repliedAuthor)
+	}
+	return out
+}
+
+// messagePostRecorder proxies REST calls to the fake Discord and keeps the
+// bodies of the messages created (POST /api/v9/channels/{id}/messages).
+// The gateway is not proxied: the fake hands out its own websocket URL.
+type messagePostRecorder struct {
+	*httptest.Server
+	mu   sync.Mutex
+	sent [][]byte
+}
+
+func newMessagePostRecorder(t *testing.T, target string) *messagePostRecorder {
+	t.Helper()
+	u, err := url.Parse(target)
+	require.NoError(t, err)
+	rec := &messagePostRecorder{}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	rec.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/api/v9/channels/") && strings.HasSuffix(r.URL.Path, "/messages") {
+			raw, err := io.ReadAll(r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadRequest)
+				return
+			}
+			rec.mu.Lock()
+			rec.sent = append(rec.sent, raw)
+			rec.mu.Unlock()
+			r.Body = io.NopCloser(bytes.NewReader(raw))
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(rec.Close)
+	return rec
+}
+
+func (rec *messagePostRecorder) bodies(t *testing.T) []sentMessage {
+	t.Helper()
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	out := make([]sentMessage, 0, len(rec.sent))
+	for _, raw := range rec.sent {
+		var b sentMessage
+		require.NoError(t, json.Unmarshal(raw, &b), "%s", raw)
+		out = append(out, b)
+	}
+	return out
+}
