@@ -39,6 +39,12 @@ func (s *Server) routes() http.Handler {
 
 	app.Handle("GET /threads/{id}", agent(s.thread))
 	app.Handle("POST /threads/{id}/reply", agent(s.reply))
+	// Agents may close, reopen, snooze and take a conversation; the assign
+	// handler itself refuses them giving it to someone else.
+	app.Handle("POST /threads/{id}/close", agent(s.closeConversation))
+	app.Handle("POST /threads/{id}/reopen", agent(s.reopenConversation))
+	app.Handle("POST /threads/{id}/snooze", agent(s.snoozeConversation))
+	app.Handle("POST /threads/{id}/assign", agent(s.assignConversation))
 
 	app.Handle("GET /people", agent(s.people))
 	app.Handle("GET /people/{id}", agent(s.person))

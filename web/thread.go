@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/store"
 )
 
 // message is one post in a thread or a person's history: theirs (a
@@ -38,6 +39,15 @@ type threadView struct {
 	ReplyTo parley.Mention
 	Latest  bool
 	People  map[int64]parley.Person
+	// Conv is the thread as a unit of work (state, assignee), for the
+	// header and its actions; HasConv is false for a thread without one.
+	Conv    parley.Conversation
+	HasConv bool
+	// State is Conv's state now (a snooze that ran out needs a reply).
+	State parley.ConversationState
+	// Me is the user looking; Users are who a manager can assign it to.
+	Me    string
+	Users []string
 }
 
 // draftTime is when a draft belongs in a conversation: when it was sent,
@@ -91,6 +101,10 @@ func (s *Server) thread(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v := threadView{Thread: t, Messages: withCSRF(conversation(ms, ds), s.csrfToken(ctx))}
+	if err := s.withConversation(r, &v); err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	if len(ms) > 0 {
 		v.ReplyTo = slices.MaxFunc(ms, func(a, b parley.Mention) int {
 			return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.ID, b.ID))
@@ -129,4 +143,32 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request) {
 	s.logger.Info("reply queued", "draft_id", d.ID, "user", u.Name, "thread_id", id)
 	s.succeed(w, r, draftResult{ID: d.ID, State: d.State, Text: d.Text,
 		Message: "Reply queued: it waits in the inbox for approval."})
+}
+
+// withConversation adds the conversation's state and assignee to v, and
+// for managers the users they can assign it to. A thread the store has no
+// conversation for yet shows no conversation actions.
+func (s *Server) withConversation(r *http.Request, v *threadView) error {
+	ctx := r.Context()
+	u := currentUser(ctx)
+	v.Me = u.Name
+	c, err := s.st.Conversation(ctx, v.Thread.ID)
+	if parley.ErrorCode(err) == parley.ENOTFOUND {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	v.Conv, v.HasConv, v.State = c, true, c.Effective(s.opts.Now())
+	if !u.Role.AtLeast(store.RoleManager) {
+		return nil
+	}
+	users, err := s.st.Users(ctx)
+	if err != nil {
+		return err
+	}
+	for _, x := range users {
+		v.Users = append(v.Users, x.Name)
+	}
+	return nil
 }
