@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -44,15 +43,9 @@ rules:
     reply: "Sorry {{first .Person}}, DM us your order number."
 `, guild, brand, staff, staffRole, fake.URL))
 	env := map[string]string{"PARLEY_TEST_DISCORD_TOKEN": fake.Token, "USER": "tester"}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out, errb syncBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- Exec(ctx, []string{"run", "--addr", "127.0.0.1:0", "--config", cfg, "--db", db}, strings.NewReader(""),
-			&out, &errb, func(k string) string { return env[k] })
-	}()
-	require.Eventually(t, fake.Connected, 20*time.Second, 10*time.Millisecond, "stderr: %s", &errb)
+	run := startRun(t, env, cfg, db)
+	errb, done, cancel := &run.errb, run.done, run.cancel
+	require.Eventually(t, fake.Connected, 20*time.Second, 10*time.Millisecond, "stderr: %s", errb)
 
 	for i, name := range []string{"ana", "ben"} {
 		u := &discordgo.User{ID: fmt.Sprintf("30000000000000001%d", i), Username: name, GlobalName: name, Discriminator: "0"}
@@ -63,7 +56,7 @@ rules:
 	require.Eventually(t, func() bool {
 		staffMsgs = fake.Messages(staff)
 		return len(staffMsgs) == 2
-	}, 30*time.Second, 50*time.Millisecond, "staff messages; stderr: %s", &errb)
+	}, 30*time.Second, 50*time.Millisecond, "staff messages; stderr: %s", errb)
 	r := parleyRun(t, "", "queue", "list", "--json", "--db", db)
 	var list []struct{ ID int64 }
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &list))

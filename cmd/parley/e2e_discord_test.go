@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -45,15 +43,9 @@ rules:
     reply: "Sorry {{first .Person}}, DM us your order number."
 `, guild, brand, staff, staffRole, fake.URL))
 	env := map[string]string{"PARLEY_TEST_DISCORD_TOKEN": fake.Token, "USER": "tester"}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out, errb syncBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- Exec(ctx, []string{"run", "--addr", "127.0.0.1:0", "--config", cfg, "--db", db}, strings.NewReader(""),
-			&out, &errb, func(k string) string { return env[k] })
-	}()
-	require.Eventually(t, fake.Connected, 20*time.Second, 10*time.Millisecond, "stderr: %s", &errb)
+	run := startRun(t, env, cfg, db)
+	errb, done, cancel := &run.errb, run.done, run.cancel
+	require.Eventually(t, fake.Connected, 20*time.Second, 10*time.Millisecond, "stderr: %s", errb)
 
 	ana := &discordgo.User{ID: "200000000000000010", Username: "ana", GlobalName: "Ana", Discriminator: "0"}
 	orig := fake.InjectMessage(&discordgo.Message{ChannelID: brand, GuildID: guild, Author: ana,
@@ -67,7 +59,7 @@ rules:
 			staffMsg = ms[0]
 		}
 		return len(ms) > 0
-	}, 30*time.Second, 50*time.Millisecond, "no staff message; stderr: %s", &errb)
+	}, 30*time.Second, 50*time.Millisecond, "no staff message; stderr: %s", errb)
 	d := pendingDraft(t, db)
 
 	staffer := &discordgo.Member{User: &discordgo.User{ID: "200000000000000020", Username: "maria"}, Roles: []string{staffRole}}
@@ -84,7 +76,7 @@ rules:
 		return n, text
 	}
 	require.Eventually(t, func() bool { n, _ := replies(); return n == 1 }, 30*time.Second, 50*time.Millisecond,
-		"no reply; stderr: %s", &errb)
+		"no reply; stderr: %s", errb)
 	require.Eventually(t, func() bool { return stats(t, db).Drafts[parley.DraftSent] == 1 }, 10*time.Second, 20*time.Millisecond)
 	r := parleyRun(t, "", "queue", "show", fmt.Sprint(d), "--db", db)
 	assert.Contains(t, r.stdout, "[sent]")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -34,21 +33,15 @@ rules:
     reply: "Sorry {{first .Person}}, DM us your order number."
 `, srv.URL))
 	env := map[string]string{"PARLEY_TEST_MASTODON_TOKEN": mastodontest.Token, "USER": "tester"}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out, errb syncBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- Exec(ctx, []string{"run", "--addr", "127.0.0.1:0", "--config", cfg, "--db", db}, strings.NewReader(""),
-			&out, &errb, func(k string) string { return env[k] })
-	}()
+	run := startRun(t, env, cfg, db)
+	errb, done, cancel := &run.errb, run.done, run.cancel
 	require.Eventually(t, func() bool { return strings.Contains(errb.String(), "parley running") }, 20*time.Second,
-		10*time.Millisecond, "stderr: %s", &errb)
+		10*time.Millisecond, "stderr: %s", errb)
 
 	ana := srv.AddAccount("ana", mastodontest.AccountOptions{Domain: "other.example", DisplayName: "Ana"})
 	status, _ := srv.AddMention(ana, "@tidewater my wheels arrived broken, this is awful")
 
-	draftID := waitForDraft(t, db, 20*time.Second, &errb)
+	draftID := waitForDraft(t, db, 20*time.Second, errb)
 
 	r := parleyRun(t, "", "queue", "approve", fmt.Sprint(draftID), "--db", db)
 	require.Equal(t, 0, r.code, r.stderr)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -49,15 +48,9 @@ connectors:
     api_url: %s
 `, guild, brand, rec.URL))
 	env := map[string]string{"PARLEY_TEST_DISCORD_TOKEN": fake.Token, "USER": "tester"}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out, errb syncBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- Exec(ctx, []string{"run", "--addr", "127.0.0.1:0", "--config", cfg, "--db", db}, strings.NewReader(""),
-			&out, &errb, func(k string) string { return env[k] })
-	}()
-	require.Eventually(t, fake.Connected, 20*time.Second, 10*time.Millisecond, "stderr: %s", &errb)
+	run := startRun(t, env, cfg, db)
+	errb, done, cancel := &run.errb, run.done, run.cancel
+	require.Eventually(t, fake.Connected, 20*time.Second, 10*time.Millisecond, "stderr: %s", errb)
 
 	marcus := &discordgo.User{ID: "200000000000000010", Username: "marcus", GlobalName: "Marcus", Discriminator: "0"}
 	jules := &discordgo.User{ID: "200000000000000011", Username: "jules", GlobalName: "Jules", Discriminator: "0"}
@@ -86,7 +79,7 @@ connectors:
 		julesHits = nil
 		_ = json.Unmarshal([]byte(r2.stdout), &julesHits)
 		return len(hits) == 1 && len(julesHits) == 1
-	}, 30*time.Second, 50*time.Millisecond, "both messages stored; stderr: %s", &errb)
+	}, 30*time.Second, 50*time.Millisecond, "both messages stored; stderr: %s", errb)
 	require.Equal(t, first.ID, hits[0].ExternalID)
 	require.Equal(t, second.ID, julesHits[0].ExternalID)
 	require.Equal(t, hits[0].ConversationID, julesHits[0].ConversationID, "Jules's reply joins Marcus's conversation")
@@ -101,7 +94,7 @@ connectors:
 	require.Equal(t, 0, r.code, r.stderr)
 
 	require.Eventually(t, func() bool { return len(fake.Posted()) == 1 }, 20*time.Second, 20*time.Millisecond,
-		"stderr: %s", &errb)
+		"stderr: %s", errb)
 	posted := fake.Posted()[0]
 	require.NotNil(t, posted.MessageReference, "posted as a reply")
 	assert.Equal(t, first.ID, posted.MessageReference.MessageID, "in reply to the chosen message, not the newest")

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
@@ -29,16 +28,10 @@ connectors:
       poll_interval: 10s
 `, srv.URL))
 	env := map[string]string{"PARLEY_TEST_MASTODON_TOKEN": mastodontest.Token, "USER": "tester"}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out, errb syncBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- Exec(ctx, []string{"run", "--addr", "127.0.0.1:0", "--config", cfg, "--db", db}, strings.NewReader(""),
-			&out, &errb, func(k string) string { return env[k] })
-	}()
+	run := startRun(t, env, cfg, db)
+	errb, done, cancel := &run.errb, run.done, run.cancel
 	require.Eventually(t, func() bool { return strings.Contains(errb.String(), "parley running") }, 20*time.Second,
-		10*time.Millisecond, "stderr: %s", &errb)
+		10*time.Millisecond, "stderr: %s", errb)
 
 	marcus := srv.AddAccount("marcus", mastodontest.AccountOptions{Domain: "skate.social", DisplayName: "Marcus"})
 	jules := srv.AddAccount("jules", mastodontest.AccountOptions{Domain: "skate.social", DisplayName: "Jules"})
@@ -61,7 +54,7 @@ connectors:
 		var j []hit
 		_ = json.Unmarshal([]byte(r2.stdout), &j)
 		return len(hits) == 1 && len(j) == 1
-	}, 30*time.Second, 50*time.Millisecond, "both posts stored; stderr: %s", &errb)
+	}, 30*time.Second, 50*time.Millisecond, "both posts stored; stderr: %s", errb)
 	require.Equal(t, first.ID, hits[0].ExternalID)
 
 	r := parleyRun(t, "", "conversations", "reply", fmt.Sprint(hits[0].ConversationID), "--to", fmt.Sprint(hits[0].MentionID),
@@ -73,7 +66,7 @@ connectors:
 	r = parleyRun(t, "", "queue", "approve", fmt.Sprint(draftID), "--db", db, "--as", "ana")
 	require.Equal(t, 0, r.code, r.stderr)
 
-	require.Eventually(t, func() bool { return srv.PostCount() == 1 }, 20*time.Second, 20*time.Millisecond, "stderr: %s", &errb)
+	require.Eventually(t, func() bool { return srv.PostCount() == 1 }, 20*time.Second, 20*time.Millisecond, "stderr: %s", errb)
 	posts := srv.Posts()
 	require.NotNil(t, posts[0].InReplyToID)
 	assert.Equal(t, first.ID, *posts[0].InReplyToID, "in reply to the chosen post, not the newest")

@@ -529,3 +529,26 @@ func TestDemoServesTheInboxAndPostsApprovedDrafts(t *testing.T) {
 		t.Fatal("demo did not stop")
 	}
 }
+
+// inProcessRun is a 'parley run' in this process, as the end-to-end tests
+// drive it; the test's end cancels it.
+type inProcessRun struct {
+	errb   syncBuffer
+	done   chan int
+	cancel context.CancelFunc
+}
+
+// startRun starts 'parley run' on cfg and db with env as its environment,
+// serving on a free port.
+func startRun(t *testing.T, env map[string]string, cfg, db string) *inProcessRun {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	r := &inProcessRun{done: make(chan int, 1), cancel: cancel}
+	go func() {
+		var out syncBuffer
+		r.done <- Exec(ctx, []string{"run", "--addr", "127.0.0.1:0", "--config", cfg, "--db", db}, strings.NewReader(""),
+			&out, &r.errb, func(k string) string { return env[k] })
+	}()
+	return r
+}

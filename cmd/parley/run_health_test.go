@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -53,14 +52,8 @@ connectors:
       poll_interval: 10s
 `, maddr, srv.URL))
 	env := map[string]string{"PARLEY_TEST_MASTODON_TOKEN": "not-the-token", "USER": "tester"}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out, errb syncBuffer
-	done := make(chan int, 1)
-	go func() {
-		done <- Exec(ctx, []string{"run", "--addr", "127.0.0.1:0", "--config", cfg, "--db", db}, strings.NewReader(""),
-			&out, &errb, func(k string) string { return env[k] })
-	}()
+	run := startRun(t, env, cfg, db)
+	errb, done, cancel := &run.errb, run.done, run.cancel
 	var inbox string
 	require.Eventually(t, func() bool {
 		if i := strings.Index(errb.String(), "inbox=http://"); i >= 0 {
@@ -69,11 +62,11 @@ connectors:
 		}
 		select {
 		case code := <-done:
-			t.Fatalf("run ended with %d: %s", code, &errb)
+			t.Fatalf("run ended with %d: %s", code, errb)
 		default:
 		}
 		return false
-	}, 20*time.Second, 10*time.Millisecond, "stderr: %s", &errb)
+	}, 20*time.Second, 10*time.Millisecond, "stderr: %s", errb)
 
 	code, body := httpGet(t, "http://"+maddr+"/metrics")
 	assert.Equal(t, http.StatusOK, code)
@@ -85,7 +78,7 @@ connectors:
 	require.Eventually(t, func() bool {
 		code, body = httpGet(t, "http://"+maddr+"/healthz")
 		return code == http.StatusServiceUnavailable
-	}, 20*time.Second, 50*time.Millisecond, "healthz: %d %s\nstderr: %s", code, body, &errb)
+	}, 20*time.Second, 50*time.Millisecond, "healthz: %d %s\nstderr: %s", code, body, errb)
 	assert.Contains(t, body, `"stopped"`)
 	assert.Contains(t, body, "mastodon")
 	cancel()
