@@ -312,3 +312,41 @@ type AdvocateStore interface {
 	// in_reply_to is a post we made, or its thread holds a reply we sent.
 	RepliesToUs(ctx context.Context, m Mention) (bool, error)
 }
+
+// QuietUntil reports whether at falls in pol's quiet hours in the time
+// zone tz (an IANA name; when empty or unknown, pol.TimeZone, else UTC),
+// and if so when they end, in that zone. zone names the zone used.
+func QuietUntil(at time.Time, tz string, pol ConsentPolicy) (until time.Time, zone string, quiet bool) {
+	loc := time.UTC
+	for _, name := range []string{tz, pol.TimeZone} {
+		if name == "" {
+			continue
+		}
+		if l, err := time.LoadLocation(name); err == nil {
+			loc = l
+			break
+		}
+	}
+	zone = loc.String()
+	start, end := pol.QuietStart, pol.QuietEnd
+	if start == end {
+		return time.Time{}, zone, false
+	}
+	local := at.In(loc)
+	tod := time.Duration(local.Hour())*time.Hour + time.Duration(local.Minute())*time.Minute +
+		time.Duration(local.Second())*time.Second + time.Duration(local.Nanosecond())
+	if start < end {
+		quiet = tod >= start && tod < end
+	} else {
+		quiet = tod >= start || tod < end
+	}
+	if !quiet {
+		return time.Time{}, zone, false
+	}
+	y, m, d := local.Date()
+	if start > end && tod >= start {
+		d++ // the evening part: quiet until tomorrow morning
+	}
+	eh, em := int(end/time.Hour), int(end%time.Hour/time.Minute)
+	return time.Date(y, m, d, eh, em, 0, 0, loc), zone, true
+}

@@ -155,7 +155,7 @@ func TestReplayedMonthFindsTheFans(t *testing.T) {
 				assert.Greater(t, p.CreatedAt.Sub(m.CreatedAt), 14*24*time.Hour, "prompt %d for @%s", p.DraftID, person.Handle)
 			}
 		}
-		_, _, quiet := store.QuietUntil(p.CreatedAt, person.TimeZone, pol)
+		_, _, quiet := parley.QuietUntil(p.CreatedAt, person.TimeZone, pol)
 		assert.False(t, quiet)
 		t.Logf("prompt %d for @%s at %s: %s (%s)", p.DraftID, person.Handle, p.CreatedAt.Format("01-02"), p.Template, p.Rule)
 	}

@@ -192,49 +192,11 @@ func checkConsent(ctx context.Context, tx *sql.Tx, req parley.PromptRequest, pol
 				fromMS(last).Format("2006-01-02 15:04 MST"), advDays(pol.Cooldown), until.Format("2006-01-02 15:04 MST"))
 		}
 	}
-	if until, zone, quiet := QuietUntil(at, tz, pol); quiet {
+	if until, zone, quiet := parley.QuietUntil(at, tz, pol); quiet {
 		return refuse(parley.RefusedQuietHours, until, "it is quiet hours for them (%s); the prompt waits until %s",
 			zone, until.In(until.Location()).Format("2006-01-02 15:04 MST"))
 	}
 	return nil
-}
-
-// QuietUntil reports whether at falls in pol's quiet hours in the time
-// zone tz (an IANA name; when empty or unknown, pol.TimeZone, else UTC),
-// and if so when they end, in that zone. zone names the zone used.
-func QuietUntil(at time.Time, tz string, pol parley.ConsentPolicy) (until time.Time, zone string, quiet bool) {
-	loc := time.UTC
-	for _, name := range []string{tz, pol.TimeZone} {
-		if name == "" {
-			continue
-		}
-		if l, err := time.LoadLocation(name); err == nil {
-			loc = l
-			break
-		}
-	}
-	zone = loc.String()
-	start, end := pol.QuietStart, pol.QuietEnd
-	if start == end {
-		return time.Time{}, zone, false
-	}
-	local := at.In(loc)
-	tod := time.Duration(local.Hour())*time.Hour + time.Duration(local.Minute())*time.Minute +
-		time.Duration(local.Second())*time.Second + time.Duration(local.Nanosecond())
-	if start < end {
-		quiet = tod >= start && tod < end
-	} else {
-		quiet = tod >= start || tod < end
-	}
-	if !quiet {
-		return time.Time{}, zone, false
-	}
-	y, m, d := local.Date()
-	if start > end && tod >= start {
-		d++ // the evening part: quiet until tomorrow morning
-	}
-	eh, em := int(end/time.Hour), int(end%time.Hour/time.Minute)
-	return time.Date(y, m, d, eh, em, 0, 0, loc), zone, true
 }
 
 // days writes a duration in days when it is whole days ("30 days"), else

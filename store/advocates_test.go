@@ -532,7 +532,7 @@ func TestQuietUntil(t *testing.T) {
 	} {
 		at, err := time.Parse(time.RFC3339, c.at)
 		require.NoError(t, err)
-		until, _, quiet := store.QuietUntil(at, c.tz, pol)
+		until, _, quiet := parley.QuietUntil(at, c.tz, pol)
 		assert.Equal(t, c.quiet, quiet, c.at)
 		if c.until != "" {
 			want, _ := time.Parse(time.RFC3339, c.until)
@@ -541,9 +541,9 @@ func TestQuietUntil(t *testing.T) {
 	}
 	// Daytime quiet hours (no wrap) and none at all.
 	day := parley.ConsentPolicy{QuietStart: 12 * time.Hour, QuietEnd: 14 * time.Hour}
-	_, _, quiet := store.QuietUntil(time.Date(2026, 1, 1, 13, 0, 0, 0, time.UTC), "", day)
+	_, _, quiet := parley.QuietUntil(time.Date(2026, 1, 1, 13, 0, 0, 0, time.UTC), "", day)
 	assert.True(t, quiet)
-	_, _, quiet = store.QuietUntil(time.Date(2026, 1, 1, 13, 0, 0, 0, time.UTC), "", parley.ConsentPolicy{})
+	_, _, quiet = parley.QuietUntil(time.Date(2026, 1, 1, 13, 0, 0, 0, time.UTC), "", parley.ConsentPolicy{})
 	assert.False(t, quiet)
 }
 

@@ -185,7 +185,7 @@ func serveDemo(ctx context.Context, e *env, cfg *Config, st *store.Store, addr s
 		&demoPlatform{platform: parley.PlatformMastodon, w: e.stdout},
 		&demoPlatform{platform: parley.PlatformDiscord, w: e.stdout},
 	}
-	m := &Main{e: e, cfg: cfg, store: st, conns: connectorSet{senders: senders}}
+	m := &Main{e: e, cfg: cfg, store: st, where: st.Path(), conns: connectorSet{senders: senders}}
 	if !asOf.IsZero() {
 		m.advocatesNow = func() time.Time { return asOf }
 	}

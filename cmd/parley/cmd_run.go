@@ -16,7 +16,6 @@ import (
 	"github.com/parleybot/parley/connectors/discord"
 	"github.com/parleybot/parley/connectors/mastodon"
 	"github.com/parleybot/parley/digest"
-	"github.com/parleybot/parley/store"
 	"github.com/parleybot/parley/web"
 )
 
@@ -56,22 +55,17 @@ func runRun(ctx context.Context, e *env, args []string) (retErr error) {
 	if *addr != "" {
 		cfg.Web.Addr = *addr
 	}
-	dbPath := e.databasePath(cfg)
-	unlock, err := lockDatabase(dbPath)
+	st, where, unlock, err := e.openShared(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	st, err := store.Open(ctx, dbPath, store.Options{Logger: e.logger})
-	if err != nil {
-		return err
-	}
 	defer joinErr(&retErr, st.Close)
 	conns, err := buildConnectors(e, cfg, st)
 	if err != nil {
 		return err
 	}
-	m := &Main{e: e, cfg: cfg, store: st, conns: conns}
+	m := &Main{e: e, cfg: cfg, store: st, where: where, conns: conns}
 	if err := m.Run(ctx); err != nil {
 		return err
 	}
@@ -86,7 +80,8 @@ func runRun(ctx context.Context, e *env, args []string) (retErr error) {
 type Main struct {
 	e     *env
 	cfg   *Config
-	store *store.Store
+	store sharedStore
+	where string // the database, for logs (SQLite's file, PostgreSQL's host and name)
 	conns connectorSet
 	// webListener, when set, is where the inbox listens (else cfg.Web.Addr).
 	webListener net.Listener
@@ -160,7 +155,7 @@ func (m *Main) build(ctx context.Context) error {
 	m.outbox = bot.NewOutbox(m.store, m.conns.senders, bot.OutboxOptions{Logger: log.With("part", "outbox"),
 		OnResult: m.metrics.ObserveSend,
 		HoldPrompt: func(_ parley.Draft, to parley.Person, now time.Time) (time.Time, bool) {
-			until, _, quiet := store.QuietUntil(now, to.TimeZone, policy)
+			until, _, quiet := parley.QuietUntil(now, to.TimeZone, policy)
 			return until, quiet
 		}})
 	m.decisions = bot.NewDecisions(m.store, bot.DecisionsOptions{Logger: log.With("part", "decisions"),
@@ -244,7 +239,7 @@ func (m *Main) startSources(ctx context.Context) {
 	case len(names) == 0:
 		log.Info("no connectors to listen to; approved drafts go out through the configured senders")
 	}
-	log.Info("parley running", "db", m.store.Path(), "connectors", strings.Join(names, ","), "rules", m.cfg.ruleSet().Len(),
+	log.Info("parley running", "db", m.where, "connectors", strings.Join(names, ","), "rules", m.cfg.ruleSet().Len(),
 		"inbox", m.URL())
 }
 
@@ -280,7 +275,7 @@ type connectorSet struct {
 
 // buildConnectors makes the connectors the config names. It contacts no
 // server.
-func buildConnectors(e *env, cfg *Config, st *store.Store) (connectorSet, error) {
+func buildConnectors(e *env, cfg *Config, st parley.Store) (connectorSet, error) {
 	var set connectorSet
 	for _, w := range cfg.warnings() {
 		e.logger.Warn(w)
@@ -316,7 +311,10 @@ func buildConnectors(e *env, cfg *Config, st *store.Store) (connectorSet, error)
 // cliDecisions is the decision service for a command: the platform's
 // check of a draft comes from the connectors the config names (built
 // without contacting a server; none without a config).
-func cliDecisions(e *env, cfg *Config, st *store.Store) (*bot.Decisions, error) {
+func cliDecisions(e *env, cfg *Config, st interface {
+	parley.Store
+	parley.ConversationStore
+}) (*bot.Decisions, error) {
 	var senders []parley.Sender
 	if cfg != nil {
 		conns, err := buildConnectors(e, cfg, st)

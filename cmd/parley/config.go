@@ -34,7 +34,9 @@ type Config struct {
 	} `yaml:"brand"`
 	// Data is the data folder (default ./parley-data); the database is
 	// DATA/parley.db unless --db says otherwise.
-	Data      string `yaml:"data"`
+	Data string `yaml:"data"`
+	// Store selects the database: SQLite (default) or PostgreSQL.
+	Store     StoreConfig `yaml:"store"`
 	Sentiment struct {
 		// Model is the classifier: "default" (trained), "vader", or a model
 		// file (a path, relative to the working directory) from `parley
@@ -184,6 +186,9 @@ func (c *Config) validate(root *yaml.Node, getenv func(string) string) []Problem
 			line = yamlpos.Line(root, fe.Path)
 		}
 		add(line, "%v", err)
+	}
+	for _, msg := range c.Store.check(getenv) {
+		add(keyLine(root, "store"), "%s", msg)
 	}
 	for _, err := range c.Web.Validate() {
 		add(keyLine(root, "web"), "%v", err)

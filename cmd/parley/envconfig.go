@@ -20,6 +20,7 @@ var envSettings = []envSetting{
 	{"PARLEY_CONFIG", "the config file, as --config"},
 	{"PARLEY_DATA", "the data folder, as --data (over the config's data:)"},
 	{"PARLEY_DB", "the database file, as --db"},
+	{"PARLEY_DATABASE_URL", "a PostgreSQL URL: the store is PostgreSQL (over the config's store:)"},
 	{"PARLEY_LOG_LEVEL", "debug, info, warn or error, as --log-level"},
 	{"PARLEY_ADDR", "where the web inbox listens, as --addr (over web.addr)"},
 	{"PARLEY_METRICS_ADDR", "where /metrics is served (over web.metrics_addr)"},

@@ -282,6 +282,9 @@ func (e *env) databasePath(cfg *Config) string {
 
 // openStore opens the database the flags (and cfg, may be nil) point at.
 func (e *env) openStore(ctx context.Context, cfg *Config) (*store.Store, error) {
+	if err := e.sqliteOnly(cfg); err != nil {
+		return nil, err
+	}
 	return store.Open(ctx, e.databasePath(cfg), store.Options{Logger: e.logger})
 }
 
@@ -289,6 +292,9 @@ func (e *env) openStore(ctx context.Context, cfg *Config) (*store.Store, error) 
 // that does not exist yet is an error that says how to make one, rather
 // than a new empty file.
 func (e *env) openExistingStore(ctx context.Context, cfg *Config) (*store.Store, error) {
+	if err := e.sqliteOnly(cfg); err != nil {
+		return nil, err
+	}
 	path := e.databasePath(cfg)
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
 		return nil, parley.Errorf(parley.ENOTFOUND, "no database at %s: run 'parley demo' or 'parley ingest' first, or point --db at one", path)

@@ -1,0 +1,340 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/parleybot/parley"
+)
+
+// SendLease is how long a claimed draft stays with the outbox that claimed
+// it. A draft still "sending" after that (its sender died) is claimed
+// again and retried with the same idempotency key.
+const SendLease = 2 * time.Minute
+
+const draftColumns = `id, kind, state, platform, coalesce(mention_id, 0), person_id, coalesce(thread_id, 0), rule, text,
+	original_text, priority, auto_approve, created_at, updated_at, decided_by, decided_at, sent_at, posted_id,
+	attempts, last_error, new_message_at, written_by`
+
+func scanDraft(row pgx.Row) (parley.Draft, error) {
+	var d parley.Draft
+	var state string
+	var created, updated, decided, sent, newMsg int64
+	err := row.Scan(&d.ID, &d.Kind, &state, &d.Platform, &d.MentionID, &d.PersonID, &d.ThreadID, &d.Rule, &d.Text,
+		&d.OriginalText, &d.Priority, &d.AutoApprove, &created, &updated, &d.DecidedBy, &decided, &sent, &d.PostedID,
+		&d.Attempts, &d.LastError, &newMsg, &d.WrittenBy)
+	if err != nil {
+		return d, err
+	}
+	d.NewMessageAt = fromMS(newMsg)
+	d.State = parley.DraftState(state)
+	d.CreatedAt, d.UpdatedAt, d.DecidedAt, d.SentAt = fromMS(created), fromMS(updated), fromMS(decided), fromMS(sent)
+	return d, nil
+}
+
+// Draft implements parley.DraftStore.
+func (s *Store) Draft(ctx context.Context, id int64) (parley.Draft, error) {
+	d, err := scanDraft(s.pool.QueryRow(ctx, `SELECT `+draftColumns+` FROM drafts WHERE id = $1`, id))
+	if err != nil {
+		return d, notFound(err, "draft %d not found", id)
+	}
+	return d, nil
+}
+
+// args builds a query's numbered parameters.
+type args []any
+
+// add appends v and returns its placeholder ($n).
+func (a *args) add(v any) string {
+	*a = append(*a, v)
+	return "$" + strconv.Itoa(len(*a))
+}
+
+// Drafts implements parley.DraftStore.
+func (s *Store) Drafts(ctx context.Context, f parley.DraftFilter) ([]parley.Draft, error) {
+	var where []string
+	var a args
+	if len(f.States) > 0 {
+		states := make([]string, len(f.States))
+		for i, st := range f.States {
+			states[i] = string(st)
+		}
+		where = append(where, "state = ANY("+a.add(states)+")")
+	}
+	if f.Platform != "" {
+		where = append(where, "platform = "+a.add(f.Platform))
+	}
+	if f.PersonID != 0 {
+		where = append(where, "person_id = "+a.add(f.PersonID))
+	}
+	if f.ThreadID != 0 {
+		where = append(where, "thread_id = "+a.add(f.ThreadID))
+	}
+	order := "id DESC"
+	switch {
+	case !f.UpdatedAfter.IsZero():
+		where = append(where, "updated_at > "+a.add(ms(f.UpdatedAfter)))
+		order = "updated_at, id"
+	case len(f.States) == 1 && f.States[0] == parley.DraftPending:
+		order = "priority DESC, created_at, id"
+	}
+	q := `SELECT ` + draftColumns + ` FROM drafts`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	q += " ORDER BY " + order + " LIMIT " + a.add(limit) + " OFFSET " + a.add(f.Offset)
+	rows, err := s.pool.Query(ctx, q, a...)
+	if err != nil {
+		return nil, dbError("list drafts", err)
+	}
+	return collect(rows, scanDraft)
+}
+
+// decide runs one human decision on a draft in a transaction that locks
+// the draft's row: apply only runs while the draft is in one of from;
+// otherwise the error says who decided it. Two processes deciding the same
+// draft at once are serialized by the lock: the second sees the first's
+// decision. The decision is written to the audit log.
+func (s *Store) decide(ctx context.Context, id int64, actor, action, detail string, from []parley.DraftState,
+	apply func(tx pgx.Tx, now int64) error) (parley.Draft, error) {
+	if strings.TrimSpace(actor) == "" {
+		return parley.Draft{}, parley.Errorf(parley.EINVALID, "%s draft %d: who is acting? (actor is empty)", action, id)
+	}
+	var d parley.Draft
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if err := lockWrites(ctx, tx); err != nil {
+			return err
+		}
+		var err error
+		d, err = scanDraft(tx.QueryRow(ctx, `SELECT `+draftColumns+` FROM drafts WHERE id = $1 FOR UPDATE`, id))
+		if err != nil {
+			return notFound(err, "draft %d not found", id)
+		}
+		if !slices.Contains(from, d.State) {
+			return conflict(d)
+		}
+		now := s.now().UnixMilli()
+		if err := apply(tx, now); err != nil {
+			return dbError(action+" draft", err)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO audit (at, actor, action, draft_id, person_id, detail) VALUES ($1, $2, $3, $4, $5, $6)`,
+			now, actor, action, id, d.PersonID, detail); err != nil {
+			return dbError("audit", err)
+		}
+		d, err = scanDraft(tx.QueryRow(ctx, `SELECT `+draftColumns+` FROM drafts WHERE id = $1`, id))
+		return err
+	})
+	return d, dbError(action+" draft", err)
+}
+
+// conflict explains why a draft cannot be decided again.
+func conflict(d parley.Draft) error {
+	switch d.State {
+	case parley.DraftApproved, parley.DraftSending, parley.DraftSent:
+		by := d.DecidedBy
+		if by == "" {
+			by = "someone"
+		}
+		return parley.Errorf(parley.ECONFLICT, "draft %d is already approved by %s (now %s)", d.ID, by, d.State)
+	case parley.DraftRejected:
+		return parley.Errorf(parley.ECONFLICT, "draft %d is already rejected by %s", d.ID, d.DecidedBy)
+	case parley.DraftSuperseded:
+		return parley.Errorf(parley.ECONFLICT, "draft %d was superseded by a newer draft in its conversation; nothing of it will be sent", d.ID)
+	}
+	return parley.Errorf(parley.ECONFLICT, "draft %d is %s", d.ID, d.State)
+}
+
+func checkText(id int64, text string) error {
+	if strings.TrimSpace(text) == "" {
+		return parley.Errorf(parley.EINVALID, "draft %d: the text is empty", id)
+	}
+	return nil
+}
+
+// setText replaces a draft's text, keeping the rule's first wording; the
+// draft is then a person's (actor's), never replaced by a rule's.
+func setText(ctx context.Context, tx pgx.Tx, id int64, actor, text string, now int64) error {
+	_, err := tx.Exec(ctx, `UPDATE drafts SET updated_at = $1,
+		original_text = CASE WHEN original_text = '' AND text != $2 THEN text ELSE original_text END,
+		written_by = CASE WHEN text != $2 THEN $3 ELSE written_by END,
+		text = $2 WHERE id = $4`, now, text, actor, id)
+	return err
+}
+
+// ApproveDraft implements parley.DraftStore.
+func (s *Store) ApproveDraft(ctx context.Context, id int64, actor, text string) (parley.Draft, error) {
+	detail := ""
+	if text != "" {
+		if err := checkText(id, text); err != nil {
+			return parley.Draft{}, err
+		}
+		detail = "edited before approval"
+	}
+	return s.decide(ctx, id, actor, "approve", detail, []parley.DraftState{parley.DraftPending},
+		func(tx pgx.Tx, now int64) error {
+			if text != "" {
+				if err := setText(ctx, tx, id, actor, text, now); err != nil {
+					return err
+				}
+			}
+			_, err := tx.Exec(ctx, `UPDATE drafts SET state = 'approved', decided_by = $1, decided_at = $2,
+				updated_at = $2, next_attempt_at = 0 WHERE id = $3`, actor, now, id)
+			return err
+		})
+}
+
+// EditDraft implements parley.DraftStore.
+func (s *Store) EditDraft(ctx context.Context, id int64, actor, text string) (parley.Draft, error) {
+	if err := checkText(id, text); err != nil {
+		return parley.Draft{}, err
+	}
+	return s.decide(ctx, id, actor, "edit", "", []parley.DraftState{parley.DraftPending},
+		func(tx pgx.Tx, now int64) error { return setText(ctx, tx, id, actor, text, now) })
+}
+
+// RejectDraft implements parley.DraftStore.
+func (s *Store) RejectDraft(ctx context.Context, id int64, actor, reason string) (parley.Draft, error) {
+	return s.decide(ctx, id, actor, "reject", reason, []parley.DraftState{parley.DraftPending, parley.DraftFailed},
+		func(tx pgx.Tx, now int64) error {
+			_, err := tx.Exec(ctx, `UPDATE drafts SET state = 'rejected', decided_by = $1, decided_at = $2,
+				updated_at = $2 WHERE id = $3`, actor, now, id)
+			return err
+		})
+}
+
+// ClaimDrafts implements parley.DraftStore. Outboxes on several processes
+// claim at once without waiting on each other: each skips the rows another
+// has locked (FOR UPDATE SKIP LOCKED), so a draft goes to one of them. A
+// claim holds the draft for SendLease; a draft still sending after that is
+// claimed again.
+func (s *Store) ClaimDrafts(ctx context.Context, limit int, now time.Time) ([]parley.Draft, error) {
+	if limit <= 0 {
+		limit = 10
+	}
+	rows, err := s.pool.Query(ctx, `UPDATE drafts SET state = 'sending', attempts = attempts + 1,
+		updated_at = $1, next_attempt_at = $2
+		WHERE id IN (SELECT id FROM drafts WHERE state IN ('approved', 'sending') AND next_attempt_at <= $3
+			ORDER BY priority DESC, id LIMIT $4 FOR UPDATE SKIP LOCKED)
+		RETURNING `+draftColumns, s.now().UnixMilli(), ms(now.Add(SendLease)), ms(now), limit)
+	if err != nil {
+		return nil, dbError("claim drafts", err)
+	}
+	out, err := collect(rows, scanDraft)
+	if err != nil {
+		return nil, dbError("claim drafts", err)
+	}
+	slices.SortFunc(out, func(a, b parley.Draft) int {
+		if a.Priority != b.Priority {
+			return b.Priority - a.Priority
+		}
+		return int(a.ID - b.ID)
+	})
+	return out, nil
+}
+
+// MarkSent implements parley.DraftStore.
+func (s *Store) MarkSent(ctx context.Context, id int64, postedID string, at time.Time) error {
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		var personID, threadID, mentionID int64
+		var kind string
+		err := tx.QueryRow(ctx, `UPDATE drafts SET state = 'sent', posted_id = $1, sent_at = $2, updated_at = $3, last_error = ''
+			WHERE id = $4 AND state = 'sending' RETURNING person_id, kind, coalesce(thread_id, 0), coalesce(mention_id, 0)`,
+			postedID, ms(at), s.now().UnixMilli(), id).Scan(&personID, &kind, &threadID, &mentionID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return s.notSending(ctx, id)
+		}
+		if err != nil {
+			return err
+		}
+		if kind != parley.KindReply {
+			return nil
+		}
+		if _, err := tx.Exec(ctx, `UPDATE people SET replies_sent = replies_sent + 1 WHERE id = $1`, personID); err != nil {
+			return err
+		}
+		return answered(ctx, tx, threadID, mentionID, ms(at))
+	})
+	return dbError("mark sent", err)
+}
+
+// notSending is the error for a draft that is not sending (or not there).
+func (s *Store) notSending(ctx context.Context, id int64) error {
+	d, err := s.Draft(ctx, id)
+	if err != nil {
+		return err
+	}
+	return parley.Errorf(parley.ECONFLICT, "draft %d is %s, not sending", id, d.State)
+}
+
+// answered stops a conversation's clocks at a reply sent at `at` to the
+// mention mentionID: it then waits on the customer, unless they wrote
+// again after that mention (a newer message still needs a reply).
+func answered(ctx context.Context, tx pgx.Tx, threadID, mentionID, at int64) error {
+	if threadID == 0 {
+		return nil
+	}
+	var answeredAt int64
+	if mentionID != 0 {
+		if err := tx.QueryRow(ctx, `SELECT created_at FROM mentions WHERE id = $1`, mentionID).Scan(&answeredAt); err != nil &&
+			!errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+	}
+	_, err := tx.Exec(ctx, `UPDATE conversations SET
+		first_response_at = CASE WHEN first_response_at = 0 THEN $1 ELSE first_response_at END,
+		last_response_at = greatest(last_response_at, $1),
+		state = CASE WHEN state = 'needs_reply' AND last_message_at <= $3 THEN 'waiting' ELSE state END,
+		waiting_since = CASE WHEN last_message_at <= $3 THEN 0
+			ELSE coalesce((SELECT min(created_at) FROM mentions WHERE thread_id = $2 AND created_at > $3), waiting_since) END
+		WHERE id = $2`, at, threadID, answeredAt)
+	return err
+}
+
+// MarkFailed implements parley.DraftStore.
+func (s *Store) MarkFailed(ctx context.Context, id int64, reason string, retryAt time.Time) error {
+	state := parley.DraftFailed
+	if !retryAt.IsZero() {
+		state = parley.DraftApproved
+	}
+	tag, err := s.pool.Exec(ctx, `UPDATE drafts SET state = $1, last_error = $2, next_attempt_at = $3, updated_at = $4
+		WHERE id = $5 AND state = 'sending'`, string(state), reason, ms(retryAt), s.now().UnixMilli(), id)
+	if err != nil {
+		return dbError("mark failed", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return s.notSending(ctx, id)
+	}
+	return nil
+}
+
+// Audit implements parley.DraftStore.
+func (s *Store) Audit(ctx context.Context, limit int) ([]parley.AuditEntry, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+auditColumns+` FROM audit ORDER BY at DESC, id DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, dbError("audit", err)
+	}
+	return collect(rows, scanAudit)
+}
+
+const auditColumns = `id, at, actor, action, coalesce(draft_id, 0), coalesce(person_id, 0), detail`
+
+func scanAudit(row pgx.Row) (parley.AuditEntry, error) {
+	var e parley.AuditEntry
+	var at int64
+	err := row.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.DraftID, &e.PersonID, &e.Detail)
+	e.At = fromMS(at)
+	return e, err
+}
