@@ -214,3 +214,30 @@ type Store interface {
 	CursorStore
 	Close() error
 }
+
+// Lease is one holder's right to run a named job (a connector account,
+// the digest schedule) until Until. Epoch grows each time the lease
+// changes hands, so a holder that lost it can tell.
+type Lease struct {
+	Name   string    `json:"name"`
+	Holder string    `json:"holder"`
+	Epoch  int64     `json:"epoch"`
+	Until  time.Time `json:"until"`
+}
+
+// Leaser hands out leases, so that of several processes sharing one
+// database exactly one at a time runs each job, and another takes over
+// when the holder dies (its lease runs out). Expiry is judged by the
+// database's clock, so the processes' clocks need not agree.
+type Leaser interface {
+	// TakeLease gives name to holder for ttl when it is free, expired or
+	// already holder's (then it is renewed, same epoch), and returns it
+	// with ok true. When another holds it, ok is false and the Lease says
+	// who, until when. Errors: EINVALID for an empty name or holder or a
+	// ttl under a second; the database's.
+	TakeLease(ctx context.Context, name, holder string, ttl time.Duration) (l Lease, ok bool, err error)
+	// ReleaseLease gives up holder's lease on name at once, so another
+	// takes over without waiting for it to run out; nothing happens when
+	// holder does not hold it.
+	ReleaseLease(ctx context.Context, name, holder string) error
+}

@@ -82,7 +82,9 @@ type Main struct {
 	cfg   *Config
 	store sharedStore
 	where string // the database, for logs (SQLite's file, PostgreSQL's host and name)
-	conns connectorSet
+	// holder names this process for leases on a shared store.
+	holder string
+	conns  connectorSet
 	// webListener, when set, is where the inbox listens (else cfg.Web.Addr).
 	webListener net.Listener
 	// advocatesNow, when set, is the advocates worker's clock: the demo
@@ -119,7 +121,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.bot.Go(bg, "the outbox", m.outbox.Run)
 	m.bot.Go(bg, "the web inbox", func(ctx context.Context) error { return m.web.Serve(ctx, m.webListener, metricsLn) })
 	m.bot.Go(bg, "the digest", func(ctx context.Context) error {
-		err := sch.Run(ctx)
+		err := m.leased("digest", sch.Run)(ctx)
 		if err != nil && !errors.Is(err, context.Canceled) {
 			log.Error("digest scheduler stopped", "err", err)
 		}
@@ -140,6 +142,7 @@ func (m *Main) Run(ctx context.Context) error {
 // build makes the parts: advocates, pipeline, outbox, web inbox.
 func (m *Main) build(ctx context.Context) error {
 	log := m.e.logger
+	m.holder = bot.Holder()
 	m.metrics = web.NewMetrics()
 	eng, err := m.cfg.advocateEngine()
 	if err != nil {
@@ -226,7 +229,8 @@ func (m *Main) startSources(ctx context.Context) {
 		names = append(names, src.name)
 		m.connStates.set(src.name, web.ConnectorRunning, nil)
 		m.bot.Go(ctx, "connector "+src.name, func(sctx context.Context) error {
-			if err := src.source.Run(sctx, m.pipeline); err != nil && !errors.Is(err, context.Canceled) {
+			run := func(ctx context.Context) error { return src.source.Run(ctx, m.pipeline) }
+			if err := m.leased("connector:"+src.name, run)(sctx); err != nil && !errors.Is(err, context.Canceled) {
 				log.Error("connector stopped", "connector", src.name, "err", err)
 				m.connStates.set(src.name, web.ConnectorStopped, err)
 			}
@@ -241,6 +245,21 @@ func (m *Main) startSources(ctx context.Context) {
 	}
 	log.Info("parley running", "db", m.where, "connectors", strings.Join(names, ","), "rules", m.cfg.ruleSet().Len(),
 		"inbox", m.URL())
+}
+
+// leased returns fn as it runs on this process: on a store shared by
+// several processes (parley.Leaser), only while this one holds the lease
+// name, so exactly one of them runs each connector account and the digest
+// schedule, and another takes over within bot.DefaultLeaseTTL when it
+// dies; on SQLite (one process) fn itself.
+func (m *Main) leased(name string, fn func(context.Context) error) func(context.Context) error {
+	l, ok := m.store.(parley.Leaser)
+	if !ok {
+		return fn
+	}
+	return func(ctx context.Context) error {
+		return bot.RunLeased(ctx, l, name, m.holder, bot.LeaseOptions{Logger: m.e.logger}, fn)
+	}
 }
 
 // URL is where the web inbox is served.

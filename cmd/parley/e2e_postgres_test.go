@@ -16,10 +16,10 @@ import (
 	"github.com/parleybot/parley/store/storetest"
 )
 
-// TestRunOnPostgresRepliesOnce runs two 'parley run' processes' worth of
-// parts on one PostgreSQL database (selected by --db postgres://... and by
-// the config's store: section): a mention heard by both is stored once,
-// and the approved reply is posted once.
+// TestRunOnPostgresRepliesOnce runs two 'parley run' on one PostgreSQL
+// database (selected by --db postgres://... and by the config's store:
+// section): one of them holds the Mastodon account's lease and listens,
+// the mention is stored once, and the approved reply is posted once.
 func TestRunOnPostgresRepliesOnce(t *testing.T) {
 	url := storetest.PostgresURL(t)
 	srv := mastodontest.NewServer(t)
@@ -67,6 +67,13 @@ rules:
 	require.Len(t, posts, 1, "posted once by the two processes")
 	require.NotNil(t, posts[0].InReplyToID)
 	assert.Equal(t, status.ID, *posts[0].InReplyToID)
+	holders := 0
+	for _, r := range []*inProcessRun{a, b} {
+		if strings.Contains(r.errb.String(), `msg="took lease" lease=connector:mastodon`) {
+			holders++
+		}
+	}
+	assert.Equal(t, 1, holders, "one process listens to the account (a lease); a: %s\nb: %s", &a.errb, &b.errb)
 	stats, err := st.Stats(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 1, stats.Mentions, "heard by both, stored once")

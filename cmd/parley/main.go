@@ -184,7 +184,7 @@ func (e *env) flags() *flag.FlagSet {
 	fs := flag.NewFlagSet("parley "+e.cmd.name, flag.ContinueOnError)
 	// parse prints help (to stdout) and flag errors (to stderr) itself.
 	fs.SetOutput(io.Discard)
-	fs.StringVar(&e.dbPath, "db", "", "database file (default DATA/parley.db)")
+	fs.StringVar(&e.dbPath, "db", "", "database file (default DATA/parley.db), or a postgres:// URL (parley run)")
 	fs.StringVar(&e.dataDir, "data", "", "data folder (default the config's data:, else ./parley-data)")
 	fs.StringVar(&e.configPath, "config", "", "config file (YAML); see config.example.yaml")
 	fs.StringVar(&e.logLevel, "log-level", "", "log level: debug, info, warn or error")

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -34,14 +35,14 @@ func TestMigrationsRunOnceAndInOrder(t *testing.T) {
 	defer a.Close()
 	v, err := a.SchemaVersion(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, 2, v)
+	assert.Equal(t, 3, v)
 	// A second process opening the same database applies nothing again.
 	b, err := postgres.Open(ctx, url, postgres.Options{})
 	require.NoError(t, err)
 	defer b.Close()
 	v, err = b.SchemaVersion(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, 2, v)
+	assert.Equal(t, 3, v)
 	require.NoError(t, b.Check(ctx))
 }
 
@@ -53,4 +54,38 @@ func TestOpenSaysWhatIsWrong(t *testing.T) {
 	assert.NotContains(t, err.Error(), "secret", "the password is never shown")
 	_, err = postgres.Open(ctx, "postgres://a b c:::", postgres.Options{})
 	assert.Equal(t, parley.EINVALID, parley.ErrorCode(err), "%v", err)
+}
+
+func TestLeaseOneHolderAtATime(t *testing.T) {
+	ctx := context.Background()
+	st := open(t)
+	l, ok, err := st.TakeLease(ctx, "connector:mastodon", "node-a", 2*time.Second)
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, int64(1), l.Epoch)
+	l, ok, err = st.TakeLease(ctx, "connector:mastodon", "node-b", 2*time.Second)
+	require.NoError(t, err)
+	assert.False(t, ok, "held by another")
+	assert.Equal(t, "node-a", l.Holder)
+	l, ok, err = st.TakeLease(ctx, "connector:mastodon", "node-a", 2*time.Second)
+	require.NoError(t, err)
+	assert.True(t, ok, "the holder renews it")
+	assert.Equal(t, int64(1), l.Epoch, "same holder, same epoch")
+	_, ok, err = st.TakeLease(ctx, "digest", "node-b", 2*time.Second)
+	require.NoError(t, err)
+	assert.True(t, ok, "leases are per name")
+
+	// node-a dies: its lease runs out and node-b takes over.
+	require.Eventually(t, func() bool {
+		l, ok, err = st.TakeLease(ctx, "connector:mastodon", "node-b", 2*time.Second)
+		return err == nil && ok
+	}, 5*time.Second, 100*time.Millisecond)
+	assert.Equal(t, int64(2), l.Epoch, "a new holder, a new epoch")
+	require.NoError(t, st.ReleaseLease(ctx, "connector:mastodon", "node-b"))
+	l, ok, err = st.TakeLease(ctx, "connector:mastodon", "node-a", 2*time.Second)
+	require.NoError(t, err)
+	assert.True(t, ok, "released: taken at once")
+	assert.Equal(t, int64(3), l.Epoch)
+	_, _, err = st.TakeLease(ctx, "", "node-a", time.Second)
+	assert.Equal(t, parley.EINVALID, parley.ErrorCode(err))
 }

@@ -1,0 +1,52 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/parleybot/parley"
+)
+
+var _ parley.Leaser = (*Store)(nil)
+
+// nowMS is the database's clock in Unix milliseconds.
+const nowMS = `(extract(epoch from clock_timestamp()) * 1000)::bigint`
+
+// TakeLease implements parley.Leaser in one statement: the row is taken
+// only when it is free, expired or the holder's own.
+func (s *Store) TakeLease(ctx context.Context, name, holder string, ttl time.Duration) (parley.Lease, bool, error) {
+	l := parley.Lease{Name: name}
+	switch {
+	case strings.TrimSpace(name) == "" || strings.TrimSpace(holder) == "":
+		return l, false, parley.Errorf(parley.EINVALID, "lease: the name and the holder must not be empty")
+	case ttl < time.Second:
+		return l, false, parley.Errorf(parley.EINVALID, "lease %s: a ttl of %s is too short (at least 1s)", name, ttl)
+	}
+	var until int64
+	err := s.pool.QueryRow(ctx, `INSERT INTO leases (name, holder, epoch, until_at) VALUES ($1, $2, 1, `+nowMS+` + $3)
+		ON CONFLICT (name) DO UPDATE SET
+			epoch = CASE WHEN leases.holder = excluded.holder THEN leases.epoch ELSE leases.epoch + 1 END,
+			holder = excluded.holder, until_at = excluded.until_at
+		WHERE leases.holder = excluded.holder OR leases.until_at < `+nowMS+`
+		RETURNING holder, epoch, until_at`, name, holder, ttl.Milliseconds()).Scan(&l.Holder, &l.Epoch, &until)
+	if err == nil {
+		l.Until = fromMS(until)
+		return l, true, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return l, false, dbError("take lease "+name, err)
+	}
+	err = s.pool.QueryRow(ctx, `SELECT holder, epoch, until_at FROM leases WHERE name = $1`, name).Scan(&l.Holder, &l.Epoch, &until)
+	l.Until = fromMS(until)
+	return l, false, dbError("read lease "+name, err)
+}
+
+// ReleaseLease implements parley.Leaser: the lease expires at once.
+func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
+	_, err := s.pool.Exec(ctx, `UPDATE leases SET until_at = 0 WHERE name = $1 AND holder = $2`, name, holder)
+	return dbError("release lease "+name, err)
+}
