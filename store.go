@@ -79,30 +79,12 @@ type DecideOptions struct {
 	IgnoresPendingDrafts, IgnoresRepliesInThread bool
 }
 
-// IngestPlan is a batch a PlanningStore worked out ahead of writing it.
+// IngestPlan is a batch a store worked out ahead of writing it (the
+// SQLite store's planned ingest; the pipeline hands it back to the store
+// that made it and never looks inside).
 type IngestPlan interface {
 	// Batch returns the mentions the plan was made for.
 	Batch() []*Mention
-}
-
-// PlanningStore is a MentionStore that splits a concurrent IngestBatch in
-// two, so that a pipeline decides the next batch while the store writes
-// the previous one (store.Store is one).
-type PlanningStore interface {
-	// PlanBatch does what IngestBatch does before writing (skip the
-	// duplicates, place people and threads, give ids, call decide, which
-	// must be safe for concurrent use) without writing, on top of prev: the
-	// plan made just before this one, nil for none. prev must be (or be
-	// about to be) given to CommitPlan: PlanBatch waits until its commit
-	// has started. Errors: the database's, and ctx's.
-	PlanBatch(ctx context.Context, batch []*Mention, decide DecideFunc, o DecideOptions, prev IngestPlan) (IngestPlan, error)
-	// CommitPlan writes a plan in one transaction and returns what
-	// IngestBatch would have. Plans must be committed in the order they
-	// were made. A plan that no longer holds (someone else wrote since it
-	// was made, or the plan before it was not written as planned) is
-	// worked out again inside the transaction, so what is stored is always
-	// what IngestBatch would store. It may be called again after an error.
-	CommitPlan(ctx context.Context, p IngestPlan) (IngestResult, error)
 }
 
 // IngestResult counts what one IngestBatch call did.

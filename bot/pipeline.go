@@ -177,7 +177,7 @@ func NewPipeline(store parley.MentionStore, classifier parley.Classifier, opts P
 		close(p.order)
 		workers.Wait()
 	}()
-	ps, planning := store.(parley.PlanningStore)
+	ps, planning := store.(planningStore)
 	if planning && opts.ConcurrentDecide && opts.Decide != nil {
 		// Two stages: the next batch is read and decided while the one
 		// before is written.
@@ -374,6 +374,27 @@ type LangDetector interface {
 	ClassifyWithLang(text string) (parley.Sentiment, string)
 }
 
+// planningStore is a store that splits a concurrent IngestBatch in
+// two, so that a pipeline decides the next batch while the store writes
+// the previous one (store.Store is one).
+type planningStore interface {
+	// PlanBatch does what IngestBatch does before writing (skip the
+	// duplicates, place people and threads, give ids, call decide, which
+	// must be safe for concurrent use) without writing, on top of prev: the
+	// plan made just before this one, nil for none. prev must be (or be
+	// about to be) given to CommitPlan: PlanBatch waits until its commit
+	// has started. Errors: the database's, and ctx's.
+	PlanBatch(ctx context.Context, batch []*parley.Mention, decide parley.DecideFunc, o parley.DecideOptions,
+		prev parley.IngestPlan) (parley.IngestPlan, error)
+	// CommitPlan writes a plan in one transaction and returns what
+	// IngestBatch would have. Plans must be committed in the order they
+	// were made. A plan that no longer holds (someone else wrote since it
+	// was made, or the plan before it was not written as planned) is
+	// worked out again inside the transaction, so what is stored is always
+	// what IngestBatch would store. It may be called again after an error.
+	CommitPlan(ctx context.Context, p parley.IngestPlan) (parley.IngestResult, error)
+}
+
 // concurrentIngester is a store that can evaluate a batch's rules on
 // several goroutines (store.Store).
 type concurrentIngester interface {
@@ -436,7 +457,7 @@ type planned struct {
 
 // planLoop plans each batch on top of the one before while the writer
 // commits that one.
-func (p *Pipeline) planLoop(st parley.PlanningStore, plans chan<- planned) {
+func (p *Pipeline) planLoop(st planningStore, plans chan<- planned) {
 	var prev parley.IngestPlan
 	p.batches(func(batch []*parley.Mention) {
 		plan, err := st.PlanBatch(p.writeCtx, batch, p.opts.Decide, p.decideOptions(), prev)
@@ -451,7 +472,7 @@ func (p *Pipeline) planLoop(st parley.PlanningStore, plans chan<- planned) {
 }
 
 // commitPlan writes one planned batch, retrying when the database fails.
-func (p *Pipeline) commitPlan(st parley.PlanningStore, pl planned) {
+func (p *Pipeline) commitPlan(st planningStore, pl planned) {
 	if pl.plan == nil {
 		p.write(pl.batch, func() (parley.IngestResult, error) { return p.ingest(pl.batch) })
 		return

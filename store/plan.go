@@ -9,7 +9,7 @@ import (
 	"github.com/parleybot/parley"
 )
 
-// Planned ingest (parley.PlanningStore). A batch is worked out (read,
+// Planned ingest (the pipeline's planningStore, bot/pipeline.go). A batch is worked out (read,
 // placed, decided) on a read transaction while the batch before it is
 // still being written, then written in a transaction of its own. The plan
 // takes what the batch before it will have written from that batch's plan
@@ -55,9 +55,12 @@ func newPlan(batch []*parley.Mention, decide parley.DecideFunc, o parley.DecideO
 // Batch implements parley.IngestPlan.
 func (p *Plan) Batch() []*parley.Mention { return p.batch }
 
-var _ parley.PlanningStore = (*Store)(nil)
-
-// PlanBatch implements parley.PlanningStore.
+// PlanBatch does what IngestBatch does before writing (skip the
+// duplicates, place people and threads, give ids, call decide, which must
+// be safe for concurrent use) without writing, on top of prev: the plan
+// made just before this one, nil for none. prev must be (or be about to
+// be) given to CommitPlan: PlanBatch waits until its commit has started.
+// Errors: the database's, and ctx's.
 func (s *Store) PlanBatch(ctx context.Context, batch []*parley.Mention, decide parley.DecideFunc, o parley.DecideOptions,
 	prev parley.IngestPlan) (parley.IngestPlan, error) {
 	p := newPlan(batch, decide, concurrent(o))
@@ -111,7 +114,12 @@ func (s *Store) PlanBatch(ctx context.Context, batch []*parley.Mention, decide p
 	return p, nil
 }
 
-// CommitPlan implements parley.PlanningStore.
+// CommitPlan writes a plan in one transaction and returns what
+// IngestBatch would have. Plans must be committed in the order they were
+// made. A plan that no longer holds (someone else wrote since it was
+// made, or the plan before it was not written as planned) is worked out
+// again inside the transaction, so what is stored is always what
+// IngestBatch would store. It may be called again after an error.
 func (s *Store) CommitPlan(ctx context.Context, plan parley.IngestPlan) (res parley.IngestResult, err error) {
 	p, ok := plan.(*Plan)
 	if !ok {
