@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/parleybot/parley/store"
 )
 
 func init() {
@@ -62,7 +64,8 @@ func runCheck(ctx context.Context, e *env, args []string) error {
 // checkConnect logs in to every configured platform, without posting or
 // storing anything, and prints what works; any failure exits 1.
 func checkConnect(ctx context.Context, e *env, cfg *Config) error {
-	conns, err := buildConnectors(e, cfg, nil)
+	// The connectors are built to be checked, never run: they need no store.
+	conns, err := buildConnectors(e, cfg, (*store.Store)(nil))
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/parleybot/parley/store/storetest"
 )
 
-func open(t *testing.T) *postgres.Store {
+func open(t testing.TB) *postgres.Store {
 	t.Helper()
 	st, err := postgres.Open(context.Background(), storetest.PostgresURL(t), postgres.Options{})
 	require.NoError(t, err)
