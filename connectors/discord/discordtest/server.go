@@ -127,6 +127,10 @@ func New(tb testing.TB) *Server {
 	mux.HandleFunc("PATCH /api/v9/channels/{channel}/messages/{message}", s.auth(s.patchMessage))
 	mux.HandleFunc("POST /api/v9/users/@me/channels", s.auth(s.postDM))
 	mux.HandleFunc("GET /api/v9/users/@me", s.auth(s.getMe))
+	mux.HandleFunc("GET /api/v9/users/@me/guilds", s.auth(s.getMyGuilds))
+	mux.HandleFunc("GET /api/v9/guilds/{guild}", s.auth(s.getGuild))
+	mux.HandleFunc("GET /api/v9/guilds/{guild}/members/{user}", s.auth(s.getMember))
+	mux.HandleFunc("GET /api/v9/applications/@me", s.auth(s.getApplication))
 	mux.HandleFunc("POST /api/v9/interactions/{id}/{token}/callback", s.limited(s.interactionCallback))
 	mux.HandleFunc("POST /api/v9/webhooks/{app}/{token}", s.limited(s.webhookExecute))
 	mux.HandleFunc("PATCH /api/v9/webhooks/{app}/{token}/messages/{message}", s.limited(s.webhookEdit))
@@ -485,9 +489,14 @@ func (s *Server) getGateway(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getChannel(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	ch, ok := s.channels[r.PathValue("channel")]
+	visible := ok && s.botSeesLocked(ch)
 	s.mu.Unlock()
 	if !ok {
 		writeError(w, http.StatusNotFound, 10003, "Unknown Channel")
+		return
+	}
+	if !visible {
+		writeError(w, http.StatusForbidden, 50001, "Missing Access")
 		return
 	}
 	writeJSON(w, http.StatusOK, ch)
