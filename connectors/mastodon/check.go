@@ -100,4 +100,3 @@ func (c *Connector) checkStream(ctx context.Context) (string, error) {
 	}
 	return fmt.Sprintf("streaming reachable at %s (opened and closed)", where), nil
 }
-
