@@ -101,12 +101,14 @@ func (c *Connector) streamLoop(ctx context.Context, f *feed, events chan<- strea
 		switch {
 		case errors.As(err, &refused):
 			wait = c.backoffMax
+			c.live.fail("stream "+f.name, err)
 			if !refusedLogged {
 				c.log.Warn("mastodon streaming unavailable for this feed; polling instead and retrying the stream now and then",
 					"feed", f.name, "reason", refused.reason, "poll_interval", c.pollInterval.String(), "retry_in", wait.String())
 				refusedLogged = true
 			}
 		default:
+			c.live.fail("stream "+f.name, err)
 			wait = c.backoff(attempt)
 			attempt++
 			c.log.Info("mastodon stream disconnected; reconnecting", "feed", f.name, "err", err, "retry_in", wait.Round(time.Millisecond).String())
