@@ -19,14 +19,15 @@ import (
 )
 
 // failedDraftDB makes a database holding one draft the platform refused.
-func failedDraftDB(t *testing.T) (db string, draftID int64) {
+// It answers the status externalID.
+func failedDraftDB(t *testing.T, externalID string) (db string, draftID int64) {
 	t.Helper()
 	ctx := context.Background()
 	db = filepath.Join(t.TempDir(), "p.db")
 	st, err := store.Open(ctx, db, store.Options{})
 	require.NoError(t, err)
 	defer st.Close()
-	m := &parley.Mention{Platform: parley.PlatformMastodon, ExternalID: "old-1", Text: "hi", CreatedAt: time.Now().Add(-time.Hour),
+	m := &parley.Mention{Platform: parley.PlatformMastodon, ExternalID: externalID, Text: "hi", CreatedAt: time.Now().Add(-time.Hour),
 		Author: parley.Person{Platform: parley.PlatformMastodon, ExternalID: "p1", Handle: "zed@other.example"}}
 	res, err := st.IngestBatch(ctx, []*parley.Mention{m}, func(*parley.Mention, parley.History) []parley.Draft {
 		return []parley.Draft{{Text: "Hello Zed", Rule: "hi"}}
@@ -45,7 +46,9 @@ var listenAddr = regexp.MustCompile(`msg="parley running" .* inbox=http://(\S+)`
 
 func TestStatusCommandLiveAndFromTheDatabase(t *testing.T) {
 	srv := mastodontest.NewServer(t)
-	db, failed := failedDraftDB(t)
+	zed := srv.AddAccount("zed", mastodontest.AccountOptions{Domain: "other.example", DisplayName: "Zed"})
+	old, _ := srv.AddMention(zed, "@tidewater hi")
+	db, failed := failedDraftDB(t, old.ID)
 	cfg := writeFile(t, "p.yaml", fmt.Sprintf(`brand: {name: Tidewater Skates}
 connectors:
   mastodon:
@@ -116,6 +119,15 @@ rules:
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "wants its token")
 	assert.Contains(t, r.stdout, "1 failed")
+
+	// A failed draft goes out again: through the decision service, audited.
+	r = parleyEnv(t, env, "queue", "retry", fmt.Sprint(failed), "--db", db, "--as", "ops")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "last error: mastodon refused the post: 422")
+	require.Eventually(t, func() bool { return srv.PostCount() == 1 }, 20*time.Second, 20*time.Millisecond, "the outbox posts it")
+	assert.Contains(t, srv.Posts()[0].Content, "Hello Zed")
+	r = parleyEnv(t, env, "queue", "retry", fmt.Sprint(failed), "--db", db)
+	assert.Equal(t, 1, r.code, "a sent draft is not retried")
 
 	run.cancel()
 	select {
