@@ -37,6 +37,8 @@ func (t *rateHeaders) RoundTrip(req *http.Request) (*http.Response, error) {
 		t.remaining, t.limit, t.seen = rem, lim, true
 		if f, err := strconv.ParseFloat(h.Get("X-RateLimit-Reset"), 64); err == nil {
 			t.reset = time.UnixMilli(int64(f * 1000))
+		} else if f, err := strconv.ParseFloat(h.Get("X-RateLimit-Reset-After"), 64); err == nil {
+			t.reset = time.Now().Add(time.Duration(f * float64(time.Second)))
 		}
 		t.mu.Unlock()
 	}

@@ -404,6 +404,12 @@ func (s *Server) note(r *http.Request) {
 	s.mu.Unlock()
 }
 
+// resetAt is X-RateLimit-Reset for a bucket that refills after d: Unix
+// seconds, with milliseconds.
+func resetAt(d time.Duration) string {
+	return strconv.FormatFloat(float64(time.Now().Add(d).UnixMilli())/1000, 'f', 3, 64)
+}
+
 // limited applies the injected 429s and failures.
 func (s *Server) limited(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -419,6 +425,7 @@ func (s *Server) limited(h http.HandlerFunc) http.HandlerFunc {
 			w.Header().Set("X-RateLimit-Limit", "5")
 			w.Header().Set("X-RateLimit-Remaining", "0")
 			w.Header().Set("X-RateLimit-Reset-After", secs)
+			w.Header().Set("X-RateLimit-Reset", resetAt(after))
 			w.Header().Set("X-RateLimit-Bucket", "fake")
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusTooManyRequests)
@@ -438,6 +445,7 @@ func (s *Server) limited(h http.HandlerFunc) http.HandlerFunc {
 		w.Header().Set("X-RateLimit-Limit", "5")
 		w.Header().Set("X-RateLimit-Remaining", "4")
 		w.Header().Set("X-RateLimit-Reset-After", "1.000")
+		w.Header().Set("X-RateLimit-Reset", resetAt(time.Second))
 		h(w, r)
 	}
 }
