@@ -51,13 +51,13 @@ func TestStatusPageForAdmins(t *testing.T) {
 	ids := e.ingest(mention("1", "ana", "my wheels broke", parley.Negative, 10, 1))
 	failDraft(t, e, ids[0], "422 Validation failed: Text character limit of 500 exceeded")
 
-	agent := e.loggedIn("bo", store.RoleManager)
+	agent := e.loggedIn("bo", parley.RoleManager)
 	res, _ := agent.get("/status")
 	assert.Equal(t, http.StatusForbidden, res.StatusCode, "a manager is not an admin")
 	res, _ = agent.get("/status.json")
 	assert.Equal(t, http.StatusForbidden, res.StatusCode)
 
-	admin := e.loggedIn("root", store.RoleAdmin)
+	admin := e.loggedIn("root", parley.RoleAdmin)
 	res, body := admin.get("/status")
 	require.Equal(t, http.StatusOK, res.StatusCode, body)
 	assert.Contains(t, body, `href="/status" aria-current="page"`)
@@ -140,7 +140,7 @@ func TestStatusJSONWithTheMetricsToken(t *testing.T) {
 
 func TestStatusPageWithoutAStatusSource(t *testing.T) {
 	e := newEnv(t)
-	admin := e.loggedIn("root", store.RoleAdmin)
+	admin := e.loggedIn("root", parley.RoleAdmin)
 	res, _ := admin.get("/status")
 	assert.Equal(t, http.StatusNotFound, res.StatusCode)
 }
