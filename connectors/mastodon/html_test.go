@@ -1,8 +1,8 @@
 package mastodon
 
 import (
-	"strings"
 	"runtime"
+	"strings"
 	"testing"
 	"unicode"
 	"unicode/utf8"
