@@ -197,16 +197,6 @@ type Store interface {
 	Close() error
 }
 
-// Lease is one holder's right to run a named job (a connector account,
-// the digest schedule) until Until. Epoch grows each time the lease
-// changes hands, so a holder that lost it can tell.
-type Lease struct {
-	Name   string    `json:"name"`
-	Holder string    `json:"holder"`
-	Epoch  int64     `json:"epoch"`
-	Until  time.Time `json:"until"`
-}
-
 // Leaser hands out leases, so that of several processes sharing one
 // database exactly one at a time runs each job, and another takes over
 // when the holder dies (its lease runs out). Expiry is judged by the

@@ -88,6 +88,7 @@ type sharedStore interface {
 	parley.ConversationStore
 	parley.AdvocateStore
 	parley.DigestStore
+	parley.StatusStore
 }
 
 var (
