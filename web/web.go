@@ -65,15 +65,21 @@ type Options struct {
 	Getenv func(string) string
 	// Connectors, when set, reports each connector's state for /healthz.
 	Connectors func() []ConnectorState
+	// ResponseTarget is the reply time a customer should wait at most:
+	// the inbox marks and filters those waiting longer as overdue.
+	// Default 1h.
+	ResponseTarget time.Duration
 }
 
 // Server is the web inbox.
 type Server struct {
-	cfg     Config
-	opts    Options
-	st      *store.Store
-	logger  *slog.Logger
-	metrics *Metrics
+	cfg  Config
+	opts Options
+	st   *store.Store
+	// inboxStore lists the inbox's conversations.
+	inboxStore parley.Inbox
+	logger     *slog.Logger
+	metrics    *Metrics
 
 	sessions *scs.SessionManager
 	cop      *http.CrossOriginProtection
@@ -124,12 +130,15 @@ func New(cfg Config, opts Options) (*Server, error) {
 	if opts.Getenv == nil {
 		opts.Getenv = os.Getenv
 	}
+	if opts.ResponseTarget <= 0 {
+		opts.ResponseTarget = time.Hour
+	}
 	metricsToken, err := cfg.metricsToken(opts.Getenv)
 	if err != nil {
 		return nil, err
 	}
 	s := &Server{
-		cfg: cfg, opts: opts, st: opts.Store, logger: opts.Logger, metrics: opts.Metrics,
+		cfg: cfg, opts: opts, st: opts.Store, inboxStore: opts.Store, logger: opts.Logger, metrics: opts.Metrics,
 		limiter: newLoginLimiter(opts.LoginLimit, opts.Now),
 		done:    make(chan struct{}),
 		csrfKey: newCSRFKey(), metricsToken: metricsToken,
