@@ -342,7 +342,7 @@
         e.preventDefault();
         var body = new URLSearchParams(new FormData(bulkForm));
         if (!body.getAll('ids').length) { toast('Tick the conversations first (x or the checkboxes).', 'error'); return; }
-        fetch(bulkForm.action, { method: 'POST', body: body, credentials: 'same-origin',
+        fetch(bulkForm.getAttribute('action'), { method: 'POST', body: body, credentials: 'same-origin',
           headers: { 'Accept': 'application/json', 'X-CSRF-Token': csrf } })
           .then(function (res) { return res.json().then(function (d) { if (!res.ok) throw new Error(d.error || res.status); return d; }); })
           .then(function (d) {
