@@ -263,7 +263,7 @@
     }
     function ticks() {
       var n = queue.querySelectorAll('.row-check:checked').length;
-      if (bulkCount) bulkCount.textContent = n ? n + ' ticked' : 'Tick conversations (x) to act on many';
+      if (bulkCount) bulkCount.textContent = n ? n + ' ticked' : 'Tick conversations to act on many';
       if (bulkForm) bulkForm.classList.toggle('has-ticks', n > 0);
     }
 
