@@ -104,7 +104,7 @@ func login(ctx context.Context, st *store.Store, base string) (*http.Client, err
 	if err != nil {
 		return nil, err
 	}
-	if _, err := st.CreateUser(ctx, "bench", store.RoleManager, string(hash)); err != nil && parley.ErrorCode(err) != parley.ECONFLICT {
+	if _, err := st.CreateUser(ctx, "bench", parley.RoleManager, string(hash)); err != nil && parley.ErrorCode(err) != parley.ECONFLICT {
 		return nil, err
 	}
 	jar, err := cookiejar.New(nil)

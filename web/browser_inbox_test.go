@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
 )
 
 // TestBrowserBulkApprove ticks conversations with x and Shift+click and
@@ -27,7 +26,7 @@ func TestBrowserBulkApprove(t *testing.T) {
 		mention("3", "gus", "third", parley.Negative, 10, 2),
 		mention("4", "hal", "fourth", parley.Negative, 10, 3),
 	)
-	e.addUser("ana", store.RoleManager, "a good long password")
+	e.addUser("ana", parley.RoleManager, "a good long password")
 	b := newBrowser(t, 60*time.Second)
 	b.do(t,
 		chromedp.Navigate(e.url+"/login"),

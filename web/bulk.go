@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
 )
 
 // maxBulk is the most conversations one bulk action takes.
@@ -70,7 +69,7 @@ func (s *Server) bulk(w http.ResponseWriter, r *http.Request) {
 	if to == "me" {
 		to = u.Name
 	}
-	if action == "assign" && to != "" && !strings.EqualFold(to, u.Name) && !u.Role.AtLeast(store.RoleManager) {
+	if action == "assign" && to != "" && !strings.EqualFold(to, u.Name) && !u.Role.AtLeast(parley.RoleManager) {
 		s.fail(w, r, parley.Errorf(parley.EFORBIDDEN, "agents can take conversations for themselves only; ask a manager to assign %s", to))
 		return
 	}

@@ -9,12 +9,11 @@ import (
 	"time"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
 )
 
 // cardView is one draft in the inbox.
 type cardView struct {
-	store.InboxItem
+	parley.InboxItem
 	U    Urgency
 	Why  []string // what put it this high, for people
 	CSRF string
@@ -23,11 +22,11 @@ type cardView struct {
 	CanAssignOthers bool
 }
 
-func (s *Server) card(r *http.Request, it store.InboxItem, u Urgency) cardView {
+func (s *Server) card(r *http.Request, it parley.InboxItem, u Urgency) cardView {
 	me := currentUser(r.Context())
 	c := cardView{InboxItem: it, U: u, CSRF: s.csrfToken(r.Context())}
 	if me != nil {
-		c.Me, c.CanAssignOthers = me.Name, me.Role.AtLeast(store.RoleManager)
+		c.Me, c.CanAssignOthers = me.Name, me.Role.AtLeast(parley.RoleManager)
 	}
 	if u.Priority > 0 {
 		c.Why = append(c.Why, "priority "+strconv.Itoa(u.Priority))
@@ -78,7 +77,7 @@ type inboxView struct {
 	Next     string // the next page's URL, "" on the last
 	First    string // the first page's URL when this is a later one
 	Filtered bool
-	Facets   store.InboxFacets
+	Facets   parley.InboxFacets
 	Labels   []parley.Label
 	Users    []string
 	// Since, Until and Overdue echo the date and overdue filters.
@@ -191,19 +190,19 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	version, err := s.inboxStore.InboxVersion(ctx)
+	version, err := s.st.InboxVersion(ctx)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	page, err := s.inboxStore.InboxPage(ctx, iq)
+	page, err := s.st.InboxPage(ctx, iq)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	u := currentUser(ctx)
 	v := inboxView{Query: iq, Filtered: len(keep) > 0, Labels: parley.Labels, Version: version,
-		CSRF: s.csrfToken(ctx), CanAssign: u.Role.AtLeast(store.RoleManager), Target: waiting(s.opts.ResponseTarget),
+		CSRF: s.csrfToken(ctx), CanAssign: u.Role.AtLeast(parley.RoleManager), Target: waiting(s.opts.ResponseTarget),
 		Since: keep.Get("since"), Until: keep.Get("until"), Overdue: iq.Overdue > 0}
 	if !since.IsZero() {
 		v.SinceMS = since.UnixMilli()
@@ -347,9 +346,9 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 
 // inboxFilter reads the draft filters of the live stream's card events
 // from the query string.
-func inboxFilter(r *http.Request) (store.InboxFilter, bool, url.Values) {
+func inboxFilter(r *http.Request) (parley.InboxFilter, bool, url.Values) {
 	q := r.URL.Query()
-	f := store.InboxFilter{Platform: q.Get("platform"), Tag: q.Get("tag"), Rule: q.Get("rule")}
+	f := parley.InboxFilter{Platform: q.Get("platform"), Tag: q.Get("tag"), Rule: q.Get("rule")}
 	if l, err := parley.ParseLabel(q.Get("sentiment")); err == nil {
 		f.Sentiment = l
 	}

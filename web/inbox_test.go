@@ -16,7 +16,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
 )
 
 var (
@@ -69,7 +68,7 @@ func TestInboxPagination(t *testing.T) {
 		ms = append(ms, mention(strconv.Itoa(i), fmt.Sprintf("p%03d", i), "post "+strconv.Itoa(i), label, 10+i*100, i%60))
 	}
 	e.ingest(ms...)
-	c := e.loggedIn("ana", store.RoleManager)
+	c := e.loggedIn("ana", parley.RoleManager)
 
 	for _, view := range []string{"/", "/?view=all"} {
 		ids, pages := c.walk(t, view)
@@ -128,8 +127,8 @@ func TestInboxCountsAndViews(t *testing.T) {
 		mention("3", "gus", "love it", parley.Positive, 10, 2),
 		mention("4", "hal", "where is my order", parley.Neutral, 10, 3),
 	)
-	agent := e.loggedIn("ag", store.RoleAgent)
-	manager := e.loggedIn("ma", store.RoleManager)
+	agent := e.loggedIn("ag", parley.RoleAgent)
+	manager := e.loggedIn("ma", parley.RoleManager)
 	conv := func(i int) int64 { return e.draft(ids[i]).ThreadID }
 
 	// The agent takes one, a manager gives another to the agent, one is
@@ -180,7 +179,7 @@ func TestInboxSearchAndFilters(t *testing.T) {
 	disc.Platform = parley.PlatformDiscord
 	fresh := mention("3", "gus", "love the new deck", parley.Positive, 10, 175)
 	ids := e.ingest(old, disc, fresh)
-	c := e.loggedIn("ana", store.RoleManager)
+	c := e.loggedIn("ana", parley.RoleManager)
 	_, err := e.st.AssignConversation(ctx, fresh.ThreadID, "ana", "ana")
 	require.NoError(t, err)
 
@@ -235,8 +234,8 @@ func TestBulkActions(t *testing.T) {
 	_, err := e.st.IngestBatch(ctx, []*parley.Mention{quiet}, nil) // no draft
 	require.NoError(t, err)
 	conv := func(i int) string { return strconv.FormatInt(e.draft(ids[i]).ThreadID, 10) }
-	agent := e.loggedIn("ag", store.RoleAgent)
-	manager := e.loggedIn("ma", store.RoleManager)
+	agent := e.loggedIn("ag", parley.RoleAgent)
+	manager := e.loggedIn("ma", parley.RoleManager)
 
 	// Approve two and one without a draft: two done, one failed, said why.
 	res, body := manager.postJSON("/bulk", url.Values{"action": {"approve"},

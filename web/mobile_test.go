@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
 )
 
 // overflowJS says whether the page scrolls sideways and, if it does,
@@ -40,7 +39,7 @@ func TestBrowserMobile(t *testing.T) {
 	)
 	saveDigest(t, e.st, parley.DigestRecord{Week: "2026-W46", Status: parley.DigestStored, Summary: "2 mentions",
 		BuiltAt: time.Now(), Markdown: "# Week 46", HTML: digestHTML})
-	e.addUser("root", store.RoleAdmin, "a good long password")
+	e.addUser("root", parley.RoleAdmin, "a good long password")
 	b := newBrowser(t, 90*time.Second)
 	b.do(t,
 		chromedp.EmulateViewport(390, 844, chromedp.EmulateTouch),

@@ -27,13 +27,12 @@ import (
 	"github.com/alexedwards/scs/v2"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
 )
 
 // Options are what the server needs from the rest of Parley.
 type Options struct {
 	// Store is the database. Required.
-	Store *store.Store
+	Store parley.WebStore
 	// Logger gets request and security events; default discards.
 	Logger *slog.Logger
 	// Metrics are served at /metrics; nil makes a fresh set (then the
@@ -73,13 +72,11 @@ type Options struct {
 
 // Server is the web inbox.
 type Server struct {
-	cfg  Config
-	opts Options
-	st   *store.Store
-	// inboxStore lists the inbox's conversations.
-	inboxStore parley.Inbox
-	logger     *slog.Logger
-	metrics    *Metrics
+	cfg     Config
+	opts    Options
+	st      parley.WebStore
+	logger  *slog.Logger
+	metrics *Metrics
 
 	sessions *scs.SessionManager
 	cop      *http.CrossOriginProtection
@@ -96,8 +93,8 @@ type Server struct {
 	doneOnce sync.Once
 }
 
-var _ scs.IterableCtxStore = (*store.Sessions)(nil)
-var _ scs.CtxStore = (*store.Sessions)(nil)
+var _ scs.IterableCtxStore = parley.SessionStore(nil)
+var _ scs.CtxStore = parley.SessionStore(nil)
 
 // New builds the inbox. It checks cfg (Validate) and fills its defaults.
 // Errors: EINVALID for a bad config or missing store.
@@ -138,7 +135,7 @@ func New(cfg Config, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg: cfg, opts: opts, st: opts.Store, inboxStore: opts.Store, logger: opts.Logger, metrics: opts.Metrics,
+		cfg: cfg, opts: opts, st: opts.Store, logger: opts.Logger, metrics: opts.Metrics,
 		limiter: newLoginLimiter(opts.LoginLimit, opts.Now),
 		done:    make(chan struct{}),
 		csrfKey: newCSRFKey(), metricsToken: metricsToken,
