@@ -120,8 +120,6 @@ func inboxSQL(conds []inboxCond, full bool) (string, []any) {
 	}
 	if mention {
 		from += ` JOIN mentions m ON m.id = c.last_mention_id JOIN people p ON p.id = m.person_id`
-	} else {
-		where = append(where, "c.last_mention_id != 0")
 	}
 	return from + ` WHERE ` + strings.Join(where, " AND "), args
 }
@@ -157,6 +155,12 @@ func (s *Store) InboxPage(ctx context.Context, q parley.InboxQuery) (parley.Inbo
 		o = urgencyOrder
 	}
 	nkeys := o.n
+	if view == parley.ViewClosed {
+		// Walk the newest-first index and skip the few open ones rather
+		// than sort every closed conversation (the + keeps the planner
+		// off the state index).
+		vc.sql = `+c.state = 'closed'`
+	}
 	conds := append([]inboxCond{vc}, filters...)
 	if q.After != "" {
 		after, err := parseCursor(q.After, nkeys)
