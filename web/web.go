@@ -68,6 +68,9 @@ type Options struct {
 	// the inbox marks and filters those waiting longer as overdue.
 	// Default 1h.
 	ResponseTarget time.Duration
+	// Status, when set, reads the admins' status page (/status,
+	// /status.json); without it those answer 404.
+	Status StatusFunc
 }
 
 // Server is the web inbox.
