@@ -444,14 +444,21 @@
       live.dataset.state = state;
       live.querySelector('.live-text').textContent = text;
     }
+    // A change anywhere: the list is fetched again; the open conversation
+    // too when its row changed (its draft decided or replaced), unless
+    // someone is editing it.
     var pendingRefresh = null;
     function changed() {
       if (pendingRefresh) return;
       pendingRefresh = setTimeout(function () {
         pendingRefresh = null;
-        refreshList();
-        // The open draft changed elsewhere: show it, unless someone is editing it.
-        if (paneID && !editing() && !pane.querySelector('.is-busy')) loadPane(paneID);
+        var open = row(paneID);
+        var before = open ? open.dataset.draftId + ' ' + open.textContent : null;
+        refreshList().then(function () {
+          var now = row(paneID);
+          var after = now ? now.dataset.draftId + ' ' + now.textContent : null;
+          if (paneID && before !== null && after !== before && !editing() && !pane.querySelector('.is-busy')) loadPane(paneID);
+        });
       }, 50);
     }
     function onDraft(ev) {
@@ -461,7 +468,6 @@
       if (d.remove && d.decided_by && card && card.dataset.draftId === String(d.id) && !card.classList.contains('is-busy')) {
         toast('Draft #' + d.id + ' was ' + d.state + ' by ' + d.decided_by + '.', 'info');
       }
-      changed();
     }
     if (window.EventSource && queue.dataset.events) {
       var url = queue.dataset.events;
