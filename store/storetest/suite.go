@@ -24,6 +24,7 @@ type Store interface {
 	parley.WebStore
 	parley.ConversationStore
 	parley.MentionSearcher
+	parley.Inbox
 }
 
 // Run runs the conformance suite: the same tests against whatever store
@@ -47,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"UsersAndSessions", testUsersAndSessions},
 		{"Cursors", testCursors},
 		{"InboxAndAssign", testInboxAndAssign},
+		{"InboxPages", testInboxPages},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -483,4 +485,42 @@ func testInboxAndAssign(t *testing.T, st Store) {
 	n, err := st.PendingDrafts(ctx, 1)
 	require.NoError(t, err)
 	assert.Equal(t, 1, n, "counting stops at most")
+}
+
+func testInboxPages(t *testing.T, st Store) {
+	ctx := context.Background()
+	tagged := func(m *parley.Mention, h parley.History) []parley.Draft {
+		if strings.Contains(m.Text, "broken") {
+			m.Tags = []string{"damage"}
+		}
+		return nil
+	}
+	ingest(t, st, tagged, mention("120", "nia", "my board arrived broken", 0), mention("121", "oz", "hello there", 1),
+		mention("122", "pia", "where is my parcel", 2))
+	v1, err := st.InboxVersion(ctx)
+	require.NoError(t, err)
+	page, err := st.InboxPage(ctx, parley.InboxQuery{Limit: 2, Now: t0.Add(time.Hour)})
+	require.NoError(t, err)
+	require.Len(t, page.Rows, 2)
+	assert.NotEmpty(t, page.Next)
+	assert.Equal(t, 3, page.Counts[parley.ViewNeedsReply])
+	assert.Equal(t, 3, page.Counts[parley.ViewAll])
+	assert.Equal(t, "my board arrived broken", page.Rows[0].Last.Text, "longest waiting first")
+	next, err := st.InboxPage(ctx, parley.InboxQuery{Limit: 2, After: page.Next, Now: t0.Add(time.Hour)})
+	require.NoError(t, err)
+	require.Len(t, next.Rows, 1, "the rest, nothing twice")
+	assert.Equal(t, "where is my parcel", next.Rows[0].Last.Text)
+	assert.Empty(t, next.Next)
+	for _, q := range []parley.InboxQuery{{Text: "broken"}, {Tag: "damage"}, {Text: "@nia"}} {
+		got, err := st.InboxPage(ctx, q)
+		require.NoError(t, err)
+		require.Len(t, got.Rows, 1, "%+v", q)
+		assert.Equal(t, "nia@example.social", got.Rows[0].Last.Author.Handle)
+	}
+	_, err = st.InboxPage(ctx, parley.InboxQuery{After: "x"})
+	assert.Equal(t, parley.EINVALID, parley.ErrorCode(err))
+	ingest(t, st, nil, mention("123", "qi", "new", 3))
+	v2, err := st.InboxVersion(ctx)
+	require.NoError(t, err)
+	assert.NotEqual(t, v1, v2, "a new message changes the version")
 }
