@@ -489,7 +489,7 @@ func testInboxAndAssign(t *testing.T, st Store) {
 
 func testInboxPages(t *testing.T, st Store) {
 	ctx := context.Background()
-	tagged := func(m *parley.Mention, h parley.History) []parley.Draft {
+	tagged := func(m *parley.Mention, _ parley.History) []parley.Draft {
 		if strings.Contains(m.Text, "broken") {
 			m.Tags = []string{"damage"}
 		}
