@@ -164,7 +164,8 @@ func (m *Main) build(ctx context.Context) error {
 			return until, quiet
 		}})
 	m.decisions = bot.NewDecisions(m.store, bot.DecisionsOptions{Logger: log.With("part", "decisions"),
-		Check: m.outbox.CheckDraft,
+		Check:  m.outbox.CheckDraft,
+		Decide: m.cfg.ruleSet().Decide(log.With("part", "decisions")),
 		OnDecided: func(action string, d parley.Draft) {
 			m.metrics.ObserveDecision(action, d)
 			m.outbox.Wake()
@@ -178,7 +179,6 @@ func (m *Main) build(ctx context.Context) error {
 		Store: m.store, Logger: log.With("part", "web"), Metrics: m.metrics,
 		Decider:    m.decisions,
 		Connectors: m.connStates.list,
-		Decide:     m.cfg.ruleSet().Decide(log.With("part", "web")),
 	})
 	if err != nil {
 		return errors.Join(err, p.Close(ctx))
@@ -315,17 +315,20 @@ func buildConnectors(e *env, cfg *Config, st *store.Store) (connectorSet, error)
 
 // cliDecisions is the decision service for a command: the platform's
 // check of a draft comes from the connectors the config names (built
-// without contacting a server; none without a config).
+// without contacting a server; none without a config), and a corrected
+// mention is decided again by the config's rules.
 func cliDecisions(e *env, cfg *Config, st *store.Store) (*bot.Decisions, error) {
 	var senders []parley.Sender
+	var decide parley.DecideFunc
 	if cfg != nil {
 		conns, err := buildConnectors(e, cfg, st)
 		if err != nil {
 			return nil, err
 		}
 		senders = conns.senders
+		decide = cfg.ruleSet().Decide(e.logger)
 	}
-	return bot.NewDecisions(st, bot.DecisionsOptions{Logger: e.logger, Check: bot.SenderCheck(st, senders)}), nil
+	return bot.NewDecisions(st, bot.DecisionsOptions{Logger: e.logger, Check: bot.SenderCheck(st, senders), Decide: decide}), nil
 }
 
 // lockDatabase takes an exclusive lock on a file beside the database, so a
