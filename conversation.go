@@ -196,6 +196,10 @@ type Decider interface {
 	Reopen(ctx context.Context, actor string, conversationID int64) (Conversation, error)
 	Snooze(ctx context.Context, actor string, conversationID int64, until time.Time) (Conversation, error)
 	Assign(ctx context.Context, actor string, conversationID int64, user string) (Conversation, error)
+	// Retry sends a failed draft again, or a draft waiting to retry now
+	// (see DraftRetrier). Errors: ENOTFOUND; ECONFLICT for a draft that is
+	// neither; EINVALID when the store cannot retry.
+	Retry(ctx context.Context, actor string, draftID int64) (Draft, error)
 	// CorrectSentiment sets a mention's sentiment to label on actor's word
 	// and decides the mention again with the rules, as the pipeline did
 	// when it arrived: its tags, priority and pending reply draft follow

@@ -11,7 +11,6 @@ import (
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/rules"
-	"github.com/parleybot/parley/store"
 )
 
 // TestCorrectSentimentDecidesAgain: a fan's post the model called a
@@ -60,7 +59,7 @@ func TestCorrectSentimentDecidesAgain(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, parley.DraftSuperseded, withdrawn.State)
 	for _, action := range []string{"supersede", "redecide"} {
-		entries, err := st.AuditEntries(ctx, store.AuditFilter{Action: action})
+		entries, err := st.AuditEntries(ctx, parley.AuditFilter{Action: action})
 		require.NoError(t, err)
 		require.Len(t, entries, 1, action)
 		assert.Equal(t, "ana", entries[0].Actor, action)

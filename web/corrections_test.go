@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -39,7 +40,7 @@ func TestCorrectSentiment(t *testing.T) {
 	require.NoError(t, err)
 	second, err := e.st.Mention(ctx, e.draft(ids[1]).MentionID)
 	require.NoError(t, err)
-	agent := e.loggedIn("ag", store.RoleAgent)
+	agent := e.loggedIn("ag", parley.RoleAgent)
 	thread := path("/threads/%d", m.ThreadID)
 	action := path("/mentions/%d/sentiment", m.ID)
 
@@ -83,7 +84,7 @@ func TestCorrectSentiment(t *testing.T) {
 	assert.Regexp(t, path(`(?s)id="mention-%d".*?<span class="chip chip-positive" title="Set by a person">positive</span> <span class="chip chip-muted chip-corrected"`, m.ID), body)
 	assert.Contains(t, body, `value="positive" aria-pressed="true"`)
 
-	entries, err := e.st.AuditEntries(ctx, store.AuditFilter{Action: "correct-sentiment"})
+	entries, err := e.st.AuditEntries(ctx, parley.AuditFilter{Action: "correct-sentiment"})
 	require.NoError(t, err)
 	require.Len(t, entries, 1)
 	assert.Equal(t, "ag", entries[0].Actor)
@@ -142,14 +143,17 @@ func TestCorrectSentiment(t *testing.T) {
 func TestCorrectionRedecidesTheCard(t *testing.T) {
 	ctx := context.Background()
 	var decided []string
-	e := newEnv(t, func(_ *web.Config, o *web.Options) {
-		o.Decider = bot.NewDecisions(o.Store, bot.DecisionsOptions{Decide: draftEach,
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "parley.db"), store.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	e := newEnvOn(t, st, func(_ *web.Config, o *web.Options) {
+		o.Decider = bot.NewDecisions(st, bot.DecisionsOptions{Decide: draftEach,
 			OnDecided: func(action string, d parley.Draft) { decided = append(decided, action+" "+d.Rule) }})
 	})
 	ids := e.ingest(mention("1", "vinny", "riptide shipped in 1 day, that's wild", parley.Negative, 10, 0))
 	old := e.draft(ids[0])
 	require.Equal(t, "rule-negative", old.Rule)
-	agent := e.loggedIn("ag", store.RoleAgent)
+	agent := e.loggedIn("ag", parley.RoleAgent)
 
 	res, body := agent.postJSON(path("/mentions/%d/sentiment", old.MentionID),
 		url.Values{"label": {"positive"}, "draft_id": {path("%d", old.ID)}})
@@ -173,10 +177,10 @@ func TestCorrectionRedecidesTheCard(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"positive-tag"}, m.Tags)
 	assert.Equal(t, 0, m.Priority, "the complaint's priority went with it")
-	entries, err := e.st.AuditEntries(ctx, store.AuditFilter{Action: "redecide"})
+	entries, err := e.st.AuditEntries(ctx, parley.AuditFilter{Action: "redecide"})
 	require.NoError(t, err)
 	assert.Len(t, entries, 1, "the new draft")
-	entries, err = e.st.AuditEntries(ctx, store.AuditFilter{Action: "supersede"})
+	entries, err = e.st.AuditEntries(ctx, parley.AuditFilter{Action: "supersede"})
 	require.NoError(t, err)
 	require.Len(t, entries, 1, "the withdrawal")
 	assert.Equal(t, old.ID, entries[0].DraftID)
@@ -193,7 +197,7 @@ func TestInboxShowsTheLanguage(t *testing.T) {
 	en := mention("2", "max", "love the new wheels", parley.Positive, 10, 1)
 	en.Lang = "en"
 	e.ingest(fr, en)
-	agent := e.loggedIn("ag", store.RoleAgent)
+	agent := e.loggedIn("ag", parley.RoleAgent)
 	res, body := agent.get("/")
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	assert.Contains(t, body, `<span class="chip chip-muted chip-lang" title="Language of the post" lang="en">fr</span> <span class="chip chip-warn chip-unread"`)
@@ -210,7 +214,7 @@ func TestCorrectSentimentRenderFailure(t *testing.T) {
 	ids := e.ingest(mention("1", "jules", "this deck is sick", parley.Negative, 10, 0))
 	m, err := e.st.Mention(ctx, e.draft(ids[0]).MentionID)
 	require.NoError(t, err)
-	agent := e.loggedIn("ag", store.RoleAgent)
+	agent := e.loggedIn("ag", parley.RoleAgent)
 	res, _ := agent.get(path("/threads/%d", m.ThreadID)) // the page's CSRF token
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	web.BreakFragments(e.srv)

@@ -3,7 +3,7 @@ package web
 import (
 	"net/http"
 
-	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley"
 )
 
 // routes wires every URL. Pages are GET; every state change is a POST that
@@ -25,9 +25,9 @@ func (s *Server) routes() http.Handler {
 	app.HandleFunc("POST /login", s.login)
 	app.HandleFunc("POST /logout", s.logout)
 
-	agent := func(h http.HandlerFunc) http.Handler { return s.requireRole(store.RoleAgent, h) }
-	manager := func(h http.HandlerFunc) http.Handler { return s.requireRole(store.RoleManager, h) }
-	admin := func(h http.HandlerFunc) http.Handler { return s.requireRole(store.RoleAdmin, h) }
+	agent := func(h http.HandlerFunc) http.Handler { return s.requireRole(parley.RoleAgent, h) }
+	manager := func(h http.HandlerFunc) http.Handler { return s.requireRole(parley.RoleManager, h) }
+	admin := func(h http.HandlerFunc) http.Handler { return s.requireRole(parley.RoleAdmin, h) }
 
 	app.Handle("GET /{$}", agent(s.inbox))
 	app.Handle("GET /events", agent(s.events))
@@ -70,8 +70,14 @@ func (s *Server) routes() http.Handler {
 	app.Handle("POST /users/{name}/password", admin(s.resetPassword))
 	app.Handle("POST /users/{name}/delete", admin(s.deleteUser))
 
+	app.Handle("GET /status", admin(s.statusPage))
+	app.Handle("GET /status.json", admin(s.statusJSON))
+	app.Handle("POST /status/drafts/{id}/retry", admin(s.retryDraft))
+
 	app.HandleFunc("/", s.notFound)
 
-	mux.Handle("/", s.withSession(s.checkCSRF(app)))
+	withSession := s.withSession(s.checkCSRF(app))
+	mux.Handle("GET /status.json", s.statusJSONOrSession(withSession))
+	mux.Handle("/", withSession)
 	return s.recoverPanics(s.securityHeaders(s.logRequests(mux)))
 }
