@@ -35,6 +35,7 @@ func (s *Server) routes() http.Handler {
 	app.Handle("POST /drafts/{id}/approve", agent(s.approve))
 	app.Handle("POST /drafts/{id}/edit", agent(s.edit))
 	app.Handle("POST /drafts/{id}/reject", agent(s.reject))
+	app.Handle("POST /drafts/{id}/undo", agent(s.undo))
 	app.Handle("POST /drafts/{id}/assign", agent(s.assign))
 
 	app.Handle("GET /threads/{id}", agent(s.thread))

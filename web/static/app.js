@@ -26,6 +26,47 @@
     setTimeout(function () { el.remove(); }, kind === 'error' ? 8000 : 4000);
   }
 
+  // ---- undo send ----------------------------------------------------------
+  // An approval with a grace period answers with where to undo it; the
+  // toast offers Undo until the outbox may post it.
+  function offerUndo(data) {
+    if (!toasts || !data.undo) return;
+    var el = document.createElement('div');
+    el.className = 'toast toast-ok toast-undo';
+    el.setAttribute('role', 'status');
+    el.textContent = data.message + ' ';
+    var b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'btn btn-sm';
+    b.textContent = 'Undo';
+    b.setAttribute('data-undo', data.undo);
+    el.appendChild(b);
+    toasts.appendChild(el);
+    var gone = setTimeout(function () { el.remove(); }, data.undo_ms);
+    b.addEventListener('click', function () {
+      b.disabled = true;
+      clearTimeout(gone);
+      fetch(data.undo, {
+        method: 'POST', credentials: 'same-origin',
+        headers: { 'Accept': 'application/json', 'X-CSRF-Token': csrf }
+      }).then(function (res) {
+        return res.json().catch(function () { return {}; }).then(function (d) {
+          el.remove();
+          if (!res.ok) return toast(d.error || 'Undo failed (' + res.status + ').', 'error');
+          toast(d.message, 'ok');
+          document.dispatchEvent(new CustomEvent('parley:undone', { detail: d }));
+        });
+      }, function () {
+        el.remove();
+        toast('Cannot reach Parley: the reply may be posted. Check the conversation.', 'error');
+      });
+    });
+  }
+  // Pages without the inbox's queue show the draft again by reloading.
+  document.addEventListener('parley:undone', function () {
+    if (!document.getElementById('queue')) location.reload();
+  });
+
   // ---- posting forms with fetch ------------------------------------------
   function post(form, submitter) {
     var action = (submitter && submitter.getAttribute('formaction')) || form.getAttribute('action');
@@ -45,6 +86,10 @@
           var err = new Error(data.error || 'That did not work (' + res.status + ').');
           err.status = res.status;
           throw err;
+        }
+        if (data.undo) {
+          offerUndo(data);
+          data.message = '';
         }
         return data;
       });
@@ -71,9 +116,26 @@
       e.target.form.requestSubmit();
     }
   });
+  // The counter counts as the platform does: Mastodon counts every link
+  // as 23 characters and @user@domain as @user; the limit is the
+  // server's (data-limit, 0 when unknown).
+  function countText(text, platform) {
+    if (platform === 'mastodon') {
+      text = text.replace(/https?:\/\/[^\s<>"]+/gi, 'x'.repeat(23))
+        .replace(/(^|[^\w\/=@])@(\w+(?:[.-]+\w+)*)@[\w-]+(?:\.[\w-]+)+/g, '$1@$2');
+    }
+    return Array.from(text.trim()).length;
+  }
   function updateCount(ta) {
     var out = ta.form && ta.form.querySelector('.charcount');
-    if (out) out.textContent = Array.from(ta.value).length + ' characters';
+    if (!out) return;
+    var n = countText(ta.value, ta.dataset.platform);
+    var limit = parseInt(ta.dataset.limit || '0', 10);
+    var over = limit > 0 && n > limit;
+    out.textContent = limit > 0 ? n + ' / ' + limit : n + ' characters';
+    out.title = limit > 0 ? 'The platform takes at most ' + limit + ' characters per post' : '';
+    out.classList.toggle('charcount-over', over);
+    if (over) ta.setAttribute('aria-invalid', 'true'); else ta.removeAttribute('aria-invalid');
   }
   document.addEventListener('input', function (e) {
     if (e.target.matches && e.target.matches('textarea[data-count]')) updateCount(e.target);
@@ -406,6 +468,22 @@
       });
       window.addEventListener('pagehide', function () { es.close(); });
     }
+
+    // An undone approval puts the draft's card back in the queue.
+    document.addEventListener('parley:undone', function (ev) {
+      var id = ev.detail && ev.detail.id;
+      if (!id) return;
+      fetch('/drafts/' + id, { credentials: 'same-origin', headers: { 'Accept': 'application/json' } })
+        .then(function (res) { return res.ok ? res.json() : null; })
+        .then(function (d) {
+          if (!d || !d.html || document.getElementById('draft-' + id)) return;
+          var card = parse(d.html);
+          place(card, parseFloat(card.dataset.rank));
+          refreshTimes(card);
+          counts();
+          select(card, true);
+        });
+    });
 
     select(cards()[0] || null, false);
     counts();
