@@ -451,6 +451,7 @@ func response(d *Digest, cur parley.DigestWindow, curMs, prevMs []parley.Mention
 	slices.SortFunc(r.Agents, func(a, b Agent) int {
 		return cmp.Or(cmp.Compare(b.Total(), a.Total()), strings.Compare(a.Name, b.Name))
 	})
+	r.SavedReplies = slices.Clone(cur.SavedReplies)
 	return r
 }
 

@@ -70,6 +70,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request) {
 		text = &t
 	}
 	before, _ := s.st.Draft(ctx, id)
+	s.usedSavedReply(r, id)
 	d, err := s.opts.Decider.Approve(ctx, u.Name, id, text)
 	if err != nil {
 		s.fail(w, r, err)
@@ -121,6 +122,7 @@ func (s *Server) edit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.usedSavedReply(r, d.ID)
 	res := draftResult{ID: d.ID, State: d.State, Text: d.Text, Message: "Saved: the draft still waits for approval."}
 	if it, err := s.st.InboxItem(ctx, id); err == nil {
 		res.HTML, _ = s.fragment("card", s.card(r, it, UrgencyOf(it, s.opts.Now())))

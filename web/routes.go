@@ -46,6 +46,17 @@ func (s *Server) routes() http.Handler {
 	app.Handle("POST /threads/{id}/reopen", agent(s.reopenConversation))
 	app.Handle("POST /threads/{id}/snooze", agent(s.snoozeConversation))
 	app.Handle("POST /threads/{id}/assign", agent(s.assignConversation))
+	app.Handle("POST /threads/{id}/notes", agent(s.addConversationNote))
+	app.Handle("POST /threads/{id}/tags", agent(s.tagConversation))
+
+	app.Handle("GET /saved-replies", agent(s.savedReplies))
+	app.Handle("GET /saved-replies/pick", agent(s.pickSavedReply))
+	app.Handle("POST /saved-replies", manager(s.saveReply))
+	app.Handle("POST /saved-replies/{id}", manager(s.saveReply))
+	app.Handle("POST /saved-replies/{id}/delete", manager(s.deleteSavedReply))
+
+	app.Handle("GET /advocates", agent(s.advocates))
+	app.Handle("POST /advocates/{id}/{action}", manager(s.advocateAction))
 
 	app.Handle("GET /people", agent(s.people))
 	app.Handle("GET /people/{id}", agent(s.person))

@@ -63,6 +63,10 @@ type Options struct {
 	Now func() time.Time
 	// Getenv reads Config.MetricsTokenEnv; default os.Getenv.
 	Getenv func(string) string
+	// Templates checks and renders saved replies' texts with the rules'
+	// template engine (rules.Set); nil saves them unchecked and inserts
+	// them as written.
+	Templates parley.ReplyTemplater
 	// TextLimit, when set, gives a platform's post length limit (0 for
 	// unknown) for the draft editor's character counter (bot.TextLimit).
 	TextLimit func(platform string) int

@@ -180,6 +180,7 @@ func (m *Main) build(ctx context.Context) error {
 		Decider:    m.decisions,
 		Connectors: m.connStates.list,
 		TextLimit:  bot.TextLimit(m.conns.senders),
+		Templates:  m.cfg.ruleSet(),
 		Decide:     m.cfg.ruleSet().Decide(log.With("part", "web")),
 	})
 	if err != nil {
