@@ -1,31 +1,16 @@
 package web
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
 )
-
-// advocateStore is what the advocates page needs: the people the scoring
-// follows, their prompts, and the consent functions `parley advocates`
-// uses too (each audited).
-type advocateStore interface {
-	Advocates(ctx context.Context, states []string, limit int) ([]parley.Person, error)
-	PersonPrompts(ctx context.Context, personID int64) ([]parley.Prompt, error)
-	ConfirmAdvocate(ctx context.Context, personID int64, actor string) (parley.AdvocateChange, error)
-	OptOut(ctx context.Context, req parley.OptOutRequest) (parley.OptOutResult, error)
-	OptIn(ctx context.Context, personID int64, actor, reason string) (parley.OptOutResult, error)
-}
-
-func (s *Server) advocateStore() advocateStore { return s.st }
 
 // advocateRow is one person on the advocates page with their last prompt
 // (DraftID 0 for none).
 type advocateRow struct {
-	Person     parley.Person
+	parley.AdvocateEntry
 	LastPrompt parley.Prompt
 }
 
@@ -47,7 +32,7 @@ func (s *Server) advocates(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	v := advocatesView{State: r.URL.Query().Get("state"),
 		States:    []string{parley.AdvocateCandidate, parley.AdvocateActive, parley.AdvocateLapsed},
-		CanManage: currentUser(ctx).Role.AtLeast(store.RoleManager)}
+		CanManage: currentUser(ctx).Role.AtLeast(parley.RoleManager)}
 	var states []string
 	switch v.State {
 	case "":
@@ -57,14 +42,14 @@ func (s *Server) advocates(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, parley.Errorf(parley.EINVALID, "state %q: want candidate, advocate or lapsed", v.State))
 		return
 	}
-	people, err := s.advocateStore().Advocates(ctx, states, advocatesLimit)
+	entries, err := s.st.AdvocateEntries(ctx, states, advocatesLimit)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	for _, p := range people {
-		row := advocateRow{Person: p}
-		ps, err := s.advocateStore().PersonPrompts(ctx, p.ID)
+	for _, e := range entries {
+		row := advocateRow{AdvocateEntry: e}
+		ps, err := s.st.PersonPrompts(ctx, e.ID)
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -78,7 +63,8 @@ func (s *Server) advocates(w http.ResponseWriter, r *http.Request) {
 }
 
 // advocateAction confirms a person as an advocate, or opts them out of
-// (or back into) prompts, through the consent functions; back to the page.
+// (or back into) prompts through the consent functions the person page
+// uses too (waiting prompts withdrawn, audited); back to the page.
 func (s *Server) advocateAction(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	u := currentUser(ctx)
@@ -87,32 +73,25 @@ func (s *Server) advocateAction(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	reason := formText(r, "reason")
 	var msg string
 	switch action := r.PathValue("action"); action {
 	case "confirm":
-		c, err := s.advocateStore().ConfirmAdvocate(ctx, id, u.Name)
+		c, err := s.st.ConfirmAdvocate(ctx, id, u.Name)
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
 		msg = "Confirmed as an advocate (was " + orNone(c.From) + ")."
-	case "optout":
-		res, err := s.advocateStore().OptOut(ctx, parley.OptOutRequest{PersonID: id, Actor: u.Name, Reason: reason})
+	case "optout", "optin":
+		p, err := s.st.SetOptOut(ctx, id, action == "optout", u.Name, formText(r, "reason"))
 		if err != nil {
 			s.fail(w, r, err)
 			return
 		}
-		msg = "Opted out of invitations; they still get replies to their own posts."
-		if n := len(res.Withdrawn); n > 0 {
-			msg += " Withdrew " + strconv.Itoa(n) + " waiting invitation(s)."
+		msg = p.DisplayName() + " is opted out of invitations (waiting ones are withdrawn); they still get replies to their own posts."
+		if action == "optin" {
+			msg = p.DisplayName() + " is opted in to invitations again."
 		}
-	case "optin":
-		if _, err := s.advocateStore().OptIn(ctx, id, u.Name, reason); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		msg = "Opted in to invitations again."
 	default:
 		s.fail(w, r, parley.Errorf(parley.ENOTFOUND, "no advocate action %q: want confirm, optout or optin", action))
 		return

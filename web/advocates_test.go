@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
 )
 
 // advocatesEnv has Jules (a candidate with a converted invitation) and
@@ -43,7 +42,7 @@ func advocatesEnv(t *testing.T) (*testEnv, parley.Person, parley.Person) {
 
 func TestAdvocatesPageListsScoreStateAndLastPrompt(t *testing.T) {
 	e, jules, gus := advocatesEnv(t)
-	c := e.loggedIn("ana", store.RoleAgent)
+	c := e.loggedIn("ana", parley.RoleAgent)
 	res, page := c.get("/advocates")
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	assert.Regexp(t, `(?s)person-`+itoa(gus.ID)+`.*person-`+itoa(jules.ID), page, "best score first")
@@ -62,14 +61,14 @@ func TestAdvocatesPageListsScoreStateAndLastPrompt(t *testing.T) {
 func TestAdvocatesPageActionsAreManagersAndAudited(t *testing.T) {
 	ctx := context.Background()
 	e, jules, _ := advocatesEnv(t)
-	agent := e.loggedIn("ana", store.RoleAgent)
+	agent := e.loggedIn("ana", parley.RoleAgent)
 	agent.get("/advocates")
 	res, _ := agent.post(path("/advocates/%d/confirm", jules.ID), nil)
 	assert.Equal(t, http.StatusForbidden, res.StatusCode)
 	res, _ = agent.post(path("/advocates/%d/optout", jules.ID), nil)
 	assert.Equal(t, http.StatusForbidden, res.StatusCode)
 
-	m := e.loggedIn("maya", store.RoleManager)
+	m := e.loggedIn("maya", parley.RoleManager)
 	_, page := m.get("/advocates")
 	assert.Contains(t, page, `/advocates/`+itoa(jules.ID)+`/confirm`)
 	res, _ = m.post(path("/advocates/%d/confirm", jules.ID), url.Values{"csrf_token": {"forged"}})

@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
 	"github.com/parleybot/parley/web"
 )
 
@@ -34,7 +33,7 @@ func TestBrowserUndoWithinTheGracePeriod(t *testing.T) {
 	e, _ := graceEnv(t, 10*time.Minute)
 	ids := e.ingest(mention("1", "eve", "my deck cracked", parley.Negative, 10, 0))
 	d := e.draft(ids[0])
-	e.addUser("ana", store.RoleAgent, "a good long password")
+	e.addUser("ana", parley.RoleAgent, "a good long password")
 	b := newBrowser(t, 60*time.Second)
 	editor := fmt.Sprintf("#editor-%d", d.ID)
 	loginBrowser(t, b, e, fmt.Sprintf("/threads/%d", d.ThreadID), chromedp.WaitVisible(chromedp.CSS(editor)))
@@ -73,7 +72,7 @@ func TestBrowserSavedReplyInsertedIntoADraft(t *testing.T) {
 	require.NoError(t, err)
 	_, err = e.st.SaveReply(ctx, "maya", parley.SavedReply{Title: "Returns", Text: "30 days."})
 	require.NoError(t, err)
-	e.addUser("ana", store.RoleAgent, "a good long password")
+	e.addUser("ana", parley.RoleAgent, "a good long password")
 	b := newBrowser(t, 60*time.Second)
 	editor := fmt.Sprintf("#editor-%d", d.ID)
 	loginBrowser(t, b, e, fmt.Sprintf("/threads/%d", d.ThreadID), chromedp.WaitVisible(chromedp.CSS(editor)))

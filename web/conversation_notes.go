@@ -25,10 +25,6 @@ type tagsView struct {
 	CSRF     string
 }
 
-// noteStore keeps notes and manual tags (the store, through the root
-// interface).
-func (s *Server) noteStore() parley.ConversationNoteStore { return s.st }
-
 // notesAndTags reads a conversation's notes and tags for its page (and the
 // inbox's detail pane); ms are its posts, whose rule tags are listed apart.
 func (s *Server) notesAndTags(r *http.Request, id int64, ms []parley.Mention) (notesView, tagsView, error) {
@@ -36,10 +32,10 @@ func (s *Server) notesAndTags(r *http.Request, id int64, ms []parley.Mention) (n
 	csrf := s.csrfToken(ctx)
 	nv, tv := notesView{ConvID: id, CSRF: csrf}, tagsView{ConvID: id, CSRF: csrf}
 	var err error
-	if nv.Notes, err = s.noteStore().ConversationNotes(ctx, id); err != nil {
+	if nv.Notes, err = s.st.ConversationNotes(ctx, id); err != nil {
 		return nv, tv, err
 	}
-	if tv.Tags, err = s.noteStore().ConversationTags(ctx, id); err != nil {
+	if tv.Tags, err = s.st.ConversationTags(ctx, id); err != nil {
 		return nv, tv, err
 	}
 	for _, m := range ms {
@@ -74,7 +70,7 @@ func (s *Server) addConversationNote(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	n, err := s.noteStore().AddConversationNote(ctx, id, currentUser(ctx).Name, formText(r, "text"))
+	n, err := s.st.AddConversationNote(ctx, id, currentUser(ctx).Name, formText(r, "text"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -91,7 +87,7 @@ func (s *Server) tagConversation(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	remove := r.PostFormValue("remove") != ""
-	tags, err := s.noteStore().TagConversation(ctx, id, currentUser(ctx).Name, formText(r, "tag"), remove)
+	tags, err := s.st.TagConversation(ctx, id, currentUser(ctx).Name, formText(r, "tag"), remove)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
 )
 
 func TestConversationNotesAreShownAndNeverPosted(t *testing.T) {
@@ -19,7 +18,7 @@ func TestConversationNotesAreShownAndNeverPosted(t *testing.T) {
 	e := newEnv(t)
 	ids := e.ingest(mention("1", "eve", "my deck cracked", parley.Negative, 10, 0))
 	d := e.draft(ids[0])
-	c := e.loggedIn("ana", store.RoleAgent)
+	c := e.loggedIn("ana", parley.RoleAgent)
 	const note = "Eve is a wholesale customer: call her, do not promise a refund."
 	res, body := c.post(path("/threads/%d/notes", d.ThreadID), url.Values{"text": {note}})
 	require.Equal(t, http.StatusSeeOther, res.StatusCode, body)
@@ -64,7 +63,7 @@ func TestConversationTagsAddRemoveApartFromRuleTags(t *testing.T) {
 	e := newEnv(t)
 	ids := e.ingest(mention("1", "eve", "my deck cracked", parley.Negative, 10, 0))
 	d := e.draft(ids[0])
-	c := e.loggedIn("ana", store.RoleAgent)
+	c := e.loggedIn("ana", parley.RoleAgent)
 	for _, tag := range []string{"#VIP", "wholesale", "vip"} {
 		res, body := c.post(path("/threads/%d/tags", d.ThreadID), url.Values{"tag": {tag}})
 		require.Equal(t, http.StatusSeeOther, res.StatusCode, body)

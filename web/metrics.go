@@ -170,7 +170,7 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 // StatsFunc reads the store's mention and draft counts
-// (store.Store.QueueStats).
+// (parley.InboxStore.QueueStats).
 type StatsFunc func(ctx context.Context) (parley.Stats, error)
 
 // WatchStore adds gauges read from stats at every scrape: drafts by state

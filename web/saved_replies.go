@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
 )
 
 // savedRepliesView is the saved replies page's data.
@@ -21,24 +20,20 @@ type savedRepliesView struct {
 	Edit parley.SavedReply
 }
 
-// savedStore is where saved replies are kept (the store, through the
-// root interface).
-func (s *Server) savedStore() parley.SavedReplyStore { return s.st }
-
 // savedReplies lists the library; managers add, edit and delete there.
 func (s *Server) savedReplies(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
 	v := savedRepliesView{Query: strings.TrimSpace(q.Get("q")), Platform: q.Get("platform"),
 		Platforms: []string{parley.PlatformMastodon, parley.PlatformDiscord},
-		CanEdit:   currentUser(ctx).Role.AtLeast(store.RoleManager)}
+		CanEdit:   currentUser(ctx).Role.AtLeast(parley.RoleManager)}
 	var err error
-	if v.Replies, err = s.savedStore().SavedReplies(ctx, v.Query, v.Platform); err != nil {
+	if v.Replies, err = s.st.SavedReplies(ctx, v.Query, v.Platform); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	if id, err := strconv.ParseInt(q.Get("edit"), 10, 64); err == nil && v.CanEdit {
-		if v.Edit, err = s.savedStore().SavedReply(ctx, id); err != nil {
+		if v.Edit, err = s.st.SavedReply(ctx, id); err != nil {
 			s.fail(w, r, err)
 			return
 		}
@@ -72,7 +67,7 @@ func (s *Server) saveReply(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	saved, err := s.savedStore().SaveReply(ctx, currentUser(ctx).Name, sr)
+	saved, err := s.st.SaveReply(ctx, currentUser(ctx).Name, sr)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -89,7 +84,7 @@ func (s *Server) deleteSavedReply(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if err := s.savedStore().DeleteSavedReply(ctx, currentUser(ctx).Name, id); err != nil {
+	if err := s.st.DeleteSavedReply(ctx, currentUser(ctx).Name, id); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -136,7 +131,7 @@ func (s *Server) pickSavedReply(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	list, err := s.savedStore().SavedReplies(ctx, q.Get("q"), m.Platform)
+	list, err := s.st.SavedReplies(ctx, q.Get("q"), m.Platform)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -162,7 +157,7 @@ func (s *Server) usedSavedReply(r *http.Request, draftID int64) {
 	if err != nil || id <= 0 || draftID <= 0 {
 		return
 	}
-	if err := s.savedStore().UseSavedReply(r.Context(), id, draftID); err != nil {
+	if err := s.st.UseSavedReply(r.Context(), id, draftID); err != nil {
 		s.logger.Warn("record saved reply use", "saved_reply_id", id, "draft_id", draftID, "err", err)
 	}
 }

@@ -12,7 +12,6 @@ import (
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/rules"
-	"github.com/parleybot/parley/store"
 	"github.com/parleybot/parley/web"
 )
 
@@ -25,7 +24,7 @@ func withTemplates(t *testing.T, brand string) envOption {
 
 func TestSavedRepliesCRUD(t *testing.T) {
 	e := newEnv(t, withTemplates(t, "Tidewater"))
-	m := e.loggedIn("maya", store.RoleManager)
+	m := e.loggedIn("maya", parley.RoleManager)
 	m.get("/saved-replies")
 
 	res, body := m.post("/saved-replies", url.Values{"title": {"Shipping times"},
@@ -69,7 +68,7 @@ func TestSavedRepliesCRUD(t *testing.T) {
 
 func TestSavedReplyWithABadVariableIsRefusedNamingIt(t *testing.T) {
 	e := newEnv(t, withTemplates(t, "Tidewater"))
-	m := e.loggedIn("maya", store.RoleManager)
+	m := e.loggedIn("maya", parley.RoleManager)
 	res, body := m.postJSON("/saved-replies", url.Values{"title": {"Oops"}, "text": {"Hi {{.Person.Nmae}}!"}})
 	assert.Equal(t, http.StatusUnprocessableEntity, res.StatusCode, body)
 	assert.Contains(t, body, ".Person.Nmae")
@@ -81,7 +80,7 @@ func TestSavedReplyWithABadVariableIsRefusedNamingIt(t *testing.T) {
 
 func TestAgentsReadSavedRepliesButOnlyManagersKeepThem(t *testing.T) {
 	e := newEnv(t, withTemplates(t, "Tidewater"))
-	a := e.loggedIn("ana", store.RoleAgent)
+	a := e.loggedIn("ana", parley.RoleAgent)
 	res, _ := a.get("/saved-replies")
 	assert.Equal(t, http.StatusOK, res.StatusCode)
 	res, _ = a.post("/saved-replies", url.Values{"title": {"Mine"}, "text": {"Hello"}})
@@ -90,7 +89,7 @@ func TestAgentsReadSavedRepliesButOnlyManagersKeepThem(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, list)
 	// Without a session's CSRF token, not even a manager saves one.
-	m := e.loggedIn("maya", store.RoleManager)
+	m := e.loggedIn("maya", parley.RoleManager)
 	res, _ = m.post("/saved-replies", url.Values{"title": {"X"}, "text": {"Y"}, "csrf_token": {"forged"}})
 	assert.Equal(t, http.StatusForbidden, res.StatusCode)
 }
@@ -104,7 +103,7 @@ func TestSavedReplyPickedIsRenderedAndItsUseCounted(t *testing.T) {
 	require.NoError(t, err)
 	_, err = e.st.SaveReply(ctx, "maya", parley.SavedReply{Title: "Discord only", Text: "Hey", Platform: parley.PlatformDiscord})
 	require.NoError(t, err)
-	c := e.loggedIn("ana", store.RoleAgent)
+	c := e.loggedIn("ana", parley.RoleAgent)
 
 	d := e.draft(ids[0])
 	res, body := c.get(path("/saved-replies/pick?mention_id=%d&q=ship", d.MentionID))

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
 )
 
 // message is one post in a thread or a person's history: theirs (a
@@ -189,7 +188,7 @@ func (s *Server) withConversation(r *http.Request, v *threadView) error {
 	if v.Notes, v.Tags, err = s.notesAndTags(r, c.ID, ms); err != nil {
 		return err
 	}
-	if !u.Role.AtLeast(store.RoleManager) {
+	if !u.Role.AtLeast(parley.RoleManager) {
 		return nil
 	}
 	users, err := s.st.Users(ctx)

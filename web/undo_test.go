@@ -39,7 +39,7 @@ func graceEnv(t *testing.T, grace time.Duration, opts ...envOption) (*testEnv, *
 func TestUndoWithinTheGracePeriodReturnsTheDraftToPending(t *testing.T) {
 	e, _ := graceEnv(t, 10*time.Second)
 	ids := e.ingest(mention("1", "ana", "my board snapped", parley.Negative, 10, 1))
-	c := e.loggedIn("ana", store.RoleAgent)
+	c := e.loggedIn("ana", parley.RoleAgent)
 
 	res, body := c.postJSON(path("/drafts/%d/approve", ids[0]), nil)
 	require.Equal(t, http.StatusOK, res.StatusCode, body)
@@ -76,7 +76,7 @@ func TestUndoWithinTheGracePeriodReturnsTheDraftToPending(t *testing.T) {
 func TestUndoAfterTheGracePeriodIsAConflict(t *testing.T) {
 	e, clock := graceEnv(t, 10*time.Second)
 	ids := e.ingest(mention("1", "ana", "my board snapped", parley.Negative, 10, 1))
-	c := e.loggedIn("ana", store.RoleAgent)
+	c := e.loggedIn("ana", parley.RoleAgent)
 	res, body := c.postJSON(path("/drafts/%d/approve", ids[0]), nil)
 	require.Equal(t, http.StatusOK, res.StatusCode, body)
 	*clock = clock.Add(11 * time.Second)
@@ -92,7 +92,7 @@ func TestUndoAfterTheGracePeriodIsAConflict(t *testing.T) {
 func TestUndoWithoutGraceIsNotOffered(t *testing.T) {
 	e, _ := graceEnv(t, 0)
 	ids := e.ingest(mention("1", "ana", "my board snapped", parley.Negative, 10, 1))
-	c := e.loggedIn("ana", store.RoleAgent)
+	c := e.loggedIn("ana", parley.RoleAgent)
 	res, body := c.postJSON(path("/drafts/%d/approve", ids[0]), nil)
 	require.Equal(t, http.StatusOK, res.StatusCode, body)
 	assert.NotContains(t, body, `"undo"`)
@@ -103,7 +103,7 @@ func TestUndoWithoutGraceIsNotOffered(t *testing.T) {
 func TestUndoWithoutJavaScriptRedirectsBack(t *testing.T) {
 	e, _ := graceEnv(t, 10*time.Second)
 	ids := e.ingest(mention("1", "ana", "my board snapped", parley.Negative, 10, 1))
-	c := e.loggedIn("ana", store.RoleAgent)
+	c := e.loggedIn("ana", parley.RoleAgent)
 	res, _ := c.post(path("/drafts/%d/approve", ids[0]), nil)
 	require.Equal(t, http.StatusSeeOther, res.StatusCode)
 	res, _ = c.post(path("/drafts/%d/undo", ids[0]), url.Values{})
@@ -121,7 +121,7 @@ func TestDraftEditorShowsThePlatformsLimit(t *testing.T) {
 		o.TextLimit = func(p string) int { return map[string]int{parley.PlatformMastodon: 640}[p] }
 	})
 	ids := e.ingest(mention("1", "ana", "my board snapped", parley.Negative, 10, 1))
-	c := e.loggedIn("ana", store.RoleAgent)
+	c := e.loggedIn("ana", parley.RoleAgent)
 	_, page := c.get("/")
 	assert.Contains(t, page, `data-platform="mastodon" data-limit="640"`)
 	_, page = c.get(path("/threads/%d", e.draft(ids[0]).ThreadID))

@@ -43,7 +43,7 @@ func TestQueueRoughEdges(t *testing.T) {
 
 	st, err := store.Open(ctx, db, store.Options{})
 	require.NoError(t, err)
-	items, err := st.InboxItems(ctx, store.InboxFilter{})
+	items, err := st.InboxItems(ctx, parley.InboxFilter{})
 	require.NoError(t, err)
 	require.NoError(t, st.Close())
 	web.RankItems(items, time.Now())
