@@ -71,6 +71,9 @@ type Options struct {
 	TextLimit func(platform string) int
 	// Connectors, when set, reports each connector's state for /healthz.
 	Connectors func() []ConnectorState
+	// Status, when set, reads the admins' status page (/status,
+	// /status.json); without it those answer 404.
+	Status StatusFunc
 }
 
 // Server is the web inbox.
