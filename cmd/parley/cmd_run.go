@@ -166,6 +166,7 @@ func (m *Main) build(ctx context.Context) error {
 		}})
 	m.decisions = bot.NewDecisions(m.store, bot.DecisionsOptions{Logger: log.With("part", "decisions"),
 		Check:  m.outbox.CheckDraft,
+		Grace:  m.cfg.undoGrace(),
 		Decide: m.cfg.ruleSet().Decide(log.With("part", "decisions")),
 		OnDecided: func(action string, d parley.Draft) {
 			m.metrics.ObserveDecision(action, d)
@@ -181,6 +182,8 @@ func (m *Main) build(ctx context.Context) error {
 		Store: m.store, Logger: log.With("part", "web"), Metrics: m.metrics,
 		Decider:    m.decisions,
 		Connectors: m.connStates.list,
+		TextLimit:  bot.TextLimit(m.conns.senders),
+		Templates:  m.cfg.ruleSet(),
 		Status:     m.status.read,
 		Getenv:     m.e.getenv,
 		// The inbox's overdue mark and filter use the digest's target.
@@ -330,6 +333,7 @@ func buildConnectors(e *env, cfg *Config, st *store.Store) (connectorSet, error)
 func cliDecisions(e *env, cfg *Config, st *store.Store) (*bot.Decisions, error) {
 	var senders []parley.Sender
 	var decide parley.DecideFunc
+	grace := DefaultUndoGrace
 	if cfg != nil {
 		conns, err := buildConnectors(e, cfg, st)
 		if err != nil {
@@ -337,8 +341,9 @@ func cliDecisions(e *env, cfg *Config, st *store.Store) (*bot.Decisions, error) 
 		}
 		senders = conns.senders
 		decide = cfg.ruleSet().Decide(e.logger)
+		grace = cfg.undoGrace()
 	}
-	return bot.NewDecisions(st, bot.DecisionsOptions{Logger: e.logger, Check: bot.SenderCheck(st, senders), Decide: decide}), nil
+	return bot.NewDecisions(st, bot.DecisionsOptions{Logger: e.logger, Check: bot.SenderCheck(st, senders), Decide: decide, Grace: grace}), nil
 }
 
 // lockDatabase takes an exclusive lock on a file beside the database, so a
