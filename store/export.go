@@ -10,17 +10,21 @@ import (
 // refers to: the order to copy them to another store in.
 var Tables = []string{"people", "threads", "conversations", "mentions", "drafts", "audit", "cursors", "users",
 	"sessions", "person_notes", "person_links", "draft_assignments", "sentiment_corrections", "advocate_changes",
-	"prompts", "digests", "digest_deliveries"}
+	"prompts", "digests", "digest_deliveries", "saved_replies", "saved_reply_uses", "conversation_notes", "conversation_tags"}
 
 // EachRow calls fn with the column names and the values of every row of
-// table (one of Tables), in one read snapshot, in rowid order. fn must not
+// table (one of Tables), in one read snapshot, in insertion (rowid) order. fn must not
 // keep vals. Errors: EINVALID for a table not in Tables; fn's; the
 // database's.
 func (s *Store) EachRow(ctx context.Context, table string, fn func(cols []string, vals []any) error) error {
 	if !slices.Contains(Tables, table) {
 		return fmt.Errorf("export: unknown table %q", table)
 	}
-	rows, err := s.rdb.QueryContext(ctx, `SELECT * FROM `+table+` ORDER BY rowid`)
+	order := "rowid"
+	if table == "conversation_tags" { // WITHOUT ROWID: its key is the order
+		order = "conversation_id, tag"
+	}
+	rows, err := s.rdb.QueryContext(ctx, `SELECT * FROM `+table+` ORDER BY `+order)
 	if err != nil {
 		return dbError("export "+table, err)
 	}

@@ -89,6 +89,7 @@ type sharedStore interface {
 	parley.AdvocateStore
 	parley.DigestStore
 	parley.StatusStore
+	parley.UndoStore
 }
 
 var (

@@ -152,7 +152,11 @@ func (s *Store) DigestWindow(ctx context.Context, from, to, asOf time.Time) (par
 		return w, dbError("digest pending drafts", err)
 	}
 	w.OldestPending = fromMS(oldest)
-	return w, s.digestPeople(ctx, &w)
+	if err := s.digestPeople(ctx, &w); err != nil {
+		return w, err
+	}
+	w.SavedReplies, err = s.savedReplyUses(ctx, f, t)
+	return w, err
 }
 
 // digestPeople fills the advocate part of a digest window.

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -20,19 +21,19 @@ const SendLease = 2 * time.Minute
 
 const draftColumns = `id, kind, state, platform, coalesce(mention_id, 0), person_id, coalesce(thread_id, 0), rule, text,
 	original_text, priority, auto_approve, created_at, updated_at, decided_by, decided_at, sent_at, posted_id,
-	attempts, last_error, new_message_at, written_by`
+	attempts, last_error, new_message_at, written_by, send_after`
 
 func scanDraft(row pgx.Row) (parley.Draft, error) {
 	var d parley.Draft
 	var state string
-	var created, updated, decided, sent, newMsg int64
+	var created, updated, decided, sent, newMsg, sendAfter int64
 	err := row.Scan(&d.ID, &d.Kind, &state, &d.Platform, &d.MentionID, &d.PersonID, &d.ThreadID, &d.Rule, &d.Text,
 		&d.OriginalText, &d.Priority, &d.AutoApprove, &created, &updated, &d.DecidedBy, &decided, &sent, &d.PostedID,
-		&d.Attempts, &d.LastError, &newMsg, &d.WrittenBy)
+		&d.Attempts, &d.LastError, &newMsg, &d.WrittenBy, &sendAfter)
 	if err != nil {
 		return d, err
 	}
-	d.NewMessageAt = fromMS(newMsg)
+	d.NewMessageAt, d.SendAfter = fromMS(newMsg), fromMS(sendAfter)
 	d.State = parley.DraftState(state)
 	d.CreatedAt, d.UpdatedAt, d.DecidedAt, d.SentAt = fromMS(created), fromMS(updated), fromMS(decided), fromMS(sent)
 	return d, nil
@@ -173,6 +174,13 @@ func setText(ctx context.Context, tx pgx.Tx, id int64, actor, text string, now i
 
 // ApproveDraft implements parley.DraftStore.
 func (s *Store) ApproveDraft(ctx context.Context, id int64, actor, text string) (parley.Draft, error) {
+	return s.ApproveDraftHeld(ctx, id, actor, text, 0)
+}
+
+// ApproveDraftHeld implements parley.UndoStore: the grace deadline is the
+// store's clock plus grace, and ClaimDrafts and UndoApproval judge it by
+// the same clock.
+func (s *Store) ApproveDraftHeld(ctx context.Context, id int64, actor, text string, grace time.Duration) (parley.Draft, error) {
 	detail := ""
 	if text != "" {
 		if err := checkText(id, text); err != nil {
@@ -180,6 +188,7 @@ func (s *Store) ApproveDraft(ctx context.Context, id int64, actor, text string) 
 		}
 		detail = "edited before approval"
 	}
+	grace = max(grace, 0)
 	return s.decide(ctx, id, actor, "approve", detail, []parley.DraftState{parley.DraftPending},
 		func(tx pgx.Tx, now int64) error {
 			if text != "" {
@@ -187,10 +196,76 @@ func (s *Store) ApproveDraft(ctx context.Context, id int64, actor, text string) 
 					return err
 				}
 			}
+			after := int64(0)
+			if grace > 0 {
+				after = now + grace.Milliseconds()
+			}
 			_, err := tx.Exec(ctx, `UPDATE drafts SET state = 'approved', decided_by = $1, decided_at = $2,
-				updated_at = $2, next_attempt_at = 0 WHERE id = $3`, actor, now, id)
+				updated_at = $2, next_attempt_at = $3, send_after = $3 WHERE id = $4`, actor, now, after, id)
 			return err
 		})
+}
+
+// UndoApproval implements parley.UndoStore. A rule's draft that became
+// the conversation's pending reply meanwhile is superseded by the one
+// undone (a person's decision wins over a rule's).
+func (s *Store) UndoApproval(ctx context.Context, id int64, actor string) (parley.Draft, error) {
+	var late error
+	d, err := s.decide(ctx, id, actor, "undo", "approval undone within the grace period", []parley.DraftState{parley.DraftApproved},
+		func(tx pgx.Tx, now int64) error {
+			var after int64
+			var attempts int
+			if err := tx.QueryRow(ctx, `SELECT send_after, attempts FROM drafts WHERE id = $1`, id).Scan(&after, &attempts); err != nil {
+				return err
+			}
+			if after <= now || attempts > 0 {
+				late = parley.Errorf(parley.ECONFLICT, "draft %d can no longer be undone: its grace period ended and it is being posted", id)
+				return late
+			}
+			if err := supersedePending(ctx, tx, id, actor, now); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `UPDATE drafts SET state = 'pending', decided_by = '', decided_at = 0,
+				updated_at = $1, next_attempt_at = 0, send_after = 0 WHERE id = $2`, now, id)
+			return err
+		})
+	switch {
+	case late != nil:
+		return d, late
+	case parley.ErrorCode(err) == parley.ECONFLICT && d.State == parley.DraftPending:
+		return d, parley.Errorf(parley.ECONFLICT, "draft %d is pending: there is no approval to undo", id)
+	case parley.ErrorCode(err) == parley.ECONFLICT && d.ID != 0:
+		return d, parley.Errorf(parley.ECONFLICT, "draft %d can no longer be undone: it is %s", id, d.State)
+	}
+	return d, err
+}
+
+// supersedePending supersedes the other pending reply of the conversation
+// of the reply draft id, if any, before id becomes pending again (the
+// database allows one pending reply per conversation).
+func supersedePending(ctx context.Context, tx pgx.Tx, id int64, actor string, now int64) error {
+	rows, err := tx.Query(ctx, `SELECT o.id, o.person_id FROM drafts d JOIN drafts o ON o.thread_id = d.thread_id
+		AND o.kind = 'reply' AND o.state = 'pending' AND o.id != d.id WHERE d.id = $1 AND d.kind = 'reply'`, id)
+	if err != nil {
+		return err
+	}
+	others, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) ([2]int64, error) {
+		var o [2]int64
+		return o, r.Scan(&o[0], &o[1])
+	})
+	if err != nil {
+		return err
+	}
+	for _, o := range others {
+		if _, err := tx.Exec(ctx, `UPDATE drafts SET state = 'superseded', updated_at = $1 WHERE id = $2`, now, o[0]); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO audit (at, actor, action, draft_id, person_id, detail) VALUES ($1, $2, 'supersede', $3, $4, $5)`,
+			now, actor, o[0], o[1], fmt.Sprintf("replaced by draft %d, whose approval %s undid", id, actor)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // EditDraft implements parley.DraftStore.
@@ -216,7 +291,8 @@ func (s *Store) RejectDraft(ctx context.Context, id int64, actor, reason string)
 // claim at once without waiting on each other: each skips the rows another
 // has locked (FOR UPDATE SKIP LOCKED), so a draft goes to one of them. A
 // claim holds the draft for SendLease; a draft still sending after that is
-// claimed again.
+// claimed again. An approved draft in its undo grace period (send_after,
+// judged by the store's clock whatever now says) is never claimed.
 func (s *Store) ClaimDrafts(ctx context.Context, limit int, now time.Time) ([]parley.Draft, error) {
 	if limit <= 0 {
 		limit = 10
@@ -224,6 +300,7 @@ func (s *Store) ClaimDrafts(ctx context.Context, limit int, now time.Time) ([]pa
 	rows, err := s.pool.Query(ctx, `UPDATE drafts SET state = 'sending', attempts = attempts + 1,
 		updated_at = $1, next_attempt_at = $2
 		WHERE id IN (SELECT id FROM drafts WHERE state IN ('approved', 'sending') AND next_attempt_at <= $3
+			AND (state = 'sending' OR send_after <= $1)
 			ORDER BY priority DESC, id LIMIT $4 FOR UPDATE SKIP LOCKED)
 		RETURNING `+draftColumns, s.now().UnixMilli(), ms(now.Add(SendLease)), ms(now), limit)
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 type Store interface {
 	parley.Store
 	parley.WebStore
+	parley.UndoStore
 	parley.ConversationStore
 	parley.MentionSearcher
 	parley.Inbox
@@ -49,6 +50,8 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Cursors", testCursors},
 		{"InboxAndAssign", testInboxAndAssign},
 		{"InboxPages", testInboxPages},
+		{"UndoWithinGrace", testUndoWithinGrace},
+		{"NotesTagsSavedReplies", testNotesTagsSavedReplies},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -523,4 +526,83 @@ func testInboxPages(t *testing.T, st Store) {
 	v2, err := st.InboxVersion(ctx)
 	require.NoError(t, err)
 	assert.NotEqual(t, v1, v2, "a new message changes the version")
+}
+
+// testUndoWithinGrace: an approval held for a grace period is not claimed
+// by the outbox before its deadline (judged by the store's clock, whatever
+// the outbox says the time is) and can be undone until then; one without
+// grace is claimed at once and cannot be undone.
+func testUndoWithinGrace(t *testing.T, st Store) {
+	ctx := context.Background()
+	res := ingest(t, st, replyRule, mention("90", "gu", "hi", 0), mention("91", "ha", "hello", 1))
+	require.Len(t, res.DraftIDs, 2)
+	held, now := res.DraftIDs[0], time.Now()
+	d, err := st.ApproveDraftHeld(ctx, held, "ana", "", time.Hour)
+	require.NoError(t, err)
+	assert.Equal(t, parley.DraftApproved, d.State)
+	assert.True(t, d.SendAfter.After(now), "the deadline is kept with the draft")
+	claimed, err := st.ClaimDrafts(ctx, 10, now.Add(2*time.Hour))
+	require.NoError(t, err)
+	assert.Empty(t, claimed, "a held draft is not claimed before its deadline")
+
+	d, err = st.UndoApproval(ctx, held, "ana")
+	require.NoError(t, err)
+	assert.Equal(t, parley.DraftPending, d.State)
+	assert.Empty(t, d.DecidedBy)
+	_, err = st.UndoApproval(ctx, held, "ana")
+	assert.Equal(t, parley.ECONFLICT, parley.ErrorCode(err), "a pending draft has no approval to undo")
+
+	now = time.Now()
+	_, err = st.ApproveDraftHeld(ctx, res.DraftIDs[1], "ana", "", 0)
+	require.NoError(t, err)
+	claimed, err = st.ClaimDrafts(ctx, 10, now)
+	require.NoError(t, err)
+	require.Len(t, claimed, 1, "no grace: claimed at once")
+	assert.Equal(t, res.DraftIDs[1], claimed[0].ID)
+	_, err = st.UndoApproval(ctx, res.DraftIDs[1], "ana")
+	assert.Equal(t, parley.ECONFLICT, parley.ErrorCode(err), "a draft being posted cannot be undone")
+}
+
+func testNotesTagsSavedReplies(t *testing.T, st Store) {
+	ctx := context.Background()
+	m := mention("95", "iv", "where is my order", 0)
+	res := ingest(t, st, replyRule, m)
+	require.Len(t, res.DraftIDs, 1)
+
+	n, err := st.AddConversationNote(ctx, m.ThreadID, "ana", "  called them  ")
+	require.NoError(t, err)
+	assert.Equal(t, "called them", n.Text)
+	_, err = st.AddConversationNote(ctx, m.ThreadID, "ana", " ")
+	assert.Equal(t, parley.EINVALID, parley.ErrorCode(err))
+	_, err = st.AddConversationNote(ctx, 999999, "ana", "x")
+	assert.Equal(t, parley.ENOTFOUND, parley.ErrorCode(err))
+	notes, err := st.ConversationNotes(ctx, m.ThreadID)
+	require.NoError(t, err)
+	require.Len(t, notes, 1)
+	assert.Equal(t, "ana", notes[0].Author)
+
+	tags, err := st.TagConversation(ctx, m.ThreadID, "ana", "#Billing", false)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"billing"}, tags)
+	_, err = st.TagConversation(ctx, m.ThreadID, "ana", "billing", false)
+	require.NoError(t, err, "tagging twice is no error")
+	tags, err = st.TagConversation(ctx, m.ThreadID, "ana", "billing", true)
+	require.NoError(t, err)
+	assert.Empty(t, tags)
+
+	r, err := st.SaveReply(ctx, "ana", parley.SavedReply{Title: "Order status", Text: "It ships soon."})
+	require.NoError(t, err)
+	assert.NotZero(t, r.ID)
+	found, err := st.SavedReplies(ctx, "ORDER", "mastodon")
+	require.NoError(t, err)
+	require.Len(t, found, 1)
+	require.NoError(t, st.UseSavedReply(ctx, r.ID, res.DraftIDs[0]))
+	_, err = st.ApproveDraft(ctx, res.DraftIDs[0], "ana", "")
+	require.NoError(t, err)
+	r, err = st.SavedReply(ctx, r.ID)
+	require.NoError(t, err)
+	assert.Equal(t, 1, r.Uses, "an approved draft's use counts")
+	require.NoError(t, st.DeleteSavedReply(ctx, "ana", r.ID))
+	_, err = st.SavedReply(ctx, r.ID)
+	assert.Equal(t, parley.ENOTFOUND, parley.ErrorCode(err))
 }
