@@ -21,6 +21,7 @@ import (
 	"github.com/parleybot/parley/connectors/mastodon"
 	"github.com/parleybot/parley/connectors/mastodon/mastodontest"
 	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 	"github.com/parleybot/parley/web"
 )
 
@@ -31,7 +32,7 @@ import (
 func TestFaultPlatformErrorsThenRecovers(t *testing.T) {
 	ctx := context.Background()
 	srv := mastodontest.NewServer(t)
-	st := openStore(t)
+	st := storetest.Open(t)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	conn, err := mastodon.New(mastodon.Config{Server: srv.URL}, mastodontest.Token, st, logger,
 		mastodon.WithBackoff(50*time.Millisecond, 500*time.Millisecond), mastodon.WithPollInterval(200*time.Millisecond))
@@ -155,7 +156,7 @@ func (f *flakyReads) Mention(ctx context.Context, id int64) (parley.Mention, err
 // A transient read error before sending is retried with backoff; the
 // draft is not failed for good.
 func TestOutboxRetriesATransientStoreError(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	fp := newFakePlatform()
 	d := approvedDraft(t, s, 1)
 	fs := &flakyReads{Store: s, fails: 2}

@@ -18,6 +18,7 @@ import (
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 	"github.com/parleybot/parley/web"
 )
 
@@ -632,9 +633,7 @@ func TestMetricsAndHealth(t *testing.T) {
 }
 
 func TestServeSeparateMetricsAndShutdown(t *testing.T) {
-	st, err := store.Open(context.Background(), t.TempDir()+"/p.db", store.Options{})
-	require.NoError(t, err)
-	defer st.Close()
+	st := storetest.Open(t)
 	srv, err := web.New(web.Config{Addr: "127.0.0.1:0", MetricsAddr: "127.0.0.1:1"}, web.Options{Store: st, PollInterval: 20 * time.Millisecond,
 		Decider: bot.NewDecisions(st, bot.DecisionsOptions{})})
 	require.NoError(t, err)

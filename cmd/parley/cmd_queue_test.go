@@ -12,6 +12,7 @@ import (
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 	"github.com/parleybot/parley/web"
 )
 
@@ -41,8 +42,7 @@ func TestQueueRoughEdges(t *testing.T) {
 		ids = append(ids, id)
 	}
 
-	st, err := store.Open(ctx, db, store.Options{})
-	require.NoError(t, err)
+	st := storetest.Open(t, storetest.Path(db))
 	items, err := st.InboxItems(ctx, store.InboxFilter{})
 	require.NoError(t, err)
 	require.NoError(t, st.Close())
