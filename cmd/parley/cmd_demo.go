@@ -15,6 +15,7 @@ import (
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/connectors/replay"
+	"github.com/parleybot/parley/internal/textutil"
 	"github.com/parleybot/parley/store"
 	"github.com/parleybot/parley/web"
 )
@@ -134,7 +135,7 @@ func runDemo(ctx context.Context, e *env, args []string) (retErr error) {
 			if v.Mention != nil {
 				post = v.Mention.Text
 			}
-			fmt.Fprintf(w, "  #%d  @%s: %q\n       draft: %q\n", d.ID, v.Person.Handle, clip(post, 70), clip(d.Text, 70))
+			fmt.Fprintf(w, "  #%d  @%s: %q\n       draft: %q\n", d.ID, v.Person.Handle, textutil.Truncate(textutil.OneLine(post), 70), textutil.Truncate(textutil.OneLine(d.Text), 70))
 		}
 		fmt.Fprintln(w)
 	}
@@ -228,7 +229,7 @@ func (d *demoPlatform) Send(_ context.Context, out parley.Outgoing) (string, err
 	if out.InReplyTo != nil {
 		to = "a reply to @" + out.InReplyTo.Author.Handle
 	}
-	fmt.Fprintf(d.w, "(demo) posted draft %d on %s as %s: %s\n", out.Draft.ID, d.platform, to, clip(out.Draft.Text, 100))
+	fmt.Fprintf(d.w, "(demo) posted draft %d on %s as %s: %s\n", out.Draft.ID, d.platform, to, textutil.Truncate(textutil.OneLine(out.Draft.Text), 100))
 	return id, nil
 }
 

@@ -6,11 +6,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/internal/textutil"
 )
 
 // Custom ids of the staff message buttons and the edit modal. The draft id
@@ -249,15 +249,15 @@ func (c *Connector) renderStaff(ctx context.Context, d parley.Draft, how string)
 		content = fmt.Sprintf("🚫 **Draft #%d** rejected by %s", d.ID, by)
 		color = 0xED4245
 	case parley.DraftFailed:
-		content = fmt.Sprintf("⚠️ **Draft #%d** failed: %s", d.ID, truncate(d.LastError, 300))
+		content = fmt.Sprintf("⚠️ **Draft #%d** failed: %s", d.ID, textutil.Truncate(d.LastError, 300))
 		color = 0xFEE75C
 	default:
 		content = fmt.Sprintf("**Draft #%d** is %s", d.ID, d.State)
 	}
 	e := &discordgo.MessageEmbed{
 		Type:        discordgo.EmbedTypeRich,
-		Title:       truncate(fmt.Sprintf("%s to %s", kind, personLabel(who)), 256),
-		Description: truncate(d.Text, 4000),
+		Title:       textutil.Truncate(fmt.Sprintf("%s to %s", kind, personLabel(who)), 256),
+		Description: textutil.Truncate(d.Text, 4000),
 		Color:       color,
 	}
 	if orig != nil {
@@ -265,13 +265,13 @@ func (c *Connector) renderStaff(ctx context.Context, d parley.Draft, how string)
 		if orig.URL != "" {
 			text += "\n" + orig.URL
 		}
-		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Original message", Value: truncate(quote(text), 1024)})
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Original message", Value: textutil.Truncate(quote(text), 1024)})
 		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Sentiment", Value: sentimentLabel(orig.Sentiment), Inline: true})
 	}
 	if who.ID != 0 {
-		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Person", Value: truncate(personHistory(who), 1024), Inline: true})
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Person", Value: textutil.Truncate(personHistory(who), 1024), Inline: true})
 		if recent := c.recentMentions(ctx, who.ID, d.MentionID); recent != "" {
-			e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Earlier messages", Value: truncate(recent, 1024)})
+			e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Earlier messages", Value: textutil.Truncate(recent, 1024)})
 		}
 	}
 	comps := []discordgo.MessageComponent{}
@@ -302,7 +302,7 @@ func (c *Connector) recentMentions(ctx context.Context, personID, except int64) 
 		if label == "" {
 			label = "unclassified"
 		}
-		fmt.Fprintf(&b, "• %s · %s: %s\n", m.CreatedAt.UTC().Format("2006-01-02"), label, truncate(oneLine(m.Text), 200))
+		fmt.Fprintf(&b, "• %s · %s: %s\n", m.CreatedAt.UTC().Format("2006-01-02"), label, textutil.Truncate(textutil.OneLine(m.Text), 200))
 	}
 	return strings.TrimSpace(b.String())
 }
@@ -350,17 +350,6 @@ func quote(s string) string {
 		lines[i] = "> " + l
 	}
 	return strings.Join(lines, "\n")
-}
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-// truncate cuts s to at most n runes, marking the cut with an ellipsis.
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
 }
 
 // interactionLoop handles button clicks and modal submissions.
@@ -444,11 +433,11 @@ func (c *Connector) onInteraction(ctx context.Context, i *discordgo.Interaction)
 				Type: discordgo.InteractionResponseModal,
 				Data: &discordgo.InteractionResponseData{
 					CustomID: customEditModal + strconv.FormatInt(id, 10),
-					Title:    truncate(fmt.Sprintf("Edit draft #%d, then approve", id), 45),
+					Title:    textutil.Truncate(fmt.Sprintf("Edit draft #%d, then approve", id), 45),
 					Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
 						discordgo.TextInput{
 							CustomID: editInputID, Label: "Reply", Style: discordgo.TextInputParagraph,
-							Value: truncate(d.Text, MaxMessageLen), Required: true, MinLength: 1, MaxLength: MaxMessageLen,
+							Value: textutil.Truncate(d.Text, MaxMessageLen), Required: true, MinLength: 1, MaxLength: MaxMessageLen,
 						},
 					}}},
 				},

@@ -29,6 +29,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/internal/textutil"
 )
 
 // Limits on one line.
@@ -373,27 +374,13 @@ func describe(raw json.RawMessage) string {
 	case 'n':
 		return "null"
 	default:
-		return "number " + shorten(string(raw), 32)
+		return "number " + textutil.Truncate(string(raw), 32)
 	}
 }
 
 // quote returns s quoted for a message, cut to 40 runes.
 func quote(s string) string {
-	return strconv.Quote(shorten(s, 40))
-}
-
-func shorten(s string, limit int) string {
-	if utf8.RuneCountInString(s) <= limit {
-		return s
-	}
-	n := 0
-	for i := range s {
-		if n == limit {
-			return s[:i] + "…"
-		}
-		n++
-	}
-	return s
+	return strconv.Quote(textutil.Truncate(s, 40))
 }
 
 // decodeString decodes a raw JSON string, rejecting other types, invalid
