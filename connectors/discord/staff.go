@@ -3,6 +3,7 @@ package discord
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -386,9 +387,32 @@ func (c *Connector) staffActor(i *discordgo.Interaction) (string, bool) {
 }
 
 func (c *Connector) onInteraction(ctx context.Context, i *discordgo.Interaction) {
-	var action string
-	var id int64
-	var text string
+	action, id, text := interactionAction(i)
+	if action == "" {
+		return // not ours
+	}
+	log := c.log.With("draft_id", id, "interaction_id", i.ID)
+	actor, ok := c.staffActor(i)
+	if !ok {
+		who := "unknown"
+		if u := interactionUser(i); u != nil {
+			who = u.Username
+		}
+		log.Info("staff button refused: the member has no staff role", "user", who)
+		c.ephemeral(ctx, i, "You need one of the staff roles ("+c.roleList()+") to decide drafts.")
+		return
+	}
+	if action == customEdit {
+		c.openEditModal(ctx, i, id, log)
+		return
+	}
+	c.decideClick(ctx, i, action, actor, id, text, log)
+}
+
+// interactionAction reads which of our buttons (or the edit modal) an
+// interaction is, the draft it names and, for the modal, the text typed.
+// action is "" for an interaction that is not ours.
+func interactionAction(i *discordgo.Interaction) (action string, id int64, text string) {
 	switch i.Type {
 	case discordgo.InteractionMessageComponent:
 		cid := i.MessageComponentData().CustomID
@@ -404,51 +428,43 @@ func (c *Connector) onInteraction(ctx context.Context, i *discordgo.Interaction)
 			text = modalText(data.Components)
 		}
 	}
-	if action == "" {
-		return // not ours
-	}
-	log := c.log.With("draft_id", id, "interaction_id", i.ID)
-	actor, ok := c.staffActor(i)
-	if !ok {
-		who := "unknown"
-		if u := interactionUser(i); u != nil {
-			who = u.Username
-		}
-		log.Info("staff button refused: the member has no staff role", "user", who)
-		c.ephemeral(ctx, i, "You need one of the staff roles ("+c.roleList()+") to decide drafts.")
-		return
-	}
-	switch action {
-	case customEdit:
-		d, err := c.store.Draft(ctx, id)
-		if err == nil && d.State != parley.DraftPending {
-			err = parley.Errorf(parley.ECONFLICT, "draft %d is already %s by %s", d.ID, d.State, d.DecidedBy)
-		}
-		if err != nil {
-			c.ephemeral(ctx, i, parley.ErrorMessage(err))
-			return
-		}
-		err = c.call(ctx, func(opts ...discordgo.RequestOption) error {
-			return c.s.InteractionRespond(i, &discordgo.InteractionResponse{
-				Type: discordgo.InteractionResponseModal,
-				Data: &discordgo.InteractionResponseData{
-					CustomID: customEditModal + strconv.FormatInt(id, 10),
-					Title:    textutil.Truncate(fmt.Sprintf("Edit draft #%d, then approve", id), 45),
-					Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
-						discordgo.TextInput{
-							CustomID: editInputID, Label: "Reply", Style: discordgo.TextInputParagraph,
-							Value: textutil.Truncate(d.Text, MaxMessageLen), Required: true, MinLength: 1, MaxLength: MaxMessageLen,
-						},
-					}}},
-				},
-			}, opts...)
-		})
-		if err != nil {
-			log.Warn("opening the edit modal", "err", err)
-		}
-		return
-	}
+	return action, id, text
+}
 
+// openEditModal answers the Edit button with a form holding the draft's
+// text, or says why the draft cannot be edited.
+func (c *Connector) openEditModal(ctx context.Context, i *discordgo.Interaction, id int64, log *slog.Logger) {
+	d, err := c.store.Draft(ctx, id)
+	if err == nil && d.State != parley.DraftPending {
+		err = parley.Errorf(parley.ECONFLICT, "draft %d is already %s by %s", d.ID, d.State, d.DecidedBy)
+	}
+	if err != nil {
+		c.ephemeral(ctx, i, parley.ErrorMessage(err))
+		return
+	}
+	err = c.call(ctx, func(opts ...discordgo.RequestOption) error {
+		return c.s.InteractionRespond(i, &discordgo.InteractionResponse{
+			Type: discordgo.InteractionResponseModal,
+			Data: &discordgo.InteractionResponseData{
+				CustomID: customEditModal + strconv.FormatInt(id, 10),
+				Title:    textutil.Truncate(fmt.Sprintf("Edit draft #%d, then approve", id), 45),
+				Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+					discordgo.TextInput{
+						CustomID: editInputID, Label: "Reply", Style: discordgo.TextInputParagraph,
+						Value: textutil.Truncate(d.Text, MaxMessageLen), Required: true, MinLength: 1, MaxLength: MaxMessageLen,
+					},
+				}}},
+			},
+		}, opts...)
+	})
+	if err != nil {
+		log.Warn("opening the edit modal", "err", err)
+	}
+}
+
+// decideClick carries out Approve, Reject or the submitted edit through
+// the decision service and shows the outcome on the staff message.
+func (c *Connector) decideClick(ctx context.Context, i *discordgo.Interaction, action, actor string, id int64, text string, log *slog.Logger) {
 	// Acknowledge at once (the 3-second rule), then act and edit the message.
 	err := c.call(ctx, func(opts ...discordgo.RequestOption) error {
 		return c.s.InteractionRespond(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate}, opts...)
@@ -493,19 +509,23 @@ func (c *Connector) onInteraction(ctx context.Context, i *discordgo.Interaction)
 		log.Warn("updating the staff message after a click", "err", err)
 		return // the mirror's next pass updates it
 	}
-	channelID := i.ChannelID
-	messageID := ""
-	if i.Message != nil {
-		messageID = i.Message.ID
-		if i.Message.ChannelID != "" {
-			channelID = i.Message.ChannelID
-		}
+	c.recordClickedMessage(ctx, i, d, log)
+}
+
+// recordClickedMessage records which staff message shows d and in which
+// state, as the mirror does for the messages it posts or edits. The caller
+// holds staffMu.
+func (c *Connector) recordClickedMessage(ctx context.Context, i *discordgo.Interaction, d parley.Draft, log *slog.Logger) {
+	if i.Message == nil || i.Message.ID == "" {
+		return
 	}
-	if messageID != "" {
-		rec := staffRecord{channelID: channelID, messageID: messageID, shown: shownState(d)}
-		if err := c.store.SetCursor(ctx, StaffCursorKey(d.ID), rec.String()); err != nil {
-			log.Warn("recording the staff message", "err", err)
-		}
+	channelID := i.ChannelID
+	if i.Message.ChannelID != "" {
+		channelID = i.Message.ChannelID
+	}
+	rec := staffRecord{channelID: channelID, messageID: i.Message.ID, shown: shownState(d)}
+	if err := c.store.SetCursor(ctx, StaffCursorKey(d.ID), rec.String()); err != nil {
+		log.Warn("recording the staff message", "err", err)
 	}
 }
 

@@ -129,42 +129,9 @@ func send(ctx context.Context, events chan<- streamEvent, ev streamEvent) bool {
 // streamOnce connects once and reads until the connection ends. It returns
 // when it connected (zero if it did not) and why it ended.
 func (c *Connector) streamOnce(ctx context.Context, f *feed, events chan<- streamEvent) (connectedAt time.Time, err error) {
-	if err := c.lim.wait(ctx); err != nil {
-		return time.Time{}, err
-	}
-	tokenInURL := c.streamTokenInURL.Load()
-	u, err := c.streamURL(ctx, f.stream, tokenInURL)
+	conn, err := c.dialStream(ctx, f)
 	if err != nil {
 		return time.Time{}, err
-	}
-	h := http.Header{}
-	h.Set("Authorization", "Bearer "+c.api.token)
-	if c.dialer.userAgent != "" {
-		h.Set("User-Agent", c.dialer.userAgent)
-	}
-	conn, resp, err := c.dialer.dialer().DialContext(ctx, u, h)
-	if err != nil && !tokenInURL && resp != nil && resp.StatusCode == http.StatusUnauthorized {
-		c.log.Info("mastodon server ignores the Authorization header on the stream; sending the token in the stream URL", "feed", f.name)
-		c.streamTokenInURL.Store(true)
-		if u, err = c.streamURL(ctx, f.stream, true); err != nil {
-			return time.Time{}, err
-		}
-		conn, resp, err = c.dialer.dialer().DialContext(ctx, u, h)
-	}
-	if err != nil {
-		if resp != nil {
-			if _, limited := c.lim.observe(resp, "/api/v1/streaming"); limited {
-				return time.Time{}, errors.New("handshake rate limited (429)")
-			}
-			switch {
-			case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-				return time.Time{}, &errStreamRefused{reason: fmt.Sprintf("%d %s (is the token valid, with the read scope?)", resp.StatusCode, http.StatusText(resp.StatusCode))}
-			case resp.StatusCode >= 400 && resp.StatusCode < 500, resp.StatusCode == http.StatusNotImplemented:
-				return time.Time{}, &errStreamRefused{reason: fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))}
-			}
-			return time.Time{}, fmt.Errorf("handshake: %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
-		}
-		return time.Time{}, fmt.Errorf("dial: %w", stripURL(err))
 	}
 	defer conn.Close()
 	connectedAt = time.Now()
@@ -188,9 +155,74 @@ func (c *Connector) streamOnce(ctx context.Context, f *feed, events chan<- strea
 		}
 		return err
 	})
+	defer c.startPinger(ctx, conn)()
 
-	// The pinger also closes the connection when ctx ends, which unblocks
-	// the read below.
+	for {
+		_, data, err := conn.ReadMessage()
+		if err != nil {
+			if ctx.Err() != nil {
+				return connectedAt, ctx.Err()
+			}
+			if errors.Is(err, websocket.ErrReadLimit) {
+				c.log.Warn("mastodon stream frame too large; reconnecting and polling for what it carried", "feed", f.name, "max_bytes", c.maxFrame)
+				return connectedAt, fmt.Errorf("frame larger than %d bytes", c.maxFrame)
+			}
+			return connectedAt, err
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(readTimeout))
+		if err := c.handleFrame(ctx, f, data, events); err != nil {
+			return connectedAt, err
+		}
+	}
+}
+
+// dialStream opens the websocket for f, with the token in the header or,
+// for a server that ignores the header, in the URL. A refusal that
+// retrying cannot fix is an *errStreamRefused.
+func (c *Connector) dialStream(ctx context.Context, f *feed) (*websocket.Conn, error) {
+	if err := c.lim.wait(ctx); err != nil {
+		return nil, err
+	}
+	tokenInURL := c.streamTokenInURL.Load()
+	u, err := c.streamURL(ctx, f.stream, tokenInURL)
+	if err != nil {
+		return nil, err
+	}
+	h := http.Header{}
+	h.Set("Authorization", "Bearer "+c.api.token)
+	if c.dialer.userAgent != "" {
+		h.Set("User-Agent", c.dialer.userAgent)
+	}
+	conn, resp, err := c.dialer.dialer().DialContext(ctx, u, h)
+	if err != nil && !tokenInURL && resp != nil && resp.StatusCode == http.StatusUnauthorized {
+		c.log.Info("mastodon server ignores the Authorization header on the stream; sending the token in the stream URL", "feed", f.name)
+		c.streamTokenInURL.Store(true)
+		if u, err = c.streamURL(ctx, f.stream, true); err != nil {
+			return nil, err
+		}
+		conn, resp, err = c.dialer.dialer().DialContext(ctx, u, h)
+	}
+	if err == nil {
+		return conn, nil
+	}
+	if resp == nil {
+		return nil, fmt.Errorf("dial: %w", stripURL(err))
+	}
+	if _, limited := c.lim.observe(resp, "/api/v1/streaming"); limited {
+		return nil, errors.New("handshake rate limited (429)")
+	}
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		return nil, &errStreamRefused{reason: fmt.Sprintf("%d %s (is the token valid, with the read scope?)", resp.StatusCode, http.StatusText(resp.StatusCode))}
+	case resp.StatusCode >= 400 && resp.StatusCode < 500, resp.StatusCode == http.StatusNotImplemented:
+		return nil, &errStreamRefused{reason: fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))}
+	}
+	return nil, fmt.Errorf("handshake: %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+}
+
+// startPinger pings the server every pingInterval and closes conn when ctx
+// ends, which unblocks a read. The returned function stops it and waits.
+func (c *Connector) startPinger(ctx context.Context, conn *websocket.Conn) (stop func()) {
 	done := make(chan struct{})
 	pingerDone := make(chan struct{})
 	go func() {
@@ -210,27 +242,9 @@ func (c *Connector) streamOnce(ctx context.Context, f *feed, events chan<- strea
 			}
 		}
 	}()
-	defer func() {
+	return func() {
 		close(done)
 		<-pingerDone
-	}()
-
-	for {
-		_, data, err := conn.ReadMessage()
-		if err != nil {
-			if ctx.Err() != nil {
-				return connectedAt, ctx.Err()
-			}
-			if errors.Is(err, websocket.ErrReadLimit) {
-				c.log.Warn("mastodon stream frame too large; reconnecting and polling for what it carried", "feed", f.name, "max_bytes", c.maxFrame)
-				return connectedAt, fmt.Errorf("frame larger than %d bytes", c.maxFrame)
-			}
-			return connectedAt, err
-		}
-		_ = conn.SetReadDeadline(time.Now().Add(readTimeout))
-		if err := c.handleFrame(ctx, f, data, events); err != nil {
-			return connectedAt, err
-		}
 	}
 }
 
