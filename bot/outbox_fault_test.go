@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -22,7 +23,6 @@ import (
 	"github.com/parleybot/parley/connectors/mastodon/mastodontest"
 	"github.com/parleybot/parley/store"
 	"github.com/parleybot/parley/store/storetest"
-	"github.com/parleybot/parley/web"
 )
 
 // TestFaultPlatformErrorsThenRecovers: the Mastodon server answers 500s
@@ -37,7 +37,7 @@ func TestFaultPlatformErrorsThenRecovers(t *testing.T) {
 	conn, err := mastodon.New(mastodon.Config{Server: srv.URL}, mastodontest.Token, st, logger,
 		mastodon.WithBackoff(50*time.Millisecond, 500*time.Millisecond), mastodon.WithPollInterval(200*time.Millisecond))
 	require.NoError(t, err)
-	metrics := web.NewMetrics()
+	metrics := bot.NewMetrics()
 
 	// Three people write while the server fails every request.
 	var want []string
@@ -116,7 +116,7 @@ func TestFaultPlatformErrorsThenRecovers(t *testing.T) {
 
 	// /metrics counts the failed attempts and the sends.
 	rec := httptest.NewRecorder()
-	metrics.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	promhttp.HandlerFor(metrics.Registry(), promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	body := rec.Body.String()
 	assert.Equal(t, 3.0, metricValue(t, body, `parley_sends_total{platform="mastodon",result="sent"}`))
 	assert.GreaterOrEqual(t, metricValue(t, body, `parley_sends_total{platform="mastodon",result="error"}`), 2.0)

@@ -595,8 +595,8 @@ func TestEventsRespectFilters(t *testing.T) {
 }
 
 func TestMetricsAndHealth(t *testing.T) {
-	m := web.NewMetrics()
-	e := newEnv(t, func(_ *web.Config, o *web.Options) { o.Metrics = m })
+	e := newEnv(t)
+	m := e.botMetrics
 	ids := e.ingest(mention("1", "eve", "a", parley.Neutral, 10, 0), mention("2", "fay", "b", parley.Neutral, 10, 0))
 
 	res, err := http.Get(e.url + "/healthz")
@@ -611,7 +611,7 @@ func TestMetricsAndHealth(t *testing.T) {
 	m.ObserveSend(parley.Draft{Platform: "mastodon"}, nil)
 	m.ObserveSend(parley.Draft{Platform: "discord"}, parley.Errorf(parley.EUNAVAILABLE, "503"))
 	m.ObserveConnectorError("discord")
-	var nilMetrics *web.Metrics
+	var nilMetrics *bot.Metrics
 	nilMetrics.ObserveIngest(parley.IngestResult{Stored: 1}) // a nil *Metrics is a no-op
 
 	c := e.loggedIn("ana", store.RoleManager)

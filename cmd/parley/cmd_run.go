@@ -95,7 +95,7 @@ type Main struct {
 	// the ones its summary counted.
 	advocatesNow func() time.Time
 
-	metrics    *web.Metrics
+	metrics    *bot.Metrics
 	pipeline   *bot.Pipeline
 	outbox     *bot.Outbox
 	decisions  *bot.Decisions
@@ -145,7 +145,7 @@ func (m *Main) Run(ctx context.Context) error {
 // build makes the parts: advocates, pipeline, outbox, web inbox.
 func (m *Main) build(ctx context.Context) error {
 	log := m.e.logger
-	m.metrics = web.NewMetrics()
+	m.metrics = bot.NewMetrics()
 	eng, err := m.cfg.advocateEngine()
 	if err != nil {
 		return err
@@ -175,7 +175,7 @@ func (m *Main) build(ctx context.Context) error {
 		}
 	}
 	m.web, err = web.New(m.cfg.Web, web.Options{
-		Store: m.store, Logger: log.With("part", "web"), Metrics: m.metrics,
+		Store: m.store, Logger: log.With("part", "web"), Metrics: m.metrics.Registry(),
 		Decider:    m.decisions,
 		Connectors: m.connStates.list,
 		Decide:     m.cfg.ruleSet().Decide(log.With("part", "web")),
