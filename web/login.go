@@ -74,7 +74,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	hash := u.PasswordHash
 	if err != nil {
-		hash = dummyHash() // as slow as a real check: do not tell which names exist
+		hash = dummyHash(s.opts.PasswordCost) // as slow as a real check: do not tell which names exist
 	}
 	if !passwordMatches(hash, password) || err != nil {
 		s.limiter.failed(ip, who)
