@@ -17,7 +17,7 @@ import (
 )
 
 // TestQueueRoughEdges: an explicitly empty --text is refused like a blank
-// one (it used to approve the original draft), --json gives the author
+// one (rather than approving the original draft), --json gives the author
 // once and in full, and the pending queue is ordered as the web inbox.
 func TestQueueRoughEdges(t *testing.T) {
 	ctx := context.Background()
