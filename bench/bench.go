@@ -202,7 +202,7 @@ func timeQueries(ctx context.Context, st *store.Store) (map[string]float64, erro
 			return err
 		}},
 		{"inbox_items", func() error {
-			_, err := st.InboxItems(ctx, store.InboxFilter{Limit: 50})
+			_, err := st.InboxItems(ctx, parley.InboxFilter{Limit: 50})
 			return err
 		}},
 		{"person_history", func() error {

@@ -136,7 +136,7 @@ func (m *Metrics) Registry() *prometheus.Registry {
 }
 
 // StatsFunc reads the store's mention and draft counts
-// (store.Store.QueueStats).
+// (parley.InboxStore.QueueStats).
 type StatsFunc func(ctx context.Context) (parley.Stats, error)
 
 // WatchStore adds gauges read from stats at every scrape: drafts by state

@@ -336,19 +336,9 @@ func (s *Store) Advocates(ctx context.Context, states []string, limit int) ([]pa
 	return out, nil
 }
 
-// AdvocateEntry is a person as `parley advocates list` and the web inbox
-// show them: with what the last scoring said and who confirmed them.
-type AdvocateEntry struct {
-	parley.Person
-	Note        string    `json:"note,omitempty"`
-	ConfirmedBy string    `json:"confirmed_by,omitempty"`
-	ConfirmedAt time.Time `json:"confirmed_at,omitzero"`
-	ScoredAt    time.Time `json:"scored_at,omitzero"`
-}
-
 // AdvocateEntries lists people in the given states (every non-empty state
 // when none), best score first, at most limit (0 means 100).
-func (s *Store) AdvocateEntries(ctx context.Context, states []string, limit int) ([]AdvocateEntry, error) {
+func (s *Store) AdvocateEntries(ctx context.Context, states []string, limit int) ([]parley.AdvocateEntry, error) {
 	if limit <= 0 {
 		limit = 100
 	}
@@ -368,9 +358,9 @@ func (s *Store) AdvocateEntries(ctx context.Context, states []string, limit int)
 		return nil, fmt.Errorf("list advocates: %w", err)
 	}
 	defer rows.Close()
-	var out []AdvocateEntry
+	var out []parley.AdvocateEntry
 	for rows.Next() {
-		var e AdvocateEntry
+		var e parley.AdvocateEntry
 		var confirmed, scored int64
 		p, err := scanPerson(rowsWithExtra2{rows, []any{&e.Note, &e.ConfirmedBy, &confirmed, &scored}})
 		if err != nil {

@@ -196,7 +196,7 @@ func TestConversationStatesAndClocks(t *testing.T) {
 	require.Len(t, list, 1, "a snooze that ran out needs a reply")
 	_, err = s.AssignConversation(ctx, c.ID, "ben", "nobody")
 	assert.Equal(t, parley.ENOTFOUND, parley.ErrorCode(err))
-	entries, err := s.AuditEntries(ctx, store.AuditFilter{Actor: "ben"})
+	entries, err := s.AuditEntries(ctx, parley.AuditFilter{Actor: "ben"})
 	require.NoError(t, err)
 	var actions []string
 	for _, e := range entries {

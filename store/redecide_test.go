@@ -10,7 +10,6 @@ import (
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/rules"
-	"github.com/parleybot/parley/store"
 	"github.com/parleybot/parley/store/storetest"
 )
 
@@ -61,7 +60,7 @@ func TestCorrectionRedecidesTheDraft(t *testing.T) {
 	stored, err := s.Draft(ctx, apology.ID)
 	require.NoError(t, err)
 	assert.Equal(t, parley.DraftSuperseded, stored.State, "withdrawn, kept, never sent")
-	entries, err := s.AuditEntries(ctx, store.AuditFilter{Action: "supersede"})
+	entries, err := s.AuditEntries(ctx, parley.AuditFilter{Action: "supersede"})
 	require.NoError(t, err)
 	require.Len(t, entries, 1)
 	assert.Equal(t, "ana", entries[0].Actor)

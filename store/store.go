@@ -72,6 +72,7 @@ type Store struct {
 }
 
 var _ parley.Store = (*Store)(nil)
+var _ parley.WebStore = (*Store)(nil)
 
 // Open opens (creating if needed) the database at path and applies pending
 // migrations. The folder is created when missing. Errors name the path.

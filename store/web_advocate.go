@@ -13,8 +13,8 @@ import (
 // what the last scoring said (Note, ScoredAt) and who confirmed them, for
 // the web inbox's person page. It works for anyone, advocate or not (the
 // extra fields are then empty). Errors: ENOTFOUND for no such person.
-func (s *Store) PersonAdvocate(ctx context.Context, personID int64) (AdvocateEntry, error) {
-	var e AdvocateEntry
+func (s *Store) PersonAdvocate(ctx context.Context, personID int64) (parley.AdvocateEntry, error) {
+	var e parley.AdvocateEntry
 	var confirmed, scored int64
 	err := s.rdb.QueryRowContext(ctx, `SELECT advocate_note, advocate_confirmed_by, advocate_confirmed_at, advocate_scored_at
 		FROM people WHERE id = ?`, personID).Scan(&e.Note, &e.ConfirmedBy, &confirmed, &scored)

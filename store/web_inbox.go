@@ -12,57 +12,10 @@ import (
 	"github.com/parleybot/parley"
 )
 
-// InboxFilter selects pending drafts for the web inbox. Zero fields select
-// everything.
-type InboxFilter struct {
-	Platform string
-	// Sentiment is the label of the mention the draft answers.
-	Sentiment parley.Label
-	// Tag is one of the tags of the mention the draft answers.
-	Tag string
-	// Rule is the rule that drafted the reply or one of the rules that
-	// matched the mention.
-	Rule string
-	// AssignedTo is a user name; only drafts assigned to them.
-	AssignedTo string
-	// IDs, when set, restricts the selection to these drafts.
-	IDs   []int64
-	Limit int // 0 means 1000
-}
-
-// InboxItem is a pending draft with what a person needs to decide on it.
-type InboxItem struct {
-	Draft parley.Draft
-	// Mention is the post the draft answers; zero (ID 0) for a prompt.
-	Mention parley.Mention
-	// Person is who the draft is for.
-	Person parley.Person
-	// AssignedTo is the user looking after the draft, or "".
-	AssignedTo string
-}
-
-// Matches reports whether the item passes f's field filters (not IDs or
-// Limit).
-func (f InboxFilter) Matches(it InboxItem) bool {
-	switch {
-	case f.Platform != "" && it.Draft.Platform != f.Platform:
-		return false
-	case f.Sentiment != "" && (it.Mention.ID == 0 || it.Mention.Sentiment.Label != f.Sentiment):
-		return false
-	case f.Tag != "" && !slices.Contains(it.Mention.Tags, f.Tag):
-		return false
-	case f.Rule != "" && it.Draft.Rule != f.Rule && !slices.Contains(it.Mention.Rules, f.Rule):
-		return false
-	case f.AssignedTo != "" && !strings.EqualFold(it.AssignedTo, f.AssignedTo):
-		return false
-	}
-	return true
-}
-
 // InboxItems returns the pending drafts matching f, highest priority then
 // oldest first, with their mentions, people and assignees. Ranking them for
 // people is the caller's business.
-func (s *Store) InboxItems(ctx context.Context, f InboxFilter) ([]InboxItem, error) {
+func (s *Store) InboxItems(ctx context.Context, f parley.InboxFilter) ([]parley.InboxItem, error) {
 	where := []string{"state = 'pending'"}
 	var args []any
 	add := func(cond string, vs ...any) {
@@ -106,9 +59,9 @@ func (s *Store) InboxItems(ctx context.Context, f InboxFilter) ([]InboxItem, err
 	if err != nil {
 		return nil, fmt.Errorf("inbox: %w", err)
 	}
-	var items []InboxItem
+	var items []parley.InboxItem
 	for rows.Next() {
-		var it InboxItem
+		var it parley.InboxItem
 		d, err := scanDraft(rowsWithExtra{rows, &it.AssignedTo})
 		if err != nil {
 			rows.Close()
@@ -128,7 +81,7 @@ func (s *Store) InboxItems(ctx context.Context, f InboxFilter) ([]InboxItem, err
 }
 
 // fillItems loads the mentions and people of items.
-func (s *Store) fillItems(ctx context.Context, items []InboxItem) error {
+func (s *Store) fillItems(ctx context.Context, items []parley.InboxItem) error {
 	if len(items) == 0 {
 		return nil
 	}
@@ -214,8 +167,8 @@ func (s *Store) queryPeople(ctx context.Context, q string, args ...any) ([]parle
 
 // InboxItem returns one draft, in any state, with its mention, person and
 // assignee. ENOTFOUND if there is no such draft.
-func (s *Store) InboxItem(ctx context.Context, draftID int64) (InboxItem, error) {
-	var it InboxItem
+func (s *Store) InboxItem(ctx context.Context, draftID int64) (parley.InboxItem, error) {
+	var it parley.InboxItem
 	row := s.rdb.QueryRowContext(ctx, `WITH d AS (SELECT drafts.*, coalesce(a.user_name, '') AS assigned_to FROM drafts
 			LEFT JOIN draft_assignments a ON a.draft_id = drafts.id WHERE drafts.id = ?)
 		SELECT `+draftColumns+`, assigned_to FROM d`, draftID)
@@ -224,7 +177,7 @@ func (s *Store) InboxItem(ctx context.Context, draftID int64) (InboxItem, error)
 	if err != nil {
 		return it, notFound(err, "draft %d not found", draftID)
 	}
-	items := []InboxItem{{Draft: d, AssignedTo: assigned}}
+	items := []parley.InboxItem{{Draft: d, AssignedTo: assigned}}
 	if err := s.fillItems(ctx, items); err != nil {
 		return it, err
 	}
@@ -238,17 +191,9 @@ type rowWithExtra struct {
 
 func (r rowWithExtra) Scan(dest ...any) error { return r.row.Scan(append(dest, r.extra)...) }
 
-// InboxFacets are the values the inbox can be filtered by: those of the
-// pending drafts, sorted.
-type InboxFacets struct {
-	Platforms []string
-	Tags      []string
-	Rules     []string
-}
-
 // InboxFacets returns the platforms, tags and rules of pending drafts.
-func (s *Store) InboxFacets(ctx context.Context) (InboxFacets, error) {
-	var f InboxFacets
+func (s *Store) InboxFacets(ctx context.Context) (parley.InboxFacets, error) {
+	var f parley.InboxFacets
 	rows, err := s.rdb.QueryContext(ctx, `SELECT DISTINCT d.platform, d.rule, coalesce(m.tags, ''), coalesce(m.rules, '')
 		FROM drafts d LEFT JOIN mentions m ON m.id = d.mention_id WHERE d.state = 'pending'`)
 	if err != nil {
@@ -301,21 +246,21 @@ func (s *Store) DraftsVersion(ctx context.Context) (time.Time, error) {
 // actor in the audit log; the draft counts as changed for watchers.
 // Errors: ENOTFOUND for no such draft or user; ECONFLICT when the draft is
 // no longer pending.
-func (s *Store) AssignDraft(ctx context.Context, draftID int64, user, actor string) (InboxItem, error) {
+func (s *Store) AssignDraft(ctx context.Context, draftID int64, user, actor string) (parley.InboxItem, error) {
 	if strings.TrimSpace(actor) == "" {
-		return InboxItem{}, parley.Errorf(parley.EINVALID, "assign draft %d: who is acting? (actor is empty)", draftID)
+		return parley.InboxItem{}, parley.Errorf(parley.EINVALID, "assign draft %d: who is acting? (actor is empty)", draftID)
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return InboxItem{}, dbError("assign draft", err)
+		return parley.InboxItem{}, dbError("assign draft", err)
 	}
 	defer tx.Rollback()
 	d, err := scanDraft(tx.QueryRowContext(ctx, `SELECT `+draftColumns+` FROM drafts WHERE id = ?`, draftID))
 	if err != nil {
-		return InboxItem{}, notFound(err, "draft %d not found", draftID)
+		return parley.InboxItem{}, notFound(err, "draft %d not found", draftID)
 	}
 	if d.State != parley.DraftPending {
-		return InboxItem{}, conflict(d)
+		return parley.InboxItem{}, conflict(d)
 	}
 	now := s.now().UnixMilli()
 	detail := "released"
@@ -324,7 +269,7 @@ func (s *Store) AssignDraft(ctx context.Context, draftID int64, user, actor stri
 	} else {
 		// The user's name as stored (names are case-insensitive).
 		if err = tx.QueryRowContext(ctx, `SELECT name FROM users WHERE name = ?`, user).Scan(&user); err != nil {
-			return InboxItem{}, notFound(err, "no user named %q", user)
+			return parley.InboxItem{}, notFound(err, "no user named %q", user)
 		}
 		detail = "assigned to " + user
 		_, err = tx.ExecContext(ctx, `INSERT INTO draft_assignments (draft_id, user_name, assigned_by, assigned_at)
@@ -339,10 +284,10 @@ func (s *Store) AssignDraft(ctx context.Context, draftID int64, user, actor stri
 			now, actor, draftID, d.PersonID, detail)
 	}
 	if err != nil {
-		return InboxItem{}, dbError("assign draft", err)
+		return parley.InboxItem{}, dbError("assign draft", err)
 	}
 	if err := tx.Commit(); err != nil {
-		return InboxItem{}, dbError("assign draft", err)
+		return parley.InboxItem{}, dbError("assign draft", err)
 	}
 	return s.InboxItem(ctx, draftID)
 }

@@ -6,19 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/parleybot/parley"
 )
-
-// Note is something staff wrote down about a person.
-type Note struct {
-	ID        int64     `json:"id"`
-	PersonID  int64     `json:"person_id"`
-	Author    string    `json:"author"`
-	Text      string    `json:"text"`
-	CreatedAt time.Time `json:"created_at"`
-}
 
 // MaxNoteLength bounds a staff note, in bytes.
 const MaxNoteLength = 4000
@@ -26,48 +16,48 @@ const MaxNoteLength = 4000
 // AddNote writes a staff note about a person and an audit entry ("note").
 // Errors: EINVALID for an empty or too long text or an empty author;
 // ENOTFOUND for no such person.
-func (s *Store) AddNote(ctx context.Context, personID int64, author, text string) (Note, error) {
+func (s *Store) AddNote(ctx context.Context, personID int64, author, text string) (parley.Note, error) {
 	text = strings.TrimSpace(text)
 	switch {
 	case strings.TrimSpace(author) == "":
-		return Note{}, parley.Errorf(parley.EINVALID, "note: who is writing? (author is empty)")
+		return parley.Note{}, parley.Errorf(parley.EINVALID, "note: who is writing? (author is empty)")
 	case text == "":
-		return Note{}, parley.Errorf(parley.EINVALID, "the note is empty: write something first")
+		return parley.Note{}, parley.Errorf(parley.EINVALID, "the note is empty: write something first")
 	case len(text) > MaxNoteLength:
-		return Note{}, parley.Errorf(parley.EINVALID, "the note is %d characters long; keep it under %d", len(text), MaxNoteLength)
+		return parley.Note{}, parley.Errorf(parley.EINVALID, "the note is %d characters long; keep it under %d", len(text), MaxNoteLength)
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return Note{}, dbError("add note", err)
+		return parley.Note{}, dbError("add note", err)
 	}
 	defer tx.Rollback()
 	if err := personExists(ctx, tx, personID); err != nil {
-		return Note{}, err
+		return parley.Note{}, err
 	}
 	now := s.now().UnixMilli()
-	n := Note{PersonID: personID, Author: author, Text: text, CreatedAt: fromMS(now)}
+	n := parley.Note{PersonID: personID, Author: author, Text: text, CreatedAt: fromMS(now)}
 	if err := tx.QueryRowContext(ctx, `INSERT INTO person_notes (person_id, author, text, created_at) VALUES (?, ?, ?, ?) RETURNING id`,
 		personID, author, text, now).Scan(&n.ID); err != nil {
-		return Note{}, dbError("add note", err)
+		return parley.Note{}, dbError("add note", err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO audit (at, actor, action, person_id, detail) VALUES (?, ?, 'note', ?, ?)`,
 		now, author, personID, fmt.Sprintf("note %d", n.ID)); err != nil {
-		return Note{}, dbError("audit", err)
+		return parley.Note{}, dbError("audit", err)
 	}
 	return n, dbError("add note", tx.Commit())
 }
 
 // Notes returns the staff notes about a person, newest first.
-func (s *Store) Notes(ctx context.Context, personID int64) ([]Note, error) {
+func (s *Store) Notes(ctx context.Context, personID int64) ([]parley.Note, error) {
 	rows, err := s.rdb.QueryContext(ctx, `SELECT id, person_id, author, text, created_at FROM person_notes
 		WHERE person_id = ? ORDER BY created_at DESC, id DESC`, personID)
 	if err != nil {
 		return nil, fmt.Errorf("notes of person %d: %w", personID, err)
 	}
 	defer rows.Close()
-	var out []Note
+	var out []parley.Note
 	for rows.Next() {
-		var n Note
+		var n parley.Note
 		var at int64
 		if err := rows.Scan(&n.ID, &n.PersonID, &n.Author, &n.Text, &at); err != nil {
 			return nil, err

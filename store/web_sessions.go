@@ -7,6 +7,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"time"
+
+	"github.com/parleybot/parley"
 )
 
 // Sessions keeps the web inbox's server-side sessions in the database. It
@@ -18,7 +20,7 @@ import (
 type Sessions struct{ s *Store }
 
 // Sessions returns the session store backed by s.
-func (s *Store) Sessions() *Sessions { return &Sessions{s: s} }
+func (s *Store) Sessions() parley.SessionStore { return &Sessions{s: s} }
 
 // tokenKey is what the sessions table stores for token.
 func tokenKey(token string) string {

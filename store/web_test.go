@@ -16,19 +16,19 @@ func TestUsers(t *testing.T) {
 	ctx := context.Background()
 	s := storetest.Open(t)
 
-	u, err := s.CreateUser(ctx, "ana", store.RoleManager, "hash1")
+	u, err := s.CreateUser(ctx, "ana", parley.RoleManager, "hash1")
 	require.NoError(t, err)
 	assert.Equal(t, "ana", u.Name)
-	assert.Equal(t, store.RoleManager, u.Role)
+	assert.Equal(t, parley.RoleManager, u.Role)
 	assert.False(t, u.CreatedAt.IsZero())
 
-	_, err = s.CreateUser(ctx, "ANA", store.RoleAgent, "hash2")
+	_, err = s.CreateUser(ctx, "ANA", parley.RoleAgent, "hash2")
 	assert.Equal(t, parley.ECONFLICT, parley.ErrorCode(err), "names are case-insensitive: %v", err)
-	_, err = s.CreateUser(ctx, "bo b", store.RoleAgent, "hash2")
+	_, err = s.CreateUser(ctx, "bo b", parley.RoleAgent, "hash2")
 	assert.Equal(t, parley.EINVALID, parley.ErrorCode(err))
-	_, err = s.CreateUser(ctx, "bob", store.Role("owner"), "hash2")
+	_, err = s.CreateUser(ctx, "bob", parley.Role("owner"), "hash2")
 	assert.ErrorContains(t, err, "want admin, manager or agent")
-	_, err = s.CreateUser(ctx, "bob", store.RoleAgent, "")
+	_, err = s.CreateUser(ctx, "bob", parley.RoleAgent, "")
 	assert.Equal(t, parley.EINVALID, parley.ErrorCode(err))
 
 	got, err := s.User(ctx, "Ana")
@@ -36,15 +36,15 @@ func TestUsers(t *testing.T) {
 	assert.Equal(t, "hash1", got.PasswordHash)
 
 	require.NoError(t, s.SetUserPassword(ctx, "ana", "hash3"))
-	require.NoError(t, s.SetUserRole(ctx, "ana", store.RoleAdmin))
+	require.NoError(t, s.SetUserRole(ctx, "ana", parley.RoleAdmin))
 	require.NoError(t, s.RecordLogin(ctx, "ana", t0))
 	got, err = s.User(ctx, "ana")
 	require.NoError(t, err)
 	assert.Equal(t, "hash3", got.PasswordHash)
-	assert.Equal(t, store.RoleAdmin, got.Role)
+	assert.Equal(t, parley.RoleAdmin, got.Role)
 	assert.Equal(t, t0, got.LastLoginAt)
 
-	_, err = s.CreateUser(ctx, "bob", store.RoleAgent, "h")
+	_, err = s.CreateUser(ctx, "bob", parley.RoleAgent, "h")
 	require.NoError(t, err)
 	users, err := s.Users(ctx)
 	require.NoError(t, err)
@@ -59,13 +59,13 @@ func TestUsers(t *testing.T) {
 }
 
 func TestRoles(t *testing.T) {
-	r, err := store.ParseRole(" Manager ")
+	r, err := parley.ParseRole(" Manager ")
 	require.NoError(t, err)
-	assert.Equal(t, store.RoleManager, r)
-	assert.True(t, store.RoleAdmin.AtLeast(store.RoleManager))
-	assert.True(t, store.RoleManager.AtLeast(store.RoleManager))
-	assert.False(t, store.RoleAgent.AtLeast(store.RoleManager))
-	assert.False(t, store.Role("").AtLeast(store.RoleAgent))
+	assert.Equal(t, parley.RoleManager, r)
+	assert.True(t, parley.RoleAdmin.AtLeast(parley.RoleManager))
+	assert.True(t, parley.RoleManager.AtLeast(parley.RoleManager))
+	assert.False(t, parley.RoleAgent.AtLeast(parley.RoleManager))
+	assert.False(t, parley.Role("").AtLeast(parley.RoleAgent))
 }
 
 func TestSessions(t *testing.T) {
@@ -136,10 +136,10 @@ func TestInboxItems(t *testing.T) {
 	ctx := context.Background()
 	s := storetest.Open(t)
 	ids := seedInbox(t, s)
-	_, err := s.CreateUser(ctx, "ana", store.RoleAgent, "h")
+	_, err := s.CreateUser(ctx, "ana", parley.RoleAgent, "h")
 	require.NoError(t, err)
 
-	items, err := s.InboxItems(ctx, store.InboxFilter{})
+	items, err := s.InboxItems(ctx, parley.InboxFilter{})
 	require.NoError(t, err)
 	require.Len(t, items, 3)
 	assert.Equal(t, ids[0], items[0].Draft.ID, "highest priority first")
@@ -147,7 +147,7 @@ func TestInboxItems(t *testing.T) {
 	assert.Equal(t, "ana@example.social", items[0].Person.Handle)
 	assert.Equal(t, []string{"complaint", "escalate"}, items[0].Mention.Tags)
 
-	count := func(f store.InboxFilter) int {
+	count := func(f parley.InboxFilter) int {
 		t.Helper()
 		items, err := s.InboxItems(ctx, f)
 		require.NoError(t, err)
@@ -156,15 +156,15 @@ func TestInboxItems(t *testing.T) {
 		}
 		return len(items)
 	}
-	assert.Equal(t, 1, count(store.InboxFilter{Platform: parley.PlatformDiscord}))
-	assert.Equal(t, 1, count(store.InboxFilter{Sentiment: parley.Positive}))
-	assert.Equal(t, 1, count(store.InboxFilter{Tag: "escalate"}))
-	assert.Equal(t, 0, count(store.InboxFilter{Tag: "escal"}), "tags match whole")
-	assert.Equal(t, 1, count(store.InboxFilter{Rule: "escalate"}), "a matched rule counts")
-	assert.Equal(t, 1, count(store.InboxFilter{Rule: "question_shipping"}), "an underscore is no wildcard")
-	assert.Equal(t, 0, count(store.InboxFilter{Rule: "question%shipping"}))
-	assert.Equal(t, 2, count(store.InboxFilter{IDs: ids[1:]}))
-	assert.Equal(t, 0, count(store.InboxFilter{AssignedTo: "ana"}))
+	assert.Equal(t, 1, count(parley.InboxFilter{Platform: parley.PlatformDiscord}))
+	assert.Equal(t, 1, count(parley.InboxFilter{Sentiment: parley.Positive}))
+	assert.Equal(t, 1, count(parley.InboxFilter{Tag: "escalate"}))
+	assert.Equal(t, 0, count(parley.InboxFilter{Tag: "escal"}), "tags match whole")
+	assert.Equal(t, 1, count(parley.InboxFilter{Rule: "escalate"}), "a matched rule counts")
+	assert.Equal(t, 1, count(parley.InboxFilter{Rule: "question_shipping"}), "an underscore is no wildcard")
+	assert.Equal(t, 0, count(parley.InboxFilter{Rule: "question%shipping"}))
+	assert.Equal(t, 2, count(parley.InboxFilter{IDs: ids[1:]}))
+	assert.Equal(t, 0, count(parley.InboxFilter{AssignedTo: "ana"}))
 
 	v0, err := s.DraftsVersion(ctx)
 	require.NoError(t, err)
@@ -172,7 +172,7 @@ func TestInboxItems(t *testing.T) {
 	it, err := s.AssignDraft(ctx, ids[1], "ANA", "boss")
 	require.NoError(t, err)
 	assert.Equal(t, "ana", it.AssignedTo, "the stored spelling of the name")
-	assert.Equal(t, 1, count(store.InboxFilter{AssignedTo: "ana"}))
+	assert.Equal(t, 1, count(parley.InboxFilter{AssignedTo: "ana"}))
 	v1, err := s.DraftsVersion(ctx)
 	require.NoError(t, err)
 	assert.True(t, v1.After(v0), "assigning counts as a change for watchers")
@@ -191,7 +191,7 @@ func TestInboxItems(t *testing.T) {
 	require.NoError(t, err)
 	_, err = s.AssignDraft(ctx, ids[0], "ana", "boss")
 	assert.ErrorContains(t, err, "already approved by ana")
-	assert.Equal(t, 2, count(store.InboxFilter{}), "approved drafts leave the inbox")
+	assert.Equal(t, 2, count(parley.InboxFilter{}), "approved drafts leave the inbox")
 	it, err = s.InboxItem(ctx, ids[0])
 	require.NoError(t, err)
 	assert.Equal(t, parley.DraftApproved, it.Draft.State)
@@ -205,7 +205,7 @@ func TestInboxItems(t *testing.T) {
 	assert.Equal(t, []string{"praise", "question", "shipping"}, f.Tags)
 	assert.Equal(t, []string{"question_shipping", "thanks"}, f.Rules)
 
-	entries, err := s.AuditEntries(ctx, store.AuditFilter{Action: "assign"})
+	entries, err := s.AuditEntries(ctx, parley.AuditFilter{Action: "assign"})
 	require.NoError(t, err)
 	require.Len(t, entries, 2)
 	assert.Equal(t, "released", entries[0].Detail)
@@ -235,7 +235,7 @@ func TestQueueReplyAndThread(t *testing.T) {
 
 	// The written reply replaced the rule's pending draft of the
 	// conversation: one pending reply per conversation.
-	entries, err := s.AuditEntries(ctx, store.AuditFilter{Actor: "ana"})
+	entries, err := s.AuditEntries(ctx, parley.AuditFilter{Actor: "ana"})
 	require.NoError(t, err)
 	require.Len(t, entries, 2)
 	assert.Equal(t, "write", entries[0].Action)
@@ -311,7 +311,7 @@ func TestNotesLinksOptOut(t *testing.T) {
 	_, err = s.SetOptOut(ctx, 404, true, "boss", "")
 	assert.Equal(t, parley.ENOTFOUND, parley.ErrorCode(err))
 
-	entries, err := s.AuditEntries(ctx, store.AuditFilter{PersonID: 2})
+	entries, err := s.AuditEntries(ctx, parley.AuditFilter{PersonID: 2})
 	require.NoError(t, err)
 	var actions []string
 	for _, e := range entries {
@@ -340,10 +340,10 @@ func TestAddAudit(t *testing.T) {
 		_, err = s.AddAudit(ctx, parley.AuditEntry{Actor: "bo", Action: "login"})
 		require.NoError(t, err)
 	}
-	page, err := s.AuditEntries(ctx, store.AuditFilter{Limit: 2})
+	page, err := s.AuditEntries(ctx, parley.AuditFilter{Limit: 2})
 	require.NoError(t, err)
 	require.Len(t, page, 2)
-	rest, err := s.AuditEntries(ctx, store.AuditFilter{BeforeID: page[1].ID})
+	rest, err := s.AuditEntries(ctx, parley.AuditFilter{BeforeID: page[1].ID})
 	require.NoError(t, err)
 	require.Len(t, rest, 2)
 	assert.Equal(t, "ana", rest[1].Actor)

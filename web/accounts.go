@@ -6,13 +6,12 @@ import (
 	"strings"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
 )
 
 // usersView is the user admin page's data.
 type usersView struct {
-	Users []store.User
-	Roles []store.Role
+	Users []parley.User
+	Roles []parley.Role
 	// NewPassword is a password just generated, shown once.
 	NewPassword struct{ User, Password string }
 }
@@ -27,7 +26,7 @@ func (s *Server) users(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	v := usersView{Users: us, Roles: store.Roles}
+	v := usersView{Users: us, Roles: parley.Roles}
 	if np := s.sessions.PopString(ctx, keyNewPassword); np != "" {
 		v.NewPassword.User, v.NewPassword.Password, _ = strings.Cut(np, "\x00")
 	}
@@ -49,7 +48,7 @@ func (s *Server) showPassword(r *http.Request, user, password string) {
 // once.
 func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 	name := formText(r, "name")
-	role, err := store.ParseRole(r.PostFormValue("role"))
+	role, err := parley.ParseRole(r.PostFormValue("role"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -80,12 +79,12 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 // must be left to manage users).
 func (s *Server) setRole(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
-	role, err := store.ParseRole(r.PostFormValue("role"))
+	role, err := parley.ParseRole(r.PostFormValue("role"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	if strings.EqualFold(name, currentUser(r.Context()).Name) && role != store.RoleAdmin {
+	if strings.EqualFold(name, currentUser(r.Context()).Name) && role != parley.RoleAdmin {
 		s.fail(w, r, parley.Errorf(parley.EINVALID, "you cannot take away your own admin role; ask another admin"))
 		return
 	}

@@ -5,13 +5,12 @@ import (
 	"strconv"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
 )
 
 // activityView is the audit log page's data.
 type activityView struct {
 	Entries []parley.AuditEntry
-	Filter  store.AuditFilter
+	Filter  parley.AuditFilter
 	Actions []string
 	Users   []string
 	People  map[int64]parley.Person
@@ -26,7 +25,7 @@ const activityPage = 50
 func (s *Server) activity(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := r.URL.Query()
-	f := store.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action"), Limit: activityPage + 1}
+	f := parley.AuditFilter{Actor: q.Get("actor"), Action: q.Get("action"), Limit: activityPage + 1}
 	f.BeforeID, _ = strconv.ParseInt(q.Get("before"), 10, 64)
 	f.PersonID, _ = strconv.ParseInt(q.Get("person"), 10, 64)
 	entries, err := s.st.AuditEntries(ctx, f)

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley"
 )
 
 func (e *testEnv) sessionRows() int {
@@ -25,7 +25,7 @@ func (e *testEnv) sessionRows() int {
 // cookie instead of a session).
 func TestAnonymousVisitorsWriteNoSessions(t *testing.T) {
 	e := newEnv(t)
-	e.addUser("ana", store.RoleAgent, "password-ana")
+	e.addUser("ana", parley.RoleAgent, "password-ana")
 	for i := range 200 {
 		for _, p := range []string{"/login", "/login?next=/people", "/", "/no-such-page", "/people/1"} {
 			res, err := http.Get(e.url + p) // no cookie jar: a fresh visitor each time

@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
 	"github.com/parleybot/parley/web"
 )
 
@@ -64,7 +63,7 @@ func TestRedirectsWhenLoggedOut(t *testing.T) {
 
 func TestLoginLogout(t *testing.T) {
 	e := newEnv(t)
-	e.addUser("ana", store.RoleManager, "correct horse battery")
+	e.addUser("ana", parley.RoleManager, "correct horse battery")
 	c := e.client()
 
 	// A visitor gets no session before logging in, only the login form's
@@ -101,7 +100,7 @@ func TestLoginLogout(t *testing.T) {
 	u, err := e.st.User(context.Background(), "ana")
 	require.NoError(t, err)
 	assert.WithinDuration(t, time.Now(), u.LastLoginAt, time.Minute)
-	entries, err := e.st.AuditEntries(context.Background(), store.AuditFilter{})
+	entries, err := e.st.AuditEntries(context.Background(), parley.AuditFilter{})
 	require.NoError(t, err)
 	var actions []string
 	for _, en := range entries {
@@ -142,7 +141,7 @@ func TestSecureCookies(t *testing.T) {
 		e := newEnv(t, func(c *web.Config, _ *web.Options) { c.SecureCookies = true })
 		res, _ := e.client().get("/login")
 		assert.True(t, cookieNamed(t, res, "parley_login_csrf").Secure)
-		e.addUser("ana", store.RoleAgent, "password-ana")
+		e.addUser("ana", parley.RoleAgent, "password-ana")
 		c := e.client()
 		c.get("/login")
 		res, _ = c.post("/login", url.Values{"name": {"ana"}, "password": {"password-ana"}})
@@ -163,7 +162,7 @@ func TestSecureCookies(t *testing.T) {
 func TestCSRF(t *testing.T) {
 	e := newEnv(t)
 	ids := e.ingest(mention("1", "eve", "my wheels broke", parley.Negative, 10, 0))
-	c := e.loggedIn("ana", store.RoleManager)
+	c := e.loggedIn("ana", parley.RoleManager)
 	approve := path("/drafts/%d/approve", ids[0])
 
 	res, _ := c.post(approve, url.Values{"csrf_token": {""}}, "Accept", "application/json")
@@ -178,7 +177,7 @@ func TestCSRF(t *testing.T) {
 	assert.Equal(t, parley.DraftPending, e.draft(ids[0]).State, "nothing happened")
 
 	// Another user's token does not work in this session.
-	other := e.loggedIn("bo", store.RoleManager)
+	other := e.loggedIn("bo", parley.RoleManager)
 	res, _ = c.post(approve, url.Values{"csrf_token": {other.csrf}}, "Accept", "application/json")
 	assert.Equal(t, http.StatusForbidden, res.StatusCode)
 
@@ -195,8 +194,8 @@ func TestLoginRateLimit(t *testing.T) {
 	e := newEnv(t, func(_ *web.Config, o *web.Options) {
 		o.LoginLimit = web.LoginLimit{PerUser: 3, PerIP: 6, Window: time.Hour}
 	})
-	e.addUser("ana", store.RoleAgent, "the right password")
-	e.addUser("bo", store.RoleAgent, "the right password")
+	e.addUser("ana", parley.RoleAgent, "the right password")
+	e.addUser("bo", parley.RoleAgent, "the right password")
 	c := e.client()
 	c.get("/login")
 	try := func(name, pw string) *http.Response {
@@ -228,9 +227,9 @@ func TestLoginRateLimit(t *testing.T) {
 func TestRoles(t *testing.T) {
 	e := newEnv(t)
 	ids := e.ingest(mention("1", "eve", "hello", parley.Neutral, 10, 0))
-	agent := e.loggedIn("ag", store.RoleAgent)
-	manager := e.loggedIn("ma", store.RoleManager)
-	admin := e.loggedIn("ad", store.RoleAdmin)
+	agent := e.loggedIn("ag", parley.RoleAgent)
+	manager := e.loggedIn("ma", parley.RoleManager)
+	admin := e.loggedIn("ad", parley.RoleAdmin)
 
 	for _, p := range []string{"/users", "/activity"} {
 		res, body := agent.get(p)
@@ -269,7 +268,7 @@ func TestRoles(t *testing.T) {
 func TestUsersAdmin(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
-	admin := e.loggedIn("ad", store.RoleAdmin)
+	admin := e.loggedIn("ad", parley.RoleAdmin)
 
 	res, body := admin.post("/users", url.Values{"name": {"bo"}, "role": {"agent"}})
 	require.Equal(t, http.StatusSeeOther, res.StatusCode, body)
@@ -293,7 +292,7 @@ func TestUsersAdmin(t *testing.T) {
 	assert.Equal(t, http.StatusSeeOther, res.StatusCode)
 	u, err := e.st.User(ctx, "bo")
 	require.NoError(t, err)
-	assert.Equal(t, store.RoleManager, u.Role)
+	assert.Equal(t, parley.RoleManager, u.Role)
 	res, _ = admin.post("/users/ad/role", url.Values{"role": {"agent"}})
 	assert.Equal(t, http.StatusUnprocessableEntity, res.StatusCode, "an admin cannot demote themselves")
 
@@ -315,7 +314,7 @@ func TestUsersAdmin(t *testing.T) {
 	res, _ = bo.get("/")
 	assert.Equal(t, http.StatusSeeOther, res.StatusCode, "a removed user's session ends")
 
-	entries, err := e.st.AuditEntries(ctx, store.AuditFilter{Actor: "ad"})
+	entries, err := e.st.AuditEntries(ctx, parley.AuditFilter{Actor: "ad"})
 	require.NoError(t, err)
 	var actions []string
 	for _, en := range entries {
@@ -326,7 +325,7 @@ func TestUsersAdmin(t *testing.T) {
 
 func TestChangeOwnPassword(t *testing.T) {
 	e := newEnv(t)
-	c := e.loggedIn("ana", store.RoleAgent)
+	c := e.loggedIn("ana", parley.RoleAgent)
 	other := e.client()
 	other.login("ana", "password-ana")
 
@@ -357,11 +356,11 @@ func TestEnsureDemoUser(t *testing.T) {
 	c.login("demo", pw2)
 	u, err := e.st.User(ctx, "demo")
 	require.NoError(t, err)
-	assert.Equal(t, store.RoleAdmin, u.Role)
+	assert.Equal(t, parley.RoleAdmin, u.Role)
 
-	_, err = web.AddUser(ctx, e.st, "weak", store.RoleAgent, "short")
+	_, err = web.AddUser(ctx, e.st, "weak", parley.RoleAgent, "short")
 	assert.Equal(t, parley.EINVALID, parley.ErrorCode(err))
-	gen, err := web.AddUser(ctx, e.st, "gen", store.RoleAgent, "")
+	gen, err := web.AddUser(ctx, e.st, "gen", parley.RoleAgent, "")
 	require.NoError(t, err)
 	e.client().login("gen", gen)
 }

@@ -13,7 +13,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
 )
 
 // TestBrowserCorrectionsAndDigest corrects a sentiment in place on the
@@ -27,7 +26,7 @@ func TestBrowserCorrectionsAndDigest(t *testing.T) {
 	first, second := e.draft(ids[0]), e.draft(ids[1])
 	saveDigest(t, e.st, parley.DigestRecord{Week: "2026-W46", Status: parley.DigestStored, Summary: "2 mentions",
 		BuiltAt: time.Now(), Markdown: "# Week 46", HTML: strings.Replace(digestHTML, "<style>", "<style>h1{color:rgb(1, 2, 3)}", 1)})
-	e.addUser("ana", store.RoleManager, "a good long password")
+	e.addUser("ana", parley.RoleManager, "a good long password")
 	b := newBrowser(t, 50*time.Second)
 	b.do(t,
 		chromedp.Navigate(e.url+"/login"),

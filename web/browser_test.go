@@ -18,7 +18,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
 )
 
 // chromium returns the browser binary, or skips the test when there is
@@ -151,7 +150,7 @@ func TestBrowserInbox(t *testing.T) {
 		mention("2", "fay", "do you ship to Oslo?", parley.Neutral, 10, 1),
 		mention("3", "gus", "the new wheels are sick", parley.Positive, 10, 2),
 	)
-	e.addUser("ana", store.RoleManager, "a good long password")
+	e.addUser("ana", parley.RoleManager, "a good long password")
 
 	// Not logged in: the inbox sends us to the login page.
 	b.do(t, chromedp.Navigate(e.url+"/"), chromedp.WaitVisible(chromedp.ID("name")))
@@ -249,7 +248,7 @@ func TestBrowserNoJavaScriptNeededToLogIn(t *testing.T) {
 	// The login form is a plain form: it works with JavaScript off too,
 	// and a wrong password says so.
 	e := newEnv(t)
-	e.addUser("ana", store.RoleAgent, "a good long password")
+	e.addUser("ana", parley.RoleAgent, "a good long password")
 	b := newBrowser(t, 30*time.Second)
 	b.do(t,
 		chromedp.Navigate(e.url+"/people"),

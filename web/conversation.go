@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
 )
 
 // conversationResult is what app.js gets back from a conversation action.
@@ -135,7 +134,7 @@ func (s *Server) assignConversation(w http.ResponseWriter, r *http.Request) {
 	if to == "me" {
 		to = u.Name
 	}
-	if !u.Role.AtLeast(store.RoleManager) {
+	if !u.Role.AtLeast(parley.RoleManager) {
 		if to != "" && !strings.EqualFold(to, u.Name) {
 			s.fail(w, r, parley.Errorf(parley.EFORBIDDEN, "agents can take conversations for themselves only; ask a manager to assign %s", to))
 			return

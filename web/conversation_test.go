@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
 )
 
 // oneConversation stores one customer post and returns its conversation id.
@@ -34,7 +33,7 @@ func (e *testEnv) conversation(id int64) parley.Conversation {
 // logins left out.
 func (e *testEnv) auditActions(actor string) []string {
 	e.t.Helper()
-	entries, err := e.st.AuditEntries(context.Background(), store.AuditFilter{Actor: actor})
+	entries, err := e.st.AuditEntries(context.Background(), parley.AuditFilter{Actor: actor})
 	require.NoError(e.t, err)
 	var out []string
 	for i := len(entries) - 1; i >= 0; i-- {
@@ -48,7 +47,7 @@ func (e *testEnv) auditActions(actor string) []string {
 func TestConversationCloseReopen(t *testing.T) {
 	e := newEnv(t)
 	id := e.oneConversation()
-	c := e.loggedIn("ana", store.RoleAgent)
+	c := e.loggedIn("ana", parley.RoleAgent)
 	_, page := c.get(path("/threads/%d", id))
 	assert.Contains(t, page, `data-conv-state="needs_reply"`)
 	assert.Contains(t, page, path(`action="/threads/%d/close"`, id))
@@ -80,7 +79,7 @@ func TestConversationCloseReopen(t *testing.T) {
 func TestConversationSnooze(t *testing.T) {
 	e := newEnv(t)
 	id := e.oneConversation()
-	c := e.loggedIn("ana", store.RoleAgent)
+	c := e.loggedIn("ana", parley.RoleAgent)
 	c.get(path("/threads/%d", id))
 
 	before := time.Now()
@@ -111,8 +110,8 @@ func TestConversationSnooze(t *testing.T) {
 func TestConversationAssign(t *testing.T) {
 	e := newEnv(t)
 	id := e.oneConversation()
-	agent := e.loggedIn("ag", store.RoleAgent)
-	manager := e.loggedIn("ma", store.RoleManager)
+	agent := e.loggedIn("ag", parley.RoleAgent)
+	manager := e.loggedIn("ma", parley.RoleManager)
 
 	_, page := manager.get(path("/threads/%d", id))
 	assert.Contains(t, page, `<option value="ag">ag</option>`, "managers pick whom to assign")
@@ -134,8 +133,8 @@ func TestConversationAssign(t *testing.T) {
 func TestConversationAgentTakesButCannotAssign(t *testing.T) {
 	e := newEnv(t)
 	id := e.oneConversation()
-	e.addUser("ma", store.RoleManager, "password-ma")
-	agent := e.loggedIn("ag", store.RoleAgent)
+	e.addUser("ma", parley.RoleManager, "password-ma")
+	agent := e.loggedIn("ag", parley.RoleAgent)
 	agent.get(path("/threads/%d", id))
 
 	res, _ := agent.post(path("/threads/%d/assign", id), url.Values{"user": {"ma"}})
@@ -153,7 +152,7 @@ func TestConversationAgentTakesButCannotAssign(t *testing.T) {
 func TestConversationActionsNeedCSRF(t *testing.T) {
 	e := newEnv(t)
 	id := e.oneConversation()
-	c := e.loggedIn("ana", store.RoleManager)
+	c := e.loggedIn("ana", parley.RoleManager)
 	c.get(path("/threads/%d", id))
 	for _, action := range []string{"close", "snooze", "assign"} {
 		res, _ := c.post(path("/threads/%d/%s", id, action), url.Values{"csrf_token": {""}, "for": {"1h"}, "user": {"ana"}})

@@ -105,7 +105,7 @@ func redecidedText(rd parley.Redecision) string {
 }
 
 // modelCorrected is the Sentiment.Model the store writes with a
-// correction (store.CorrectSentiment).
+// correction (parley.PeopleStore.CorrectSentimentAndRedecide).
 const modelCorrected = "corrected"
 
 // isCorrected reports whether a person set the mention's sentiment.

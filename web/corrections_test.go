@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
 	"github.com/parleybot/parley/web"
 )
 
@@ -38,7 +37,7 @@ func TestCorrectSentiment(t *testing.T) {
 	require.NoError(t, err)
 	second, err := e.st.Mention(ctx, e.draft(ids[1]).MentionID)
 	require.NoError(t, err)
-	agent := e.loggedIn("ag", store.RoleAgent)
+	agent := e.loggedIn("ag", parley.RoleAgent)
 	thread := path("/threads/%d", m.ThreadID)
 	action := path("/mentions/%d/sentiment", m.ID)
 
@@ -82,7 +81,7 @@ func TestCorrectSentiment(t *testing.T) {
 	assert.Regexp(t, path(`(?s)id="mention-%d".*?<span class="chip chip-positive" title="Set by a person">positive</span> <span class="chip chip-muted chip-corrected"`, m.ID), body)
 	assert.Contains(t, body, `value="positive" aria-pressed="true"`)
 
-	entries, err := e.st.AuditEntries(ctx, store.AuditFilter{Action: "correct-sentiment"})
+	entries, err := e.st.AuditEntries(ctx, parley.AuditFilter{Action: "correct-sentiment"})
 	require.NoError(t, err)
 	require.Len(t, entries, 1)
 	assert.Equal(t, "ag", entries[0].Actor)
@@ -143,7 +142,7 @@ func TestCorrectionRedecidesTheCard(t *testing.T) {
 	ids := e.ingest(mention("1", "vinny", "riptide shipped in 1 day, that's wild", parley.Negative, 10, 0))
 	old := e.draft(ids[0])
 	require.Equal(t, "rule-negative", old.Rule)
-	agent := e.loggedIn("ag", store.RoleAgent)
+	agent := e.loggedIn("ag", parley.RoleAgent)
 
 	res, body := agent.postJSON(path("/mentions/%d/sentiment", old.MentionID),
 		url.Values{"label": {"positive"}, "draft_id": {path("%d", old.ID)}})
@@ -167,10 +166,10 @@ func TestCorrectionRedecidesTheCard(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []string{"positive-tag"}, m.Tags)
 	assert.Equal(t, 0, m.Priority, "the complaint's priority went with it")
-	entries, err := e.st.AuditEntries(ctx, store.AuditFilter{Action: "redecide"})
+	entries, err := e.st.AuditEntries(ctx, parley.AuditFilter{Action: "redecide"})
 	require.NoError(t, err)
 	assert.Len(t, entries, 1, "the new draft")
-	entries, err = e.st.AuditEntries(ctx, store.AuditFilter{Action: "supersede"})
+	entries, err = e.st.AuditEntries(ctx, parley.AuditFilter{Action: "supersede"})
 	require.NoError(t, err)
 	require.Len(t, entries, 1, "the withdrawal")
 	assert.Equal(t, old.ID, entries[0].DraftID)
@@ -186,7 +185,7 @@ func TestInboxShowsTheLanguage(t *testing.T) {
 	en := mention("2", "max", "love the new wheels", parley.Positive, 10, 1)
 	en.Lang = "en"
 	e.ingest(fr, en)
-	agent := e.loggedIn("ag", store.RoleAgent)
+	agent := e.loggedIn("ag", parley.RoleAgent)
 	res, body := agent.get("/")
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	assert.Contains(t, body, `<span class="chip chip-muted chip-lang" title="Language of the post" lang="en">fr</span> <span class="chip chip-warn chip-unread"`)
@@ -203,7 +202,7 @@ func TestCorrectSentimentRenderFailure(t *testing.T) {
 	ids := e.ingest(mention("1", "jules", "this deck is sick", parley.Negative, 10, 0))
 	m, err := e.st.Mention(ctx, e.draft(ids[0]).MentionID)
 	require.NoError(t, err)
-	agent := e.loggedIn("ag", store.RoleAgent)
+	agent := e.loggedIn("ag", parley.RoleAgent)
 	res, _ := agent.get(path("/threads/%d", m.ThreadID)) // the page's CSRF token
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	web.BreakFragments(e.srv)

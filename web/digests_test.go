@@ -39,8 +39,8 @@ func saveDigest(t *testing.T, st *store.Store, rec parley.DigestRecord) {
 
 func TestDigestPages(t *testing.T) {
 	e := newEnv(t)
-	manager := e.loggedIn("ma", store.RoleManager)
-	agent := e.loggedIn("ag", store.RoleAgent)
+	manager := e.loggedIn("ma", parley.RoleManager)
+	agent := e.loggedIn("ag", parley.RoleAgent)
 
 	// No digest yet: the page says how they are made.
 	res, body := manager.get("/digests")

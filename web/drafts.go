@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
 )
 
 // pathID reads the {id} path value.
@@ -129,7 +128,7 @@ func (s *Server) assign(w http.ResponseWriter, r *http.Request) {
 	if to == "me" {
 		to = u.Name
 	}
-	if to != "" && !strings.EqualFold(to, u.Name) && !u.Role.AtLeast(store.RoleManager) {
+	if to != "" && !strings.EqualFold(to, u.Name) && !u.Role.AtLeast(parley.RoleManager) {
 		s.fail(w, r, parley.Errorf(parley.EFORBIDDEN, "agents can take drafts for themselves only; ask a manager to assign %s", to))
 		return
 	}

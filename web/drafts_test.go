@@ -49,7 +49,7 @@ func TestApproveEditReject(t *testing.T) {
 		mention("2", "fay", "when do you ship to Oslo?", parley.Neutral, 10, 1),
 		mention("3", "gus", "love the wheels", parley.Positive, 10, 2),
 	)
-	c := e.loggedIn("ana", store.RoleAgent)
+	c := e.loggedIn("ana", parley.RoleAgent)
 
 	res, body := c.postJSON(path("/drafts/%d/approve", ids[0]), nil)
 	require.Equal(t, http.StatusOK, res.StatusCode, body)
@@ -92,7 +92,7 @@ func TestApproveEditReject(t *testing.T) {
 	assert.Equal(t, http.StatusNotFound, res.StatusCode)
 
 	// Who did what is in the audit log, with the user's name.
-	entries, err := e.st.AuditEntries(ctx, store.AuditFilter{Actor: "ana"})
+	entries, err := e.st.AuditEntries(ctx, parley.AuditFilter{Actor: "ana"})
 	require.NoError(t, err)
 	var got []string
 	for _, en := range entries {
@@ -132,8 +132,8 @@ func TestTwoManagersOneDraft(t *testing.T) {
 	e := newEnv(t)
 	ids := e.ingest(mention("1", "eve", "refund please", parley.Negative, 10, 0),
 		mention("2", "fay", "refund please too", parley.Negative, 10, 0))
-	ana := e.loggedIn("ana", store.RoleManager)
-	bo := e.loggedIn("bo", store.RoleManager)
+	ana := e.loggedIn("ana", parley.RoleManager)
+	bo := e.loggedIn("bo", parley.RoleManager)
 
 	res, _ := ana.postJSON(path("/drafts/%d/approve", ids[0]), nil)
 	require.Equal(t, http.StatusOK, res.StatusCode)
@@ -196,7 +196,7 @@ func TestCheckDraftRefuses(t *testing.T) {
 		return nil
 	}
 	ids := e.ingest(mention("1", "eve", "hi", parley.Neutral, 10, 0))
-	c := e.loggedIn("ana", store.RoleManager)
+	c := e.loggedIn("ana", parley.RoleManager)
 	res, body := c.postJSON(path("/drafts/%d/approve", ids[0]), url.Values{"text": {strings.Repeat("x", 30)}})
 	assert.Equal(t, http.StatusUnprocessableEntity, res.StatusCode)
 	assert.Contains(t, decode(t, body).Error, "this Mastodon server takes 20")
@@ -210,8 +210,8 @@ func TestCheckDraftRefuses(t *testing.T) {
 func TestAssign(t *testing.T) {
 	e := newEnv(t)
 	ids := e.ingest(mention("1", "eve", "hi", parley.Neutral, 10, 0), mention("2", "fay", "yo", parley.Neutral, 10, 1))
-	agent := e.loggedIn("ag", store.RoleAgent)
-	manager := e.loggedIn("ma", store.RoleManager)
+	agent := e.loggedIn("ag", parley.RoleAgent)
+	manager := e.loggedIn("ma", parley.RoleManager)
 
 	res, body := agent.postJSON(path("/drafts/%d/assign", ids[0]), url.Values{"user": {"me"}})
 	require.Equal(t, http.StatusOK, res.StatusCode, body)
@@ -237,7 +237,7 @@ func TestInboxOrderAndFilters(t *testing.T) {
 	disc := mention("4", "disc", "hey", parley.Neutral, 10, 171)
 	disc.Platform = parley.PlatformDiscord
 	ids := e.ingest(loud, old, fresh, disc)
-	c := e.loggedIn("ana", store.RoleAgent)
+	c := e.loggedIn("ana", parley.RoleAgent)
 
 	_, page := c.get("/")
 	order := func(page string) []int64 {
@@ -292,8 +292,8 @@ func TestUrgency(t *testing.T) {
 	now := time.Date(2026, 11, 10, 12, 0, 0, 0, time.UTC)
 	// Waiting counts from the customer's post, not from the draft: a post
 	// caught up after downtime is not fresh.
-	item := func(label parley.Label, followers int, waited time.Duration, prio int) store.InboxItem {
-		return store.InboxItem{
+	item := func(label parley.Label, followers int, waited time.Duration, prio int) parley.InboxItem {
+		return parley.InboxItem{
 			Draft:   parley.Draft{Priority: prio, CreatedAt: now},
 			Mention: parley.Mention{ID: 1, Sentiment: parley.Sentiment{Label: label}, CreatedAt: now.Add(-waited)},
 			Person:  parley.Person{Followers: followers},
@@ -323,7 +323,7 @@ func TestEscaping(t *testing.T) {
 	evil.URL = `javascript:alert(3)`
 	evil.Channel = `</p><script>alert(4)</script>`
 	ids := e.ingest(evil)
-	c := e.loggedIn("ana", store.RoleManager)
+	c := e.loggedIn("ana", parley.RoleManager)
 	_, err := e.st.AddNote(context.Background(), 1, "ana", `<script>alert(5)</script>`)
 	require.NoError(t, err)
 	_, err = e.st.EditDraft(context.Background(), ids[0], "ana", `<script>alert(6)</script>`)
@@ -366,7 +366,7 @@ func TestThreadAndReply(t *testing.T) {
 	e.ingest(second)
 	require.Equal(t, first.ThreadID, second.ThreadID)
 
-	c := e.loggedIn("ana", store.RoleAgent)
+	c := e.loggedIn("ana", parley.RoleAgent)
 	res, page := c.get(path("/threads/%d", first.ThreadID))
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	a := strings.Index(page, "my bearings rattle")
@@ -406,8 +406,8 @@ func TestPersonPage(t *testing.T) {
 	other, err := e.st.FindPerson(ctx, parley.PlatformDiscord, "jules")
 	require.NoError(t, err)
 
-	agent := e.loggedIn("ag", store.RoleAgent)
-	manager := e.loggedIn("ma", store.RoleManager)
+	agent := e.loggedIn("ag", parley.RoleAgent)
+	manager := e.loggedIn("ma", parley.RoleManager)
 	page := path("/people/%d", jules.ID)
 
 	res, body := manager.get(page)
@@ -474,7 +474,7 @@ func TestActivityPages(t *testing.T) {
 		_, err := e.st.AddAudit(ctx, parley.AuditEntry{Actor: "bot", Action: "login"})
 		require.NoError(t, err)
 	}
-	c := e.loggedIn("ma", store.RoleManager)
+	c := e.loggedIn("ma", parley.RoleManager)
 	_, body := c.get("/activity")
 	assert.Contains(t, body, "Older entries")
 	i := strings.Index(body, `/activity?before=`)
@@ -488,7 +488,7 @@ func TestActivityPages(t *testing.T) {
 func TestEvents(t *testing.T) {
 	e := newEnv(t)
 	ids := e.ingest(mention("1", "eve", "first", parley.Neutral, 10, 0))
-	c := e.loggedIn("ana", store.RoleManager)
+	c := e.loggedIn("ana", parley.RoleManager)
 	_, page := c.get("/")
 	since := regexp1(t, `data-since="(\d+)"`, page)
 
@@ -557,7 +557,7 @@ func TestEvents(t *testing.T) {
 	assert.Greater(t, ev["rank"], 400.0, "priority 5")
 
 	// Someone approves the first one: the page is told to drop it.
-	other := e.loggedIn("bo", store.RoleManager)
+	other := e.loggedIn("bo", parley.RoleManager)
 	res2, _ := other.postJSON(path("/drafts/%d/approve", ids[0]), nil)
 	require.Equal(t, http.StatusOK, res2.StatusCode)
 	ev = next(func(ev map[string]any) bool { return ev["id"] == float64(ids[0]) })
@@ -568,7 +568,7 @@ func TestEvents(t *testing.T) {
 
 func TestEventsRespectFilters(t *testing.T) {
 	e := newEnv(t)
-	c := e.loggedIn("ana", store.RoleManager)
+	c := e.loggedIn("ana", parley.RoleManager)
 	_, page := c.get("/?sentiment=positive")
 	since := regexp1(t, `data-since="(\d+)"`, page)
 	events := regexp1(t, `data-events="([^"]+)"`, page)
@@ -614,7 +614,7 @@ func TestMetricsAndHealth(t *testing.T) {
 	var nilMetrics *bot.Metrics
 	nilMetrics.ObserveIngest(parley.IngestResult{Stored: 1}) // a nil *Metrics is a no-op
 
-	c := e.loggedIn("ana", store.RoleManager)
+	c := e.loggedIn("ana", parley.RoleManager)
 	res2, _ := c.postJSON(path("/drafts/%d/approve", ids[0]), nil)
 	require.Equal(t, http.StatusOK, res2.StatusCode)
 
@@ -663,7 +663,7 @@ func TestServeSeparateMetricsAndShutdown(t *testing.T) {
 	// A live stream open at shutdown does not hold it up.
 	h, err := web.HashPassword("a long enough password")
 	require.NoError(t, err)
-	_, err = st.CreateUser(context.Background(), "ana", store.RoleAgent, h)
+	_, err = st.CreateUser(context.Background(), "ana", parley.RoleAgent, h)
 	require.NoError(t, err)
 	e := &testEnv{t: t, st: st, url: base}
 	c := e.client()
@@ -721,7 +721,7 @@ func TestConfigValidate(t *testing.T) {
 // waiting, up to 1000 ("1000+").
 func TestNavBadgeCountsPending(t *testing.T) {
 	e := newEnv(t)
-	c := e.loggedIn("ana", store.RoleManager)
+	c := e.loggedIn("ana", parley.RoleManager)
 	_, body := c.get("/activity")
 	assert.Contains(t, body, `aria-label="0 waiting" hidden>0</span>`)
 	e.ingest(mention("1", "bo", "hi", parley.Neutral, 1, 0), mention("2", "cy", "hey", parley.Neutral, 1, 1))
@@ -746,7 +746,7 @@ func TestReplyToThis(t *testing.T) {
 	e.ingest(marcus, jules)
 	require.Equal(t, marcus.ThreadID, jules.ThreadID)
 
-	c := e.loggedIn("ana", store.RoleAgent)
+	c := e.loggedIn("ana", parley.RoleAgent)
 	_, page := c.get(path("/threads/%d", marcus.ThreadID))
 	assert.Contains(t, page, path(`name="mention_id" value="%d"`, jules.ID), "by default the newest message")
 	assert.Contains(t, page, path(`/threads/%d?to=%d#reply-title`, marcus.ThreadID, marcus.ID), "each message has Reply to this")
@@ -777,7 +777,7 @@ func TestCardSaysNewMessageSinceEdit(t *testing.T) {
 	e.ingest(again)
 	d := e.draft(ids[0])
 	assert.Equal(t, parley.DraftPending, d.State, "the edit is kept")
-	c := e.loggedIn("bo", store.RoleAgent)
+	c := e.loggedIn("bo", parley.RoleAgent)
 	_, page := c.get("/")
 	assert.Contains(t, page, "new message since your edit")
 	assert.Contains(t, page, "Eve, so sorry, DM us")
@@ -793,7 +793,7 @@ func TestInboxShowsUndraftedConversations(t *testing.T) {
 	quiet := mention("401", "zed", "does anyone know the deck sizes?", parley.Neutral, 10, 1)
 	_, err := e.st.IngestBatch(context.Background(), []*parley.Mention{quiet}, nil) // no rule drafts
 	require.NoError(t, err)
-	c := e.loggedIn("bo", store.RoleAgent)
+	c := e.loggedIn("bo", parley.RoleAgent)
 	_, page := c.get("/")
 	assert.Contains(t, page, "Needs a reply, no draft")
 	assert.Contains(t, page, "does anyone know the deck sizes?")

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
 )
 
 // streamOverlap is how far back each poll of the live stream looks again
@@ -142,7 +141,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 // pushChanges writes an event for every draft changed since (minus the
 // overlap) that was not sent yet, and returns how many and the newest
 // change time.
-func (s *Server) pushChanges(w http.ResponseWriter, r *http.Request, f store.InboxFilter, since time.Time, sent map[int64]time.Time) (int, time.Time, error) {
+func (s *Server) pushChanges(w http.ResponseWriter, r *http.Request, f parley.InboxFilter, since time.Time, sent map[int64]time.Time) (int, time.Time, error) {
 	ctx := r.Context()
 	from := since.Add(-streamOverlap)
 	if from.UnixMilli() < 1 {
@@ -186,7 +185,7 @@ func (s *Server) pushChanges(w http.ResponseWriter, r *http.Request, f store.Inb
 	cards := map[int64]string{}
 	ranks := map[int64]float64{}
 	if len(pending) > 0 {
-		items, err := s.st.InboxItems(ctx, store.InboxFilter{IDs: pending})
+		items, err := s.st.InboxItems(ctx, parley.InboxFilter{IDs: pending})
 		if err != nil {
 			return 0, newest, err
 		}

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/web"
 )
 
@@ -66,10 +66,10 @@ func TestLiveStreamsEndWithTheSession(t *testing.T) {
 	e := newEnv(t, func(_ *web.Config, o *web.Options) { o.PollInterval = 20 * time.Millisecond })
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	admin := e.loggedIn("root", store.RoleAdmin)
+	admin := e.loggedIn("root", parley.RoleAdmin)
 
 	// Logging out ends the streams of that session at once, not others.
-	ana := e.loggedIn("ana", store.RoleAgent)
+	ana := e.loggedIn("ana", parley.RoleAgent)
 	ana2 := e.client()
 	ana2.login("ana", "password-ana")
 	_, s1 := ana.openStream(ctx)
@@ -86,14 +86,14 @@ func TestLiveStreamsEndWithTheSession(t *testing.T) {
 	waitEnded(t, s2, time.Second, "after the user was removed")
 
 	// Removed from another process: the stream sees it at its next poll.
-	bo := e.loggedIn("bo", store.RoleAgent)
+	bo := e.loggedIn("bo", parley.RoleAgent)
 	_, s3 := bo.openStream(ctx)
 	stillOpen(t, s3, "a valid session")
 	require.NoError(t, e.st.DeleteUser(context.Background(), "bo"))
 	waitEnded(t, s3, 2*time.Second, "after the user was removed elsewhere")
 
 	// A password reset by an admin.
-	cy := e.loggedIn("cy", store.RoleAgent)
+	cy := e.loggedIn("cy", parley.RoleAgent)
 	_, s4 := cy.openStream(ctx)
 	admin.get("/users")
 	res, _ = admin.post("/users/cy/password", url.Values{})
@@ -101,7 +101,7 @@ func TestLiveStreamsEndWithTheSession(t *testing.T) {
 	waitEnded(t, s4, time.Second, "after a password reset")
 
 	// The cap per user.
-	dee := e.loggedIn("dee", store.RoleAgent)
+	dee := e.loggedIn("dee", parley.RoleAgent)
 	var open []<-chan struct{}
 	for range web.MaxStreamsPerUser {
 		res, ended := dee.openStream(ctx)

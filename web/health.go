@@ -20,7 +20,7 @@ type ConnectorState struct {
 }
 
 // healthz answers 200 {"status":"ok",...} when the database answers a
-// real query (store.Check) and no connector has stopped, else 503 with
+// real query (parley.HealthChecker.Check) and no connector has stopped, else 503 with
 // the reason; "connectors" lists each connector's state. No login.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)

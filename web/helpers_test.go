@@ -98,7 +98,7 @@ func newEnvOn(t testing.TB, st *store.Store, opts ...envOption) *testEnv {
 }
 
 // addUser creates a user with a cheap hash.
-func (e *testEnv) addUser(name string, role store.Role, password string) {
+func (e *testEnv) addUser(name string, role parley.Role, password string) {
 	e.t.Helper()
 	h, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
 	require.NoError(e.t, err)
@@ -213,7 +213,7 @@ func (c *client) login(name, password string) {
 	require.Equal(c.e.t, http.StatusOK, res.StatusCode, body)
 }
 
-func (e *testEnv) loggedIn(name string, role store.Role) *client {
+func (e *testEnv) loggedIn(name string, role parley.Role) *client {
 	e.t.Helper()
 	e.addUser(name, role, "password-"+name)
 	c := e.client()

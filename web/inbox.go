@@ -8,12 +8,11 @@ import (
 	"strconv"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
 )
 
 // cardView is one draft in the inbox.
 type cardView struct {
-	store.InboxItem
+	parley.InboxItem
 	U    Urgency
 	Why  []string // what put it this high, for people
 	CSRF string
@@ -22,11 +21,11 @@ type cardView struct {
 	CanAssignOthers bool
 }
 
-func (s *Server) card(r *http.Request, it store.InboxItem, u Urgency) cardView {
+func (s *Server) card(r *http.Request, it parley.InboxItem, u Urgency) cardView {
 	me := currentUser(r.Context())
 	c := cardView{InboxItem: it, U: u, CSRF: s.csrfToken(r.Context())}
 	if me != nil {
-		c.Me, c.CanAssignOthers = me.Name, me.Role.AtLeast(store.RoleManager)
+		c.Me, c.CanAssignOthers = me.Name, me.Role.AtLeast(parley.RoleManager)
 	}
 	if u.Priority > 0 {
 		c.Why = append(c.Why, "priority "+strconv.Itoa(u.Priority))
@@ -44,10 +43,10 @@ func (s *Server) card(r *http.Request, it store.InboxItem, u Urgency) cardView {
 // inboxView is the inbox page's data.
 type inboxView struct {
 	Cards    []cardView
-	Filter   store.InboxFilter
+	Filter   parley.InboxFilter
 	Mine     bool
 	Filtered bool
-	Facets   store.InboxFacets
+	Facets   parley.InboxFacets
 	Labels   []parley.Label
 	// Events is the live stream's URL (with the filters); Since is the
 	// drafts version the page shows (Unix ms).
@@ -92,9 +91,9 @@ func (s *Server) undraftedConversations(ctx context.Context, platform string) ([
 }
 
 // inboxFilter reads the filters from the query string.
-func inboxFilter(r *http.Request) (store.InboxFilter, bool, url.Values) {
+func inboxFilter(r *http.Request) (parley.InboxFilter, bool, url.Values) {
 	q := r.URL.Query()
-	f := store.InboxFilter{Platform: q.Get("platform"), Tag: q.Get("tag"), Rule: q.Get("rule")}
+	f := parley.InboxFilter{Platform: q.Get("platform"), Tag: q.Get("tag"), Rule: q.Get("rule")}
 	if l, err := parley.ParseLabel(q.Get("sentiment")); err == nil {
 		f.Sentiment = l
 	}

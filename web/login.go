@@ -13,7 +13,6 @@ import (
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/internal/textutil"
-	"github.com/parleybot/parley/store"
 )
 
 // loginView is the login page's data.
@@ -47,7 +46,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnprocessableEntity, "login", "Log in", "", v)
 		return
 	}
-	var u store.User
+	var u parley.User
 	var err error = parley.Errorf(parley.ENOTFOUND, "no such user")
 	if len(name) <= maxNameLen {
 		u, err = s.st.User(ctx, name)
@@ -108,7 +107,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, next, http.StatusSeeOther) //nolint:gosec // G710: next went through sameSitePath, a local path only
 }
 
-// maxNameLen is the longest user name (store.CheckUserName).
+// maxNameLen is the longest user name (parley.CheckUserName).
 const maxNameLen = 64
 
 // unknownName is how a login name that is no user is recorded: "unknown

@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/web"
 )
 
@@ -57,8 +57,8 @@ func TestLoginThrottleByNameAndAddress(t *testing.T) {
 		o.Now = clk.Now
 		o.LoginLimit = web.LoginLimit{PerUser: 3, PerIP: 8, Window: time.Hour, Backoff: time.Minute}
 	})
-	e.addUser("ana", store.RoleAgent, "the right password")
-	e.addUser("bo", store.RoleAgent, "the right password")
+	e.addUser("ana", parley.RoleAgent, "the right password")
+	e.addUser("bo", parley.RoleAgent, "the right password")
 	attacker := e.client()
 	for range 3 {
 		assert.Equal(t, http.StatusUnauthorized, attacker.tryFrom("203.0.113.9", "ana", "wrong").StatusCode)
@@ -127,7 +127,7 @@ func TestFailedLoginNamesRedacted(t *testing.T) {
 	e := newEnv(t, func(_ *web.Config, o *web.Options) {
 		o.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
-	e.addUser("ana", store.RoleManager, "the right password")
+	e.addUser("ana", parley.RoleManager, "the right password")
 	c := e.client()
 	c.get("/login")
 	secret := "Tr0ub4dor&3-my-password"
@@ -137,7 +137,7 @@ func TestFailedLoginNamesRedacted(t *testing.T) {
 		assert.Equal(t, http.StatusUnauthorized, res.StatusCode)
 		assert.Less(t, len(body), 64<<10, "the typed name is not echoed back in full")
 	}
-	entries, err := e.st.AuditEntries(context.Background(), store.AuditFilter{})
+	entries, err := e.st.AuditEntries(context.Background(), parley.AuditFilter{})
 	require.NoError(t, err)
 	require.Len(t, entries, 3)
 	for _, en := range entries {
@@ -151,7 +151,7 @@ func TestFailedLoginNamesRedacted(t *testing.T) {
 	assert.NotContains(t, logs.String(), secret)
 	assert.NotContains(t, logs.String(), strings.Repeat("x", 100))
 
-	m := e.loggedIn("bo", store.RoleManager)
+	m := e.loggedIn("bo", parley.RoleManager)
 	res, body := m.get("/activity")
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	assert.NotContains(t, body, secret)

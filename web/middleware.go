@@ -16,7 +16,6 @@ import (
 	"github.com/alexedwards/scs/v2"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
 )
 
 // Session keys.
@@ -256,14 +255,14 @@ func (s *Server) checkCSRF(next http.Handler) http.Handler {
 type userKey struct{}
 
 // currentUser returns the logged-in user, or nil.
-func currentUser(ctx context.Context) *store.User {
-	u, _ := ctx.Value(userKey{}).(*store.User)
+func currentUser(ctx context.Context) *parley.User {
+	u, _ := ctx.Value(userKey{}).(*parley.User)
 	return u
 }
 
 // loadUser returns the session's user if the session is valid: the user
 // still exists and has not changed their password since logging in.
-func (s *Server) loadUser(r *http.Request) (*store.User, error) {
+func (s *Server) loadUser(r *http.Request) (*parley.User, error) {
 	ctx := r.Context()
 	name := s.sessions.GetString(ctx, keyUser)
 	if name == "" {
@@ -287,7 +286,7 @@ func (s *Server) loadUser(r *http.Request) (*store.User, error) {
 
 // requireRole lets through users with at least role; others get a login
 // redirect (pages) or 401 (fetch, streams, posts) or 403 (too weak a role).
-func (s *Server) requireRole(role store.Role, next http.Handler) http.Handler {
+func (s *Server) requireRole(role parley.Role, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		u, err := s.loadUser(r)
 		if err != nil {

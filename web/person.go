@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
 )
 
 // personView is the person page's data.
@@ -18,14 +17,14 @@ type personView struct {
 	Messages []message // newest first
 	Chart    chart
 	// Advocate is what the last scoring said and who confirmed them.
-	Advocate store.AdvocateEntry
+	Advocate parley.AdvocateEntry
 	// Prompts are the invitations we queued for them, newest first.
 	Prompts []promptView
 	// Changes are their advocate state changes, newest first.
 	Changes []parley.AdvocateChange
 	// Consent is their opt-out and opt-in history, newest first.
 	Consent []parley.AuditEntry
-	Notes   []store.Note
+	Notes   []parley.Note
 	Linked  []parley.Person
 	// Suggest lists people on other platforms who may be the same human.
 	Suggest []parley.Person
@@ -116,7 +115,7 @@ func (s *Server) person(w http.ResponseWriter, r *http.Request) {
 	slices.Reverse(changes)
 	slices.Reverse(consent)
 	v.Changes, v.Consent = changes, consent
-	if u := currentUser(ctx); u != nil && u.Role.AtLeast(store.RoleManager) {
+	if u := currentUser(ctx); u != nil && u.Role.AtLeast(parley.RoleManager) {
 		v.Suggest = s.linkSuggestions(r, p, linked)
 	}
 	s.render(w, r, http.StatusOK, "person", p.DisplayName(), "people", v)

@@ -12,7 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
 )
 
 // TestPersonPrompts: the person page shows the invitations the advocates
@@ -24,7 +23,7 @@ func TestPersonPrompts(t *testing.T) {
 	e.ingest(mention("1", "jules", "the new wheels are sick", parley.Positive, 842, 0))
 	jules, err := e.st.FindPerson(ctx, parley.PlatformMastodon, "jules@skate.social")
 	require.NoError(t, err)
-	manager := e.loggedIn("ma", store.RoleManager)
+	manager := e.loggedIn("ma", parley.RoleManager)
 	page := path("/people/%d", jules.ID)
 
 	// Nothing yet: the page says how invitations come about.
@@ -143,7 +142,7 @@ func TestPersonPrompts(t *testing.T) {
 	assert.Less(t, strings.Index(consent, "opted in"), strings.Index(consent, "opted out"), "newest first")
 
 	// Agents read it all too.
-	agent := e.loggedIn("ag", store.RoleAgent)
+	agent := e.loggedIn("ag", parley.RoleAgent)
 	res, body = agent.get(page)
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	assert.Contains(t, body, path(`id="prompt-%d"`, review.DraftID))

@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/web"
 )
 
@@ -52,7 +52,7 @@ func TestLocalPath(t *testing.T) {
 // The login page and the login form never send a browser elsewhere.
 func TestLoginNextStaysOnSite(t *testing.T) {
 	e := newEnv(t)
-	e.addUser("ana", store.RoleAdmin, "password-ana")
+	e.addUser("ana", parley.RoleAdmin, "password-ana")
 	c := e.client()
 	c.get("/login")
 	res, body := c.post("/login", url.Values{"name": {"ana"}, "password": {"password-ana"}, "next": {"/\t/evil.example"}})

@@ -20,7 +20,6 @@ import (
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/internal/textutil"
-	"github.com/parleybot/parley/store"
 )
 
 //go:embed templates/*.html
@@ -116,8 +115,8 @@ func (v *views) funcs() template.FuncMap {
 			return "chip chip-" + string(l)
 		},
 		"stateChip": func(s parley.DraftState) string { return "chip chip-state-" + string(s) },
-		"atLeast": func(u *store.User, role string) bool {
-			return u != nil && u.Role.AtLeast(store.Role(role))
+		"atLeast": func(u *parley.User, role string) bool {
+			return u != nil && u.Role.AtLeast(parley.Role(role))
 		},
 		"plural": func(n int, one, many string) string {
 			if n == 1 {
@@ -245,7 +244,7 @@ func trimZero(s string) string { return strings.TrimSuffix(s, ".0") }
 type page struct {
 	Title   string
 	Nav     string // the active nav item
-	User    *store.User
+	User    *parley.User
 	CSRF    string
 	Flash   string
 	FlashOK bool

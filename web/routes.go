@@ -3,7 +3,7 @@ package web
 import (
 	"net/http"
 
-	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley"
 )
 
 // routes wires every URL. Pages are GET; every state change is a POST that
@@ -25,9 +25,9 @@ func (s *Server) routes() http.Handler {
 	app.HandleFunc("POST /login", s.login)
 	app.HandleFunc("POST /logout", s.logout)
 
-	agent := func(h http.HandlerFunc) http.Handler { return s.requireRole(store.RoleAgent, h) }
-	manager := func(h http.HandlerFunc) http.Handler { return s.requireRole(store.RoleManager, h) }
-	admin := func(h http.HandlerFunc) http.Handler { return s.requireRole(store.RoleAdmin, h) }
+	agent := func(h http.HandlerFunc) http.Handler { return s.requireRole(parley.RoleAgent, h) }
+	manager := func(h http.HandlerFunc) http.Handler { return s.requireRole(parley.RoleManager, h) }
+	admin := func(h http.HandlerFunc) http.Handler { return s.requireRole(parley.RoleAdmin, h) }
 
 	app.Handle("GET /{$}", agent(s.inbox))
 	app.Handle("GET /events", agent(s.events))

@@ -40,7 +40,7 @@ func TestBrowserScreenshots(t *testing.T) {
 	seedSample(t, st, &clock)
 	clock = time.Time{}
 	e := newEnvOn(t, st)
-	e.addUser("ana", store.RoleManager, "a good long password")
+	e.addUser("ana", parley.RoleManager, "a good long password")
 
 	b := newBrowser(t, 60*time.Second)
 	b.do(t,

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
 )
 
 // message is one post in a thread or a person's history: theirs (a
@@ -160,7 +159,7 @@ func (s *Server) withConversation(r *http.Request, v *threadView) error {
 		return err
 	}
 	v.Conv, v.HasConv, v.State = c, true, c.Effective(s.opts.Now())
-	if !u.Role.AtLeast(store.RoleManager) {
+	if !u.Role.AtLeast(parley.RoleManager) {
 		return nil
 	}
 	users, err := s.st.Users(ctx)

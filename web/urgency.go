@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
 )
 
 // Urgency ranks pending drafts for the inbox, most urgent first:
@@ -31,7 +30,7 @@ type Urgency struct {
 }
 
 // UrgencyOf scores one inbox item at now.
-func UrgencyOf(it store.InboxItem, now time.Time) Urgency {
+func UrgencyOf(it parley.InboxItem, now time.Time) Urgency {
 	u := Urgency{Priority: it.Draft.Priority, Reach: it.Person.Followers, Waited: max(0, now.Sub(it.Draft.CreatedAt))}
 	if it.Mention.ID != 0 {
 		u.Waited = max(0, now.Sub(it.Mention.CreatedAt))
@@ -52,13 +51,13 @@ func UrgencyOf(it store.InboxItem, now time.Time) Urgency {
 
 // RankItems sorts items most urgent first, as the inbox shows them, and
 // returns their urgencies in the same order. The CLI's queue uses it too.
-func RankItems(items []store.InboxItem, now time.Time) []Urgency { return rankItems(items, now) }
+func RankItems(items []parley.InboxItem, now time.Time) []Urgency { return rankItems(items, now) }
 
 // rankItems sorts items most urgent first and returns their urgencies in
 // the same order.
-func rankItems(items []store.InboxItem, now time.Time) []Urgency {
+func rankItems(items []parley.InboxItem, now time.Time) []Urgency {
 	type ranked struct {
-		it store.InboxItem
+		it parley.InboxItem
 		u  Urgency
 	}
 	rs := make([]ranked, len(items))

@@ -11,7 +11,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
 )
 
 // Password rules. bcrypt reads at most 72 bytes.
@@ -93,8 +92,8 @@ func GeneratePassword() string {
 
 // AddUser creates a user with a password (checked and hashed here). An
 // empty password is generated and returned, to be shown once. Errors as
-// store.Store.CreateUser, and EINVALID for a weak password.
-func AddUser(ctx context.Context, st *store.Store, name string, role store.Role, password string) (string, error) {
+// parley.UserStore.CreateUser, and EINVALID for a weak password.
+func AddUser(ctx context.Context, st parley.UserStore, name string, role parley.Role, password string) (string, error) {
 	if password == "" {
 		password = GeneratePassword()
 	}
@@ -111,7 +110,7 @@ func AddUser(ctx context.Context, st *store.Store, name string, role store.Role,
 // SetPassword replaces a user's password (checked and hashed here); an
 // empty password is generated and returned. Their open sessions end.
 // Errors: ENOTFOUND for no such user; EINVALID for a weak password.
-func SetPassword(ctx context.Context, st *store.Store, name, password string) (string, error) {
+func SetPassword(ctx context.Context, st parley.UserStore, name, password string) (string, error) {
 	if password == "" {
 		password = GeneratePassword()
 	}
@@ -128,18 +127,18 @@ func SetPassword(ctx context.Context, st *store.Store, name, password string) (s
 // EnsureDemoUser makes sure an admin named name exists with a fresh random
 // password and returns that password, for `parley demo` to print. An
 // existing user of that name gets the new password (and admin role).
-func EnsureDemoUser(ctx context.Context, st *store.Store, name string) (string, error) {
+func EnsureDemoUser(ctx context.Context, st parley.UserStore, name string) (string, error) {
 	password := GeneratePassword()
 	h, err := HashPassword(password)
 	if err != nil {
 		return "", err
 	}
-	_, err = st.CreateUser(ctx, name, store.RoleAdmin, h)
+	_, err = st.CreateUser(ctx, name, parley.RoleAdmin, h)
 	if parley.ErrorCode(err) == parley.ECONFLICT {
 		if err := st.SetUserPassword(ctx, name, h); err != nil {
 			return "", err
 		}
-		err = st.SetUserRole(ctx, name, store.RoleAdmin)
+		err = st.SetUserRole(ctx, name, parley.RoleAdmin)
 	}
 	if err != nil {
 		return "", fmt.Errorf("demo user %s: %w", name, err)

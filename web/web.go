@@ -28,13 +28,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
 )
 
 // Options are what the server needs from the rest of Parley.
 type Options struct {
 	// Store is the database. Required.
-	Store *store.Store
+	Store parley.WebStore
 	// Logger gets request and security events; default discards.
 	Logger *slog.Logger
 	// Metrics is the registry served at /metrics (bot.Metrics.Registry),
@@ -73,7 +72,7 @@ type Options struct {
 type Server struct {
 	cfg     Config
 	opts    Options
-	st      *store.Store
+	st      parley.WebStore
 	logger  *slog.Logger
 	metrics *serverMetrics
 
@@ -92,8 +91,8 @@ type Server struct {
 	doneOnce sync.Once
 }
 
-var _ scs.IterableCtxStore = (*store.Sessions)(nil)
-var _ scs.CtxStore = (*store.Sessions)(nil)
+var _ scs.IterableCtxStore = parley.SessionStore(nil)
+var _ scs.CtxStore = parley.SessionStore(nil)
 
 // New builds the inbox. It checks cfg (Validate) and fills its defaults.
 // Errors: EINVALID for a bad config or missing store.

@@ -292,7 +292,7 @@ func advocatesList(ctx context.Context, e *env, st *store.Store, states []string
 	}
 	if e.jsonOut {
 		if list == nil {
-			list = []store.AdvocateEntry{}
+			list = []parley.AdvocateEntry{}
 		}
 		return json.NewEncoder(e.stdout).Encode(list)
 	}
@@ -325,7 +325,7 @@ func advocatesList(ctx context.Context, e *env, st *store.Store, states []string
 }
 
 type advocateShow struct {
-	Person  store.AdvocateEntry     `json:"person"`
+	Person  parley.AdvocateEntry    `json:"person"`
 	Changes []parley.AdvocateChange `json:"changes"`
 	Prompts []promptView            `json:"prompts"`
 	Consent []parley.AuditEntry     `json:"consent"`
@@ -337,7 +337,7 @@ type promptView struct {
 }
 
 func advocatesShow(ctx context.Context, e *env, st *store.Store, p parley.Person, now time.Time) error {
-	v := advocateShow{Person: store.AdvocateEntry{Person: p}, Changes: []parley.AdvocateChange{}, Prompts: []promptView{},
+	v := advocateShow{Person: parley.AdvocateEntry{Person: p}, Changes: []parley.AdvocateChange{}, Prompts: []promptView{},
 		Consent: []parley.AuditEntry{}}
 	entries, err := st.AdvocateEntries(ctx, []string{p.AdvocateState}, 100000)
 	if err != nil {

@@ -194,7 +194,7 @@ func queueDrafts(ctx context.Context, st *store.Store, f parley.DraftFilter) ([]
 	if len(f.States) != 1 || f.States[0] != parley.DraftPending {
 		return st.Drafts(ctx, f)
 	}
-	items, err := st.InboxItems(ctx, store.InboxFilter{Platform: f.Platform})
+	items, err := st.InboxItems(ctx, parley.InboxFilter{Platform: f.Platform})
 	if err != nil {
 		return nil, err
 	}

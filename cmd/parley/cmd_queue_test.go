@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
 	"github.com/parleybot/parley/store/storetest"
 	"github.com/parleybot/parley/web"
 )
@@ -43,7 +42,7 @@ func TestQueueRoughEdges(t *testing.T) {
 	}
 
 	st := storetest.Open(t, storetest.Path(db))
-	items, err := st.InboxItems(ctx, store.InboxFilter{})
+	items, err := st.InboxItems(ctx, parley.InboxFilter{})
 	require.NoError(t, err)
 	require.NoError(t, st.Close())
 	web.RankItems(items, time.Now())

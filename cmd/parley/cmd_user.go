@@ -62,7 +62,7 @@ func runUser(ctx context.Context, e *env, args []string) (retErr error) {
 		if len(rest) != 1 {
 			return fmt.Errorf("%w: %s takes one user name", errUsage, sub)
 		}
-		if err := store.CheckUserName(rest[0]); err != nil {
+		if err := parley.CheckUserName(rest[0]); err != nil {
 			return fmt.Errorf("%w: %v", errUsage, err)
 		}
 	default:
@@ -71,9 +71,9 @@ func runUser(ctx context.Context, e *env, args []string) (retErr error) {
 	if sub == "add" && *role == "" {
 		return fmt.Errorf("%w: add needs --role admin, manager or agent", errUsage)
 	}
-	var r store.Role
+	var r parley.Role
 	if *role != "" {
-		if r, err = store.ParseRole(*role); err != nil {
+		if r, err = parley.ParseRole(*role); err != nil {
 			return fmt.Errorf("%w: --role: %v", errUsage, err)
 		}
 	}
@@ -186,9 +186,9 @@ func userAudit(ctx context.Context, e *env, st *store.Store, actor, action, deta
 	}
 }
 
-func userHasAdmin(users []store.User) bool {
+func userHasAdmin(users []parley.User) bool {
 	for _, u := range users {
-		if u.Role == store.RoleAdmin {
+		if u.Role == parley.RoleAdmin {
 			return true
 		}
 	}
@@ -202,7 +202,7 @@ func userList(ctx context.Context, e *env, st *store.Store) error {
 	}
 	if e.jsonOut {
 		if users == nil {
-			users = []store.User{}
+			users = []parley.User{}
 		}
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")

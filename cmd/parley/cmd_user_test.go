@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/store/storetest"
 )
 
@@ -78,7 +78,7 @@ func TestUserCommand(t *testing.T) {
 	require.NoError(t, err)
 	bo, err := st.User(context.Background(), "bo")
 	require.NoError(t, err)
-	entries, err := st.AuditEntries(context.Background(), store.AuditFilter{Actor: "tester"})
+	entries, err := st.AuditEntries(context.Background(), parley.AuditFilter{Actor: "tester"})
 	require.NoError(t, err)
 	st.Close()
 	assert.True(t, bcryptOK(ana.PasswordHash, pw))
