@@ -196,6 +196,10 @@ type Decider interface {
 	Reopen(ctx context.Context, actor string, conversationID int64) (Conversation, error)
 	Snooze(ctx context.Context, actor string, conversationID int64, until time.Time) (Conversation, error)
 	Assign(ctx context.Context, actor string, conversationID int64, user string) (Conversation, error)
+	// Retry sends a failed draft again, or a draft waiting to retry now
+	// (see DraftRetrier). Errors: ENOTFOUND; ECONFLICT for a draft that is
+	// neither; EINVALID when the store cannot retry.
+	Retry(ctx context.Context, actor string, draftID int64) (Draft, error)
 }
 
 // MentionQuery searches stored mentions. Text holds words (all must

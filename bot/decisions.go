@@ -168,6 +168,20 @@ func (s *Decisions) Reject(ctx context.Context, actor string, id int64, reason s
 	return d, nil
 }
 
+// Retry implements parley.Decider.
+func (s *Decisions) Retry(ctx context.Context, actor string, id int64) (parley.Draft, error) {
+	r, ok := s.st.(parley.DraftRetrier)
+	if !ok {
+		return parley.Draft{}, parley.Errorf(parley.EINVALID, "this store cannot retry drafts")
+	}
+	d, err := r.RetryDraft(ctx, id, actor)
+	if err != nil {
+		return d, err
+	}
+	s.decided("retry", actor, d)
+	return d, nil
+}
+
 // Reply implements parley.Decider.
 func (s *Decisions) Reply(ctx context.Context, actor string, conversationID, toMentionID int64, text string) (parley.Draft, error) {
 	text = strings.TrimSpace(text)

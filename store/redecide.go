@@ -36,7 +36,8 @@ func (s *Store) CorrectSentimentAndRedecide(ctx context.Context, mentionID int64
 		return r, err
 	}
 	if decide != nil {
-		if r, err = s.redecideTx(ctx, tx, mentionID, decide, actor); err != nil {
+		why := fmt.Sprintf("sentiment of mention %d corrected to %s", mentionID, label)
+		if r, err = s.redecideTx(ctx, tx, mentionID, decide, actor, why); err != nil {
 			return r, err
 		}
 	}
@@ -47,8 +48,9 @@ func (s *Store) CorrectSentimentAndRedecide(ctx context.Context, mentionID int64
 	return r, err
 }
 
-// redecideTx decides a stored mention again inside tx.
-func (s *Store) redecideTx(ctx context.Context, tx *sql.Tx, id int64, decide parley.DecideFunc, actor string) (parley.Redecision, error) {
+// redecideTx decides a stored mention again inside tx; why opens the audit
+// entries' detail. r.Mention is the mention as decided again.
+func (s *Store) redecideTx(ctx context.Context, tx *sql.Tx, id int64, decide parley.DecideFunc, actor, why string) (parley.Redecision, error) {
 	var r parley.Redecision
 	m, err := scanMention(tx.QueryRowContext(ctx, `SELECT `+mentionColumns+`
 		FROM mentions m JOIN people p ON p.id = m.person_id WHERE m.id = ?`, id))
@@ -108,7 +110,7 @@ func (s *Store) redecideTx(ctx context.Context, tx *sql.Tx, id int64, decide par
 			return r, dbError("decide again", err)
 		}
 		if err := audit(ctx, tx, now, actor, "supersede", d.ID, d.PersonID,
-			fmt.Sprintf("sentiment of mention %d corrected to %s: rule %s's draft no longer fits", id, m.Sentiment.Label, d.Rule)); err != nil {
+			fmt.Sprintf("%s: rule %s's draft no longer fits", why, d.Rule)); err != nil {
 			return r, err
 		}
 		d.State = parley.DraftSuperseded
@@ -128,12 +130,13 @@ func (s *Store) redecideTx(ctx context.Context, tx *sql.Tx, id int64, decide par
 		if err != nil {
 			return r, dbError("decide again", err)
 		}
-		detail := fmt.Sprintf("sentiment of mention %d corrected to %s: rule %s drafted", id, m.Sentiment.Label, q.Rule)
+		detail := fmt.Sprintf("%s: rule %s drafted", why, q.Rule)
 		if err := audit(ctx, tx, now, actor, "redecide", q.ID, q.PersonID, detail); err != nil {
 			return r, err
 		}
 		r.Queued = append(r.Queued, q)
 	}
+	r.Mention = m
 	return r, nil
 }
 

@@ -106,6 +106,12 @@ func (c Config) Validate() []error {
 	return errs
 }
 
+// MetricsToken reads the bearer token that opens /metrics and
+// /status.json on Addr (see metricsToken).
+func (c Config) MetricsToken(getenv func(string) string) (string, error) {
+	return c.metricsToken(getenv)
+}
+
 // metricsToken reads the bearer token for /metrics on Addr: "" when
 // MetricsTokenEnv is not set, EINVALID when it names nothing.
 func (c Config) metricsToken(getenv func(string) string) (string, error) {

@@ -70,8 +70,14 @@ func (s *Server) routes() http.Handler {
 	app.Handle("POST /users/{name}/password", admin(s.resetPassword))
 	app.Handle("POST /users/{name}/delete", admin(s.deleteUser))
 
+	app.Handle("GET /status", admin(s.statusPage))
+	app.Handle("GET /status.json", admin(s.statusJSON))
+	app.Handle("POST /status/drafts/{id}/retry", admin(s.retryDraft))
+
 	app.HandleFunc("/", s.notFound)
 
-	mux.Handle("/", s.withSession(s.checkCSRF(app)))
+	withSession := s.withSession(s.checkCSRF(app))
+	mux.Handle("GET /status.json", s.statusJSONOrSession(withSession))
+	mux.Handle("/", withSession)
 	return s.recoverPanics(s.securityHeaders(s.logRequests(mux)))
 }

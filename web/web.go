@@ -66,6 +66,9 @@ type Options struct {
 	Getenv func(string) string
 	// Connectors, when set, reports each connector's state for /healthz.
 	Connectors func() []ConnectorState
+	// Status, when set, reads the admins' status page (/status,
+	// /status.json); without it those answer 404.
+	Status StatusFunc
 }
 
 // Server is the web inbox.

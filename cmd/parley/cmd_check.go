@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -18,9 +19,14 @@ there is any: unknown keys, a missing brand name, a rule whose expression or
 template is broken, a connector whose token variable is not set.
 
 With --connect it also logs in to each configured platform and reports
-what works, posting nothing: Mastodon's account (verify_credentials), post
-limit and streaming address; Discord's bot user and each configured channel
-and the staff channel.
+what works, posting nothing. Mastodon: the account (verify_credentials),
+the post limit, the scopes of the token's application (read and
+write:statuses; servers before Mastodon 4.3 do not list them) and the
+streaming API (a stream is opened and closed). Discord: the bot user, the
+message content intent, the servers the bot is in, and for each configured
+channel and the staff channel that the bot sees it and has View Channel,
+Read Message History and Send Messages there (and Embed Links in the staff
+channel), computed from the server's roles and the channel's overwrites.
 
 Example:
   parley check --config config.example.yaml
@@ -86,7 +92,10 @@ func checkConnect(ctx context.Context, e *env, cfg *Config) error {
 		}
 		if err != nil {
 			failed++
-			fmt.Fprintf(e.stdout, "%s: FAILED  %v\n", src.name, err)
+			// A joined error holds one problem a line.
+			for _, l := range strings.Split(err.Error(), "\n") {
+				fmt.Fprintf(e.stdout, "%s: FAILED  %s\n", src.name, l)
+			}
 		}
 	}
 	if failed > 0 {

@@ -63,7 +63,8 @@ func runIngest(ctx context.Context, e *env, args []string) (retErr error) {
 		// Stored mentions are never decided again by a later ingest (they
 		// are duplicates then), so say it before, not after.
 		fmt.Fprintln(e.stderr, "note: no --config: mentions are stored and classified with the default model, "+
-			"but no rules run and no drafts are queued; a later ingest with --config will not revisit them")
+			"but no rules run and no drafts are queued; a later ingest with --config will not revisit them: "+
+			"'parley rules apply --config FILE --since DATE' runs the rules over them")
 	}
 	var in io.Reader
 	var size int64 = -1

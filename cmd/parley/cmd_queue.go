@@ -22,15 +22,17 @@ import (
 func init() {
 	register(&command{
 		name:    "queue",
-		summary: "work the approval queue: list, show, approve, edit, reject drafts",
+		summary: "work the approval queue: list, show, approve, edit, reject, retry drafts",
 		usage: `parley queue list [--state STATE] [--platform P] [--limit N] [--json]
 parley queue show ID [--json]
 parley queue approve ID [--text "new text"] [--as NAME]
 parley queue edit ID --text "new text" (or the text on standard input) [--as NAME]
 parley queue reject ID [--reason "why"] [--as NAME]
+parley queue retry ID [--as NAME]
 
 Drafts wait as pending until a person approves or rejects them; an approved
-draft is posted by 'parley run'. 'show' prints the post, the person's
+draft is posted by 'parley run'. 'retry' sends a failed draft again (see
+'parley status' for the failing ones and their errors). 'show' prints the post, the person's
 history and the whole thread, so you can answer in context. --as names who
 acts in the audit log (default: your login name). Two people acting on the
 same draft: the second is told who was first, and nothing is sent twice.
@@ -60,7 +62,7 @@ func runQueue(ctx context.Context, e *env, args []string) (retErr error) {
 		return err
 	}
 	if len(rest) == 0 {
-		return fmt.Errorf("%w: want list, show, approve, edit or reject", errUsage)
+		return fmt.Errorf("%w: want list, show, approve, edit, reject or retry", errUsage)
 	}
 	cfg, err := e.loadConfig()
 	if err != nil {
@@ -141,8 +143,15 @@ func queueDecide(ctx context.Context, e *env, dec parley.Decider, sub string, id
 			return err
 		}
 		fmt.Fprintf(e.stdout, "draft %d rejected by %s\n", d.ID, d.DecidedBy)
+	case "retry":
+		d, err := dec.Retry(ctx, actor, id)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "draft %d goes out again: 'parley run' posts it (attempts so far: %d; last error: %s)\n",
+			d.ID, d.Attempts, textutil.OneLine(d.LastError))
 	default:
-		return fmt.Errorf("%w: unknown queue command %q: want list, show, approve, edit or reject", errUsage, sub)
+		return fmt.Errorf("%w: unknown queue command %q: want list, show, approve, edit, reject or retry", errUsage, sub)
 	}
 	return nil
 }

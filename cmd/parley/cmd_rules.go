@@ -16,8 +16,9 @@ import (
 func init() {
 	register(&command{
 		name:    "rules",
-		summary: "debug rules: show what they do with one message",
+		summary: "debug rules on one message, or run them again over stored mentions",
 		usage: `parley rules test --config FILE [--author HANDLE] [--mentions N] [--followers N] "some text"
+parley rules apply --config FILE --since DURATION|DATE [--dry-run] [--as NAME]
 
 Shows, for one message, its sentiment (label, score, calibrated confidence,
 language and whether the model reads it), the words that decided it (and any
@@ -27,15 +28,33 @@ queue. Nothing is read from or written to the database: describe the author
 with --author, --mentions (their earlier mentions: 0 is a first-timer),
 --followers and --last-sentiment.
 
+'apply' runs the config's rules again over the mentions stored since a
+time (a duration back from now, like 72h or 30d, or a date): after an ingest
+without --config, or after the rules changed. Each mention is decided as at
+ingest, over its history: its tags, priority and rules follow the rules, a
+rule's pending draft they no longer write is superseded (kept, never sent),
+and a conversation keeps at most one pending reply. A reply a person wrote,
+or one approved or sent, stays and nothing is queued beside it, so running
+it twice queues nothing twice. Sentiment is not classified again. Every
+draft change is in the audit log under --as. --dry-run shows what would
+change and writes nothing. Drafts of rules marked auto_approve are
+approved: a running 'parley run' posts them.
+
 Example:
   parley rules test --config config.example.yaml --author ana@example.social --mentions 3 \
-    "my trucks snapped after two days, not happy"`,
+    "my trucks snapped after two days, not happy"
+  parley rules apply --config parley.yaml --since 30d --dry-run`,
 		run: runRules,
 	})
 }
 
-func runRules(_ context.Context, e *env, args []string) error {
+func runRules(ctx context.Context, e *env, args []string) error {
 	fs := e.flags()
+	var af applyFlags
+	fs.StringVar(&af.since, "since", "", "apply: the mentions created since this duration ago (72h, 30d) or date (2006-01-02, RFC 3339)")
+	fs.BoolVar(&af.dryRun, "dry-run", false, "apply: show what would change, write nothing")
+	fs.StringVar(&af.actor, "as", defaultActor(e), "apply: who runs the rules, for the audit log")
+	fs.StringVar(&af.progress, "progress", "auto", "apply: progress bar: auto (on a terminal), always or never")
 	author := fs.String("author", "someone@example.social", "the author's handle")
 	name := fs.String("name", "", "the author's display name")
 	mentions := fs.Int("mentions", 0, "the author's earlier mentions (0: a first-timer)")
@@ -51,8 +70,14 @@ func runRules(_ context.Context, e *env, args []string) error {
 	if err := checkPlatform(*platform); err != nil {
 		return err
 	}
+	if len(rest) >= 1 && rest[0] == "apply" {
+		if len(rest) > 1 {
+			return fmt.Errorf("%w: apply takes no arguments: give --since", errUsage)
+		}
+		return rulesApply(ctx, e, af)
+	}
 	if len(rest) < 1 || rest[0] != "test" {
-		return fmt.Errorf("%w: want 'parley rules test --config FILE \"text\"'", errUsage)
+		return fmt.Errorf("%w: want 'parley rules test --config FILE \"text\"' or 'parley rules apply --config FILE --since 30d'", errUsage)
 	}
 	text := strings.Join(rest[1:], " ")
 	if strings.TrimSpace(text) == "" {

@@ -103,6 +103,7 @@ type Main struct {
 	advocates  *bot.Advocates
 	bot        *bot.Bot
 	connStates connectorStates
+	status     *statusReader
 }
 
 // Run starts the pipeline, the outbox, the web inbox and every source, and
@@ -174,10 +175,13 @@ func (m *Main) build(ctx context.Context) error {
 			ds.SetDecider(m.decisions)
 		}
 	}
+	m.status = &statusReader{st: m.store, live: &m.connStates, digest: m.cfg.Digest}
 	m.web, err = web.New(m.cfg.Web, web.Options{
 		Store: m.store, Logger: log.With("part", "web"), Metrics: m.metrics.Registry(),
 		Decider:    m.decisions,
 		Connectors: m.connStates.list,
+		Status:     m.status.read,
+		Getenv:     m.e.getenv,
 		Decide:     m.cfg.ruleSet().Decide(log.With("part", "web")),
 	})
 	if err != nil {
@@ -210,6 +214,9 @@ func (m *Main) prepare() (*digest.Scheduler, net.Listener, error) {
 	if err == nil {
 		sch, err = digest.NewScheduler(svc)
 	}
+	if err == nil {
+		m.status.next = sch.Next
+	}
 	if err != nil {
 		// Nothing was served on them yet: the error above is the news.
 		_ = m.webListener.Close()
@@ -229,9 +236,9 @@ func (m *Main) startSources(ctx context.Context) {
 	names := make([]string, 0, len(m.conns.sources))
 	for _, src := range m.conns.sources {
 		names = append(names, src.name)
-		m.connStates.set(src.name, web.ConnectorRunning, nil)
+		sink := m.connStates.add(src.name, src.prefix, src.source, m.pipeline)
 		m.bot.Go(ctx, "connector "+src.name, func(sctx context.Context) error {
-			if err := src.source.Run(sctx, m.pipeline); err != nil && !errors.Is(err, context.Canceled) {
+			if err := src.source.Run(sctx, sink); err != nil && !errors.Is(err, context.Canceled) {
 				log.Error("connector stopped", "connector", src.name, "err", err)
 				m.connStates.set(src.name, web.ConnectorStopped, err)
 			}
@@ -271,6 +278,7 @@ func (m *Main) Close() error {
 type namedSource struct {
 	name   string
 	source parley.Source
+	prefix string // of its cursor keys
 }
 
 type connectorSet struct {
@@ -294,7 +302,7 @@ func buildConnectors(e *env, cfg *Config, st *store.Store) (connectorSet, error)
 		if err != nil {
 			return set, fmt.Errorf("connectors.mastodon[%d]: %w", i, err)
 		}
-		set.sources = append(set.sources, namedSource{"mastodon:" + mc.String(), c})
+		set.sources = append(set.sources, namedSource{"mastodon:" + mc.String(), c, mastodonCursorPrefix(mc)})
 		// Replies go out through the account that heard the mention.
 		set.senders = append(set.senders, c)
 	}
@@ -307,7 +315,7 @@ func buildConnectors(e *env, cfg *Config, st *store.Store) (connectorSet, error)
 		if err != nil {
 			return set, fmt.Errorf("connectors.discord: %w", err)
 		}
-		set.sources = append(set.sources, namedSource{"discord", c})
+		set.sources = append(set.sources, namedSource{"discord", c, "discord:"})
 		set.senders = append(set.senders, c)
 	}
 	return set, nil

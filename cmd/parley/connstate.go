@@ -1,36 +1,113 @@
 package main
 
 import (
+	"context"
 	"sync"
+	"time"
 
+	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/web"
 )
 
-// connectorStates is what /healthz reports about the running connectors:
-// each is running until its Run gives up with an error.
+// connectorStates is what /healthz and the status page report about the
+// running connectors: each is running until its Run gives up with an
+// error; a connector that is a parley.StatusReporter says more.
 type connectorStates struct {
-	mu     sync.Mutex
-	states []web.ConnectorState
+	mu      sync.Mutex
+	entries []*connEntry
+}
+
+type connEntry struct {
+	name, prefix string // prefix: of its cursor keys
+	rep          parley.StatusReporter
+	state        string
+	err          error
+	errAt        time.Time
+	lastMention  time.Time
+}
+
+// add registers a connector (before it runs) and returns the sink to give
+// its Run: next, noting when each mention is accepted.
+func (cs *connectorStates) add(name, prefix string, src parley.Source, next parley.Sink) parley.Sink {
+	e := &connEntry{name: name, prefix: prefix, state: web.ConnectorRunning}
+	e.rep, _ = src.(parley.StatusReporter)
+	cs.mu.Lock()
+	cs.entries = append(cs.entries, e)
+	cs.mu.Unlock()
+	return sinkFunc(func(ctx context.Context, m parley.Mention) error {
+		if err := next.Submit(ctx, m); err != nil {
+			return err
+		}
+		cs.mu.Lock()
+		e.lastMention = time.Now()
+		cs.mu.Unlock()
+		return nil
+	})
 }
 
 func (cs *connectorStates) set(name, state string, err error) {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	st := web.ConnectorState{Name: name, State: state}
-	if err != nil {
-		st.Error = err.Error()
-	}
-	for i := range cs.states {
-		if cs.states[i].Name == name {
-			cs.states[i] = st
+	for _, e := range cs.entries {
+		if e.name == name {
+			e.state, e.err = state, err
+			if err != nil {
+				e.errAt = time.Now()
+			}
 			return
 		}
 	}
-	cs.states = append(cs.states, st)
+	cs.entries = append(cs.entries, &connEntry{name: name, state: state, err: err})
 }
 
+// list is what /healthz shows.
 func (cs *connectorStates) list() []web.ConnectorState {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
-	return append([]web.ConnectorState{}, cs.states...)
+	out := make([]web.ConnectorState, 0, len(cs.entries))
+	for _, e := range cs.entries {
+		st := web.ConnectorState{Name: e.name, State: e.state}
+		if e.err != nil {
+			st.Error = e.err.Error()
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// statuses is what the status page shows of each connector (cursors are
+// added from the store).
+func (cs *connectorStates) statuses() []parley.ConnectorStatus {
+	cs.mu.Lock()
+	entries := append([]*connEntry{}, cs.entries...)
+	cs.mu.Unlock()
+	out := make([]parley.ConnectorStatus, 0, len(entries))
+	for _, e := range entries {
+		var st parley.ConnectorStatus
+		if e.rep != nil {
+			st = e.rep.Status() // outside cs.mu: it takes the connector's locks
+		} else {
+			st.RateLimit = parley.RateLimit{Remaining: -1, Limit: -1}
+		}
+		cs.mu.Lock()
+		st.Name, st.State, st.LastMention = e.name, e.state, e.lastMention
+		if e.err != nil {
+			st.Connected = false
+			st.LastError, st.LastErrorAt = e.err.Error(), e.errAt
+		}
+		cs.mu.Unlock()
+		out = append(out, st)
+	}
+	return out
+}
+
+// prefixes maps each connector's name to the prefix of its cursor keys.
+func (cs *connectorStates) prefixes() map[string]string {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	out := map[string]string{}
+	for _, e := range cs.entries {
+		out[e.name] = e.prefix
+	}
+	return out
 }

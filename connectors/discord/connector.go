@@ -123,7 +123,9 @@ type Connector struct {
 	dirty     map[string]bool   // cursors not yet saved
 	seen      *seenSet
 
-	rl rateState
+	rl          rateState
+	rateHeaders *rateHeaders
+	live        liveState
 
 	staffMu sync.Mutex
 }
@@ -185,8 +187,10 @@ func New(cfg Config, token string, store parley.Store, logger *slog.Logger, opts
 		next = http.DefaultTransport
 	}
 	if base.String() != DefaultAPIURL {
-		client.Transport = &rewriteTransport{base: base, next: next}
+		next = &rewriteTransport{base: base, next: next}
 	}
+	rh := &rateHeaders{next: next}
+	client.Transport = rh
 
 	s, err := discordgo.New(token)
 	if err != nil {
@@ -202,6 +206,7 @@ func New(cfg Config, token string, store parley.Store, logger *slog.Logger, opts
 	s.Identify.Compress = false
 
 	c := &Connector{
+		rateHeaders:  rh,
 		cfg:          cfg,
 		log:          logger.With("connector", "discord"),
 		store:        store,
@@ -402,6 +407,7 @@ func (c *Connector) Run(ctx context.Context, sink parley.Sink) error {
 			// its reader and its heartbeat may close) finds the session
 			// open: nothing to do.
 			if err == nil || errors.Is(err, discordgo.ErrWSAlreadyOpen) {
+				c.noteGateway(true, nil)
 				connected = true
 				failures = 0
 				continue
@@ -409,6 +415,7 @@ func (c *Connector) Run(ctx context.Context, sink parley.Sink) error {
 			if fatal := c.openFailed(err); fatal != nil {
 				return fatal
 			}
+			c.noteGateway(false, err)
 			wait := retry.Delay(failures)
 			failures++
 			c.log.Warn("gateway connection failed; retrying", "err", err, "retry_in", wait)
@@ -421,6 +428,7 @@ func (c *Connector) Run(ctx context.Context, sink parley.Sink) error {
 		case <-ctx.Done():
 			return nil
 		case <-c.disconnected:
+			c.noteGateway(false, nil)
 			c.log.Info("gateway disconnected; reconnecting")
 			connected = false
 		case <-c.connected:
@@ -538,6 +546,9 @@ func (c *Connector) noteRateLimit(route string, wait time.Duration) {
 	defer c.rl.mu.Unlock()
 	c.rl.total++
 	c.rl.lastRoute = route
+	c.live.mu.Lock()
+	c.live.heldUntil = now.Add(wait)
+	c.live.mu.Unlock()
 	cut := now.Add(-c.opt.stormWindow)
 	keep := c.rl.times[:0]
 	for _, t := range c.rl.times {

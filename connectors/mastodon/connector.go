@@ -69,6 +69,8 @@ type Connector struct {
 
 	seen seenSet
 
+	live liveState
+
 	// streamTokenInURL is set once the server refused a streaming
 	// handshake that carried the token only in the Authorization header.
 	streamTokenInURL atomic.Bool
@@ -234,6 +236,7 @@ func (c *Connector) statusID(externalID string) string {
 func (c *Connector) Server() string { return c.server.String() }
 
 func (c *Connector) emit(feed, event string) {
+	c.live.note(feed, event)
 	if c.trace != nil {
 		c.trace(feed, event)
 	}
@@ -396,6 +399,7 @@ func (c *Connector) Run(ctx context.Context, sink parley.Sink) error {
 			return parley.Errorf(parley.EINVALID, "%s.server: %s does not answer the Mastodon API (verify_credentials not found); check the URL: %w", c.cfg.prefix(), c.server, err)
 		}
 		wait := c.backoff(attempt)
+		c.live.fail("logging in", err)
 		c.log.Warn("mastodon server not reachable; retrying", "err", err, "retry_in", wait.Round(time.Millisecond).String())
 		if sleepCtx(ctx, wait) != nil {
 			return nil
@@ -405,6 +409,14 @@ func (c *Connector) Run(ctx context.Context, sink parley.Sink) error {
 		c.log.Warn("mastodon instance information unavailable; using defaults", "err", err)
 	}
 	fs := c.feeds(self)
+	c.live.mu.Lock()
+	c.live.streams = 0
+	for _, f := range fs {
+		if f.stream != nil {
+			c.live.streams++
+		}
+	}
+	c.live.mu.Unlock()
 	for _, f := range fs {
 		cur, err := c.cursors.Cursor(ctx, f.key)
 		if err != nil {
@@ -478,6 +490,7 @@ func (c *Connector) runFeed(ctx context.Context, f *feed, sink parley.Sink) erro
 		}
 		wait := min(c.backoff(f.pollErr), c.pollInterval)
 		f.pollErr++
+		c.live.fail("poll "+f.name, err)
 		c.log.Warn("mastodon poll failed; retrying", "feed", f.name, "why", why, "err", err, "retry_in", wait.Round(time.Millisecond).String())
 		c.emit(f.name, "poll_failed")
 		retry.Reset(wait)

@@ -30,6 +30,10 @@ type limiter struct {
 
 	mu    sync.Mutex
 	until time.Time
+	rate  struct {
+		rateState
+		seen bool
+	}
 }
 
 // wait blocks until the server accepts requests again or ctx ends.
@@ -74,6 +78,13 @@ func (l *limiter) observe(resp *http.Response, path string) (wait time.Duration,
 	now := time.Now()
 	h := resp.Header
 	reset, hasReset := parseResetHeader(h.Get("X-RateLimit-Reset"), now)
+	if hasReset || resp.StatusCode == http.StatusTooManyRequests || h.Get("X-RateLimit-Remaining") != "" {
+		var r time.Time
+		if hasReset {
+			r = reset
+		}
+		l.record(h, r, resp.StatusCode == http.StatusTooManyRequests)
+	}
 	if resp.StatusCode == http.StatusTooManyRequests {
 		wait = parseRetryAfter(h.Get("Retry-After"), now)
 		if wait <= 0 && hasReset {

@@ -101,12 +101,14 @@ func (c *Connector) streamLoop(ctx context.Context, f *feed, events chan<- strea
 		switch {
 		case errors.As(err, &refused):
 			wait = c.backoffMax
+			c.live.fail("stream "+f.name, err)
 			if !refusedLogged {
 				c.log.Warn("mastodon streaming unavailable for this feed; polling instead and retrying the stream now and then",
 					"feed", f.name, "reason", refused.reason, "poll_interval", c.pollInterval.String(), "retry_in", wait.String())
 				refusedLogged = true
 			}
 		default:
+			c.live.fail("stream "+f.name, err)
 			wait = c.backoff(attempt)
 			attempt++
 			c.log.Info("mastodon stream disconnected; reconnecting", "feed", f.name, "err", err, "retry_in", wait.Round(time.Millisecond).String())
@@ -129,7 +131,7 @@ func send(ctx context.Context, events chan<- streamEvent, ev streamEvent) bool {
 // streamOnce connects once and reads until the connection ends. It returns
 // when it connected (zero if it did not) and why it ended.
 func (c *Connector) streamOnce(ctx context.Context, f *feed, events chan<- streamEvent) (connectedAt time.Time, err error) {
-	conn, err := c.dialStream(ctx, f)
+	conn, err := c.dialStream(ctx, f.name, f.stream)
 	if err != nil {
 		return time.Time{}, err
 	}
@@ -174,50 +176,6 @@ func (c *Connector) streamOnce(ctx context.Context, f *feed, events chan<- strea
 			return connectedAt, err
 		}
 	}
-}
-
-// dialStream opens the websocket for f, with the token in the header or,
-// for a server that ignores the header, in the URL. A refusal that
-// retrying cannot fix is an *errStreamRefused.
-func (c *Connector) dialStream(ctx context.Context, f *feed) (*websocket.Conn, error) {
-	if err := c.lim.wait(ctx); err != nil {
-		return nil, err
-	}
-	tokenInURL := c.streamTokenInURL.Load()
-	u, err := c.streamURL(ctx, f.stream, tokenInURL)
-	if err != nil {
-		return nil, err
-	}
-	h := http.Header{}
-	h.Set("Authorization", "Bearer "+c.api.token)
-	if c.dialer.userAgent != "" {
-		h.Set("User-Agent", c.dialer.userAgent)
-	}
-	conn, resp, err := c.dialer.dialer().DialContext(ctx, u, h)
-	if err != nil && !tokenInURL && resp != nil && resp.StatusCode == http.StatusUnauthorized {
-		c.log.Info("mastodon server ignores the Authorization header on the stream; sending the token in the stream URL", "feed", f.name)
-		c.streamTokenInURL.Store(true)
-		if u, err = c.streamURL(ctx, f.stream, true); err != nil {
-			return nil, err
-		}
-		conn, resp, err = c.dialer.dialer().DialContext(ctx, u, h)
-	}
-	if err == nil {
-		return conn, nil
-	}
-	if resp == nil {
-		return nil, fmt.Errorf("dial: %w", stripURL(err))
-	}
-	if _, limited := c.lim.observe(resp, "/api/v1/streaming"); limited {
-		return nil, errors.New("handshake rate limited (429)")
-	}
-	switch {
-	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return nil, &errStreamRefused{reason: fmt.Sprintf("%d %s (is the token valid, with the read scope?)", resp.StatusCode, http.StatusText(resp.StatusCode))}
-	case resp.StatusCode >= 400 && resp.StatusCode < 500, resp.StatusCode == http.StatusNotImplemented:
-		return nil, &errStreamRefused{reason: fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))}
-	}
-	return nil, fmt.Errorf("handshake: %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
 }
 
 // startPinger pings the server every pingInterval and closes conn when ctx
@@ -314,4 +272,48 @@ func (c *Connector) handleFrame(ctx context.Context, f *feed, data []byte, event
 		}
 	}
 	return nil
+}
+
+// dialStream opens one stream's websocket (through the rate limiter),
+// retrying with the token in the URL when the server ignores the
+// Authorization header. A refusal is an *errStreamRefused.
+func (c *Connector) dialStream(ctx context.Context, feedName string, params url.Values) (*websocket.Conn, error) {
+	if err := c.lim.wait(ctx); err != nil {
+		return nil, err
+	}
+	tokenInURL := c.streamTokenInURL.Load()
+	u, err := c.streamURL(ctx, params, tokenInURL)
+	if err != nil {
+		return nil, err
+	}
+	h := http.Header{}
+	h.Set("Authorization", "Bearer "+c.api.token)
+	if c.dialer.userAgent != "" {
+		h.Set("User-Agent", c.dialer.userAgent)
+	}
+	conn, resp, err := c.dialer.dialer().DialContext(ctx, u, h)
+	if err != nil && !tokenInURL && resp != nil && resp.StatusCode == http.StatusUnauthorized {
+		c.log.Info("mastodon server ignores the Authorization header on the stream; sending the token in the stream URL", "feed", feedName)
+		c.streamTokenInURL.Store(true)
+		if u, err = c.streamURL(ctx, params, true); err != nil {
+			return nil, err
+		}
+		conn, resp, err = c.dialer.dialer().DialContext(ctx, u, h)
+	}
+	if err != nil {
+		if resp != nil {
+			if _, limited := c.lim.observe(resp, "/api/v1/streaming"); limited {
+				return nil, errors.New("handshake rate limited (429)")
+			}
+			switch {
+			case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+				return nil, &errStreamRefused{reason: fmt.Sprintf("%d %s (is the token valid, with the read scope?)", resp.StatusCode, http.StatusText(resp.StatusCode))}
+			case resp.StatusCode >= 400 && resp.StatusCode < 500, resp.StatusCode == http.StatusNotImplemented:
+				return nil, &errStreamRefused{reason: fmt.Sprintf("%d %s", resp.StatusCode, http.StatusText(resp.StatusCode))}
+			}
+			return nil, fmt.Errorf("handshake: %d %s", resp.StatusCode, http.StatusText(resp.StatusCode))
+		}
+		return nil, fmt.Errorf("dial: %w", stripURL(err))
+	}
+	return conn, nil
 }

@@ -127,6 +127,10 @@ func New(tb testing.TB) *Server {
 	mux.HandleFunc("PATCH /api/v9/channels/{channel}/messages/{message}", s.auth(s.patchMessage))
 	mux.HandleFunc("POST /api/v9/users/@me/channels", s.auth(s.postDM))
 	mux.HandleFunc("GET /api/v9/users/@me", s.auth(s.getMe))
+	mux.HandleFunc("GET /api/v9/users/@me/guilds", s.auth(s.getMyGuilds))
+	mux.HandleFunc("GET /api/v9/guilds/{guild}", s.auth(s.getGuild))
+	mux.HandleFunc("GET /api/v9/guilds/{guild}/members/{user}", s.auth(s.getMember))
+	mux.HandleFunc("GET /api/v9/applications/@me", s.auth(s.getApplication))
 	mux.HandleFunc("POST /api/v9/interactions/{id}/{token}/callback", s.limited(s.interactionCallback))
 	mux.HandleFunc("POST /api/v9/webhooks/{app}/{token}", s.limited(s.webhookExecute))
 	mux.HandleFunc("PATCH /api/v9/webhooks/{app}/{token}/messages/{message}", s.limited(s.webhookEdit))
@@ -400,6 +404,12 @@ func (s *Server) note(r *http.Request) {
 	s.mu.Unlock()
 }
 
+// resetAt is X-RateLimit-Reset for a bucket that refills after d: Unix
+// seconds, with milliseconds.
+func resetAt(d time.Duration) string {
+	return strconv.FormatFloat(float64(time.Now().Add(d).UnixMilli())/1000, 'f', 3, 64)
+}
+
 // limited applies the injected 429s and failures.
 func (s *Server) limited(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -415,6 +425,7 @@ func (s *Server) limited(h http.HandlerFunc) http.HandlerFunc {
 			w.Header().Set("X-RateLimit-Limit", "5")
 			w.Header().Set("X-RateLimit-Remaining", "0")
 			w.Header().Set("X-RateLimit-Reset-After", secs)
+			w.Header().Set("X-RateLimit-Reset", resetAt(after))
 			w.Header().Set("X-RateLimit-Bucket", "fake")
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(http.StatusTooManyRequests)
@@ -434,6 +445,7 @@ func (s *Server) limited(h http.HandlerFunc) http.HandlerFunc {
 		w.Header().Set("X-RateLimit-Limit", "5")
 		w.Header().Set("X-RateLimit-Remaining", "4")
 		w.Header().Set("X-RateLimit-Reset-After", "1.000")
+		w.Header().Set("X-RateLimit-Reset", resetAt(time.Second))
 		h(w, r)
 	}
 }
@@ -485,9 +497,14 @@ func (s *Server) getGateway(w http.ResponseWriter, r *http.Request) {
 func (s *Server) getChannel(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	ch, ok := s.channels[r.PathValue("channel")]
+	visible := ok && s.botSeesLocked(ch)
 	s.mu.Unlock()
 	if !ok {
 		writeError(w, http.StatusNotFound, 10003, "Unknown Channel")
+		return
+	}
+	if !visible {
+		writeError(w, http.StatusForbidden, 50001, "Missing Access")
 		return
 	}
 	writeJSON(w, http.StatusOK, ch)

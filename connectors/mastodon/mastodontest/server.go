@@ -106,6 +106,7 @@ type Server struct {
 	conns       map[*wsConn]bool
 	accepted    int
 	apps        map[string]string // client_id -> secret
+	scopes      []string          // the token's; nil: not listed (before Mastodon 4.3)
 }
 
 // Option configures a Server.
@@ -139,6 +140,7 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 		streaming: true,
 		conns:     map[*wsConn]bool{},
 		apps:      map[string]string{},
+		scopes:    []string{"read", "write"},
 	}
 	for _, o := range opts {
 		o(s)
@@ -480,6 +482,27 @@ func (s *Server) ExhaustRateLimit(reset time.Duration) {
 	s.exhaustNext = reset
 }
 
+// SetScopes sets the scopes of Token's application, which
+// /api/v1/apps/verify_credentials lists and the API enforces (a request
+// outside them answers 403, as Mastodon does). nil lists none, as servers
+// before Mastodon 4.3 do, and enforces none. The default is read write.
+func (s *Server) SetScopes(scopes ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.scopes = scopes
+}
+
+// allowed reports whether the token's scopes grant scope.
+func (s *Server) allowed(scope string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.scopes == nil {
+		return true
+	}
+	top, _, _ := strings.Cut(scope, ":")
+	return slices.Contains(s.scopes, scope) || slices.Contains(s.scopes, top)
+}
+
 // SetStreaming turns the streaming endpoint on or off; off, handshakes
 // answer 503 (existing connections stay; see DropStreams).
 func (s *Server) SetStreaming(on bool) {
@@ -634,7 +657,12 @@ func (s *Server) route(w http.ResponseWriter, r *http.Request) int {
 	if !s.authorized(r) {
 		return apiErr(w, http.StatusUnauthorized, "The access token is invalid")
 	}
+	if need := scopeFor(r.Method, p); need != "" && !s.allowed(need) {
+		return apiErr(w, http.StatusForbidden, "This action is outside the authorized scopes")
+	}
 	switch {
+	case p == "/api/v1/apps/verify_credentials" && r.Method == http.MethodGet:
+		return s.handleAppCredentials(w)
 	case p == "/api/v1/streaming" || p == "/api/v1/streaming/":
 		return s.handleStreaming(w, r)
 	case p == "/api/v1/accounts/verify_credentials" && r.Method == http.MethodGet:
@@ -1224,5 +1252,39 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) int {
 		return http.StatusBadRequest
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"access_token": Token, "token_type": "Bearer", "scope": "read write", "created_at": time.Now().Unix()})
+	return http.StatusOK
+}
+
+// scopeFor is the scope Mastodon requires for a request ("" for none
+// checked here).
+func scopeFor(method, path string) string {
+	switch {
+	case method == http.MethodPost && path == "/api/v1/statuses":
+		return "write:statuses"
+	case path == "/api/v1/notifications":
+		return "read:notifications"
+	case path == "/api/v1/accounts/verify_credentials":
+		return "read:accounts"
+	case path == "/api/v2/search":
+		return "read:search"
+	case strings.HasPrefix(path, "/api/v1/streaming"):
+		return "read:statuses"
+	}
+	return ""
+}
+
+// handleAppCredentials answers GET /api/v1/apps/verify_credentials: the
+// token's application, with its scopes when the server lists them.
+func (s *Server) handleAppCredentials(w http.ResponseWriter) int {
+	s.mu.Lock()
+	scopes := s.scopes
+	s.mu.Unlock()
+	app := map[string]any{"name": "Parley", "website": nil,
+		"vapid_key": "BCk-QqERU0q-CfYZjcuB6lnyyOYfJ2AifKqfeGIm7Z-HiTU5T9eTG5GxVA0_OH5mMlI4UkkDTpaZwozy0TzdZ2M="}
+	if scopes != nil {
+		app["scopes"] = scopes
+		app["redirect_uris"] = []string{"urn:ietf:wg:oauth:2.0:oob"}
+	}
+	writeJSON(w, http.StatusOK, app)
 	return http.StatusOK
 }
