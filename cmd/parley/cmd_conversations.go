@@ -394,7 +394,7 @@ func convFilter(ctx context.Context, e *env, st *store.Store, f convFlags, mq pa
 	fmt.Fprintln(tw, "CONVERSATION\tSTATE\tASSIGNEE\tLAST MESSAGE\tAUTHOR\tSENTIMENT\tTEXT")
 	for _, r := range out {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t@%s\t%s\t%s\n", r.ID, strings.ReplaceAll(string(r.State), "_", " "), r.Assignee,
-			r.LastMessageAt.Local().Format("2006-01-02 15:04"), r.Author, r.Sentiment, clip(r.Text, 50))
+			r.LastMessageAt.Local().Format("2006-01-02 15:04"), r.Author, r.Sentiment, textutil.Truncate(textutil.OneLine(r.Text), 50))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
