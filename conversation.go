@@ -180,6 +180,11 @@ type Decider interface {
 	// message says who decided it); EINVALID when the platform would
 	// refuse the text (too long, say).
 	Approve(ctx context.Context, actor string, draftID int64, text *string) (Draft, error)
+	// Undo returns an approved draft still in its grace period (see
+	// Draft.SendAfter) to pending; it is then never posted unless
+	// approved again. Errors: ENOTFOUND; ECONFLICT when the grace period
+	// is over or the draft is not approved.
+	Undo(ctx context.Context, actor string, draftID int64) (Draft, error)
 	// Edit replaces a pending draft's text; it stays pending. Errors as
 	// Approve.
 	Edit(ctx context.Context, actor string, draftID int64, text string) (Draft, error)
@@ -200,6 +205,13 @@ type Decider interface {
 	// (see DraftRetrier). Errors: ENOTFOUND; ECONFLICT for a draft that is
 	// neither; EINVALID when the store cannot retry.
 	Retry(ctx context.Context, actor string, draftID int64) (Draft, error)
+	// CorrectSentiment sets a mention's sentiment to label on actor's word
+	// and decides the mention again with the rules, as the pipeline did
+	// when it arrived: its tags, priority and pending reply draft follow
+	// the corrected label (see Redecision); each change is in the audit
+	// log under actor. Errors: ENOTFOUND; EINVALID for a bad label or an
+	// empty actor.
+	CorrectSentiment(ctx context.Context, actor string, mentionID int64, label Label) (Redecision, error)
 }
 
 // MentionQuery searches stored mentions. Text holds words (all must

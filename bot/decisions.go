@@ -12,6 +12,7 @@ import (
 // DecisionStore is what the decision service needs from the store.
 type DecisionStore interface {
 	parley.DraftStore
+	parley.UndoStore
 	parley.ConversationStore
 	Mention(ctx context.Context, id int64) (parley.Mention, error)
 }
@@ -26,6 +27,19 @@ type DecisionsOptions struct {
 	// the action ("approve", "edit", "reject", "reply") and the draft as
 	// it is now: record metrics, wake the outbox.
 	OnDecided func(action string, d parley.Draft)
+	// Grace is how long an approved draft waits before the outbox may post
+	// it, during which Undo returns it to pending; 0 posts at once.
+	Grace time.Duration
+	// Decide is the rules as the pipeline runs them (rules.Set.Decide):
+	// CorrectSentiment decides a corrected mention again with it. Nil
+	// corrects the label only.
+	Decide parley.DecideFunc
+}
+
+// SentimentCorrector is the store's side of CorrectSentiment (store.Store
+// has it): the correction and the new decision in one transaction.
+type SentimentCorrector interface {
+	CorrectSentimentAndRedecide(ctx context.Context, mentionID int64, label parley.Label, actor string, decide parley.DecideFunc) (parley.Redecision, error)
 }
 
 // Decisions is the one decision service (parley.Decider): the web inbox,
@@ -80,6 +94,25 @@ func SenderCheck(st interface {
 	}
 }
 
+// TextLimit returns the character limit of a platform's posts as its
+// senders know it (the smallest when several accounts differ), 0 when
+// none can tell: for the draft editor's counter.
+func TextLimit(senders []parley.Sender) func(platform string) int {
+	return func(platform string) int {
+		limit := 0
+		for _, s := range senders {
+			l, ok := s.(parley.TextLimiter)
+			if !ok || s.Platform() != platform {
+				continue
+			}
+			if n := l.MaxTextLength(); n > 0 && (limit == 0 || n < limit) {
+				limit = n
+			}
+		}
+		return limit
+	}
+}
+
 func (s *Decisions) check(ctx context.Context, d parley.Draft) error {
 	if s.opts.Check == nil {
 		return nil
@@ -125,11 +158,21 @@ func (s *Decisions) Approve(ctx context.Context, actor string, id int64, text *s
 			return d, err
 		}
 	}
-	d, err = s.st.ApproveDraft(ctx, id, actor, newText)
+	d, err = s.st.ApproveDraftHeld(ctx, id, actor, newText, s.opts.Grace)
 	if err != nil {
 		return d, err
 	}
 	s.decided("approve", actor, d)
+	return d, nil
+}
+
+// Undo implements parley.Decider.
+func (s *Decisions) Undo(ctx context.Context, actor string, id int64) (parley.Draft, error) {
+	d, err := s.st.UndoApproval(ctx, id, actor)
+	if err != nil {
+		return d, err
+	}
+	s.decided("undo", actor, d)
 	return d, nil
 }
 
@@ -213,6 +256,32 @@ func (s *Decisions) Reply(ctx context.Context, actor string, conversationID, toM
 	}
 	s.decided("reply", actor, d)
 	return d, nil
+}
+
+// CorrectSentiment implements parley.Decider. A draft the rules queue
+// again is reported to OnDecided as "redecide" (a rule may approve its
+// own draft, which wakes the outbox) and each one withdrawn as
+// "supersede".
+func (s *Decisions) CorrectSentiment(ctx context.Context, actor string, mentionID int64, label parley.Label) (parley.Redecision, error) {
+	c, ok := s.st.(SentimentCorrector)
+	if !ok {
+		return parley.Redecision{}, parley.Errorf(parley.EINVALID, "this store cannot correct sentiment")
+	}
+	rd, err := c.CorrectSentimentAndRedecide(ctx, mentionID, label, actor, s.opts.Decide)
+	if err != nil {
+		return rd, err
+	}
+	s.log.Info("sentiment corrected", "mention_id", mentionID, "label", string(label), "actor", actor,
+		"decided_again", s.opts.Decide != nil, "drafts_replaced", len(rd.Replaced), "drafts_queued", len(rd.Queued))
+	if s.opts.OnDecided != nil {
+		for _, d := range rd.Replaced {
+			s.opts.OnDecided("supersede", d)
+		}
+		for _, d := range rd.Queued {
+			s.opts.OnDecided("redecide", d)
+		}
+	}
+	return rd, nil
 }
 
 // Close implements parley.Decider.

@@ -41,13 +41,10 @@ type Options struct {
 	// own, with only those.
 	Metrics *prometheus.Registry
 	// Decider makes every decision on drafts and conversations (approve,
-	// edit, reject, reply, close, reopen, snooze, assign) with the checks
-	// the CLI and Discord buttons get too: bot.Decisions. Required.
+	// edit, reject, reply, close, reopen, snooze, assign, sentiment
+	// corrections) with the checks the CLI and Discord buttons get too:
+	// bot.Decisions. Required.
 	Decider parley.Decider
-	// Decide is the rules (rules.Set.Decide): after a person corrects a
-	// post's sentiment they decide it again, so its tags, priority and
-	// pending draft follow the corrected label. Nil only corrects.
-	Decide parley.DecideFunc
 
 	// PasswordCost is the bcrypt cost for passwords set in the inbox;
 	// 0 means bcrypt's default. Tests lower it.
@@ -64,6 +61,13 @@ type Options struct {
 	Now func() time.Time
 	// Getenv reads Config.MetricsTokenEnv; default os.Getenv.
 	Getenv func(string) string
+	// Templates checks and renders saved replies' texts with the rules'
+	// template engine (rules.Set); nil saves them unchecked and inserts
+	// them as written.
+	Templates parley.ReplyTemplater
+	// TextLimit, when set, gives a platform's post length limit (0 for
+	// unknown) for the draft editor's character counter (bot.TextLimit).
+	TextLimit func(platform string) int
 	// Connectors, when set, reports each connector's state for /healthz.
 	Connectors func() []ConnectorState
 	// ResponseTarget is the reply time a customer should wait at most:
@@ -167,7 +171,7 @@ func New(cfg Config, opts Options) (*Server, error) {
 			return nil, parley.Errorf(parley.EINVALID, "web.base_url %q: %w", cfg.BaseURL, err)
 		}
 	}
-	if s.views, err = newViews(); err != nil {
+	if s.views, err = newViews(opts.TextLimit, opts.Now); err != nil {
 		return nil, fmt.Errorf("web templates: %w", err)
 	}
 	s.handler = s.routes()
