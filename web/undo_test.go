@@ -14,7 +14,6 @@ import (
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/bot"
-	"github.com/parleybot/parley/store"
 	"github.com/parleybot/parley/store/storetest"
 	"github.com/parleybot/parley/web"
 )
