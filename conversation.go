@@ -111,12 +111,12 @@ func ParseConversationView(s string) (ConversationView, error) {
 	if s == "" {
 		return ViewNeedsReply, nil
 	}
-	for _, v := range []ConversationView{ViewNeedsReply, ViewAll, ViewMine, ViewClosed, ViewWaiting, ViewSnoozed} {
+	for _, v := range []ConversationView{ViewNeedsReply, ViewAll, ViewMine, ViewUnassigned, ViewClosed, ViewWaiting, ViewSnoozed} {
 		if string(v) == s || string(v) == underscoreToDash(s) {
 			return v, nil
 		}
 	}
-	return "", Errorf(EINVALID, "view %q: want needs-reply, all, mine, waiting, snoozed or closed", s)
+	return "", Errorf(EINVALID, "view %q: want needs-reply, all, mine, unassigned, waiting, snoozed or closed", s)
 }
 
 func underscoreToDash(s string) string {

@@ -34,3 +34,20 @@ func TestRunFillsTheDatabaseAndTimesTheReads(t *testing.T) {
 	_, err = Run(context.Background(), Options{N: 0, DBPath: db, Classifier: sentiment.NewVader(), Rules: set})
 	assert.Error(t, err)
 }
+
+func TestInboxTimesThePagesAndTheLiveUpdate(t *testing.T) {
+	set, problems := rules.Parse("config.example.yaml", parley.ExampleConfig, "Tidewater Skates")
+	require.Empty(t, problems)
+	db := filepath.Join(t.TempDir(), "b.db")
+	_, err := Run(context.Background(), Options{N: 600, Seed: 3, DBPath: db, Classifier: sentiment.NewVader(), Rules: set})
+	require.NoError(t, err)
+	rep, err := Inbox(context.Background(), db, 120, 1, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 120, rep.Open, "the newest 120 stay open")
+	assert.Positive(t, rep.Conversations)
+	for _, p := range inboxPages {
+		assert.Contains(t, rep.PageMS, p.name)
+		assert.Positive(t, rep.PageBytes[p.name], p.name)
+	}
+	assert.Positive(t, rep.LiveMS, "the new mention reached the page")
+}

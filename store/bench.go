@@ -186,3 +186,31 @@ func (b *baseline) exec(ctx context.Context, tx *sql.Tx, head string, cols []str
 	}
 	return nil
 }
+
+// KeepOpen leaves the open newest conversations needing a reply and closes
+// every older one, as if the team had answered them: the benchmark's
+// picture of a busy inbox (a million mentions, ten thousand open). It
+// writes no audit entries (nobody decided anything); the closed ones'
+// pending drafts count as rejected. It returns how many it closed.
+func (s *Store) KeepOpen(ctx context.Context, open int) (int64, error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, dbError("keep open", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE conversations SET state = 'closed', waiting_since = 0
+		WHERE state IN ('needs_reply', 'snoozed') AND id NOT IN (SELECT id FROM conversations
+			WHERE state IN ('needs_reply', 'snoozed') ORDER BY last_message_at DESC, id DESC LIMIT ?)`, open)
+	if err != nil {
+		return 0, dbError("keep open", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, dbError("keep open", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE drafts SET state = 'rejected' WHERE state = 'pending'
+		AND thread_id IN (SELECT id FROM conversations WHERE state = 'closed')`); err != nil {
+		return 0, dbError("keep open", err)
+	}
+	return n, dbError("keep open", tx.Commit())
+}

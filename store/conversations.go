@@ -77,6 +77,8 @@ func (s *Store) Conversations(ctx context.Context, f parley.ConversationFilter) 
 		}
 		where = append(where, "c.assignee = @user COLLATE NOCASE")
 		args = append(args, sql.Named("user", f.User))
+	case parley.ViewUnassigned:
+		where = append(where, needsReplySQL, "c.assignee = ''")
 	case parley.ViewClosed, parley.ViewWaiting:
 		where = append(where, "c.state = @state")
 		args = append(args, sql.Named("state", strings.ReplaceAll(string(view), "-", "_")))

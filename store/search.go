@@ -14,35 +14,9 @@ var _ parley.MentionSearcher = (*Store)(nil)
 // index: words and #tags go to FTS5 (each quoted, so no query syntax
 // leaks in), @handles and the date range filter the rows.
 func (s *Store) SearchMentions(ctx context.Context, q parley.MentionQuery) ([]parley.Mention, error) {
-	var words, where []string
-	var args []any
-	for _, term := range strings.Fields(q.Text) {
-		switch {
-		case strings.HasPrefix(term, "@") && len(term) > 1:
-			where = append(where, "p.handle LIKE ? ESCAPE '\\' COLLATE NOCASE")
-			args = append(args, likePrefix(strings.TrimPrefix(term, "@")))
-		case strings.HasPrefix(term, "#") && len(term) > 1:
-			words = append(words, ftsQuote(term[1:]))
-			where = append(where, "instr(lower(m.text), lower(?)) > 0")
-			args = append(args, term)
-		default:
-			words = append(words, ftsQuote(term))
-		}
-	}
-	if len(words) == 0 && len(where) == 0 && q.Since.IsZero() && q.Until.IsZero() {
+	where, args := mentionMatch(q, "m", "p")
+	if len(where) == 0 {
 		return nil, parley.Errorf(parley.EINVALID, "search for what? give words, @handle, #tag or a date range")
-	}
-	if len(words) > 0 {
-		where = append(where, "m.id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
-		args = append(args, strings.Join(words, " "))
-	}
-	if !q.Since.IsZero() {
-		where = append(where, "m.created_at >= ?")
-		args = append(args, ms(q.Since))
-	}
-	if !q.Until.IsZero() {
-		where = append(where, "m.created_at < ?")
-		args = append(args, ms(q.Until))
 	}
 	limit := q.Limit
 	if limit <= 0 {
@@ -55,6 +29,40 @@ func (s *Store) SearchMentions(ctx context.Context, q parley.MentionQuery) ([]pa
 		return nil, fmt.Errorf("search mentions: %w", err)
 	}
 	return found, nil
+}
+
+// mentionMatch turns q's text and date range into conditions on the
+// mentions table (alias m) joined with its authors (alias p), with their
+// positional arguments; none for an empty query.
+func mentionMatch(q parley.MentionQuery, m, p string) ([]string, []any) {
+	var words, where []string
+	var args []any
+	for _, term := range strings.Fields(q.Text) {
+		switch {
+		case strings.HasPrefix(term, "@") && len(term) > 1:
+			where = append(where, p+".handle LIKE ? ESCAPE '\\' COLLATE NOCASE")
+			args = append(args, likePrefix(strings.TrimPrefix(term, "@")))
+		case strings.HasPrefix(term, "#") && len(term) > 1:
+			words = append(words, ftsQuote(term[1:]))
+			where = append(where, "instr(lower("+m+".text), lower(?)) > 0")
+			args = append(args, term)
+		default:
+			words = append(words, ftsQuote(term))
+		}
+	}
+	if len(words) > 0 {
+		where = append(where, m+".id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
+		args = append(args, strings.Join(words, " "))
+	}
+	if !q.Since.IsZero() {
+		where = append(where, m+".created_at >= ?")
+		args = append(args, ms(q.Since))
+	}
+	if !q.Until.IsZero() {
+		where = append(where, m+".created_at < ?")
+		args = append(args, ms(q.Until))
+	}
+	return where, args
 }
 
 // ftsQuote makes a term one FTS5 string (a phrase of its tokens).

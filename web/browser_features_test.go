@@ -54,10 +54,11 @@ func TestBrowserCorrectionsAndDigest(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, parley.Positive, m.Sentiment.Label)
 
-	// Inbox card: the card comes back fresh with the new chip.
-	card := fmt.Sprintf("#draft-%d", ids[1])
+	// Inbox card (in the pane, its conversation opened): the card comes
+	// back fresh with the new chip.
+	card := fmt.Sprintf("#pane #draft-%d", ids[1])
 	b.do(t,
-		chromedp.Navigate(e.url+"/"),
+		chromedp.Navigate(fmt.Sprintf("%s/?c=%d", e.url, second.ThreadID)),
 		chromedp.WaitVisible(chromedp.CSS(`#live[data-state="on"]`)),
 	)
 	// The stream sends the newest drafts once more right after connecting
@@ -75,7 +76,8 @@ func TestBrowserCorrectionsAndDigest(t *testing.T) {
 	m, err = e.st.Mention(ctx, second.MentionID)
 	require.NoError(t, err)
 	assert.Equal(t, parley.Neutral, m.Sentiment.Label)
-	assert.Equal(t, "2", b.eval(t, `String(document.querySelectorAll('#queue .card').length)`), "the card stays")
+	assert.Equal(t, "1", b.eval(t, `String(document.querySelectorAll('#pane .card').length)`), "the card stays")
+	assert.Equal(t, "2", b.eval(t, `String(document.querySelectorAll('#queue .row').length)`), "both conversations stay")
 
 	// The digest page frames the digest; the digest alone has its styles
 	// and no script ran.

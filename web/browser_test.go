@@ -109,13 +109,23 @@ func (b *browser) eval(t *testing.T, js string) string {
 	return s
 }
 
-// selected is the id of the selected card.
+// selected is the id of the selected conversation's row.
 func (b *browser) selected(t *testing.T) string {
-	return b.eval(t, `(document.querySelector('.card.is-selected') || {id: ''}).id`)
+	return b.eval(t, `(document.querySelector('.row.is-selected') || {id: ''}).id`)
 }
 
-// selectCard moves the selection with j/k until card id is selected.
+// conv is the id of the row of the conversation of draft id.
+func (e *testEnv) conv(id int64) string { return fmt.Sprintf("conv-%d", e.draft(id).ThreadID) }
+
+// selectCard moves the selection with j/k until row id is selected, and
+// waits for the detail pane to show it.
 func (b *browser) selectCard(t *testing.T, id string) {
+	t.Helper()
+	b.selectRow(t, id)
+	b.do(t, chromedp.WaitVisible(chromedp.CSS(`#pane .conv-pane[data-conv-id="`+strings.TrimPrefix(id, "conv-")+`"]`)))
+}
+
+func (b *browser) selectRow(t *testing.T, id string) {
 	t.Helper()
 	for range 2 {
 		for _, key := range []string{"k", "j"} {
@@ -157,24 +167,26 @@ func TestBrowserInbox(t *testing.T) {
 	)
 	loaded := time.Now()
 
-	// A post with a script in it shows as text and runs nothing.
-	text, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(fmt.Sprintf(`#draft-%d .post p`, ids[0]))))
+	// A post with a script in it shows as text and runs nothing (the
+	// most urgent conversation is open in the pane).
+	text, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(fmt.Sprintf(`#pane #draft-%d .post p`, ids[0]))))
 	require.NoError(t, err)
 	assert.Equal(t, `<script>window.__pwned = 1; alert("pwned")</script><img src=x onerror="window.__pwned=2">`, text)
 	assert.Equal(t, "undefined", b.eval(t, `String(window.__pwned)`))
 
 	// The most urgent (the negative, priority 5) is selected first.
-	assert.Equal(t, fmt.Sprintf("draft-%d", ids[0]), b.selected(t))
+	assert.Equal(t, e.conv(ids[0]), b.selected(t))
 
 	// A draft written by another process arrives live.
 	newIDs := e.ingest(mention("4", "hal", "my order never arrived", parley.Negative, 20000, 3))
-	live := fmt.Sprintf("draft-%d", newIDs[0])
+	live := e.conv(newIDs[0])
 	b.do(t, chromedp.WaitVisible(chromedp.ID(live)))
 	count, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.ID("queue-count")))
 	require.NoError(t, err)
 	assert.Equal(t, "4", count)
+	assert.Equal(t, e.conv(ids[0]), b.selected(t), "the selection stays across the live update")
 
-	// Approve it with the keyboard.
+	// Approve it with the keyboard: answered, it leaves the list.
 	b.selectCard(t, live)
 	b.do(t, chromedp.KeyEvent("a"), chromedp.WaitNotPresent(chromedp.ID(live)))
 	d := e.draft(newIDs[0])
@@ -183,9 +195,10 @@ func TestBrowserInbox(t *testing.T) {
 	t.Logf("page loaded to a live draft approved by keyboard: %s", time.Since(loaded).Round(time.Millisecond))
 
 	// Edit, then approve with Ctrl+Enter.
-	second := fmt.Sprintf("draft-%d", ids[1])
+	second := e.conv(ids[1])
 	b.selectCard(t, second)
 	b.do(t, chromedp.KeyEvent("e"))
+	b.do(t, chromedp.WaitVisible(chromedp.CSS(fmt.Sprintf("#text-%d", ids[1]))))
 	focused := b.eval(t, `document.activeElement.id`)
 	assert.Equal(t, fmt.Sprintf("text-%d", ids[1]), focused, "e focuses the text")
 	typed := b.eval(t, `document.activeElement.value`)
@@ -200,16 +213,21 @@ func TestBrowserInbox(t *testing.T) {
 	assert.Equal(t, parley.DraftApproved, d.State)
 	assert.Equal(t, "We ship to Norway in 3-5 days.", d.Text)
 
-	// Reject with r.
-	third := fmt.Sprintf("draft-%d", ids[2])
+	// Reject with r: the conversation still needs a reply, with no draft;
+	// c closes it.
+	third := e.conv(ids[2])
 	b.selectCard(t, third)
-	b.do(t, chromedp.KeyEvent("r"), chromedp.WaitNotPresent(chromedp.ID(third)))
+	b.do(t, chromedp.KeyEvent("r"), chromedp.WaitVisible(chromedp.CSS("#"+third+`[data-draft-id="0"]`)))
 	assert.Equal(t, parley.DraftRejected, e.draft(ids[2]).State)
+	b.do(t, chromedp.KeyEvent("c"), chromedp.WaitNotPresent(chromedp.ID(third)))
+	c, err := e.st.Conversation(ctx, e.draft(ids[2]).ThreadID)
+	require.NoError(t, err)
+	assert.Equal(t, parley.Closed, c.State)
 
 	// Someone else approves the last one: it leaves this page by itself.
 	_, err = e.st.ApproveDraft(ctx, ids[0], "bo", "")
 	require.NoError(t, err)
-	b.do(t, chromedp.WaitNotPresent(chromedp.ID(fmt.Sprintf("draft-%d", ids[0]))), chromedp.WaitVisible(chromedp.ID("empty")))
+	b.do(t, chromedp.WaitNotPresent(chromedp.ID(e.conv(ids[0]))), chromedp.WaitVisible(chromedp.ID("empty")))
 	empty, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.ID("empty")))
 	require.NoError(t, err)
 	assert.Contains(t, empty, "Inbox zero")

@@ -189,8 +189,10 @@ func TestInboxShowsTheLanguage(t *testing.T) {
 	res, body := agent.get("/")
 	require.Equal(t, http.StatusOK, res.StatusCode)
 	assert.Contains(t, body, `<span class="chip chip-muted chip-lang" title="Language of the post" lang="en">fr</span> <span class="chip chip-warn chip-unread"`)
+	// The English post's conversation, opened in the pane.
+	_, body = agent.get(path("/?c=%d", en.ThreadID))
 	assert.Contains(t, body, `lang="en">en</span>`)
-	assert.Equal(t, 1, strings.Count(body, "language not read"), "only the French post")
+	assert.Equal(t, 0, strings.Count(body, "language not read"), "only the French post")
 }
 
 // TestCorrectSentimentRenderFailure: when the fresh card or message cannot

@@ -132,7 +132,7 @@ func (s *Server) assign(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, parley.Errorf(parley.EFORBIDDEN, "agents can take drafts for themselves only; ask a manager to assign %s", to))
 		return
 	}
-	it, err := s.st.AssignDraft(ctx, id, to, u.Name)
+	it, err := s.assignDraft(r, id, to)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -164,4 +164,28 @@ func (s *Server) draftCard(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.writeJSON(w, http.StatusOK, map[string]any{"id": id, "state": it.Draft.State, "html": html})
+}
+
+// assignDraft gives a draft's conversation to user ("" releases it)
+// through the decision service, so the conversation lists under their
+// "mine"; a prompt, which has no conversation, is assigned alone.
+func (s *Server) assignDraft(r *http.Request, id int64, to string) (parley.InboxItem, error) {
+	ctx := r.Context()
+	u := currentUser(ctx)
+	it, err := s.st.InboxItem(ctx, id)
+	if err != nil {
+		return it, err
+	}
+	if it.Draft.ThreadID == 0 || it.Draft.Kind != parley.KindReply {
+		return s.st.AssignDraft(ctx, id, to, u.Name)
+	}
+	if it.Draft.State != parley.DraftPending {
+		return it, parley.Errorf(parley.ECONFLICT, "draft %d is %s already", id, it.Draft.State)
+	}
+	c, err := s.opts.Decider.Assign(ctx, u.Name, it.Draft.ThreadID, to)
+	if err != nil {
+		return it, err
+	}
+	it.AssignedTo = c.Assignee
+	return it, nil
 }

@@ -221,11 +221,11 @@ func TestAssign(t *testing.T) {
 	assert.Equal(t, http.StatusOK, res.StatusCode)
 
 	_, page := agent.get("/?mine=1")
-	assert.Contains(t, page, path(`id="draft-%d"`, ids[0]))
-	assert.Contains(t, page, path(`id="draft-%d"`, ids[1]))
-	_, page = manager.get("/?mine=1")
-	assert.NotContains(t, page, `class="card`)
-	assert.Contains(t, page, "No drafts match these filters")
+	assert.Contains(t, page, path(`id="conv-%d"`, e.draft(ids[0]).ThreadID))
+	assert.Contains(t, page, path(`id="conv-%d"`, e.draft(ids[1]).ThreadID))
+	_, page = manager.get("/?view=mine")
+	assert.NotContains(t, page, `class="row `)
+	assert.Contains(t, page, "Nothing needs a reply from you")
 }
 
 func TestInboxOrderAndFilters(t *testing.T) {
@@ -242,7 +242,7 @@ func TestInboxOrderAndFilters(t *testing.T) {
 	order := func(page string) []int64 {
 		var out []int64
 		for _, id := range ids {
-			if i := strings.Index(page, path(`id="draft-%d"`, id)); i >= 0 {
+			if i := strings.Index(page, path(`id="conv-%d"`, e.draft(id).ThreadID)); i >= 0 {
 				out = append(out, int64(i))
 			} else {
 				out = append(out, -1)
@@ -275,11 +275,11 @@ func TestInboxOrderAndFilters(t *testing.T) {
 	assert.Contains(t, page, `<option value="rule-neutral" selected>`)
 	_, page = c.get("/?platform=bluesky")
 	assert.Contains(t, page, `<option value="bluesky" selected>`, "the filter in force shows even when nothing matches")
-	assert.Contains(t, page, "No drafts match these filters")
+	assert.Contains(t, page, "No conversations match these filters")
 
 	// Inbox zero says what happens next.
 	for _, id := range ids {
-		_, err := e.st.RejectDraft(context.Background(), id, "x", "")
+		_, err := e.st.SetConversationState(context.Background(), e.draft(id).ThreadID, "x", parley.Closed, time.Time{}, "")
 		require.NoError(t, err)
 	}
 	_, page = c.get("/")
@@ -796,9 +796,15 @@ func TestInboxShowsUndraftedConversations(t *testing.T) {
 	require.NoError(t, err)
 	c := e.loggedIn("bo", parley.RoleAgent)
 	_, page := c.get("/")
-	assert.Contains(t, page, "Needs a reply, no draft")
-	assert.Contains(t, page, "does anyone know the deck sizes?")
+	row := func(page string, id int64) string {
+		i := strings.Index(page, path(`id="conv-%d"`, id))
+		require.Greater(t, i, 0, "conversation %d is listed", id)
+		return page[i : i+strings.Index(page[i:], "</li>")]
+	}
+	quietRow := row(page, quiet.ThreadID)
+	assert.Contains(t, quietRow, "no draft")
+	assert.Contains(t, quietRow, "does anyone know the deck sizes?")
+	assert.NotContains(t, row(page, e.draft(ids[0]).ThreadID), "no draft", "a conversation with a draft says a draft waits")
+	_, page = c.get(path("/?c=%d", quiet.ThreadID))
 	assert.Contains(t, page, path(`/threads/%d?to=%d#reply-title`, quiet.ThreadID, quiet.ID))
-	i := strings.Index(page, "Needs a reply, no draft")
-	assert.NotContains(t, page[i:], `>hi<`, "a conversation with a draft is a card, not listed again")
 }

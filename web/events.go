@@ -86,6 +86,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
+	version := r.URL.Query().Get("version")
 	sent := map[int64]time.Time{} // draft id -> the change already sent
 	poll := time.NewTicker(s.opts.PollInterval)
 	defer poll.Stop()
@@ -106,6 +107,13 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			s.logger.Warn("live inbox: check session", "err", err)
 		}
 		n, newest, err := s.pushChanges(w, r, f, since, sent)
+		if err == nil {
+			var changed bool
+			changed, version, err = s.pushInboxChange(w, r, version)
+			if changed {
+				n++
+			}
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				s.logger.Warn("live inbox: poll", "err", err)
@@ -220,4 +228,18 @@ func (s *Server) pushChanges(w http.ResponseWriter, r *http.Request, f parley.In
 		sent[d.ID] = d.UpdatedAt
 	}
 	return len(fresh), newest, nil
+}
+
+// pushInboxChange writes an "inbox" event when the inbox's version moved
+// on from version (a message arrived, a conversation or draft changed):
+// the page then fetches its list again. It returns the version now.
+func (s *Server) pushInboxChange(w http.ResponseWriter, r *http.Request, version string) (bool, string, error) {
+	now, err := s.st.InboxVersion(r.Context())
+	if err != nil || now == version {
+		return false, version, err
+	}
+	if _, err := fmt.Fprintf(w, "event: inbox\ndata: {}\n\n"); err != nil {
+		return false, version, err
+	}
+	return true, now, nil
 }

@@ -56,7 +56,8 @@ func newViews() (*views, error) {
 	if err != nil {
 		return nil, err
 	}
-	base, err := template.New("").Funcs(v.funcs()).ParseFS(templateFS, "templates/layout.html", "templates/partials.html")
+	base, err := template.New("").Funcs(v.funcs()).ParseFS(templateFS, "templates/layout.html", "templates/partials.html",
+		"templates/conversation.html")
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +67,7 @@ func newViews() (*views, error) {
 	}
 	for _, p := range pages {
 		name := strings.TrimSuffix(path.Base(p), ".html")
-		if name == "layout" || name == "partials" {
+		if name == "layout" || name == "partials" || name == "conversation" {
 			continue
 		}
 		t, err := template.Must(base.Clone()).ParseFS(templateFS, p)
@@ -103,6 +104,7 @@ func (v *views) funcs() template.FuncMap {
 		"when":         func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },
 		"day":          func(t time.Time) string { return t.UTC().Format("2 Jan 2006") },
 		"count":        humanCount,
+		"waiting":      waiting,
 		"score":        func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) },
 		"pct":          func(f float64) string { return strconv.FormatFloat(f*100, 'f', 0, 64) + "%" },
 		"platformName": platformName,

@@ -37,7 +37,11 @@ func (s *Server) routes() http.Handler {
 	app.Handle("POST /drafts/{id}/reject", agent(s.reject))
 	app.Handle("POST /drafts/{id}/assign", agent(s.assign))
 
+	app.Handle("GET /search", agent(s.search))
+	app.Handle("POST /bulk", agent(s.bulk))
+
 	app.Handle("GET /threads/{id}", agent(s.thread))
+	app.Handle("GET /threads/{id}/pane", agent(s.pane))
 	app.Handle("POST /threads/{id}/reply", agent(s.reply))
 	// Agents may close, reopen, snooze and take a conversation; the assign
 	// handler itself refuses them giving it to someone else.

@@ -21,7 +21,8 @@ import (
 	"github.com/parleybot/parley/store"
 )
 
-// TestBrowserScreenshots writes docs/inbox.png and docs/person.png from the
+// TestBrowserScreenshots writes docs/inbox.png, docs/person.png and
+// docs/inbox-phone.png (390 px) from the
 // demo sample (connectors/replay) run through the example config's rules,
 // when PARLEY_UPDATE_SCREENSHOTS=1:
 //
@@ -71,7 +72,17 @@ func TestBrowserScreenshots(t *testing.T) {
 	png, err = chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile("../docs/person.png", png, 0o644))
-	t.Log("wrote docs/inbox.png and docs/person.png")
+
+	// A phone: one column, the menu folded.
+	b.do(t,
+		chromedp.EmulateViewport(390, 844, chromedp.EmulateTouch),
+		chromedp.Navigate(e.url+"/"),
+		chromedp.WaitVisible(chromedp.CSS(`#live[data-state="on"]`)),
+	)
+	png, err = chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile("../docs/inbox-phone.png", png, 0o644))
+	t.Log("wrote docs/inbox.png, docs/person.png and docs/inbox-phone.png")
 }
 
 // seedSample stores the demo sample as `parley demo` would (sentiment with

@@ -47,6 +47,11 @@ type threadView struct {
 	// Me is the user looking; Users are who a manager can assign it to.
 	Me    string
 	Users []string
+	// Person is who wrote the message the reply answers (the inbox's
+	// detail pane sums them up); Card is the pending draft, if any.
+	Person parley.Person
+	Card   *cardView
+	CSRF   string
 }
 
 // draftTime is when a draft belongs in a conversation: when it was sent,
@@ -78,31 +83,40 @@ func conversation(ms []parley.Mention, ds []parley.Draft) []message {
 // thread shows a conversation in order, our replies included, with the
 // reply box.
 func (s *Server) thread(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
 	id, err := pathID(r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	t, err := s.st.Thread(ctx, id)
+	to, _ := strconv.ParseInt(r.URL.Query().Get("to"), 10, 64)
+	v, err := s.threadData(r, id, to)
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	s.render(w, r, http.StatusOK, "thread", "Conversation on "+platformName(v.Thread.Platform), "inbox", v)
+}
+
+// threadData is what the thread page and the inbox's detail pane show of
+// thread id: its messages, conversation, person and pending draft; to
+// names the message the reply box answers (0: the newest).
+func (s *Server) threadData(r *http.Request, id, to int64) (threadView, error) {
+	ctx := r.Context()
+	t, err := s.st.Thread(ctx, id)
+	if err != nil {
+		return threadView{}, err
 	}
 	ms, err := s.st.ThreadMentions(ctx, id)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return threadView{}, err
 	}
 	ds, err := s.st.Drafts(ctx, parley.DraftFilter{ThreadID: id, Limit: 500})
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return threadView{}, err
 	}
-	v := threadView{Thread: t, Messages: withCSRF(conversation(ms, ds), s.csrfToken(ctx))}
+	v := threadView{Thread: t, Messages: withCSRF(conversation(ms, ds), s.csrfToken(ctx)), CSRF: s.csrfToken(ctx)}
 	if err := s.withConversation(r, &v); err != nil {
-		s.fail(w, r, err)
-		return
+		return v, err
 	}
 	if len(ms) > 0 {
 		v.ReplyTo = slices.MaxFunc(ms, func(a, b parley.Mention) int {
@@ -110,13 +124,23 @@ func (s *Server) thread(w http.ResponseWriter, r *http.Request) {
 		})
 		v.Latest = true
 		// "Reply to this" names the message the reply answers.
-		if to, err := strconv.ParseInt(r.URL.Query().Get("to"), 10, 64); err == nil {
-			if i := slices.IndexFunc(ms, func(m parley.Mention) bool { return m.ID == to }); i >= 0 {
-				v.ReplyTo, v.Latest = ms[i], ms[i].ID == v.ReplyTo.ID
-			}
+		if i := slices.IndexFunc(ms, func(m parley.Mention) bool { return m.ID == to }); i >= 0 {
+			v.ReplyTo, v.Latest = ms[i], ms[i].ID == v.ReplyTo.ID
+		}
+		if p, err := s.st.Person(ctx, v.ReplyTo.PersonID); err == nil {
+			v.Person = p
 		}
 	}
-	s.render(w, r, http.StatusOK, "thread", "Conversation on "+platformName(t.Platform), "inbox", v)
+	if v.Conv.PendingDraftID != 0 {
+		it, err := s.st.InboxItem(ctx, v.Conv.PendingDraftID)
+		if err != nil {
+			return v, err
+		}
+		it.AssignedTo = v.Conv.Assignee
+		c := s.card(r, it, UrgencyOf(it, s.opts.Now()))
+		v.Card = &c
+	}
+	return v, nil
 }
 
 // reply queues a reply written in the thread's reply box: a pending

@@ -64,6 +64,10 @@ type Options struct {
 	Getenv func(string) string
 	// Connectors, when set, reports each connector's state for /healthz.
 	Connectors func() []ConnectorState
+	// ResponseTarget is the reply time a customer should wait at most:
+	// the inbox marks and filters those waiting longer as overdue.
+	// Default 1h.
+	ResponseTarget time.Duration
 	// Status, when set, reads the admins' status page (/status,
 	// /status.json); without it those answer 404.
 	Status StatusFunc
@@ -125,6 +129,9 @@ func New(cfg Config, opts Options) (*Server, error) {
 	}
 	if opts.Getenv == nil {
 		opts.Getenv = os.Getenv
+	}
+	if opts.ResponseTarget <= 0 {
+		opts.ResponseTarget = time.Hour
 	}
 	metricsToken, err := cfg.metricsToken(opts.Getenv)
 	if err != nil {

@@ -39,9 +39,18 @@ no rules) into another fresh database in the same run, and prints the
 pipeline's share of that. The database is removed afterwards unless --db
 names it (it must not exist yet).
 
+--inbox N then times the web inbox on that database with N conversations
+left needing a reply (the older ones closed, as if answered): each page
+rendered in process (the server's time, slowest of --runs), its weight,
+searches, and a new mention's way to an open page over the live stream.
+With --db naming a database that exists, it skips the fill and times the
+inbox on it (build it once, time it often).
+
 Example:
   parley bench --n 100000 --raw
-  parley bench --rate 1000/s --json`,
+  parley bench --rate 1000/s --json
+  parley bench --n 1000000 --db /tmp/1m.db --inbox 10000
+  parley bench --db /tmp/1m.db --inbox 10000`,
 		run: runBench,
 	})
 }
@@ -57,8 +66,15 @@ func runBench(ctx context.Context, e *env, args []string) error {
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the pipeline run to this file (go tool pprof)")
 	memProfile := fs.String("memprofile", "", "write a heap profile taken halfway through the run to this file")
 	batch := fs.Int("batch", 0, "most mentions per store transaction (default the pipeline's)")
+	inboxOpen := fs.Int("inbox", 0, "then time the web inbox with this many conversations needing a reply")
+	runs := fs.Int("runs", 10, "with --inbox: render each page this many times and keep the slowest")
 	if _, err := e.parse(args); err != nil {
 		return err
+	}
+	if *inboxOpen > 0 && e.dbPath != "" {
+		if _, err := os.Stat(e.dbPath); err == nil {
+			return benchInbox(ctx, e, e.dbPath, *inboxOpen, *runs)
+		}
 	}
 	nSet := false
 	fs.Visit(func(f *flag.Flag) { nSet = nSet || f.Name == "n" })
@@ -85,20 +101,45 @@ func runBench(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("the example config: %w", err)
 		}
 	}
-	cl, err := cfg.classifier(*model)
-	if err != nil {
-		return err
-	}
 	dbPath, cleanup, err := benchDBPath(e.dbPath)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	rep, err := bench.Run(ctx, bench.Options{
-		N: *n, Rate: rate, Seed: *seed, Batch: *batch, Raw: *raw, DBPath: dbPath,
-		Classifier: cl, Rules: cfg.ruleSet(), Logger: e.logger,
-		CPUProfile: *cpuProfile, MemProfile: *memProfile,
-	})
+	if err := benchFill(ctx, e, cfg, bench.Options{
+		N: *n, Rate: rate, Seed: *seed, Batch: *batch, Raw: *raw, DBPath: dbPath, Rules: cfg.ruleSet(), Logger: e.logger,
+		CPUProfile: *cpuProfile, MemProfile: *memProfile}, *model); err != nil {
+		return err
+	}
+	if *inboxOpen > 0 {
+		return benchInbox(ctx, e, dbPath, *inboxOpen, *runs)
+	}
+	return nil
+}
+
+// benchFill fills a fresh database through the pipeline and reports it.
+func benchFill(ctx context.Context, e *env, cfg *Config, o bench.Options, model string) error {
+	cl, err := cfg.classifier(model)
+	if err != nil {
+		return err
+	}
+	o.Classifier = cl
+	rep, err := bench.Run(ctx, o)
+	if err != nil {
+		return err
+	}
+	if e.jsonOut {
+		enc := json.NewEncoder(e.stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	rep.Print(e.stdout)
+	return nil
+}
+
+// benchInbox times the web inbox on the database at path.
+func benchInbox(ctx context.Context, e *env, path string, open, runs int) error {
+	rep, err := bench.Inbox(ctx, path, open, runs, e.logger)
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"strconv"
 	"strings"
@@ -21,21 +22,27 @@ func init() {
 parley conversations show ID [--json]
 parley conversations reply ID [--to MENTION_ID] --text "..." [--as NAME]
 parley conversations close ID [--reason "why"] | reopen ID | assign ID USER|"" | snooze ID --until 4h|2026-12-01T09:00:00Z
-parley conversations search QUERY [--since DATE] [--until DATE] [--limit N] [--json]
+parley conversations search [QUERY] [--since DATE] [--until DATE] [--limit N] [--json]
+    [--view V] [--platform P] [--sentiment S] [--tag T] [--rule R] [--assignee USER|-] [--overdue 1h]
 
 Every thread is a conversation: it needs a reply (a customer wrote last),
 waits on the customer, is snoozed or closed. It has at most one pending
 reply draft. 'reply' queues a reply to the message --to names (default
 the customer's newest); it waits for approval like any draft. 'search'
 finds stored mentions by words, @handle and #tag (all must match), newest
-first, each with its mention id, external id and conversation. --as names
-who acts (default: your login name); 'mine' lists those assigned to it.
+first, each with its mention id, external id and conversation. With any of
+--view, --platform, --sentiment, --tag, --rule, --assignee (- for nobody) or
+--overdue (waiting longer than this), it lists the matching conversations
+instead, as the web inbox's filters do (view all unless --view says).
+--as names who acts (default: your login name); 'mine' lists those
+assigned to it.
 
 Example:
   parley conversations list
   parley conversations show 12
   parley conversations reply 12 --to 40 --text "Sorry Marcus! DM us your order number."
-  parley conversations search "@ana wheels #fail" --since 2026-11-01`,
+  parley conversations search "@ana wheels #fail" --since 2026-11-01
+  parley conversations search refund --platform mastodon --sentiment negative --overdue 1h`,
 		run: runConversations,
 	})
 }
@@ -44,6 +51,11 @@ type convFlags struct {
 	view, text, reason, until, since, as string
 	to                                   int64
 	limit                                int
+	// Conversation filters of search.
+	platform, sentiment, tag, rule, assignee string
+	overdue                                  time.Duration
+	filtered                                 bool // one of them, or --view, was given
+	viewSet                                  bool
 }
 
 func runConversations(ctx context.Context, e *env, args []string) (retErr error) {
@@ -57,11 +69,23 @@ func runConversations(ctx context.Context, e *env, args []string) (retErr error)
 	fs.StringVar(&f.until, "until", "", "snooze: a duration (4h) or a time (RFC 3339); search: before this date")
 	fs.StringVar(&f.since, "since", "", "search: from this date (2006-01-02 or RFC 3339)")
 	fs.StringVar(&f.as, "as", defaultActor(e), "who is acting, for the audit log")
+	fs.StringVar(&f.platform, "platform", "", "search: conversations on this platform")
+	fs.StringVar(&f.sentiment, "sentiment", "", "search: conversations whose newest message is negative, neutral or positive")
+	fs.StringVar(&f.tag, "tag", "", "search: conversations with a message a rule tagged so")
+	fs.StringVar(&f.rule, "rule", "", "search: conversations with a message this rule matched")
+	fs.StringVar(&f.assignee, "assignee", "", "search: conversations assigned to this user (- for nobody)")
+	fs.DurationVar(&f.overdue, "overdue", 0, "search: conversations whose customer has waited longer than this")
 	e.jsonFlag()
 	rest, err := e.parse(args)
 	if err != nil {
 		return err
 	}
+	fs.Visit(func(fl *flag.Flag) {
+		switch fl.Name {
+		case "view", "platform", "sentiment", "tag", "rule", "assignee", "overdue":
+			f.filtered, f.viewSet = true, f.viewSet || fl.Name == "view"
+		}
+	})
 	if len(rest) == 0 {
 		return fmt.Errorf("%w: want list, show, reply, close, reopen, assign, snooze or search", errUsage)
 	}
@@ -286,6 +310,9 @@ func convSearch(ctx context.Context, e *env, st *store.Store, f convFlags, query
 			return err
 		}
 	}
+	if f.filtered {
+		return convFilter(ctx, e, st, f, q)
+	}
 	ms, err := st.SearchMentions(ctx, q)
 	if err != nil {
 		return err
@@ -309,4 +336,72 @@ func convSearch(ctx context.Context, e *env, st *store.Store, f convFlags, query
 			r.CreatedAt.Local().Format("2006-01-02 15:04"), r.Author, clip(r.Text, 60))
 	}
 	return tw.Flush()
+}
+
+// convResult is one conversation search found.
+type convResult struct {
+	ID             int64                    `json:"id"`
+	State          parley.ConversationState `json:"state"`
+	Platform       string                   `json:"platform"`
+	Assignee       string                   `json:"assignee,omitempty"`
+	Author         string                   `json:"author"`
+	Sentiment      parley.Label             `json:"sentiment"`
+	WaitingSince   time.Time                `json:"waiting_since,omitzero"`
+	LastMessageAt  time.Time                `json:"last_message_at"`
+	Text           string                   `json:"text"`
+	PendingDraftID int64                    `json:"pending_draft_id,omitempty"`
+}
+
+// convFilter lists the conversations the web inbox's filters select.
+func convFilter(ctx context.Context, e *env, st *store.Store, f convFlags, mq parley.MentionQuery) error {
+	view := parley.ViewAll
+	if f.viewSet {
+		v, err := parley.ParseConversationView(f.view)
+		if err != nil {
+			return fmt.Errorf("%w: --view: %w", errUsage, err)
+		}
+		view = v
+	}
+	q := parley.InboxQuery{View: view, User: f.as, Text: mq.Text, Since: mq.Since, Until: mq.Until, Platform: f.platform,
+		Tag: f.tag, Rule: f.rule, Assignee: f.assignee, Overdue: f.overdue, Limit: f.limit}
+	if f.sentiment != "" {
+		l, err := parley.ParseLabel(f.sentiment)
+		if err != nil {
+			return fmt.Errorf("%w: --sentiment: %w", errUsage, err)
+		}
+		q.Sentiment = l
+	}
+	page, err := st.InboxPage(ctx, q)
+	if err != nil {
+		return err
+	}
+	out := make([]convResult, 0, len(page.Rows))
+	for _, r := range page.Rows {
+		c := r.Conversation
+		out = append(out, convResult{ID: c.ID, State: c.Effective(time.Now()), Platform: c.Platform, Assignee: c.Assignee,
+			Author: r.Last.Author.Handle, Sentiment: r.Last.Sentiment.Label, WaitingSince: c.WaitingSince,
+			LastMessageAt: c.LastMessageAt, Text: r.Last.Text, PendingDraftID: c.PendingDraftID})
+	}
+	if e.jsonOut {
+		return json.NewEncoder(e.stdout).Encode(out)
+	}
+	if len(out) == 0 {
+		fmt.Fprintln(e.stdout, "No conversation matches.")
+		return nil
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CONVERSATION\tSTATE\tASSIGNEE\tLAST MESSAGE\tAUTHOR\tSENTIMENT\tTEXT")
+	for _, r := range out {
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t@%s\t%s\t%s\n", r.ID, strings.ReplaceAll(string(r.State), "_", " "), r.Assignee,
+			r.LastMessageAt.Local().Format("2006-01-02 15:04"), r.Author, r.Sentiment, clip(r.Text, 50))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "\n%d in view %s", page.Counts[view], view)
+	if len(out) < page.Counts[view] {
+		fmt.Fprintf(e.stdout, " (the first %d shown; --limit shows more)", len(out))
+	}
+	fmt.Fprintln(e.stdout)
+	return nil
 }

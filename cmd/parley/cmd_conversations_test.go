@@ -92,3 +92,46 @@ func TestConversationsCommands(t *testing.T) {
 	r = parleyRun(t, "", "conversations", "search", "--db", db)
 	assert.Equal(t, 1, r.code)
 }
+
+// TestConversationsSearchFilters: search takes the web inbox's filters as
+// flags and then lists conversations.
+func TestConversationsSearchFilters(t *testing.T) {
+	db := demoDB(t)
+	search := func(args ...string) []convResult {
+		t.Helper()
+		r := parleyRun(t, "", append([]string{"conversations", "search", "--json", "--limit", "500", "--db", db}, args...)...)
+		require.Equal(t, 0, r.code, r.stderr)
+		var out []convResult
+		require.NoError(t, json.Unmarshal([]byte(r.stdout), &out))
+		return out
+	}
+	all := search("--view", "all")
+	require.NotEmpty(t, all)
+	neg := search("--sentiment", "negative")
+	require.NotEmpty(t, neg)
+	assert.Less(t, len(neg), len(all))
+	for _, c := range neg {
+		assert.Equal(t, parley.Negative, c.Sentiment)
+	}
+	for _, c := range search("--platform", "discord") {
+		assert.Equal(t, parley.PlatformDiscord, c.Platform)
+	}
+	needs := search("--view", "needs-reply")
+	for _, c := range needs {
+		assert.Equal(t, parley.NeedsReply, c.State)
+	}
+	overdue := search("--overdue", "1h")
+	assert.LessOrEqual(t, len(overdue), len(needs), "only those needing a reply can be overdue")
+	for _, c := range overdue {
+		assert.False(t, c.WaitingSince.IsZero())
+	}
+	// Words and a filter together: the words' conversations, narrowed.
+	handle := all[0].Author
+	byHandle := search("@"+handle, "--view", "all")
+	require.NotEmpty(t, byHandle)
+	assert.Empty(t, search("@"+handle, "--assignee", "nobody-by-that-name"))
+
+	r := parleyRun(t, "", "conversations", "search", "--sentiment", "grumpy", "--db", db)
+	assert.Equal(t, 2, r.code, "a usage error")
+	assert.Contains(t, r.stderr, "--sentiment")
+}

@@ -183,6 +183,8 @@ func (m *Main) build(ctx context.Context) error {
 		Status:     m.status.read,
 		Getenv:     m.e.getenv,
 		Decide:     m.cfg.ruleSet().Decide(log.With("part", "web")),
+		// The inbox's overdue mark and filter use the digest's target.
+		ResponseTarget: m.cfg.Digest.ResponseTarget,
 	})
 	if err != nil {
 		return errors.Join(err, p.Close(ctx))

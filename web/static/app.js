@@ -155,120 +155,205 @@
   if (queue) inbox(queue);
 
   // ---- the inbox -----------------------------------------------------------
+  // A list of conversations (one row each) and, on wide screens, the open
+  // one in a pane beside it. The selection is a conversation id, so it
+  // survives the list being rebuilt by a live update.
   function inbox(queue) {
-    var empty = document.getElementById('empty');
+    var pane = document.getElementById('pane');
     var queueCount = document.getElementById('queue-count');
-    var navCount = document.getElementById('pending-count');
-    var filtered = queue.dataset.filtered === 'true';
-    var selected = null;
+    var bulkForm = document.getElementById('bulk');
+    var bulkCount = document.getElementById('bulk-count');
+    var selectedID = '';
+    var paneID = (pane && pane.querySelector('.conv-pane')) ? pane.querySelector('.conv-pane').dataset.convId : '';
+    var paneLoad = Promise.resolve();
+    var lastTicked = null;
 
-    function cards() { return Array.prototype.slice.call(queue.querySelectorAll('.card')); }
+    function rows() { return Array.prototype.slice.call(queue.querySelectorAll('.row')); }
+    function row(id) { return id ? document.getElementById('conv-' + id) : null; }
+    function paneShown() { return pane && getComputedStyle(pane).display !== 'none'; }
 
-    function counts() {
-      var n = cards().length;
-      if (queueCount) {
-        queueCount.textContent = n;
-        queueCount.setAttribute('aria-label', n + ' drafts');
-      }
-      if (navCount && !filtered) {
-        navCount.textContent = n;
-        navCount.hidden = n === 0;
-      }
-      if (empty) empty.hidden = n > 0;
-      document.title = (n > 0 ? '(' + n + ') ' : '') + 'Inbox · Parley';
+    function select(r, scroll) {
+      rows().forEach(function (x) { if (x !== r) x.classList.remove('is-selected'); });
+      selectedID = r ? r.dataset.convId : '';
+      if (!r) return;
+      r.classList.add('is-selected');
+      if (scroll !== false) r.scrollIntoView({ block: 'nearest' });
+      if (paneShown() && paneID !== selectedID) loadPane(selectedID);
     }
-
-    function select(card, scroll) {
-      if (selected && selected !== card) selected.classList.remove('is-selected');
-      selected = card || null;
-      if (!card) return;
-      card.classList.add('is-selected');
-      if (scroll !== false) {
-        card.focus({ preventScroll: true });
-        card.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
-      }
-    }
-
     function move(step) {
-      var list = cards();
+      var list = rows();
       if (!list.length) return;
-      var i = list.indexOf(selected);
+      var i = list.indexOf(row(selectedID));
       i = i < 0 ? 0 : Math.max(0, Math.min(list.length - 1, i + step));
       select(list[i]);
     }
 
-    function remove(card) {
-      if (!card || !card.parentNode) return;
-      if (card === selected) {
-        var list = cards();
-        var i = list.indexOf(card);
-        select(list[i + 1] || list[i - 1] || null);
-      }
-      card.classList.add('is-leaving');
-      card.classList.remove('is-selected');
-      card.removeAttribute('id'); // a live event for the same draft must not find it
-      setTimeout(function () { card.remove(); counts(); }, 200);
+    // The pane: the open conversation with its draft.
+    function loadPane(id) {
+      paneID = id;
+      pane.setAttribute('aria-busy', 'true');
+      paneLoad = fetch('/threads/' + id + '/pane', { credentials: 'same-origin', headers: { 'Accept': 'text/html' } })
+        .then(function (res) {
+          if (!res.ok) throw new Error('Cannot open conversation ' + id + ' (' + res.status + ').');
+          return res.text();
+        }).then(function (html) {
+          if (paneID !== id) return; // another was chosen meanwhile
+          pane.innerHTML = html;
+          pane.removeAttribute('aria-busy');
+          refreshTimes(pane);
+        }).catch(function (err) {
+          pane.removeAttribute('aria-busy');
+          toast(err.message, 'error');
+        });
+      return paneLoad;
+    }
+    function paneCard() { return pane && pane.querySelector('.card'); }
+    function editing() { return pane && pane.querySelector('details.edit[open], details.correct[open]'); }
+
+    // The list: fetched again on every live change, the selection kept.
+    var refreshing = null, again = false;
+    function refreshList() {
+      if (refreshing) { again = true; return refreshing; }
+      var url = location.pathname + location.search + (location.search ? '&' : '?') + 'fragment=list';
+      var ticked = {};
+      queue.querySelectorAll('.row-check:checked').forEach(function (c) { ticked[c.value] = true; });
+      var before = rows().map(function (r) { return r.dataset.convId; });
+      var oldIndex = before.indexOf(selectedID);
+      refreshing = fetch(url, { credentials: 'same-origin' }).then(function (res) {
+        if (!res.ok) throw new Error('list ' + res.status);
+        return res.text();
+      }).then(function (html) {
+        queue.innerHTML = html;
+        rows().forEach(function (r) {
+          var c = r.querySelector('.row-check');
+          if (c && ticked[r.dataset.convId]) c.checked = true;
+          r.classList.remove('is-selected');
+          if (before.length && before.indexOf(r.dataset.convId) < 0) r.classList.add('is-new');
+        });
+        refreshTimes(queue);
+        counts();
+        var keep = row(selectedID);
+        if (!keep && selectedID) {
+          var list = rows();
+          keep = list[Math.min(Math.max(oldIndex, 0), list.length - 1)] || null;
+        }
+        select(keep, false);
+      }).catch(function () {
+        liveState('off', 'Could not refresh: reload the page');
+      }).then(function () {
+        refreshing = null;
+        if (again) { again = false; refreshList(); }
+      });
+      return refreshing;
     }
 
-    function parse(html) {
-      var t = document.createElement('template');
-      t.innerHTML = html.trim();
-      return t.content.firstElementChild;
+    function counts() {
+      var list = queue.querySelector('#rows');
+      var n = list ? list.dataset.count : rows().length;
+      if (queueCount) {
+        queueCount.textContent = n;
+        queueCount.setAttribute('aria-label', n + ' conversations');
+      }
+      queue.querySelectorAll('.list-counts li').forEach(function (li) {
+        var tab = document.querySelector('[data-view-count="' + li.dataset.view + '"]');
+        if (tab) tab.textContent = li.textContent;
+      });
+      document.title = (n > 0 ? '(' + n + ') ' : '') + 'Inbox · Parley';
+      ticks();
+    }
+    function ticks() {
+      var n = queue.querySelectorAll('.row-check:checked').length;
+      if (bulkCount) bulkCount.textContent = n ? n + ' ticked' : 'Tick conversations to act on many';
+      if (bulkForm) bulkForm.classList.toggle('has-ticks', n > 0);
     }
 
     function showError(card, message) {
-      var p = card.querySelector('.card-error');
+      var p = card && card.querySelector('.card-error');
       if (!p) return toast(message, 'error');
       p.textContent = message;
       p.hidden = false;
     }
 
-    // act runs a card's form (approve, edit, reject, assign) in place.
-    function act(card, form, submitter) {
-      if (!card || card.classList.contains('is-busy')) return;
-      var err = card.querySelector('.card-error');
-      if (err) err.hidden = true;
-      card.classList.add('is-busy');
-      card.setAttribute('aria-busy', 'true');
+    // act posts a form of the pane (the draft's approve, edit, reject,
+    // assign; the conversation's close, snooze...) and refreshes.
+    function act(form, submitter) {
+      var card = form.closest('.card');
+      var busy = card || pane;
+      if (busy.classList.contains('is-busy')) return;
+      busy.classList.add('is-busy');
+      busy.setAttribute('aria-busy', 'true');
+      var id = paneID;
       post(form, submitter).then(function (data) {
-        card.classList.remove('is-busy');
-        card.removeAttribute('aria-busy');
-        if (data.state !== 'pending') {
-          remove(card);
-        } else if (data.html) {
-          var fresh = parse(data.html);
-          var wasSelected = card === selected;
-          card.replaceWith(fresh);
-          if (wasSelected) select(fresh);
-        }
         toast(data.message, 'ok');
+        return Promise.all([refreshList(), loadPane(id)]);
       }).catch(function (e) {
-        card.classList.remove('is-busy');
-        card.removeAttribute('aria-busy');
         if (e.status === 409) {
-          // Someone was quicker: nothing was changed and nothing is sent twice.
           toast(e.message, 'error');
-          remove(card);
+          refreshList();
+          loadPane(id);
         } else if (e.status === 401) {
           toast(e.message, 'error', { href: '/login?next=/', text: 'Log in' });
         } else {
           showError(card, e.message);
         }
+      }).then(function () {
+        busy.classList.remove('is-busy');
+        busy.removeAttribute('aria-busy');
+      });
+    }
+    function run(selector) {
+      if (!selectedID) return;
+      if (paneID !== selectedID) loadPane(selectedID);
+      paneLoad.then(function () {
+        var form = pane.querySelector(selector);
+        if (form) act(form, null);
+        else toast(selector.indexOf('close') >= 0 ? 'It is closed already.' : 'No draft waits in this conversation.', 'info');
       });
     }
 
-    queue.addEventListener('submit', function (e) {
-      var form = e.target;
-      var card = form.closest('.card');
-      if (!card || !form.dataset.action) return;
-      e.preventDefault();
-      select(card, false);
-      act(card, form, e.submitter);
-    });
+    if (pane) {
+      pane.addEventListener('submit', function (e) {
+        var form = e.target;
+        if (e.defaultPrevented || form.method !== 'post' || form.hasAttribute('data-correct') && !form.dataset.action) return;
+        if (form.closest('.reply-box')) return;
+        e.preventDefault();
+        act(form, e.submitter);
+      });
+    }
     queue.addEventListener('click', function (e) {
-      var card = e.target.closest('.card');
-      if (card && card !== selected) select(card, false);
+      var check = e.target.closest('.row-check');
+      if (check) {
+        // Shift+click ticks (or unticks) the range from the last one.
+        if (e.shiftKey && lastTicked) {
+          var list = rows(), a = list.indexOf(lastTicked.closest('.row')), b = list.indexOf(check.closest('.row'));
+          for (var i = Math.min(a, b); i <= Math.max(a, b); i++) list[i].querySelector('.row-check').checked = check.checked;
+        }
+        lastTicked = check;
+        ticks();
+        return;
+      }
+      var link = e.target.closest('.row-link');
+      if (!link || e.ctrlKey || e.metaKey || e.shiftKey || !paneShown()) return;
+      e.preventDefault();
+      select(link.closest('.row'), false);
     });
+    if (bulkForm) {
+      bulkForm.addEventListener('submit', function (e) {
+        e.preventDefault();
+        var body = new URLSearchParams(new FormData(bulkForm));
+        if (!body.getAll('ids').length) { toast('Tick the conversations first (x or the checkboxes).', 'error'); return; }
+        fetch(bulkForm.getAttribute('action'), { method: 'POST', body: body, credentials: 'same-origin',
+          headers: { 'Accept': 'application/json', 'X-CSRF-Token': csrf } })
+          .then(function (res) { return res.json().then(function (d) { if (!res.ok) throw new Error(d.error || res.status); return d; }); })
+          .then(function (d) {
+            toast(d.message, d.failed && d.failed.length ? 'error' : 'ok');
+            queue.querySelectorAll('.row-check:checked').forEach(function (c) { c.checked = false; });
+            refreshList();
+            if (paneID) loadPane(paneID);
+          }).catch(function (err) { toast(err.message, 'error'); });
+      });
+    }
+
     function focusEdit(d) {
       var ta = d && d.querySelector('textarea');
       if (!ta) return;
@@ -279,10 +364,6 @@
     // Opened with "e", the editor takes focus on the key's release, so the
     // "e" itself is not typed into it.
     var openedByKey = null;
-    queue.addEventListener('toggle', function (e) {
-      var d = e.target;
-      if (d.matches && d.matches('details.edit') && d.open && d !== openedByKey) focusEdit(d);
-    }, true);
     document.addEventListener('keyup', function (e) {
       if (e.key === 'e' && openedByKey) {
         focusEdit(openedByKey);
@@ -290,51 +371,65 @@
       }
     });
 
-    function run(card, selector) {
-      if (!card) return;
-      var form = card.querySelector(selector);
-      if (form) act(card, form, null);
-    }
-
     document.addEventListener('keydown', function (e) {
       var t = e.target;
-      var typing = t.matches && t.matches('input, textarea, select, [contenteditable]');
+      var typing = t.matches && t.matches('input:not([type=checkbox]), textarea, select, [contenteditable]');
       if (typing) {
         var details = t.closest && t.closest('details.edit');
         if (!details) return;
         if (e.key === 'Escape') {
           e.preventDefault();
           details.open = false;
-          var c = details.closest('.card');
-          select(c);
+          t.blur();
         } else if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
           e.preventDefault();
-          run(details.closest('.card'), 'details.edit form');
+          act(details.querySelector('form'), null);
         }
         return;
       }
       if (e.ctrlKey || e.metaKey || e.altKey) return;
       if (help && help.open && e.key !== '?') return;
+      var r = row(selectedID);
       switch (e.key) {
         case 'j': move(1); break;
         case 'k': move(-1); break;
-        case 'a': run(selected, '.actions form[data-action="approve"]'); break;
-        case 'r': run(selected, '.actions form[data-action="reject"]'); break;
-        case 't': run(selected, '.actions form[data-action="assign"]'); break;
+        case 'Enter':
+          if (!r) return;
+          if (paneShown()) { loadPane(selectedID); pane.scrollIntoView({ block: 'nearest' }); }
+          else window.location.href = '/threads/' + selectedID;
+          break;
+        case 'a': run('.card .actions form[data-action="approve"]'); break;
+        case 'r': run('.card .actions form[data-action="reject"]'); break;
+        case 't': run('.conv-actions form[action$="/assign"]'); break;
+        case 'c': run('.conv-actions form[action$="/close"]'); break;
+        case 'x':
+          if (!r) return;
+          var c = r.querySelector('.row-check');
+          c.checked = !c.checked;
+          lastTicked = c;
+          ticks();
+          break;
         case 'e':
-          if (!selected) return;
-          var d = selected.querySelector('details.edit');
-          if (d) {
+          if (!r) return;
+          if (paneID !== selectedID) loadPane(selectedID);
+          paneLoad.then(function () {
+            var d = pane.querySelector('.card details.edit');
+            if (!d) return toast('No draft waits in this conversation.', 'info');
             openedByKey = d;
             d.open = true;
             setTimeout(function () { if (openedByKey === d) { focusEdit(d); openedByKey = null; } }, 400);
-          }
+          });
           break;
         case 'o':
+          if (r) window.location.href = '/threads/' + selectedID;
+          break;
         case 'p':
-          if (!selected) return;
-          var link = e.key === 'o' ? selected.querySelector('.meta a[href^="/threads/"]') : selected.querySelector('a.who');
-          if (link) window.location.href = link.getAttribute('href');
+          var who = pane && pane.querySelector('.pane-head a.person-link');
+          if (who) window.location.href = who.getAttribute('href');
+          break;
+        case '/':
+          var q = document.getElementById('search-q');
+          if (q) q.focus();
           break;
         case '?': toggleHelp(); break;
         default: return;
@@ -349,50 +444,35 @@
       live.dataset.state = state;
       live.querySelector('.live-text').textContent = text;
     }
-
-    function place(card, rank) {
-      var list = cards();
-      for (var i = 0; i < list.length; i++) {
-        var r = parseFloat(list[i].dataset.rank);
-        if (r < rank) { queue.insertBefore(card, list[i]); return; }
-      }
-      queue.appendChild(card);
+    // A change anywhere: the list is fetched again; the open conversation
+    // too when its row changed (its draft decided or replaced), unless
+    // someone is editing it.
+    var pendingRefresh = null;
+    function changed() {
+      if (pendingRefresh) return;
+      pendingRefresh = setTimeout(function () {
+        pendingRefresh = null;
+        var open = row(paneID);
+        var before = open ? open.dataset.draftId + ' ' + open.textContent : null;
+        refreshList().then(function () {
+          var now = row(paneID);
+          var after = now ? now.dataset.draftId + ' ' + now.textContent : null;
+          if (paneID && before !== null && after !== before && !editing() && !pane.querySelector('.is-busy')) loadPane(paneID);
+        });
+      }, 50);
     }
-
     function onDraft(ev) {
       var d;
-      try { d = JSON.parse(ev.data); } catch (e) { return; }
-      var existing = document.getElementById('draft-' + d.id);
-      if (d.remove) {
-        if (existing && !existing.classList.contains('is-busy')) {
-          remove(existing);
-          if (d.decided_by) toast('Draft #' + d.id + ' was ' + d.state + ' by ' + d.decided_by + '.', 'info');
-        }
-        return;
+      try { d = JSON.parse(ev.data); } catch (err) { return; }
+      var card = paneCard();
+      if (d.remove && d.decided_by && card && card.dataset.draftId === String(d.id) && !card.classList.contains('is-busy')) {
+        toast('Draft #' + d.id + ' was ' + d.state + ' by ' + d.decided_by + '.', 'info');
       }
-      if (!d.html) return;
-      var card = parse(d.html);
-      if (existing) {
-        // Do not yank a card from under someone editing or acting on it.
-        var editing = existing.querySelector('details.edit[open], details.correct[open]');
-        if (editing || existing.classList.contains('is-busy')) return;
-        var wasSelected = existing === selected;
-        existing.replaceWith(card);
-        if (wasSelected) select(card, false);
-        return;
-      }
-      card.classList.add('is-new');
-      place(card, d.rank);
-      refreshTimes(card);
-      counts();
-      if (!selected) select(card, false);
-      var who = card.querySelector('.who-name');
-      toast('New draft' + (who ? ' for ' + who.textContent : '') + '.', 'info');
     }
-
     if (window.EventSource && queue.dataset.events) {
       var url = queue.dataset.events;
-      url += (url.indexOf('?') < 0 ? '?' : '&') + 'since=' + encodeURIComponent(queue.dataset.since || '');
+      url += (url.indexOf('?') < 0 ? '?' : '&') + 'since=' + encodeURIComponent(queue.dataset.since || '') +
+        '&version=' + encodeURIComponent(queue.dataset.version || '');
       liveState('connecting', 'Connecting…');
       var es = new EventSource(url);
       es.addEventListener('open', function () { liveState('on', 'Live'); });
@@ -401,13 +481,13 @@
         else liveState('connecting', 'Reconnecting…');
       });
       es.addEventListener('draft', onDraft);
-      es.addEventListener('reload', function () {
-        liveState('off', 'Many changes: reload to catch up');
-      });
+      es.addEventListener('inbox', changed);
+      es.addEventListener('reload', changed);
       window.addEventListener('pagehide', function () { es.close(); });
     }
 
-    select(cards()[0] || null, false);
+    var first = queue.querySelector('.row.is-selected') || rows()[0] || null;
+    select(first, false);
     counts();
   }
 })();
