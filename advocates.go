@@ -239,6 +239,17 @@ type OptOutResult struct {
 	AckDraftID int64 `json:"ack_draft_id,omitempty"`
 }
 
+// AdvocateDesk is what managers need to look after advocates by hand
+// (the web's advocates page), beside PeopleStore.SetOptOut.
+type AdvocateDesk interface {
+	// AdvocateEntries lists people in the given states (every non-empty
+	// state when none), best score first, at most limit (0 means 100).
+	AdvocateEntries(ctx context.Context, states []string, limit int) ([]AdvocateEntry, error)
+	// ConfirmAdvocate makes a person an advocate by a manager's decision
+	// (see AdvocateStore).
+	ConfirmAdvocate(ctx context.Context, personID int64, actor string) (AdvocateChange, error)
+}
+
 // AdvocateStore keeps advocate scores and states, prompts with their
 // outcomes, and consent. store/ implements it on SQLite.
 type AdvocateStore interface {

@@ -50,6 +50,13 @@ type AccountSender interface {
 	Account() string
 }
 
+// TextLimiter is implemented by senders that know how many characters a
+// post may have on their platform (the editor's counter shows it).
+type TextLimiter interface {
+	// MaxTextLength is the limit as last known; it never blocks.
+	MaxTextLength() int
+}
+
 // DraftChecker is implemented by senders that can tell at approval time
 // that a draft will be refused (too long for the server, say).
 type DraftChecker interface {

@@ -180,6 +180,11 @@ type Decider interface {
 	// message says who decided it); EINVALID when the platform would
 	// refuse the text (too long, say).
 	Approve(ctx context.Context, actor string, draftID int64, text *string) (Draft, error)
+	// Undo returns an approved draft still in its grace period (see
+	// Draft.SendAfter) to pending; it is then never posted unless
+	// approved again. Errors: ENOTFOUND; ECONFLICT when the grace period
+	// is over or the draft is not approved.
+	Undo(ctx context.Context, actor string, draftID int64) (Draft, error)
 	// Edit replaces a pending draft's text; it stays pending. Errors as
 	// Approve.
 	Edit(ctx context.Context, actor string, draftID int64, text string) (Draft, error)

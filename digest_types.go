@@ -97,6 +97,10 @@ type DigestWindow struct {
 	// Prompts are the prompts sent in [From, To) per template, with their
 	// outcomes so far.
 	Prompts []PromptStats
+	// SavedReplies counts, per saved reply, the drafts written from it and
+	// approved in [From, To) (approved, sending or sent now), most used
+	// first.
+	SavedReplies []SavedReplyUse
 }
 
 // DigestStore keeps weekly digests and reads the numbers they are made of.

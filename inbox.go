@@ -202,6 +202,9 @@ type WebStore interface {
 	InboxStore
 	PeopleStore
 	HealthChecker
+	SavedReplyStore
+	ConversationNoteStore
+	AdvocateDesk
 	Inbox
 	// Conversation returns one conversation; ENOTFOUND if there is none.
 	Conversation(ctx context.Context, id int64) (Conversation, error)

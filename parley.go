@@ -241,6 +241,10 @@ type Draft struct {
 	// WrittenBy is the person who last wrote the text (an edit, or a reply
 	// written by hand); "" while it is the rule's.
 	WrittenBy string `json:"written_by,omitempty"`
+	// SendAfter is the end of an approved draft's undo grace period: the
+	// outbox does not post it before, and until then Undo returns it to
+	// pending. Zero when approved without one.
+	SendAfter time.Time `json:"send_after,omitzero"`
 }
 
 // Edited reports whether a person wrote or changed the text: such a draft

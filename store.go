@@ -198,6 +198,21 @@ type DraftStore interface {
 	Audit(ctx context.Context, limit int) ([]AuditEntry, error)
 }
 
+// UndoStore holds approved drafts for an undo grace period. The grace
+// deadline (Draft.SendAfter) is kept in the store, so a restart keeps
+// it, and judged by the store's clock.
+type UndoStore interface {
+	// ApproveDraftHeld is ApproveDraft with a grace period: ClaimDrafts
+	// does not claim the draft until grace has passed (0: at once).
+	ApproveDraftHeld(ctx context.Context, id int64, actor, text string, grace time.Duration) (Draft, error)
+	// UndoApproval returns an approved draft whose grace period has not
+	// ended to pending, recording actor in the audit log; another pending
+	// reply of its conversation (a rule's, drafted meanwhile) is
+	// superseded. Errors: ENOTFOUND; ECONFLICT when it is not approved or
+	// its grace period is over (the outbox may be posting it).
+	UndoApproval(ctx context.Context, id int64, actor string) (Draft, error)
+}
+
 // CursorStore keeps each connector's position in its streams, so a restart
 // resumes where it stopped.
 type CursorStore interface {

@@ -12,6 +12,7 @@ import (
 // DecisionStore is what the decision service needs from the store.
 type DecisionStore interface {
 	parley.DraftStore
+	parley.UndoStore
 	parley.ConversationStore
 	Mention(ctx context.Context, id int64) (parley.Mention, error)
 }
@@ -26,6 +27,9 @@ type DecisionsOptions struct {
 	// the action ("approve", "edit", "reject", "reply") and the draft as
 	// it is now: record metrics, wake the outbox.
 	OnDecided func(action string, d parley.Draft)
+	// Grace is how long an approved draft waits before the outbox may post
+	// it, during which Undo returns it to pending; 0 posts at once.
+	Grace time.Duration
 }
 
 // Decisions is the one decision service (parley.Decider): the web inbox,
@@ -80,6 +84,25 @@ func SenderCheck(st interface {
 	}
 }
 
+// TextLimit returns the character limit of a platform's posts as its
+// senders know it (the smallest when several accounts differ), 0 when
+// none can tell: for the draft editor's counter.
+func TextLimit(senders []parley.Sender) func(platform string) int {
+	return func(platform string) int {
+		limit := 0
+		for _, s := range senders {
+			l, ok := s.(parley.TextLimiter)
+			if !ok || s.Platform() != platform {
+				continue
+			}
+			if n := l.MaxTextLength(); n > 0 && (limit == 0 || n < limit) {
+				limit = n
+			}
+		}
+		return limit
+	}
+}
+
 func (s *Decisions) check(ctx context.Context, d parley.Draft) error {
 	if s.opts.Check == nil {
 		return nil
@@ -125,11 +148,21 @@ func (s *Decisions) Approve(ctx context.Context, actor string, id int64, text *s
 			return d, err
 		}
 	}
-	d, err = s.st.ApproveDraft(ctx, id, actor, newText)
+	d, err = s.st.ApproveDraftHeld(ctx, id, actor, newText, s.opts.Grace)
 	if err != nil {
 		return d, err
 	}
 	s.decided("approve", actor, d)
+	return d, nil
+}
+
+// Undo implements parley.Decider.
+func (s *Decisions) Undo(ctx context.Context, actor string, id int64) (parley.Draft, error) {
+	d, err := s.st.UndoApproval(ctx, id, actor)
+	if err != nil {
+		return d, err
+	}
+	s.decided("undo", actor, d)
 	return d, nil
 }
 

@@ -423,7 +423,7 @@ func response(d *Digest, cur parley.DigestWindow, curMs, prevMs []parley.Mention
 		}
 		a := agents[e.Actor]
 		switch e.Action {
-		case "approve", "edit", "reject":
+		case "approve", "edit", "reject", "undo":
 			if a == nil {
 				a = &Agent{Name: e.Actor}
 				agents[e.Actor] = a
@@ -442,15 +442,23 @@ func response(d *Digest, cur parley.DigestWindow, curMs, prevMs []parley.Mention
 			edited[e.Actor][e.DraftID] = true
 		case "reject":
 			a.Rejected++
+		case "undo":
+			// An approval undone within its grace period was not one.
+			a.Approved--
 		}
 	}
 	for name, a := range agents {
 		a.Edited = len(edited[name])
+		a.Approved = max(a.Approved, 0) // an undo of an approval made the week before
+		if a.Total() == 0 && a.Edited == 0 {
+			continue
+		}
 		r.Agents = append(r.Agents, *a)
 	}
 	slices.SortFunc(r.Agents, func(a, b Agent) int {
 		return cmp.Or(cmp.Compare(b.Total(), a.Total()), strings.Compare(a.Name, b.Name))
 	})
+	r.SavedReplies = slices.Clone(cur.SavedReplies)
 	return r
 }
 

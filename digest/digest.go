@@ -161,6 +161,9 @@ type Response struct {
 	OldestPending time.Time
 	// Agents are the people who decided drafts this week, busiest first.
 	Agents []Agent
+	// SavedReplies are the saved replies used in drafts approved this
+	// week, most used first.
+	SavedReplies []parley.SavedReplyUse
 }
 
 // ReplyRate returns Replied/Mentions (0 without mentions).

@@ -221,6 +221,13 @@ func (d *Digest) writeResponse(w *writer) {
 		}
 		w.li("By agent: %s", strings.Join(as, "; "))
 	}
+	if len(r.SavedReplies) > 0 {
+		var ss []string
+		for _, u := range r.SavedReplies {
+			ss = append(ss, fmt.Sprintf("%s %d", w.esc("“"+u.Title+"”"), u.Uses))
+		}
+		w.li("Saved replies used: %s", strings.Join(ss, ", "))
+	}
 }
 
 func (d *Digest) writePeople(w *writer) {

@@ -44,7 +44,32 @@ func (s *Store) DigestWindow(ctx context.Context, from, to, asOf time.Time) (par
 	if err := s.digestPeople(ctx, &w); err != nil {
 		return w, fmt.Errorf("digest advocates: %w", err)
 	}
+	if w.SavedReplies, err = s.savedReplyUses(ctx, f, t); err != nil {
+		return w, fmt.Errorf("digest saved replies: %w", err)
+	}
 	return w, nil
+}
+
+// savedReplyUses counts the uses of each saved reply by drafts approved
+// in [from, to) and not undone or failed since.
+func (s *Store) savedReplyUses(ctx context.Context, from, to int64) ([]parley.SavedReplyUse, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT r.id, r.title, count(*) AS n FROM saved_reply_uses u
+		JOIN saved_replies r ON r.id = u.saved_reply_id JOIN drafts d ON d.id = u.draft_id
+		WHERE d.state IN ('approved', 'sending', 'sent') AND d.decided_at >= ? AND d.decided_at < ?
+		GROUP BY r.id ORDER BY n DESC, r.title`, from, to)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []parley.SavedReplyUse
+	for rows.Next() {
+		var u parley.SavedReplyUse
+		if err := rows.Scan(&u.ID, &u.Title, &u.Uses); err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, rows.Err()
 }
 
 // digestDraftsQuery reads the drafts created or decided in [?1, ?2): two

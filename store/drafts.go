@@ -19,20 +19,20 @@ const SendLease = 2 * time.Minute
 
 const draftColumns = `id, kind, state, platform, coalesce(mention_id, 0), person_id, coalesce(thread_id, 0), rule, text,
 	original_text, priority, auto_approve, created_at, updated_at, decided_by, decided_at, sent_at, posted_id,
-	attempts, last_error, new_message_at, written_by`
+	attempts, last_error, new_message_at, written_by, send_after`
 
 func scanDraft(row scanner) (parley.Draft, error) {
 	var d parley.Draft
 	var state string
 	var auto int
-	var created, updated, decided, sent, newMsg int64
+	var created, updated, decided, sent, newMsg, sendAfter int64
 	err := row.Scan(&d.ID, &d.Kind, &state, &d.Platform, &d.MentionID, &d.PersonID, &d.ThreadID, &d.Rule, &d.Text,
 		&d.OriginalText, &d.Priority, &auto, &created, &updated, &d.DecidedBy, &decided, &sent, &d.PostedID,
-		&d.Attempts, &d.LastError, &newMsg, &d.WrittenBy)
+		&d.Attempts, &d.LastError, &newMsg, &d.WrittenBy, &sendAfter)
 	if err != nil {
 		return d, err
 	}
-	d.NewMessageAt = fromMS(newMsg)
+	d.NewMessageAt, d.SendAfter = fromMS(newMsg), fromMS(sendAfter)
 	d.State = parley.DraftState(state)
 	d.AutoApprove = auto != 0
 	d.CreatedAt, d.UpdatedAt, d.DecidedAt, d.SentAt = fromMS(created), fromMS(updated), fromMS(decided), fromMS(sent)
@@ -172,12 +172,22 @@ func setText(ctx context.Context, tx *sql.Tx, id int64, actor, text string, now 
 
 // ApproveDraft implements parley.DraftStore.
 func (s *Store) ApproveDraft(ctx context.Context, id int64, actor, text string) (parley.Draft, error) {
+	return s.ApproveDraftHeld(ctx, id, actor, text, 0)
+}
+
+// ApproveDraftHeld implements parley.UndoStore: the grace deadline is the
+// store's clock plus grace, and ClaimDrafts and UndoApproval judge it by
+// the same clock.
+func (s *Store) ApproveDraftHeld(ctx context.Context, id int64, actor, text string, grace time.Duration) (parley.Draft, error) {
 	detail := ""
 	if text != "" {
 		if err := checkText(id, text); err != nil {
 			return parley.Draft{}, err
 		}
 		detail = "edited before approval"
+	}
+	if grace < 0 {
+		grace = 0
 	}
 	return s.decide(ctx, id, actor, "approve", detail, []parley.DraftState{parley.DraftPending},
 		func(tx *sql.Tx, now int64) error {
@@ -186,10 +196,81 @@ func (s *Store) ApproveDraft(ctx context.Context, id int64, actor, text string) 
 					return err
 				}
 			}
+			after := int64(0)
+			if grace > 0 {
+				after = now + grace.Milliseconds()
+			}
 			_, err := tx.ExecContext(ctx, `UPDATE drafts SET state = 'approved', decided_by = ?, decided_at = ?,
-				updated_at = ?, next_attempt_at = 0 WHERE id = ?`, actor, now, now, id)
+				updated_at = ?, next_attempt_at = ?, send_after = ? WHERE id = ?`, actor, now, now, after, after, id)
 			return err
 		})
+}
+
+// UndoApproval implements parley.UndoStore. A rule's draft that became
+// the conversation's pending reply meanwhile is superseded by the one
+// undone (a person's decision wins over a rule's).
+func (s *Store) UndoApproval(ctx context.Context, id int64, actor string) (parley.Draft, error) {
+	var late error
+	d, err := s.decide(ctx, id, actor, "undo", "approval undone within the grace period", []parley.DraftState{parley.DraftApproved},
+		func(tx *sql.Tx, now int64) error {
+			var after int64
+			var attempts int
+			if err := tx.QueryRowContext(ctx, `SELECT send_after, attempts FROM drafts WHERE id = ?`, id).Scan(&after, &attempts); err != nil {
+				return err
+			}
+			if after <= now || attempts > 0 {
+				late = parley.Errorf(parley.ECONFLICT, "draft %d can no longer be undone: its grace period ended and it is being posted", id)
+				return late
+			}
+			if err := supersedePending(ctx, tx, id, actor, now); err != nil {
+				return err
+			}
+			_, err := tx.ExecContext(ctx, `UPDATE drafts SET state = 'pending', decided_by = '', decided_at = 0,
+				updated_at = ?, next_attempt_at = 0, send_after = 0 WHERE id = ?`, now, id)
+			return err
+		})
+	switch {
+	case late != nil:
+		return d, late
+	case parley.ErrorCode(err) == parley.ECONFLICT && d.State == parley.DraftPending:
+		return d, parley.Errorf(parley.ECONFLICT, "draft %d is pending: there is no approval to undo", id)
+	case parley.ErrorCode(err) == parley.ECONFLICT && d.ID != 0:
+		return d, parley.Errorf(parley.ECONFLICT, "draft %d can no longer be undone: it is %s", id, d.State)
+	}
+	return d, err
+}
+
+// supersedePending supersedes the other pending reply of the conversation
+// of the reply draft id, if any, before id becomes pending again.
+func supersedePending(ctx context.Context, tx *sql.Tx, id int64, actor string, now int64) error {
+	rows, err := tx.QueryContext(ctx, `SELECT o.id, o.person_id FROM drafts d JOIN drafts o ON o.thread_id = d.thread_id
+		AND o.kind = 'reply' AND o.state = 'pending' AND o.id != d.id WHERE d.id = ? AND d.kind = 'reply'`, id)
+	if err != nil {
+		return err
+	}
+	var others [][2]int64
+	for rows.Next() {
+		var o [2]int64
+		if err := rows.Scan(&o[0], &o[1]); err != nil {
+			rows.Close()
+			return err
+		}
+		others = append(others, o)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, o := range others {
+		if _, err := tx.ExecContext(ctx, `UPDATE drafts SET state = 'superseded', updated_at = ? WHERE id = ?`, now, o[0]); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO audit (at, actor, action, draft_id, person_id, detail) VALUES (?, ?, 'supersede', ?, ?, ?)`,
+			now, actor, o[0], o[1], fmt.Sprintf("replaced by draft %d, whose approval %s undid", id, actor)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // EditDraft implements parley.DraftStore.
@@ -212,7 +293,9 @@ func (s *Store) RejectDraft(ctx context.Context, id int64, actor, reason string)
 }
 
 // ClaimDrafts implements parley.DraftStore. A claim holds the draft for
-// SendLease; a draft still sending after that is claimed again.
+// SendLease; a draft still sending after that is claimed again. An
+// approved draft in its undo grace period (send_after, judged by the
+// store's clock whatever now says) is never claimed.
 func (s *Store) ClaimDrafts(ctx context.Context, limit int, now time.Time) ([]parley.Draft, error) {
 	if limit <= 0 {
 		limit = 10
@@ -220,6 +303,7 @@ func (s *Store) ClaimDrafts(ctx context.Context, limit int, now time.Time) ([]pa
 	rows, err := s.db.QueryContext(ctx, `UPDATE drafts SET state = 'sending', attempts = attempts + 1,
 		updated_at = ?1, next_attempt_at = ?2
 		WHERE id IN (SELECT id FROM drafts WHERE state IN ('approved', 'sending') AND next_attempt_at <= ?3
+			AND (state = 'sending' OR send_after <= ?1)
 			ORDER BY priority DESC, id LIMIT ?4)
 		RETURNING `+draftColumns, s.now().UnixMilli(), ms(now.Add(SendLease)), ms(now), limit)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/parleybot/parley"
 )
@@ -28,6 +29,10 @@ type draftResult struct {
 	Message   string            `json:"message"`
 	// HTML is the draft's card, for actions that keep it in the inbox.
 	HTML string `json:"html,omitempty"`
+	// Undo, after an approval with a grace period, is where to post to
+	// undo it, for UndoMS milliseconds from now.
+	Undo   string `json:"undo,omitempty"`
+	UndoMS int64  `json:"undo_ms,omitempty"`
 }
 
 // succeed answers a successful action: JSON for app.js, else a flash message
@@ -64,6 +69,7 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request) {
 		text = &t
 	}
 	before, _ := s.st.Draft(ctx, id)
+	s.usedSavedReply(r, id)
 	d, err := s.opts.Decider.Approve(ctx, u.Name, id, text)
 	if err != nil {
 		s.fail(w, r, err)
@@ -73,7 +79,32 @@ func (s *Server) approve(w http.ResponseWriter, r *http.Request) {
 	if d.Text != before.Text {
 		msg = "Edited and approved: it will be posted shortly."
 	}
-	s.succeed(w, r, draftResult{ID: d.ID, State: d.State, DecidedBy: d.DecidedBy, Text: d.Text, Message: msg})
+	res := draftResult{ID: d.ID, State: d.State, DecidedBy: d.DecidedBy, Text: d.Text, Message: msg}
+	if left := d.SendAfter.Sub(s.opts.Now()); left > 0 {
+		res.Undo, res.UndoMS = "/drafts/"+strconv.FormatInt(d.ID, 10)+"/undo", left.Milliseconds()
+		res.Message = strings.Replace(msg, "shortly.", "in "+strconv.Itoa(int(left.Round(time.Second).Seconds()))+" s unless you undo it.", 1)
+	}
+	s.succeed(w, r, res)
+}
+
+// undo returns a draft approved moments ago to pending, while its grace
+// period lasts (the decision service refuses it after: 409).
+func (s *Server) undo(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	u := currentUser(ctx)
+	id, err := pathID(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	d, err := s.opts.Decider.Undo(ctx, u.Name, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.logger.Info("approval undone", "draft_id", d.ID, "user", u.Name)
+	s.succeed(w, r, draftResult{ID: d.ID, State: d.State, Text: d.Text,
+		Message: "Undone: nothing was posted; the draft waits for approval again."})
 }
 
 // edit saves a new text for a pending draft; it stays pending.
@@ -90,6 +121,7 @@ func (s *Server) edit(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.usedSavedReply(r, d.ID)
 	res := draftResult{ID: d.ID, State: d.State, Text: d.Text, Message: "Saved: the draft still waits for approval."}
 	if it, err := s.st.InboxItem(ctx, id); err == nil {
 		res.HTML, _ = s.fragment("card", s.card(r, it, UrgencyOf(it, s.opts.Now())))

@@ -32,10 +32,27 @@ type views struct {
 	pages    map[string]*template.Template
 	versions map[string]string // static file -> content hash, for cache busting
 	files    fs.FS
+	limit    func(platform string) int // Options.TextLimit
+	now      func() time.Time
 }
 
-func newViews() (*views, error) {
-	v := &views{pages: map[string]*template.Template{}, versions: map[string]string{}}
+// undoable says whether d was approved moments ago and can still be
+// undone (its grace period lasts).
+func (v *views) undoable(d parley.Draft) bool {
+	return d.State == parley.DraftApproved && d.Attempts == 0 && d.SendAfter.After(v.now())
+}
+
+// charLimit is a platform's post length limit for the editor's counter,
+// 0 when unknown (the counter then only counts).
+func (v *views) charLimit(platform string) int {
+	if v.limit == nil {
+		return 0
+	}
+	return v.limit(platform)
+}
+
+func newViews(limit func(platform string) int, now func() time.Time) (*views, error) {
+	v := &views{pages: map[string]*template.Template{}, versions: map[string]string{}, limit: limit, now: now}
 	sub, err := fs.Sub(staticFS, "static")
 	if err != nil {
 		return nil, err
@@ -99,6 +116,8 @@ func (v *views) staticHandler() http.Handler {
 func (v *views) funcs() template.FuncMap {
 	return template.FuncMap{
 		"static":       v.static,
+		"charLimit":    v.charLimit,
+		"undoable":     v.undoable,
 		"ago":          ago,
 		"iso":          func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"when":         func(t time.Time) string { return t.UTC().Format("2 Jan 2006 15:04 UTC") },

@@ -35,6 +35,7 @@ func (s *Server) routes() http.Handler {
 	app.Handle("POST /drafts/{id}/approve", agent(s.approve))
 	app.Handle("POST /drafts/{id}/edit", agent(s.edit))
 	app.Handle("POST /drafts/{id}/reject", agent(s.reject))
+	app.Handle("POST /drafts/{id}/undo", agent(s.undo))
 	app.Handle("POST /drafts/{id}/assign", agent(s.assign))
 
 	app.Handle("GET /search", agent(s.search))
@@ -49,6 +50,17 @@ func (s *Server) routes() http.Handler {
 	app.Handle("POST /threads/{id}/reopen", agent(s.reopenConversation))
 	app.Handle("POST /threads/{id}/snooze", agent(s.snoozeConversation))
 	app.Handle("POST /threads/{id}/assign", agent(s.assignConversation))
+	app.Handle("POST /threads/{id}/notes", agent(s.addConversationNote))
+	app.Handle("POST /threads/{id}/tags", agent(s.tagConversation))
+
+	app.Handle("GET /saved-replies", agent(s.savedReplies))
+	app.Handle("GET /saved-replies/pick", agent(s.pickSavedReply))
+	app.Handle("POST /saved-replies", manager(s.saveReply))
+	app.Handle("POST /saved-replies/{id}", manager(s.saveReply))
+	app.Handle("POST /saved-replies/{id}/delete", manager(s.deleteSavedReply))
+
+	app.Handle("GET /advocates", agent(s.advocates))
+	app.Handle("POST /advocates/{id}/{action}", manager(s.advocateAction))
 
 	app.Handle("GET /people", agent(s.people))
 	app.Handle("GET /people/{id}", agent(s.person))

@@ -52,6 +52,20 @@ type threadView struct {
 	Person parley.Person
 	Card   *cardView
 	CSRF   string
+	// Pending is the conversation's pending reply draft in its editor, nil
+	// for none.
+	Pending *draftEditor
+	// Notes and Tags are the conversation's internal notes and tags (when
+	// HasConv).
+	Notes notesView
+	Tags  tagsView
+}
+
+// draftEditor is the "draft-editor" partial's data: a pending draft and
+// the session's CSRF token.
+type draftEditor struct {
+	Draft parley.Draft
+	CSRF  string
 }
 
 // draftTime is when a draft belongs in a conversation: when it was sent,
@@ -115,6 +129,11 @@ func (s *Server) threadData(r *http.Request, id, to int64) (threadView, error) {
 		return threadView{}, err
 	}
 	v := threadView{Thread: t, Messages: withCSRF(conversation(ms, ds), s.csrfToken(ctx)), CSRF: s.csrfToken(ctx)}
+	for _, d := range ds {
+		if d.State == parley.DraftPending && d.Kind == parley.KindReply {
+			v.Pending = &draftEditor{Draft: d, CSRF: s.csrfToken(ctx)}
+		}
+	}
 	if err := s.withConversation(r, &v); err != nil {
 		return v, err
 	}
@@ -163,6 +182,7 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	s.usedSavedReply(r, d.ID)
 	s.logger.Info("reply queued", "draft_id", d.ID, "user", u.Name, "thread_id", id)
 	s.succeed(w, r, draftResult{ID: d.ID, State: d.State, Text: d.Text,
 		Message: "Reply queued: it waits in the inbox for approval."})
@@ -183,6 +203,15 @@ func (s *Server) withConversation(r *http.Request, v *threadView) error {
 		return err
 	}
 	v.Conv, v.HasConv, v.State = c, true, c.Effective(s.opts.Now())
+	var ms []parley.Mention
+	for _, m := range v.Messages {
+		if !m.Ours {
+			ms = append(ms, m.Mention)
+		}
+	}
+	if v.Notes, v.Tags, err = s.notesAndTags(r, c.ID, ms); err != nil {
+		return err
+	}
 	if !u.Role.AtLeast(parley.RoleManager) {
 		return nil
 	}

@@ -62,6 +62,13 @@ type Options struct {
 	Now func() time.Time
 	// Getenv reads Config.MetricsTokenEnv; default os.Getenv.
 	Getenv func(string) string
+	// Templates checks and renders saved replies' texts with the rules'
+	// template engine (rules.Set); nil saves them unchecked and inserts
+	// them as written.
+	Templates parley.ReplyTemplater
+	// TextLimit, when set, gives a platform's post length limit (0 for
+	// unknown) for the draft editor's character counter (bot.TextLimit).
+	TextLimit func(platform string) int
 	// Connectors, when set, reports each connector's state for /healthz.
 	Connectors func() []ConnectorState
 	// ResponseTarget is the reply time a customer should wait at most:
@@ -162,7 +169,7 @@ func New(cfg Config, opts Options) (*Server, error) {
 			return nil, parley.Errorf(parley.EINVALID, "web.base_url %q: %w", cfg.BaseURL, err)
 		}
 	}
-	if s.views, err = newViews(); err != nil {
+	if s.views, err = newViews(opts.TextLimit, opts.Now); err != nil {
 		return nil, fmt.Errorf("web templates: %w", err)
 	}
 	s.handler = s.routes()

@@ -17,13 +17,14 @@ import (
 func init() {
 	register(&command{
 		name:    "conversations",
-		summary: "work conversations: list, show, reply, close, reopen, assign, snooze, search",
+		summary: "work conversations: list, show, reply, close, reopen, assign, snooze, search, note, tag, untag",
 		usage: `parley conversations list [--view needs-reply|all|mine|waiting|snoozed|closed] [--limit N] [--json]
 parley conversations show ID [--json]
 parley conversations reply ID [--to MENTION_ID] --text "..." [--as NAME]
 parley conversations close ID [--reason "why"] | reopen ID | assign ID USER|"" | snooze ID --until 4h|2026-12-01T09:00:00Z
 parley conversations search [QUERY] [--since DATE] [--until DATE] [--limit N] [--json]
     [--view V] [--platform P] [--sentiment S] [--tag T] [--rule R] [--assignee USER|-] [--overdue 1h]
+parley conversations note ID TEXT [--as NAME] | tag ID TAG... | untag ID TAG...
 
 Every thread is a conversation: it needs a reply (a customer wrote last),
 waits on the customer, is snoozed or closed. It has at most one pending
@@ -35,7 +36,9 @@ first, each with its mention id, external id and conversation. With any of
 --overdue (waiting longer than this), it lists the matching conversations
 instead, as the web inbox's filters do (view all unless --view says).
 --as names who acts (default: your login name); 'mine' lists those
-assigned to it.
+assigned to it. 'note' adds an internal note (staff only, never posted);
+'tag' adds tags by hand (kept apart from the tags rules put on posts);
+'untag' removes them.
 
 Example:
   parley conversations list
@@ -87,7 +90,7 @@ func runConversations(ctx context.Context, e *env, args []string) (retErr error)
 		}
 	})
 	if len(rest) == 0 {
-		return fmt.Errorf("%w: want list, show, reply, close, reopen, assign, snooze or search", errUsage)
+		return fmt.Errorf("%w: want list, show, reply, close, reopen, assign, snooze, search, note, tag or untag", errUsage)
 	}
 	cfg, err := e.loadConfig()
 	if err != nil {
@@ -112,14 +115,46 @@ func runConversations(ctx context.Context, e *env, args []string) (retErr error)
 	if err != nil || id <= 0 {
 		return fmt.Errorf("%w: %q is not a conversation id", errUsage, rest[0])
 	}
-	if sub == "show" {
+	switch sub {
+	case "show":
 		return convShow(ctx, e, st, id)
+	case "note", "tag", "untag":
+		return convNoteTag(ctx, e, st, sub, id, rest[1:], f)
 	}
 	dec, err := cliDecisions(e, cfg, st)
 	if err != nil {
 		return err
 	}
 	return convDecide(ctx, e, dec, sub, id, rest[1:], f)
+}
+
+// convNoteTag adds a note to a conversation, or adds and removes its
+// manual tags, printing its notes or tags after.
+func convNoteTag(ctx context.Context, e *env, st parley.ConversationNoteStore, sub string, id int64, rest []string, f convFlags) error {
+	if sub == "note" {
+		text := strings.TrimSpace(strings.Join(rest, " "))
+		if text == "" {
+			text = f.text
+		}
+		n, err := st.AddConversationNote(ctx, id, f.as, text)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "note %d added to conversation %d (staff only, never posted)\n", n.ID, id)
+		return nil
+	}
+	if len(rest) == 0 {
+		return fmt.Errorf("%w: %s takes a conversation id and tags", errUsage, sub)
+	}
+	var tags []string
+	for _, t := range rest {
+		var err error
+		if tags, err = st.TagConversation(ctx, id, f.as, t, sub == "untag"); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(e.stdout, "conversation %d tags: %s\n", id, strings.Join(tags, ", "))
+	return nil
 }
 
 func convDecide(ctx context.Context, e *env, dec parley.Decider, sub string, id int64, rest []string, f convFlags) error {

@@ -27,6 +27,7 @@ parley queue show ID [--json]
 parley queue approve ID [--text "new text"] [--as NAME]
 parley queue edit ID --text "new text" (or the text on standard input) [--as NAME]
 parley queue reject ID [--reason "why"] [--as NAME]
+parley queue undo ID [--as NAME]
 parley queue retry ID [--as NAME]
 
 Drafts wait as pending until a person approves or rejects them; an approved
@@ -35,6 +36,8 @@ draft is posted by 'parley run'. 'retry' sends a failed draft again (see
 history and the whole thread, so you can answer in context. --as names who
 acts in the audit log (default: your login name). Two people acting on the
 same draft: the second is told who was first, and nothing is sent twice.
+An approved draft waits outbox.undo_grace (default 10s) before it is
+posted; 'undo' within that time returns it to pending.
 
 Example:
   parley queue list
@@ -61,7 +64,7 @@ func runQueue(ctx context.Context, e *env, args []string) (retErr error) {
 		return err
 	}
 	if len(rest) == 0 {
-		return fmt.Errorf("%w: want list, show, approve, edit, reject or retry", errUsage)
+		return fmt.Errorf("%w: want list, show, approve, edit, reject, undo or retry", errUsage)
 	}
 	cfg, err := e.loadConfig()
 	if err != nil {
@@ -122,7 +125,18 @@ func queueDecide(ctx context.Context, e *env, dec parley.Decider, sub string, id
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.stdout, "draft %d approved by %s; 'parley run' posts it\n", d.ID, d.DecidedBy)
+		if d.SendAfter.IsZero() {
+			fmt.Fprintf(e.stdout, "draft %d approved by %s; 'parley run' posts it\n", d.ID, d.DecidedBy)
+		} else {
+			fmt.Fprintf(e.stdout, "draft %d approved by %s; 'parley run' posts it after %s (until then: parley queue undo %d)\n",
+				d.ID, d.DecidedBy, d.SendAfter.UTC().Format("15:04:05 UTC"), d.ID)
+		}
+	case "undo":
+		d, err := dec.Undo(ctx, actor, id)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "draft %d is pending again; nothing was posted\n", d.ID)
 	case "edit":
 		if !textSet {
 			b, err := io.ReadAll(io.LimitReader(e.stdin, 1<<20))
@@ -150,7 +164,7 @@ func queueDecide(ctx context.Context, e *env, dec parley.Decider, sub string, id
 		fmt.Fprintf(e.stdout, "draft %d goes out again: 'parley run' posts it (attempts so far: %d; last error: %s)\n",
 			d.ID, d.Attempts, oneLine(d.LastError))
 	default:
-		return fmt.Errorf("%w: unknown queue command %q: want list, show, approve, edit, reject or retry", errUsage, sub)
+		return fmt.Errorf("%w: unknown queue command %q: want list, show, approve, edit, reject, undo or retry", errUsage, sub)
 	}
 	return nil
 }

@@ -166,6 +166,7 @@ func (m *Main) build(ctx context.Context) error {
 		}})
 	m.decisions = bot.NewDecisions(m.store, bot.DecisionsOptions{Logger: log.With("part", "decisions"),
 		Check: m.outbox.CheckDraft,
+		Grace: m.cfg.undoGrace(),
 		OnDecided: func(action string, d parley.Draft) {
 			m.metrics.ObserveDecision(action, d)
 			m.outbox.Wake()
@@ -180,6 +181,8 @@ func (m *Main) build(ctx context.Context) error {
 		Store: m.store, Logger: log.With("part", "web"), Metrics: m.metrics,
 		Decider:    m.decisions,
 		Connectors: m.connStates.list,
+		TextLimit:  bot.TextLimit(m.conns.senders),
+		Templates:  m.cfg.ruleSet(),
 		Status:     m.status.read,
 		Getenv:     m.e.getenv,
 		Decide:     m.cfg.ruleSet().Decide(log.With("part", "web")),
@@ -328,14 +331,16 @@ func buildConnectors(e *env, cfg *Config, st *store.Store) (connectorSet, error)
 // without contacting a server; none without a config).
 func cliDecisions(e *env, cfg *Config, st *store.Store) (*bot.Decisions, error) {
 	var senders []parley.Sender
+	grace := DefaultUndoGrace
 	if cfg != nil {
 		conns, err := buildConnectors(e, cfg, st)
 		if err != nil {
 			return nil, err
 		}
 		senders = conns.senders
+		grace = cfg.undoGrace()
 	}
-	return bot.NewDecisions(st, bot.DecisionsOptions{Logger: e.logger, Check: bot.SenderCheck(st, senders)}), nil
+	return bot.NewDecisions(st, bot.DecisionsOptions{Logger: e.logger, Check: bot.SenderCheck(st, senders), Grace: grace}), nil
 }
 
 // lockDatabase takes an exclusive lock on a file beside the database, so a

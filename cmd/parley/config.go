@@ -61,6 +61,14 @@ type Config struct {
 	// consent (rules/advocate; defaults when absent).
 	Advocates advocate.Config `yaml:"advocates"`
 
+	// Outbox is the outbox: section: how approved replies go out.
+	Outbox struct {
+		// UndoGrace is how long an approved draft waits before it is
+		// posted; until then Undo returns it to pending. Unset means
+		// DefaultUndoGrace; 0 posts at once (no undo).
+		UndoGrace *time.Duration `yaml:"undo_grace"`
+	} `yaml:"outbox"`
+
 	file  string     // the file it came from, for messages
 	rules *rules.Set // compiled by validate
 }
@@ -131,10 +139,25 @@ func keyLine(root *yaml.Node, path ...string) int {
 	return line
 }
 
+// DefaultUndoGrace is how long an approved reply can be undone when
+// outbox.undo_grace is not set.
+const DefaultUndoGrace = 10 * time.Second
+
+// undoGrace is outbox.undo_grace with its default.
+func (c *Config) undoGrace() time.Duration {
+	if c.Outbox.UndoGrace == nil {
+		return DefaultUndoGrace
+	}
+	return *c.Outbox.UndoGrace
+}
+
 func (c *Config) validate(root *yaml.Node, getenv func(string) string) []Problem {
 	var problems []Problem
 	add := func(line int, format string, args ...any) {
 		problems = append(problems, Problem{File: c.file, Line: line, Msg: fmt.Sprintf(format, args...)})
+	}
+	if g := c.undoGrace(); g < 0 || g > time.Hour {
+		add(keyLine(root, "outbox", "undo_grace"), "outbox.undo_grace %s: want between 0 (no undo) and 1h, e.g. 10s", g)
 	}
 	if strings.TrimSpace(c.Brand.Name) == "" {
 		line := keyLine(root, "brand")

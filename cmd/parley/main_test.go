@@ -511,9 +511,10 @@ func TestDemoServesTheInboxAndPostsApprovedDrafts(t *testing.T) {
 	require.Len(t, list, 1)
 	r = parleyRun(t, "", "queue", "approve", fmt.Sprint(list[0].ID), "--db", db)
 	require.Equal(t, 0, r.code, r.stderr)
+	// It waits out the undo grace period (outbox.undo_grace, 10s) first.
 	require.Eventually(t, func() bool {
 		return strings.Contains(out.String(), fmt.Sprintf("(demo) posted draft %d", list[0].ID))
-	}, 10*time.Second, 20*time.Millisecond)
+	}, 30*time.Second, 20*time.Millisecond)
 	require.Eventually(t, func() bool { return stats(t, db).Drafts[parley.DraftSent] == 1 }, 5*time.Second, 20*time.Millisecond)
 
 	// A second demo on the same data refuses to post alongside.

@@ -215,3 +215,12 @@ func (e *env) waitMention(id string) parley.Mention {
 	require.Eventually(e.t, func() bool { return len(e.sink.byID(id)) > 0 }, wait, tick, "mention %s never arrived; logs:\n%s", id, e.logs.String())
 	return e.sink.byID(id)[0]
 }
+
+// ApproveDraftHeld approves at once: the memory store keeps no grace period.
+func (d draftsOnly) ApproveDraftHeld(ctx context.Context, id int64, actor, text string, _ time.Duration) (parley.Draft, error) {
+	return d.ApproveDraft(ctx, id, actor, text)
+}
+
+func (draftsOnly) UndoApproval(_ context.Context, id int64, _ string) (parley.Draft, error) {
+	return parley.Draft{}, parley.Errorf(parley.ECONFLICT, "draft %d: the memory store keeps no grace period", id)
+}

@@ -48,6 +48,9 @@ type messageSend struct {
 	EnforceNonce bool   `json:"enforce_nonce,omitempty"`
 }
 
+// MaxTextLength implements parley.TextLimiter: Discord's message limit.
+func (c *Connector) MaxTextLength() int { return MaxMessageLen }
+
 // CheckDraft returns an EINVALID error when Discord would refuse d's text
 // (empty, or longer than 2000 characters), else nil.
 func (c *Connector) CheckDraft(_ context.Context, d parley.Draft) error {

@@ -207,6 +207,18 @@ func fingerprint(s string) string {
 	return strings.ToLower(strings.Join(strings.Fields(s), " "))
 }
 
+// MaxTextLength implements parley.TextLimiter: the server's
+// configuration.statuses.max_characters as read at start (Run reads the
+// instance first), else DefaultMaxCharacters. It never calls the server.
+func (c *Connector) MaxTextLength() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.inst.MaxChars > 0 {
+		return c.inst.MaxChars
+	}
+	return DefaultMaxCharacters
+}
+
 // CheckDraft refuses (EINVALID) a draft the server would refuse for its
 // length: longer than the server's configuration.statuses.max_characters
 // (v2 instance API; v1 max_toot_chars on Akkoma; 500 when neither says),

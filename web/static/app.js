@@ -26,6 +26,47 @@
     setTimeout(function () { el.remove(); }, kind === 'error' ? 8000 : 4000);
   }
 
+  // ---- undo send ----------------------------------------------------------
+  // An approval with a grace period answers with where to undo it; the
+  // toast offers Undo until the outbox may post it.
+  function offerUndo(data) {
+    if (!toasts || !data.undo) return;
+    var el = document.createElement('div');
+    el.className = 'toast toast-ok toast-undo';
+    el.setAttribute('role', 'status');
+    el.textContent = data.message + ' ';
+    var b = document.createElement('button');
+    b.type = 'button';
+    b.className = 'btn btn-sm';
+    b.textContent = 'Undo';
+    b.setAttribute('data-undo', data.undo);
+    el.appendChild(b);
+    toasts.appendChild(el);
+    var gone = setTimeout(function () { el.remove(); }, data.undo_ms);
+    b.addEventListener('click', function () {
+      b.disabled = true;
+      clearTimeout(gone);
+      fetch(data.undo, {
+        method: 'POST', credentials: 'same-origin',
+        headers: { 'Accept': 'application/json', 'X-CSRF-Token': csrf }
+      }).then(function (res) {
+        return res.json().catch(function () { return {}; }).then(function (d) {
+          el.remove();
+          if (!res.ok) return toast(d.error || 'Undo failed (' + res.status + ').', 'error');
+          toast(d.message, 'ok');
+          document.dispatchEvent(new CustomEvent('parley:undone', { detail: d }));
+        });
+      }, function () {
+        el.remove();
+        toast('Cannot reach Parley: the reply may be posted. Check the conversation.', 'error');
+      });
+    });
+  }
+  // Pages without the inbox's queue show the draft again by reloading.
+  document.addEventListener('parley:undone', function () {
+    if (!document.getElementById('queue')) location.reload();
+  });
+
   // ---- posting forms with fetch ------------------------------------------
   function post(form, submitter) {
     var action = (submitter && submitter.getAttribute('formaction')) || form.getAttribute('action');
@@ -45,6 +86,10 @@
           var err = new Error(data.error || 'That did not work (' + res.status + ').');
           err.status = res.status;
           throw err;
+        }
+        if (data.undo) {
+          offerUndo(data);
+          data.message = '';
         }
         return data;
       });
@@ -71,14 +116,134 @@
       e.target.form.requestSubmit();
     }
   });
+  // The counter counts as the platform does: Mastodon counts every link
+  // as 23 characters and @user@domain as @user; the limit is the
+  // server's (data-limit, 0 when unknown).
+  function countText(text, platform) {
+    if (platform === 'mastodon') {
+      text = text.replace(/https?:\/\/[^\s<>"]+/gi, 'x'.repeat(23))
+        .replace(/(^|[^\w\/=@])@(\w+(?:[.-]+\w+)*)@[\w-]+(?:\.[\w-]+)+/g, '$1@$2');
+    }
+    return Array.from(text.trim()).length;
+  }
   function updateCount(ta) {
     var out = ta.form && ta.form.querySelector('.charcount');
-    if (out) out.textContent = Array.from(ta.value).length + ' characters';
+    if (!out) return;
+    var n = countText(ta.value, ta.dataset.platform);
+    var limit = parseInt(ta.dataset.limit || '0', 10);
+    var over = limit > 0 && n > limit;
+    out.textContent = limit > 0 ? n + ' / ' + limit : n + ' characters';
+    out.title = limit > 0 ? 'The platform takes at most ' + limit + ' characters per post' : '';
+    out.classList.toggle('charcount-over', over);
+    if (over) ta.setAttribute('aria-invalid', 'true'); else ta.removeAttribute('aria-invalid');
   }
   document.addEventListener('input', function (e) {
     if (e.target.matches && e.target.matches('textarea[data-count]')) updateCount(e.target);
   });
   document.querySelectorAll('textarea[data-count]').forEach(updateCount);
+
+  // ---- saved replies picker ---------------------------------------------
+  // A button [data-saved-replies] (or Ctrl+K in its form's text) lists the
+  // saved replies rendered for the person answered; the one picked is
+  // inserted at the cursor and the form says which (saved_reply_id), so
+  // its use is counted when the draft is approved.
+  var picker = null;
+  function buildPicker() {
+    var d = document.createElement('dialog');
+    d.className = 'picker';
+    d.setAttribute('aria-label', 'Insert a saved reply');
+    d.innerHTML = '<form method="dialog" class="picker-head"><label>Saved replies <input type="search" class="picker-q" placeholder="Search titles and words" autocomplete="off"></label>' +
+      '<button class="btn btn-ghost btn-sm" value="close">Close <kbd>Esc</kbd></button></form>' +
+      '<ul class="picker-list" role="listbox"></ul><p class="picker-empty muted" hidden>No saved reply matches.</p>';
+    document.body.appendChild(d);
+    var q = d.querySelector('.picker-q');
+    var timer = null;
+    q.addEventListener('input', function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () { loadPicker(q.value); }, 150);
+    });
+    d.addEventListener('keydown', function (e) {
+      var items = Array.prototype.slice.call(d.querySelectorAll('.picker-item'));
+      var i = items.indexOf(document.activeElement);
+      if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+        e.preventDefault();
+        var next = e.key === 'ArrowDown' ? Math.min(i + 1, items.length - 1) : Math.max(i - 1, -1);
+        (next < 0 ? q : items[next]).focus();
+      } else if (e.key === 'Enter' && e.target === q && items.length) {
+        e.preventDefault();
+        items[0].click();
+      }
+    });
+    return d;
+  }
+  function loadPicker(query) {
+    var t = picker.target;
+    var list = picker.querySelector('.picker-list');
+    fetch(t.url + '&q=' + encodeURIComponent(query || ''), { credentials: 'same-origin', headers: { 'Accept': 'application/json' } })
+      .then(function (res) { return res.json(); })
+      .then(function (data) {
+        list.textContent = '';
+        (data.replies || []).forEach(function (r) {
+          var li = document.createElement('li');
+          var b = document.createElement('button');
+          b.type = 'button';
+          b.className = 'picker-item';
+          b.setAttribute('role', 'option');
+          b.dataset.id = r.id;
+          var title = document.createElement('strong');
+          title.textContent = r.title;
+          var text = document.createElement('span');
+          text.className = 'picker-text';
+          text.textContent = r.error ? r.error : r.text;
+          b.appendChild(title);
+          b.appendChild(text);
+          b.addEventListener('click', function () { insertSaved(r); });
+          li.appendChild(b);
+          list.appendChild(li);
+        });
+        picker.querySelector('.picker-empty').hidden = list.children.length > 0;
+      }, function () { toast('Cannot load the saved replies. Check that Parley is running.', 'error'); });
+  }
+  function insertSaved(r) {
+    var t = picker.target;
+    var ta = t.ta;
+    var start = ta.selectionStart, end = ta.selectionEnd;
+    ta.setRangeText(r.text, start, end, 'end');
+    var hidden = t.form.querySelector('input[name="saved_reply_id"]');
+    if (!hidden) {
+      hidden = document.createElement('input');
+      hidden.type = 'hidden';
+      hidden.name = 'saved_reply_id';
+      t.form.appendChild(hidden);
+    }
+    hidden.value = r.id;
+    picker.close();
+    ta.focus();
+    updateCount(ta);
+  }
+  function openPicker(button) {
+    var form = button.form || button.closest('form');
+    var ta = form && form.querySelector('textarea');
+    if (!ta) return;
+    if (!picker) picker = buildPicker();
+    picker.target = { ta: ta, form: form, url: button.getAttribute('data-saved-replies') };
+    var q = picker.querySelector('.picker-q');
+    q.value = '';
+    loadPicker('');
+    if (picker.showModal) picker.showModal(); else picker.setAttribute('open', '');
+    q.focus();
+  }
+  document.addEventListener('click', function (e) {
+    var b = e.target.closest && e.target.closest('[data-saved-replies]');
+    if (b) openPicker(b);
+  });
+  document.addEventListener('keydown', function (e) {
+    if (e.key !== 'k' || !(e.ctrlKey || e.metaKey) || !e.target.form) return;
+    var b = e.target.form.querySelector('[data-saved-replies]');
+    if (!b) return;
+    e.preventDefault();
+    openPicker(b);
+  });
 
   // Relative times ("3 min ago") stay fresh.
   function ago(t) {
@@ -111,6 +276,38 @@
     t.innerHTML = html.trim();
     return t.content.firstElementChild;
   }
+
+  // ---- the draft editor (thread page, detail pane) ------------------------
+  // Approve, Save and Reject happen in place; after an approval the toast
+  // offers Undo while the grace period lasts.
+  document.addEventListener('submit', function (e) {
+    var form = e.target;
+    if (e.defaultPrevented || !form.matches || !form.matches('form[data-editor]')) return;
+    e.preventDefault();
+    var section = form.closest('.draft-editor');
+    var errBox = form.querySelector('.editor-error');
+    var buttons = form.querySelectorAll('button');
+    if (errBox) errBox.hidden = true;
+    buttons.forEach(function (b) { b.disabled = true; });
+    post(form, e.submitter).then(function (data) {
+      buttons.forEach(function (b) { b.disabled = false; });
+      if (data.state !== 'pending' && section) {
+        var done = document.createElement('p');
+        done.className = 'muted editor-done';
+        done.textContent = 'Draft #' + data.id + ' is ' + data.state + '.';
+        form.replaceWith(done);
+      }
+      toast(data.message, 'ok');
+    }).catch(function (err) {
+      buttons.forEach(function (b) { b.disabled = false; });
+      if (errBox && err.status !== 401) {
+        errBox.textContent = err.message;
+        errBox.hidden = false;
+      } else {
+        toast(err.message, 'error', err.status === 401 ? { href: '/login?next=' + encodeURIComponent(location.pathname), text: 'Log in' } : null);
+      }
+    });
+  });
 
   // ---- sentiment corrections (thread and person pages) -------------------
   // Inbox cards post theirs through the inbox's actions (data-action).
@@ -485,6 +682,12 @@
       es.addEventListener('reload', changed);
       window.addEventListener('pagehide', function () { es.close(); });
     }
+
+    // An undone approval puts the draft back: the list and the open
+    // conversation show it again.
+    document.addEventListener('parley:undone', function () {
+      refreshList().then(function () { if (paneID) loadPane(paneID); });
+    });
 
     var first = queue.querySelector('.row.is-selected') || rows()[0] || null;
     select(first, false);
