@@ -205,6 +205,13 @@ type Decider interface {
 	// (see DraftRetrier). Errors: ENOTFOUND; ECONFLICT for a draft that is
 	// neither; EINVALID when the store cannot retry.
 	Retry(ctx context.Context, actor string, draftID int64) (Draft, error)
+	// CorrectSentiment sets a mention's sentiment to label on actor's word
+	// and decides the mention again with the rules, as the pipeline did
+	// when it arrived: its tags, priority and pending reply draft follow
+	// the corrected label (see Redecision); each change is in the audit
+	// log under actor. Errors: ENOTFOUND; EINVALID for a bad label or an
+	// empty actor.
+	CorrectSentiment(ctx context.Context, actor string, mentionID int64, label Label) (Redecision, error)
 }
 
 // MentionQuery searches stored mentions. Text holds words (all must

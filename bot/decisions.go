@@ -30,6 +30,16 @@ type DecisionsOptions struct {
 	// Grace is how long an approved draft waits before the outbox may post
 	// it, during which Undo returns it to pending; 0 posts at once.
 	Grace time.Duration
+	// Decide is the rules as the pipeline runs them (rules.Set.Decide):
+	// CorrectSentiment decides a corrected mention again with it. Nil
+	// corrects the label only.
+	Decide parley.DecideFunc
+}
+
+// SentimentCorrector is the store's side of CorrectSentiment (store.Store
+// has it): the correction and the new decision in one transaction.
+type SentimentCorrector interface {
+	CorrectSentimentAndRedecide(ctx context.Context, mentionID int64, label parley.Label, actor string, decide parley.DecideFunc) (parley.Redecision, error)
 }
 
 // Decisions is the one decision service (parley.Decider): the web inbox,
@@ -246,6 +256,32 @@ func (s *Decisions) Reply(ctx context.Context, actor string, conversationID, toM
 	}
 	s.decided("reply", actor, d)
 	return d, nil
+}
+
+// CorrectSentiment implements parley.Decider. A draft the rules queue
+// again is reported to OnDecided as "redecide" (a rule may approve its
+// own draft, which wakes the outbox) and each one withdrawn as
+// "supersede".
+func (s *Decisions) CorrectSentiment(ctx context.Context, actor string, mentionID int64, label parley.Label) (parley.Redecision, error) {
+	c, ok := s.st.(SentimentCorrector)
+	if !ok {
+		return parley.Redecision{}, parley.Errorf(parley.EINVALID, "this store cannot correct sentiment")
+	}
+	rd, err := c.CorrectSentimentAndRedecide(ctx, mentionID, label, actor, s.opts.Decide)
+	if err != nil {
+		return rd, err
+	}
+	s.log.Info("sentiment corrected", "mention_id", mentionID, "label", string(label), "actor", actor,
+		"decided_again", s.opts.Decide != nil, "drafts_replaced", len(rd.Replaced), "drafts_queued", len(rd.Queued))
+	if s.opts.OnDecided != nil {
+		for _, d := range rd.Replaced {
+			s.opts.OnDecided("supersede", d)
+		}
+		for _, d := range rd.Queued {
+			s.opts.OnDecided("redecide", d)
+		}
+	}
+	return rd, nil
 }
 
 // Close implements parley.Decider.

@@ -23,8 +23,10 @@ type correctionResult struct {
 }
 
 // correctSentiment sets a post's sentiment on a person's word (form field
-// label: negative, neutral or positive). The correction is written into
-// the mention, so it wins everywhere, and the audit log says who made it.
+// label: negative, neutral or positive) through the decision service,
+// which decides the post again with the rules. The correction is written
+// into the mention, so it wins everywhere, and the audit log says who made
+// it.
 // With draft_id (from an inbox card) the answer carries the fresh card.
 func (s *Server) correctSentiment(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
@@ -46,14 +48,12 @@ func (s *Server) correctSentiment(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	rd, err := s.st.CorrectSentimentAndRedecide(ctx, id, label, u.Name, s.opts.Decide)
+	rd, err := s.opts.Decider.CorrectSentiment(ctx, u.Name, id, label)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	m := rd.Mention
-	s.logger.Info("sentiment corrected", "mention_id", m.ID, "label", string(label), "user", u.Name,
-		"drafts_replaced", len(rd.Replaced), "drafts_queued", len(rd.Queued))
 	res := correctionResult{OK: true, MentionID: m.ID, Label: m.Sentiment.Label, Corrected: isCorrected(m),
 		Message: fmt.Sprintf("Marked as %s.%s Corrections are kept to retrain the classifier.", m.Sentiment.Label, redecidedText(rd))}
 	if len(rd.Queued) > 0 {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -12,6 +13,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/store"
 	"github.com/parleybot/parley/web"
 )
 
@@ -132,13 +135,21 @@ func TestCorrectSentiment(t *testing.T) {
 	assert.NotEqual(t, http.StatusOK, res.StatusCode, "not logged in")
 }
 
-// TestCorrectionRedecidesTheCard: with the rules wired in (Options.Decide),
+// TestCorrectionRedecidesTheCard: with the rules wired into the decision
+// service (bot.DecisionsOptions.Decide),
 // a correction from an inbox card decides the post again: the card's draft
 // is withdrawn and the card shows the draft the rules write now, with the
 // tags and priority that follow the corrected label.
 func TestCorrectionRedecidesTheCard(t *testing.T) {
 	ctx := context.Background()
-	e := newEnv(t, func(_ *web.Config, o *web.Options) { o.Decide = draftEach })
+	var decided []string
+	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "parley.db"), store.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	e := newEnvOn(t, st, func(_ *web.Config, o *web.Options) {
+		o.Decider = bot.NewDecisions(st, bot.DecisionsOptions{Decide: draftEach,
+			OnDecided: func(action string, d parley.Draft) { decided = append(decided, action+" "+d.Rule) }})
+	})
 	ids := e.ingest(mention("1", "vinny", "riptide shipped in 1 day, that's wild", parley.Negative, 10, 0))
 	old := e.draft(ids[0])
 	require.Equal(t, "rule-negative", old.Rule)
@@ -173,6 +184,7 @@ func TestCorrectionRedecidesTheCard(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, entries, 1, "the withdrawal")
 	assert.Equal(t, old.ID, entries[0].DraftID)
+	assert.Equal(t, []string{"supersede rule-negative", "redecide rule-positive"}, decided, "the decision service saw both changes")
 }
 
 // TestInboxShowsTheLanguage: a card names the post's language, and says

@@ -39,13 +39,10 @@ type Options struct {
 	// pipeline and outbox cannot report to it: pass the one you give them).
 	Metrics *Metrics
 	// Decider makes every decision on drafts and conversations (approve,
-	// edit, reject, reply, close, reopen, snooze, assign) with the checks
-	// the CLI and Discord buttons get too: bot.Decisions. Required.
+	// edit, reject, reply, close, reopen, snooze, assign, sentiment
+	// corrections) with the checks the CLI and Discord buttons get too:
+	// bot.Decisions. Required.
 	Decider parley.Decider
-	// Decide is the rules (rules.Set.Decide): after a person corrects a
-	// post's sentiment they decide it again, so its tags, priority and
-	// pending draft follow the corrected label. Nil only corrects.
-	Decide parley.DecideFunc
 
 	// PasswordCost is the bcrypt cost for passwords set in the inbox;
 	// 0 means bcrypt's default. Tests lower it.

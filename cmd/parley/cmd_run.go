@@ -165,8 +165,9 @@ func (m *Main) build(ctx context.Context) error {
 			return until, quiet
 		}})
 	m.decisions = bot.NewDecisions(m.store, bot.DecisionsOptions{Logger: log.With("part", "decisions"),
-		Check: m.outbox.CheckDraft,
-		Grace: m.cfg.undoGrace(),
+		Check:  m.outbox.CheckDraft,
+		Grace:  m.cfg.undoGrace(),
+		Decide: m.cfg.ruleSet().Decide(log.With("part", "decisions")),
 		OnDecided: func(action string, d parley.Draft) {
 			m.metrics.ObserveDecision(action, d)
 			m.outbox.Wake()
@@ -185,7 +186,6 @@ func (m *Main) build(ctx context.Context) error {
 		Templates:  m.cfg.ruleSet(),
 		Status:     m.status.read,
 		Getenv:     m.e.getenv,
-		Decide:     m.cfg.ruleSet().Decide(log.With("part", "web")),
 		// The inbox's overdue mark and filter use the digest's target.
 		ResponseTarget: m.cfg.Digest.ResponseTarget,
 	})
@@ -328,9 +328,11 @@ func buildConnectors(e *env, cfg *Config, st *store.Store) (connectorSet, error)
 
 // cliDecisions is the decision service for a command: the platform's
 // check of a draft comes from the connectors the config names (built
-// without contacting a server; none without a config).
+// without contacting a server; none without a config), and a corrected
+// mention is decided again by the config's rules.
 func cliDecisions(e *env, cfg *Config, st *store.Store) (*bot.Decisions, error) {
 	var senders []parley.Sender
+	var decide parley.DecideFunc
 	grace := DefaultUndoGrace
 	if cfg != nil {
 		conns, err := buildConnectors(e, cfg, st)
@@ -338,9 +340,10 @@ func cliDecisions(e *env, cfg *Config, st *store.Store) (*bot.Decisions, error) 
 			return nil, err
 		}
 		senders = conns.senders
+		decide = cfg.ruleSet().Decide(e.logger)
 		grace = cfg.undoGrace()
 	}
-	return bot.NewDecisions(st, bot.DecisionsOptions{Logger: e.logger, Check: bot.SenderCheck(st, senders), Grace: grace}), nil
+	return bot.NewDecisions(st, bot.DecisionsOptions{Logger: e.logger, Check: bot.SenderCheck(st, senders), Decide: decide, Grace: grace}), nil
 }
 
 // lockDatabase takes an exclusive lock on a file beside the database, so a

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/rules/sentiment"
 )
 
@@ -101,11 +102,14 @@ func runSentiment(ctx context.Context, e *env, args []string) (retErr error) {
 			return err
 		}
 		defer joinErr(&retErr, st.Close)
+		// Through the decision service, as the web inbox's Correct button;
+		// a correction posts nothing, so no connector is needed to check.
 		var decide parley.DecideFunc
 		if cfg != nil {
 			decide = cfg.ruleSet().Decide(e.logger)
 		}
-		rd, err := st.CorrectSentimentAndRedecide(ctx, id, label, *actor, decide)
+		dec := bot.NewDecisions(st, bot.DecisionsOptions{Logger: e.logger, Decide: decide})
+		rd, err := dec.CorrectSentiment(ctx, *actor, id, label)
 		if err != nil {
 			return err
 		}

@@ -28,6 +28,25 @@ type Calibration struct {
 	// MaxSevere is the severe-mistake rate the decision offsets were
 	// chosen to stay under on those examples.
 	MaxSevere float64 `json:"max_severe"`
+	// MarginZ is how many standard errors of each severe-mistake rate
+	// (its sampling noise on the held-out examples) were added to the rate
+	// before comparing it with MaxSevere, so that new posts stay under it
+	// too and not only the held-out ones.
+	MarginZ float64 `json:"margin_z,omitempty"`
+	// Domains, when the model has a domain detector, replace Scale, Bias
+	// and Decision for each kind of post it detects, in the detector's
+	// order; each is fitted on the held-out posts detected as that kind.
+	Domains []DomainCalibration `json:"domains,omitempty"`
+}
+
+// forDomain returns the calibration for posts of kind d: c itself unless
+// c has one per kind.
+func (c *Calibration) forDomain(d int) *Calibration {
+	if c == nil || d >= len(c.Domains) {
+		return c
+	}
+	dc := c.Domains[d]
+	return &Calibration{Scale: dc.Scale, Bias: dc.Bias, Decision: dc.Decision, Examples: dc.Examples, MaxSevere: c.MaxSevere}
 }
 
 // probabilities returns the calibrated class probabilities for raw
@@ -40,6 +59,68 @@ func (c *Calibration) probabilities(z [3]float64) [3]float64 {
 		z[k] = c.Scale*z[k] + c.Bias[k]
 	}
 	return softmax(z)
+}
+
+// probabilitiesOff is probabilities with off added to the calibrated
+// scores: a lexicon's evidence, which verdict adds after the scaling.
+func (c *Calibration) probabilitiesOff(z, off [3]float64) [3]float64 {
+	if c != nil {
+		for k := range z {
+			z[k] = c.Scale*z[k] + c.Bias[k]
+		}
+	}
+	for k := range z {
+		z[k] += off[k]
+	}
+	return softmax(z)
+}
+
+// offAt is off[i], or none when off is nil.
+func offAt(off [][3]float64, i int) [3]float64 {
+	if off == nil {
+		return [3]float64{}
+	}
+	return off[i]
+}
+
+// CalibrateOptions say what Calibrate aims at.
+type CalibrateOptions struct {
+	// MaxSevere is the target for each severe-mistake rate.
+	MaxSevere float64
+	// MarginZ adds that many standard errors to each measured rate before
+	// the comparison (see Calibration.MarginZ); 0 compares the rates as
+	// measured.
+	MarginZ float64
+	// Slang is applied on top of the model as New applies SlangLexicon
+	// (see withLexicons), so that the verdicts calibrated are the ones
+	// rules will see.
+	Slang Lexicon
+}
+
+// lexCapture stands in for a model under a lexicon: it records the text
+// the lexicon hands on and the valence it adds.
+type lexCapture struct {
+	m     *Model
+	text  string
+	z     [3]float64
+	d     int
+	shift float64
+}
+
+func (c *lexCapture) Name() string { return "" }
+
+func (c *lexCapture) Classify(text string) parley.Sentiment {
+	c.text, c.shift = text, 0
+	c.z, c.d = c.m.scores(text)
+	return parley.Sentiment{}
+}
+
+func (c *lexCapture) classifyShifted(text string, hard, soft float64) (parley.Sentiment, bool) {
+	c.text = text
+	c.z, c.d = c.m.scores(text)
+	var counted bool
+	c.shift, counted = softShift(c.z, hard, soft)
+	return parley.Sentiment{}, counted
 }
 
 // decide returns the index of the label for probabilities p.
@@ -66,17 +147,21 @@ func (c *Calibration) decide(p [3]float64) int {
 // macro-averaged recall. When no offsets reach maxSevere it takes those
 // with the smallest worst rate. It replaces m's calibration and returns
 // it; an error (EINVALID) means too few examples of some class to fit on.
-func (m *Model) Calibrate(sets [][]Example, maxSevere float64) (Calibration, error) {
-	var z [][3]float64
-	var y, set []int
+func (m *Model) Calibrate(sets [][]Example, o CalibrateOptions) (Calibration, error) {
+	maxSevere, marginZ := o.MaxSevere, o.MarginZ
+	var z, off [][3]float64
+	var y, set, dom []int
 	var counts [3]int
+	capture := &lexCapture{m: m}
+	lex := withLexicons(capture, o.Slang, nil)
 	for si, examples := range sets {
 		for _, ex := range examples {
 			c := labelIndex(ex.Label)
 			if c < 0 {
 				continue
 			}
-			z = append(z, m.logits(ex.Text))
+			lex.Classify(ex.Text)
+			z, dom, off = append(z, capture.z), append(dom, capture.d), append(off, lexiconOffset(capture.shift))
 			y = append(y, c)
 			set = append(set, si)
 			counts[c]++
@@ -87,10 +172,16 @@ func (m *Model) Calibrate(sets [][]Example, maxSevere float64) (Calibration, err
 			return Calibration{}, parley.Errorf(parley.EINVALID, "calibrate sentiment model: %d %s examples, want at least %d", n, parley.Labels[c], minCalibrationPerClass)
 		}
 	}
-	cal := fitScale(z, y)
+	cal := fitScale(z, off, y)
 	cal.Examples = len(z)
-	cal.MaxSevere = maxSevere
-	cal.Decision = fitDecision(&cal, z, y, set, len(sets), maxSevere)
+	cal.MaxSevere, cal.MarginZ = maxSevere, marginZ
+	cal.Decision = fitDecision(&cal, z, off, y, set, len(sets), maxSevere, marginZ)
+	if m.dom != nil {
+		var err error
+		if cal.Domains, err = domainCalibrations(m.hdr.Domains.Names, z, off, y, dom, maxSevere, marginZ); err != nil {
+			return Calibration{}, err
+		}
+	}
 	m.hdr.Calibration = &cal
 	return cal, nil
 }
@@ -98,12 +189,13 @@ func (m *Model) Calibrate(sets [][]Example, maxSevere float64) (Calibration, err
 // fitScale minimises the mean log loss of softmax(a·z + b) over a and b
 // (b[neutral] = 0) by damped Newton steps: the problem is convex and has
 // three parameters.
-func fitScale(z [][3]float64, y []int) Calibration {
+// off[i] (nil: none) is added after the scaling.
+func fitScale(z, off [][3]float64, y []int) Calibration {
 	theta := [3]float64{1, 0, 0} // a, b[negative], b[positive]
 	loss := func(t [3]float64) float64 {
 		s := 0.0
 		for i := range z {
-			p := softmax(scaled(z[i], t))
+			p := softmax(addOff(scaled(z[i], t), offAt(off, i)))
 			s -= math.Log(math.Max(p[y[i]], 1e-300))
 		}
 		return s / float64(len(z))
@@ -113,7 +205,7 @@ func fitScale(z [][3]float64, y []int) Calibration {
 		var g [3]float64
 		var h [3][3]float64
 		for i := range z {
-			p := softmax(scaled(z[i], theta))
+			p := softmax(addOff(scaled(z[i], theta), offAt(off, i)))
 			// d logit_k / d theta_j
 			jac := [3][3]float64{{z[i][0], 1, 0}, {z[i][1], 0, 0}, {z[i][2], 0, 1}}
 			r := p
@@ -173,6 +265,10 @@ func fitScale(z [][3]float64, y []int) Calibration {
 	return Calibration{Scale: theta[0], Bias: [3]float64{theta[1], 0, theta[2]}}
 }
 
+func addOff(z, off [3]float64) [3]float64 {
+	return [3]float64{z[0] + off[0], z[1] + off[1], z[2] + off[2]}
+}
+
 func scaled(z [3]float64, t [3]float64) [3]float64 {
 	return [3]float64{t[0]*z[0] + t[1], t[0] * z[1], t[0]*z[2] + t[2]}
 }
@@ -201,10 +297,10 @@ func solve3(h [3][3]float64, g [3]float64) ([3]float64, bool) {
 
 // fitDecision searches the negative and positive decision offsets (the
 // neutral one stays 0) on a grid; set[i] names example i's set.
-func fitDecision(cal *Calibration, z [][3]float64, y, set []int, nsets int, maxSevere float64) [3]float64 {
+func fitDecision(cal *Calibration, z, off [][3]float64, y, set []int, nsets int, maxSevere, marginZ float64) [3]float64 {
 	logp := make([][3]float64, len(z))
 	for i := range z {
-		p := cal.probabilities(z[i])
+		p := cal.probabilitiesOff(z[i], offAt(off, i))
 		for k := range p {
 			logp[i][k] = math.Log(math.Max(p[k], 1e-300))
 		}
@@ -242,7 +338,7 @@ func fitDecision(cal *Calibration, z [][3]float64, y, set []int, nsets int, maxS
 			c := cand{d: d}
 			for _, cf := range conf {
 				c.recall += macroRecall(cf) / float64(nsets)
-				c.worst = math.Max(c.worst, math.Max(rate(cf[2], 0), rate(cf[0], 2)))
+				c.worst = math.Max(c.worst, math.Max(rateUpper(cf[2], 0, marginZ), rateUpper(cf[0], 2, marginZ)))
 			}
 			if best == nil || better(&c, best) {
 				cc := c
@@ -278,10 +374,26 @@ func rate(row [3]int, k int) float64 {
 	return float64(row[k]) / float64(n)
 }
 
+// rateUpper is rate(row, k) plus z standard errors of it (binomial, with
+// the rate kept at least 1/n so that a clean sample still has a margin).
+func rateUpper(row [3]int, k int, z float64) float64 {
+	r := rate(row, k)
+	n := float64(row[0] + row[1] + row[2])
+	if z == 0 || n == 0 {
+		return r
+	}
+	p := math.Max(r, 1/n)
+	return r + z*math.Sqrt(p*(1-p)/n)
+}
+
 // String describes the calibration in one line.
 func (c Calibration) String() string {
-	return fmt.Sprintf("scale %.3f, bias %.3f/%.3f/%.3f, decision %.2f/%.2f/%.2f, fitted on %d examples for severe mistakes <= %.1f%%",
-		c.Scale, c.Bias[0], c.Bias[1], c.Bias[2], c.Decision[0], c.Decision[1], c.Decision[2], c.Examples, 100*c.MaxSevere)
+	s := fmt.Sprintf("scale %.3f, bias %.3f/%.3f/%.3f, decision %.2f/%.2f/%.2f, fitted on %d examples for severe mistakes <= %.1f%% (margin %.1f standard errors)",
+		c.Scale, c.Bias[0], c.Bias[1], c.Bias[2], c.Decision[0], c.Decision[1], c.Decision[2], c.Examples, 100*c.MaxSevere, c.MarginZ)
+	for _, d := range c.Domains {
+		s += "; " + d.String()
+	}
+	return s
 }
 
 // minCalibrationPerClass is the fewest examples of each class Calibrate

@@ -30,7 +30,7 @@ func TestFitScaleRecoversTemperature(t *testing.T) {
 		z = append(z, v)
 		y = append(y, k)
 	}
-	c := fitScale(z, y)
+	c := fitScale(z, nil, y)
 	assert.InDelta(t, 0.5, c.Scale, 0.03)
 	assert.InDelta(t, 0, c.Bias[0], 0.05)
 	assert.InDelta(t, 0, c.Bias[2], 0.05)
@@ -45,7 +45,7 @@ func TestCalibrateKeepsSevereMistakesUnderTarget(t *testing.T) {
 	m, err := Train(ex, tinyConfig)
 	require.NoError(t, err)
 	before := Evaluate(m, ex)
-	cal, err := m.Calibrate([][]Example{ex}, 0.02)
+	cal, err := m.Calibrate([][]Example{ex}, CalibrateOptions{MaxSevere: 0.02})
 	require.NoError(t, err)
 	assert.Equal(t, len(ex), cal.Examples)
 	assert.Positive(t, cal.Scale)
@@ -66,7 +66,7 @@ func TestCalibrateKeepsSevereMistakesUnderTarget(t *testing.T) {
 		assert.Equal(t, m.Classify(e.Text), back.Classify(e.Text), e.Text)
 	}
 
-	_, err = m.Calibrate([][]Example{ex[:10]}, 0.05)
+	_, err = m.Calibrate([][]Example{ex[:10]}, CalibrateOptions{MaxSevere: 0.05})
 	assert.Equal(t, parley.EINVALID, parley.ErrorCode(err), "too few examples to calibrate on")
 }
 

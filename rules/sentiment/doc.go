@@ -13,8 +13,11 @@
 //     (go run ./rules/sentiment/cmd/train), over hashed word unigrams
 //     (negation marked, and marked after "but") and bigrams, word
 //     prefixes, emoticons and emoji, style (ALL CAPS, elongation, '!' and
-//     '?'), and VADER's scores and lexicon. Its weights are embedded in
-//     the binary (model/), with a Calibration fitted on held-out posts:
+//     '?'), and VADER's scores and lexicon; plus a small network over the
+//     same features (DeepConfig) whose scores add to the regression's, and
+//     a detector of the kind of post (tweet-like or chat-like) that picks
+//     the calibration fitted on that kind. Its weights are embedded in the
+//     binary (model/), with a Calibration fitted on held-out posts:
 //     Confidence is the calibrated probability of the label, and the label
 //     asks for more evidence before "negative" or "positive", so that few
 //     fans get an apology and few angry customers a thank-you.
@@ -30,8 +33,9 @@
 // false, rules see sentiment.known) unless Options.LanguageLexicons has a
 // lexicon for the language and it matches. SlangLexicon and brand
 // lexicons (Lexicon, WithLexicon) apply on top of any model and are named
-// in Sentiment.Overrides when they match; Explain names the words that
-// decided a verdict.
+// in Sentiment.Overrides when they count (the slang only breaks ties: it
+// never flips a post the model reads the other way); Explain names the
+// words that decided a verdict.
 //
 // Evaluate and ReadExamples measure any classifier on labelled JSONL
 // ({"text": ..., "label": "negative|neutral|positive"}): macro-recall and

@@ -85,14 +85,28 @@ func FineTune(base *Model, corrections []Example, cfg FineTuneConfig) (*Model, e
 	for j, b := range ds.buckets {
 		ds.frozen[j] = frozen[b]
 	}
+	// The changes are learnt on the scale the verdicts are decided on: the
+	// calibrated scores plus the decision offsets, so a correction comes
+	// out with its label however much the calibration shrinks the raw
+	// scores; each change is then divided by the calibration's scale.
 	ds.offset = make([][3]float64, len(ex))
+	scale := 1.0
+	if c := base.hdr.Calibration; c != nil && c.Scale > 0 {
+		scale = c.Scale
+	}
 	for i, e := range ex {
-		ds.offset[i] = base.logits(e.Text)
+		z, d := base.scores(e.Text)
+		if c := base.hdr.Calibration.forDomain(d); c != nil {
+			for k := range z {
+				z[k] = c.Scale*z[k] + c.Bias[k] + c.Decision[k]
+			}
+		}
+		ds.offset[i] = z
 	}
 	x := make([]float64, 3*len(ds.buckets)+3)
 	lbfgs(&objective{ds: ds, l2: cfg.L2, workers: workers}, x, cfg.Iterations, 10)
 
-	m := &Model{f: base.f, hdr: base.hdr, scale: base.scale, bias: base.bias, w: append([]int16(nil), base.w...)}
+	m := &Model{f: base.f, hdr: base.hdr, scale: base.scale, bias: base.bias, w: append([]int16(nil), base.w...), dom: base.dom, deep: base.deep}
 	m.hdr.Name = cfg.Name
 	if base.hdr.Calibration != nil {
 		c := *base.hdr.Calibration
@@ -102,7 +116,7 @@ func FineTune(base *Model, corrections []Example, cfg FineTuneConfig) (*Model, e
 	for j, b := range ds.buckets {
 		for c := 0; c < 3; c++ {
 			i := int(b)*3 + c
-			v := float64(m.w[i]) + math.Round(x[3*j+c]/float64(m.scale))
+			v := float64(m.w[i]) + math.Round(x[3*j+c]/scale/float64(m.scale))
 			v = math.Max(math.MinInt16, math.Min(math.MaxInt16, v))
 			if int16(v) != m.w[i] {
 				changed++

@@ -59,20 +59,39 @@ func (l Lexicon) Validate() error {
 // them. A nil or empty lex returns c itself. lex must be valid (see
 // Validate); invalid entries are skipped.
 func WithLexicon(c parley.Classifier, lex Lexicon) parley.Classifier {
-	if len(lex) == 0 {
+	return withLexicons(c, nil, lex)
+}
+
+// withLexicons is WithLexicon with two lexicons: lex as WithLexicon
+// applies it, and soft (the built-in slang) whose entries only break ties:
+// one counts when the rest of the post (the model's verdict on it with
+// lex applied) does not read the other way, so "sick" makes a neutral
+// post positive but never a post the model finds negative; a post that
+// matches no lex entry and only soft entries that do not count gets c's
+// verdict unchanged. lex wins over soft on the same key.
+func withLexicons(c parley.Classifier, soft, lex Lexicon) parley.Classifier {
+	if len(lex) == 0 && len(soft) == 0 {
 		return c
 	}
 	o := &overrider{base: c, first: make(map[string][]lexEntry)}
-	for k, v := range lex {
-		toks := lexTokens(k)
-		if len(toks) == 0 || math.IsNaN(v) || v < -MaxValence || v > MaxValence {
-			continue
+	for _, l := range []struct {
+		lex  Lexicon
+		soft bool
+	}{{soft, true}, {lex, false}} {
+		for k, v := range l.lex {
+			toks := lexTokens(k)
+			if len(toks) == 0 || math.IsNaN(v) || v < -MaxValence || v > MaxValence {
+				continue
+			}
+			if _, clash := lex[k]; l.soft && clash {
+				continue
+			}
+			words := make([]string, len(toks))
+			for i, t := range toks {
+				words[i] = t.text
+			}
+			o.first[words[0]] = append(o.first[words[0]], lexEntry{key: k, words: words, valence: v, soft: l.soft})
 		}
-		words := make([]string, len(toks))
-		for i, t := range toks {
-			words[i] = t.text
-		}
-		o.first[words[0]] = append(o.first[words[0]], lexEntry{key: k, words: words, valence: v})
 	}
 	for w := range o.first {
 		o.firstWords = append(o.firstWords, []byte(w))
@@ -93,6 +112,7 @@ type lexEntry struct {
 	key     string
 	words   []string
 	valence float64
+	soft    bool // counts only when the model does not read the post the other way
 }
 
 type overrider struct {
@@ -178,51 +198,70 @@ func (o *overrider) Classify(text string) parley.Sentiment {
 	}
 	var masked strings.Builder
 	prev := 0
-	raw := 0.0
-	names := make([]string, 0, len(matches))
 	for _, m := range matches {
 		masked.WriteString(text[prev:m.start])
 		masked.WriteByte(' ')
 		prev = m.end
+	}
+	masked.WriteString(text[prev:])
+	// A negated entry ("not broken") is no evidence either way for a
+	// model: it judges the rest of the post, as flipping it would risk
+	// thanking an angry customer. VADER's rules negate it.
+	hard, soft, raw := 0.0, 0.0, 0.0
+	var hardNames, softNames []string
+	for _, m := range matches {
 		v := m.e.valence
 		if m.negated {
 			v *= negationScalar
 		}
-		raw += v
-		names = append(names, m.e.key)
-	}
-	masked.WriteString(text[prev:])
-	if sb, ok := o.base.(shiftable); ok {
-		// A negated entry ("not broken") is no evidence either way: the
-		// model judges the rest of the post, as flipping it would risk
-		// thanking an angry customer.
-		shift := 0.0
-		for _, m := range matches {
+		switch {
+		case m.e.soft && !m.negated:
+			soft += v
+			softNames = append(softNames, m.e.key)
+		case !m.e.soft:
+			raw += v
+			hardNames = append(hardNames, m.e.key)
 			if !m.negated {
-				shift += m.e.valence
+				hard += m.e.valence
 			}
 		}
-		s := sb.classifyShifted(masked.String(), shift)
-		s.Overrides = names
+	}
+	if sb, ok := o.base.(shiftable); ok {
+		s, softCounted := sb.classifyShifted(masked.String(), hard, soft)
+		if !softCounted {
+			if len(hardNames) == 0 {
+				return o.base.Classify(text)
+			}
+			softNames = nil
+		}
+		s.Overrides = append(hardNames, softNames...)
 		return s
 	}
 	base := o.base.Classify(masked.String())
-	raw += unnormalize(base.Score)
+	if soft > 0 && base.Label == parley.Negative || soft < 0 && base.Label == parley.Positive {
+		if len(hardNames) == 0 {
+			return o.base.Classify(text)
+		}
+		soft, softNames = 0, nil
+	}
+	raw += soft + unnormalize(base.Score)
 	s := vaderSentiment(normalize(raw))
 	s.Model = base.Model
 	if s.Model == parley.ModelUnknownLanguage {
 		s.Model = ModelLexicon
 	}
-	s.Overrides = names
+	s.Overrides = append(hardNames, softNames...)
 	return s
 }
 
 // shiftable is a classifier a lexicon moves within its own scores, so
 // that the verdict keeps the classifier's calibrated confidence.
 type shiftable interface {
-	// classifyShifted classifies text with its score moved by valence
-	// (VADER's scale: positive toward positive).
-	classifyShifted(text string, valence float64) parley.Sentiment
+	// classifyShifted classifies text with its score moved by the valence
+	// hard (VADER's scale: positive toward positive) and by soft unless
+	// the text, moved by hard, reads the other way; it reports whether
+	// soft counted.
+	classifyShifted(text string, hard, soft float64) (parley.Sentiment, bool)
 }
 
 // negationScalar is VADER's factor for a negated word.

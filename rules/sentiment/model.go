@@ -30,7 +30,9 @@ type Model struct {
 	w     []int16 // 3 weights per bucket, in parley.Labels order
 	scale float32 // weight = int16 * scale
 	bias  [3]float32
-	pool  sync.Pool // *scratch
+	dom   *domainDetector // nil: one calibration for every post
+	deep  *deepNet        // nil: the linear model alone
+	pool  sync.Pool       // *scratch
 }
 
 // modelHeader is the JSON header of a model file.
@@ -49,11 +51,20 @@ type modelHeader struct {
 	// Calibration maps raw scores to honest probabilities and labels; a
 	// model without one uses the plain softmax and its most probable label.
 	Calibration *Calibration `json:"calibration,omitempty"`
+	// Domains, when set, describes the detector of the kind of post whose
+	// calibration (Calibration.Domains) labels it; format 2.
+	Domains *domainHeader `json:"domains,omitempty"`
+	// Deep, when set, is a network whose scores add to the linear
+	// model's (DeepConfig); format 2.
+	Deep *deepHeader `json:"deep,omitempty"`
 }
 
 const (
 	modelMagic  = "PARLEYSENT"
 	modelFormat = 1
+	// modelFormatSections may add, after the weights, a domain detector's
+	// weights and a network's embeddings, when the header has them.
+	modelFormatSections = 2
 )
 
 //go:embed model/social.model.gz
@@ -84,29 +95,58 @@ func (m *Model) Name() string { return m.hdr.Name }
 // negative or positive) and Confidence is the calibrated probability of
 // that label.
 func (m *Model) Classify(text string) parley.Sentiment {
-	return m.verdict(m.logits(text), 0)
+	z, d := m.scores(text)
+	return m.verdict(z, d, 0)
 }
 
-func (m *Model) classifyShifted(text string, valence float64) parley.Sentiment {
-	return m.verdict(m.logits(text), valence)
+func (m *Model) classifyShifted(text string, hard, soft float64) (parley.Sentiment, bool) {
+	z, d := m.scores(text)
+	shift, counted := softShift(z, hard, soft)
+	return m.verdict(z, d, shift), counted
 }
 
-// verdict labels raw scores z after moving them by shift (a brand
-// lexicon's valence, on VADER's scale) toward positive or negative.
-func (m *Model) verdict(z [3]float64, shift float64) parley.Sentiment {
-	cal := m.hdr.Calibration
+// softShift returns the valence a lexicon moves raw scores z by: hard,
+// plus soft unless z moved by hard favours the class opposite soft's sign
+// (see withLexicons), and whether soft counted.
+func softShift(z [3]float64, hard, soft float64) (float64, bool) {
+	if soft == 0 {
+		return hard, false
+	}
+	z = addOff(z, lexiconOffset(hard))
+	best := 0
+	for k := range z {
+		if z[k] > z[best] {
+			best = k
+		}
+	}
+	if soft > 0 && best == 0 || soft < 0 && best == 2 {
+		return hard, false
+	}
+	return hard + soft, true
+}
+
+// lexiconOffset is the evidence a lexicon valence adds to the class
+// scores: to the positive one for a positive valence, else to the
+// negative one.
+func lexiconOffset(valence float64) [3]float64 {
+	if valence > 0 {
+		return [3]float64{0, 0, valence * lexiconLogitsPerValence}
+	}
+	return [3]float64{-valence * lexiconLogitsPerValence, 0, 0}
+}
+
+// verdict labels raw scores z of a post of kind d (see domainDetector)
+// after moving them by shift (a brand lexicon's valence, on VADER's scale)
+// toward positive or negative.
+func (m *Model) verdict(z [3]float64, d int, shift float64) parley.Sentiment {
+	cal := m.hdr.Calibration.forDomain(d)
 	if cal != nil {
 		for k := range z {
 			z[k] = cal.Scale*z[k] + cal.Bias[k]
 		}
 		cal = &Calibration{Scale: 1, Decision: cal.Decision}
 	}
-	if shift > 0 {
-		z[2] += shift * lexiconLogitsPerValence
-	} else {
-		z[0] -= shift * lexiconLogitsPerValence
-	}
-	p := softmax(z)
+	p := softmax(addOff(z, lexiconOffset(shift)))
 	best := cal.decide(p)
 	return parley.Sentiment{
 		Label:      parley.Labels[best],
@@ -117,9 +157,11 @@ func (m *Model) verdict(z [3]float64, shift float64) parley.Sentiment {
 }
 
 // lexiconLogitsPerValence converts a lexicon valence into evidence for
-// the class of its sign: "sick" at 2.5 adds 5 to the positive log-odds,
-// enough to outweigh most of what the rest of a post says.
-const lexiconLogitsPerValence = 2.0
+// the class of its sign: "sick" at 2.5 adds 7.5 to the positive log-odds,
+// enough to outweigh most of what the rest of a post says ("still
+// waiting" must make "I'm still waiting for my order", which the model
+// reads as mildly hopeful, a confident complaint).
+const lexiconLogitsPerValence = 3.0
 
 // Calibration returns the model's calibration, or nil if it has none.
 func (m *Model) Calibration() *Calibration { return m.hdr.Calibration }
@@ -127,7 +169,8 @@ func (m *Model) Calibration() *Calibration { return m.hdr.Calibration }
 // Probabilities returns the calibrated P(negative), P(neutral),
 // P(positive) for text.
 func (m *Model) Probabilities(text string) [3]float64 {
-	return m.hdr.Calibration.probabilities(m.logits(text))
+	z, d := m.scores(text)
+	return m.hdr.Calibration.forDomain(d).probabilities(z)
 }
 
 func softmax(z [3]float64) [3]float64 {
@@ -165,6 +208,17 @@ func (m *Model) WriteTo(w io.Writer) (int64, error) {
 	for _, q := range m.w {
 		binary.LittleEndian.PutUint16(b[:], uint16(q))
 		_, _ = bw.Write(b[:])
+	}
+	if m.dom != nil {
+		for _, q := range m.dom.w {
+			binary.LittleEndian.PutUint16(b[:], uint16(q))
+			_, _ = bw.Write(b[:])
+		}
+	}
+	if m.deep != nil {
+		for _, q := range m.deep.emb {
+			_ = bw.WriteByte(byte(q))
+		}
 	}
 	if err := bw.Flush(); err != nil {
 		return cw.n, err
@@ -211,8 +265,9 @@ func LoadModel(r io.Reader) (*Model, error) {
 	if err := json.Unmarshal(hb, &m.hdr); err != nil {
 		return nil, parley.Errorf(parley.EINVALID, "sentiment model: header: %w", err)
 	}
-	if m.hdr.Format != modelFormat {
-		return nil, parley.Errorf(parley.EINVALID, "sentiment model: format %d, want %d", m.hdr.Format, modelFormat)
+	sections := m.hdr.Domains != nil || m.hdr.Deep != nil
+	if m.hdr.Format != modelFormat && m.hdr.Format != modelFormatSections || sections != (m.hdr.Format == modelFormatSections) {
+		return nil, parley.Errorf(parley.EINVALID, "sentiment model: format %d, want %d, or %d with a domain detector or network", m.hdr.Format, modelFormat, modelFormatSections)
 	}
 	if len(m.hdr.Classes) != 3 || m.hdr.Classes[0] != parley.Negative || m.hdr.Classes[1] != parley.Neutral || m.hdr.Classes[2] != parley.Positive {
 		return nil, parley.Errorf(parley.EINVALID, "sentiment model: classes %v, want negative, neutral, positive", m.hdr.Classes)
@@ -227,6 +282,32 @@ func LoadModel(r io.Reader) (*Model, error) {
 	}
 	for i := range m.w {
 		m.w[i] = int16(binary.LittleEndian.Uint16(raw[2*i:]))
+	}
+	if dh := m.hdr.Domains; dh != nil {
+		if len(dh.Names) != 2 || dh.Bits < 1 || dh.Bits > m.hdr.Features.HashBits {
+			return nil, parley.Errorf(parley.EINVALID, "sentiment model: domain detector with %d names and %d bits: want 2 names and 1..%d bits", len(dh.Names), dh.Bits, m.hdr.Features.HashBits)
+		}
+		m.dom = &domainDetector{shift: uint(m.hdr.Features.HashBits - dh.Bits), w: make([]int16, 1<<dh.Bits), scale: dh.Scale, bias: dh.Bias}
+		raw := make([]byte, 2*len(m.dom.w))
+		if _, err := io.ReadFull(br, raw); err != nil {
+			return nil, parley.Errorf(parley.EINVALID, "sentiment model: domain weights: %w", err)
+		}
+		for i := range m.dom.w {
+			m.dom.w[i] = int16(binary.LittleEndian.Uint16(raw[2*i:]))
+		}
+	}
+	if dh := m.hdr.Deep; dh != nil {
+		if err := checkDeep(dh, m.hdr.Features.HashBits); err != nil {
+			return nil, parley.Errorf(parley.EINVALID, "sentiment model: %w", err)
+		}
+		raw := make([]byte, (1<<dh.Config.Bits)*dh.Config.Dim)
+		if _, err := io.ReadFull(br, raw); err != nil {
+			return nil, parley.Errorf(parley.EINVALID, "sentiment model: network embeddings: %w", err)
+		}
+		m.deep = &deepNet{hdr: dh, shift: uint(m.hdr.Features.HashBits - dh.Config.Bits), emb: make([]int8, len(raw))}
+		for i, b := range raw {
+			m.deep.emb[i] = int8(b)
+		}
 	}
 	if _, err := br.ReadByte(); !errors.Is(err, io.EOF) {
 		return nil, parley.Errorf(parley.EINVALID, "sentiment model: data after the weights")
@@ -275,11 +356,22 @@ func (m *Model) CheckFingerprint() error {
 
 // logits returns the model's raw class scores for text.
 func (m *Model) logits(text string) [3]float64 {
+	z, _ := m.scores(text)
+	return z
+}
+
+// scores returns the model's raw class scores for text and the kind of
+// post it is (0 without a domain detector).
+func (m *Model) scores(text string) ([3]float64, int) {
 	sc, _ := m.pool.Get().(*scratch)
 	if sc == nil {
 		sc = new(scratch)
 	}
 	feats := m.f.featurize(text, sc)
+	d := 0
+	if m.dom != nil {
+		d = m.dom.domain(feats)
+	}
 	var s [3]float32
 	w := m.w
 	for _, ft := range feats {
@@ -288,10 +380,14 @@ func (m *Model) logits(text string) [3]float64 {
 		s[1] += ft.val * float32(w[i+1])
 		s[2] += ft.val * float32(w[i+2])
 	}
+	var zd [3]float32
+	if m.deep != nil {
+		zd = m.deep.scores(feats)
+	}
 	m.pool.Put(sc)
 	var z [3]float64
 	for c := range z {
-		z[c] = float64(s[c]*m.scale + m.bias[c])
+		z[c] = float64(s[c]*m.scale + m.bias[c] + zd[c])
 	}
-	return z
+	return z, d
 }

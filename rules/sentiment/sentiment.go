@@ -28,7 +28,9 @@ type Options struct {
 	// WithLexicon.
 	Lexicon Lexicon
 	// NoSlang leaves out SlangLexicon, which New otherwise applies to
-	// English posts under Lexicon (Lexicon wins on a clash).
+	// English posts under Lexicon (Lexicon wins on a clash). The slang
+	// only breaks ties: an entry counts when the model does not read the
+	// post the other way ("insane how bad" stays negative).
 	NoSlang bool
 	// LanguageLexicons holds overrides by ISO 639-1 code ("fr", "de").
 	// Posts in a language other than English are neutral with low
@@ -136,12 +138,13 @@ func New(name string, opts Options) (LangClassifier, error) {
 		c = m
 	}
 	en := Lexicon{}
-	if !opts.NoSlang {
-		maps.Copy(en, SlangLexicon)
-	}
 	maps.Copy(en, opts.LanguageLexicons["en"])
 	maps.Copy(en, opts.Lexicon)
-	r := &router{en: WithLexicon(c, en), name: c.Name(), langs: map[string]parley.Classifier{}}
+	var slang Lexicon
+	if !opts.NoSlang {
+		slang = SlangLexicon
+	}
+	r := &router{en: withLexicons(c, slang, en), name: c.Name(), langs: map[string]parley.Classifier{}}
 	for lang, lex := range opts.LanguageLexicons {
 		lang = strings.ToLower(strings.TrimSpace(lang))
 		if lang != "en" && len(lex) > 0 {

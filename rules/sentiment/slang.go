@@ -6,7 +6,10 @@ package sentiment
 // insane" is praise; "my trucks snapped" is a complaint). New applies it
 // to English posts under any brand lexicon, so `parley classify` without a
 // config and the rules agree. Longer phrases win over the words in them,
-// which keeps the everyday senses ("sick of", "I'm sick") negative.
+// which keeps the everyday senses ("sick of", "I'm sick") negative; and an
+// entry only breaks ties (see Options.NoSlang): in tweets and Reddit
+// comments "sick", "insane" and "no way" are negative more often than not,
+// so they may make a neutral post positive but never a negative one.
 var SlangLexicon = Lexicon{
 	// Praise slang.
 	"insane":         2.5,
@@ -30,6 +33,10 @@ var SlangLexicon = Lexicon{
 	"game changer":   2.5,
 	"gamechanger":    2.5,
 	"so good":        2.0,
+	// Praise by negated complaint, which the model reads as complaint.
+	"can't complain": 2.0,
+	"cant complain":  2.0,
+	"no complaints":  2.0,
 	// The everyday senses of the praise words.
 	"sick of":        -2.5,
 	"sick and tired": -3.0,

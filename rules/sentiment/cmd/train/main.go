@@ -10,10 +10,13 @@
 // and the dev files (--dev) from --data. It sets a seeded --calibrate
 // share of the training examples aside, optionally prints k-fold
 // cross-validated macro-averaged recall on the rest (--folds), trains on
-// the rest, fits the model's calibration (honest confidence, and decision
-// offsets that keep severe mistakes under --max-severe) on the share set
-// aside, prints a report for each dev file beside VADER's, and writes the
-// model (--out). Same data and flags, same model: the split and folds
+// the rest (the linear model, then the small network of --deep and, with
+// two training files, the detector of their kinds of post, --domains),
+// fits the model's calibration (honest confidence, and decision offsets
+// that keep severe mistakes under --max-severe, with --severe-margin
+// standard errors to spare, with the slang lexicon applied as New applies
+// it; one per kind of post) on the share set aside, prints a report for
+// each dev file beside VADER's, and writes the model (--out). Same data and flags, same model: the split and folds
 // come from a fixed seed and training is deterministic.
 package main
 
@@ -54,14 +57,15 @@ type options struct {
 	data, out, trainFiles, devFiles string
 	folds, runFolds                 int
 	seed                            uint64
-	calibrate, maxSevere            float64
+	calibrate, maxSevere, marginZ   float64
 	recalibrate                     string
 	cfg                             sentiment.TrainConfig
-	noCV, noWrite                   bool
+	noCV, noWrite, domains, deep    bool
+	deepCfg                         sentiment.DeepConfig
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
-	o := options{cfg: sentiment.DefaultTrainConfig}
+	o := options{cfg: sentiment.DefaultTrainConfig, deepCfg: sentiment.DefaultDeepConfig}
 	fs := flag.NewFlagSet("train", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.data, "data", "../shared/data/sentiment", "directory with train.jsonl and dev.jsonl")
@@ -70,12 +74,14 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.out, "out", "rules/sentiment/model/social.model.gz", "where to write the model")
 	fs.Float64Var(&o.calibrate, "calibrate", 0.1, "share of the training examples set aside to calibrate on (0: no calibration)")
 	fs.Float64Var(&o.maxSevere, "max-severe", 0.05, "severe-mistake rate the calibration's decision offsets keep under")
+	fs.Float64Var(&o.marginZ, "severe-margin", 1, "standard errors of each held-out severe-mistake rate added before comparing it with --max-severe")
 	fs.StringVar(&o.recalibrate, "recalibrate", "", "instead of training, load this model file (trained with the same --train, --calibrate and --seed) and fit its calibration again")
 	fs.IntVar(&o.folds, "folds", 0, "cross-validation folds (0 or 1: none)")
 	fs.IntVar(&o.runFolds, "run-folds", 0, "run only the first N folds (0: all), for quick experiments")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed for the fold assignment")
 	fs.BoolVar(&o.noCV, "no-cv", false, "skip cross-validation")
 	fs.BoolVar(&o.noWrite, "no-write", false, "do not train the final model or write it")
+	fs.BoolVar(&o.domains, "domains", true, "with two training files: learn to tell their kinds of post apart and calibrate each kind on its own")
 	fs.Float64Var(&o.cfg.L2, "l2", o.cfg.L2, "L2 penalty")
 	fs.IntVar(&o.cfg.Iterations, "iterations", o.cfg.Iterations, "L-BFGS iterations")
 	fs.Float64Var(&o.cfg.ClassWeight, "class-weight", o.cfg.ClassWeight, "class weighting power (0 none, 1 balanced)")
@@ -90,6 +96,13 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.cfg.Features.Prefix, "prefix", o.cfg.Features.Prefix, "word prefix length feature (0: none)")
 	fs.BoolVar(&o.cfg.Features.Trigrams, "trigrams", o.cfg.Features.Trigrams, "word trigrams")
 	fs.BoolVar(&o.cfg.Features.AfterBut, "after-but", o.cfg.Features.AfterBut, "mark words after \"but\"")
+	fs.BoolVar(&o.deep, "deep", true, "add a small network's scores to the linear model's (not with --recalibrate)")
+	fs.IntVar(&o.deepCfg.Bits, "deep-bits", o.deepCfg.Bits, "log2 of the network's embedding rows")
+	fs.IntVar(&o.deepCfg.Dim, "deep-dim", o.deepCfg.Dim, "network embedding size")
+	fs.IntVar(&o.deepCfg.Hidden, "deep-hidden", o.deepCfg.Hidden, "network hidden units")
+	fs.IntVar(&o.deepCfg.Epochs, "deep-epochs", o.deepCfg.Epochs, "network training epochs")
+	fs.Float64Var(&o.deepCfg.LearningRate, "deep-lr", o.deepCfg.LearningRate, "network learning rate")
+	fs.Float64Var(&o.deepCfg.Weight, "deep-weight", o.deepCfg.Weight, "weight of the network's scores")
 	fs.IntVar(&o.cfg.Workers, "workers", 0, "goroutines for training (0: one per CPU); does not change the model")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -98,6 +111,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	if err := o.cfg.Validate(); err != nil {
+		return o, err
+	}
+	if err := o.deepCfg.Validate(); err != nil {
 		return o, err
 	}
 	if o.calibrate < 0 || o.calibrate >= 0.5 {
@@ -127,7 +143,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		devs = append(devs, devSet{name, ex})
 	}
-	train, cal, trainIDs := splitCalibration(all, ids, srcs, o.calibrate, o.seed)
+	train, cal, trainIDs, trainSrcs := splitCalibration(all, ids, srcs, o.calibrate, o.seed)
 	ncal := 0
 	for _, c := range cal {
 		ncal += len(c)
@@ -158,9 +174,23 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if o.deep && o.recalibrate == "" {
+		if err := m.TrainDeep(train, o.deepCfg); err != nil {
+			return err
+		}
+	}
+	if o.domains && len(cal) == 2 {
+		names := splitList(o.trainFiles)
+		for i, n := range names {
+			names[i] = strings.TrimSuffix(filepath.Base(strings.Split(n, ":")[0]), ".jsonl")
+		}
+		if err := m.TrainDomains(train, trainSrcs, names); err != nil {
+			return err
+		}
+	}
 	secs := time.Since(start).Seconds()
 	if ncal > 0 {
-		c, err := m.Calibrate(cal, o.maxSevere)
+		c, err := m.Calibrate(cal, sentiment.CalibrateOptions{MaxSevere: o.maxSevere, MarginZ: o.marginZ, Slang: sentiment.SlangLexicon})
 		if err != nil {
 			return err
 		}
@@ -289,9 +319,9 @@ func readTraining(dir, list string) ([]sentiment.Example, []string, []int, error
 // splitCalibration sets a seeded share of the examples aside to calibrate
 // on; it returns the rest (in their order, with their ids) and the share,
 // one set per source file, so the calibration holds on each kind of post.
-func splitCalibration(ex []sentiment.Example, ids []string, srcs []int, share float64, seed uint64) (train []sentiment.Example, cal [][]sentiment.Example, trainIDs []string) {
+func splitCalibration(ex []sentiment.Example, ids []string, srcs []int, share float64, seed uint64) (train []sentiment.Example, cal [][]sentiment.Example, trainIDs []string, trainSrcs []int) {
 	if share <= 0 {
-		return ex, nil, ids
+		return ex, nil, ids, srcs
 	}
 	perm := rand.New(rand.NewPCG(seed, 0xca1)).Perm(len(ex))
 	aside := make([]bool, len(ex))
@@ -307,9 +337,10 @@ func splitCalibration(ex []sentiment.Example, ids []string, srcs []int, share fl
 		} else {
 			train = append(train, e)
 			trainIDs = append(trainIDs, ids[i])
+			trainSrcs = append(trainSrcs, srcs[i])
 		}
 	}
-	return train, cal, trainIDs
+	return train, cal, trainIDs, trainSrcs
 }
 
 // bySource prints the out-of-fold macro-recall of the social model and of
