@@ -2,7 +2,8 @@
 // (mentions, people, threads, drafts, sentiment) and the interfaces that the
 // implementations in store/, rules/, connectors/ and bot/ satisfy.
 //
-// It depends on the standard library only. See ../shared/ARCHITECTURE.md.
+// It depends on the standard library only. See docs/architecture.md for
+// the packages around it and who may import whom.
 package parley
 
 import (

@@ -11,13 +11,14 @@ import (
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/rules/advocate"
+	"github.com/parleybot/parley/store/storetest"
 )
 
 // BenchmarkAdvocatesRunOnce scores 5,000 people with 50,000 mentions over
 // 90 days (a fifth of them replies) and offers prompts, per pass.
 func BenchmarkAdvocatesRunOnce(b *testing.B) {
 	ctx := context.Background()
-	st := openStore(b)
+	st := storetest.Open(b)
 	end := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	labels := []parley.Label{parley.Positive, parley.Positive, parley.Neutral, parley.Negative}
 	var batch []*parley.Mention
@@ -60,7 +61,7 @@ func BenchmarkAdvocatesRunOnce(b *testing.B) {
 // with no prompt to watch and no opt-out in it (the common case).
 func BenchmarkAdvocatesOnStored(b *testing.B) {
 	ctx := context.Background()
-	st := openStore(b)
+	st := storetest.Open(b)
 	var batch []*parley.Mention
 	for i := range 512 {
 		batch = append(batch, &parley.Mention{Platform: parley.PlatformMastodon, ExternalID: fmt.Sprint(i),

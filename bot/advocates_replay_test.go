@@ -16,6 +16,7 @@ import (
 	"github.com/parleybot/parley/rules/advocate"
 	"github.com/parleybot/parley/rules/sentiment"
 	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 )
 
 // exampleConfig is the part of config.example.yaml the replay needs.
@@ -63,7 +64,7 @@ func replayed(t *testing.T, st *store.Store, clock *time.Time) (*bot.Advocates, 
 
 func TestReplayedMonthFindsTheFans(t *testing.T) {
 	ctx := context.Background()
-	st := openStore(t)
+	st := storetest.Open(t)
 	var clock time.Time
 	adv, cfg := replayed(t, st, &clock)
 

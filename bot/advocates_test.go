@@ -16,6 +16,7 @@ import (
 	"github.com/parleybot/parley/rules"
 	"github.com/parleybot/parley/rules/advocate"
 	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 )
 
 const advocateConfig = `
@@ -58,7 +59,7 @@ func newAdvocateWorld(t *testing.T) *advocateWorld {
 	require.NoError(t, err)
 	set, problems := rules.Parse("config.example.yaml", parley.ExampleConfig, "Tidewater Skates")
 	require.Empty(t, problems)
-	w := &advocateWorld{t: t, st: openStore(t), rules: set, clock: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)}
+	w := &advocateWorld{t: t, st: storetest.Open(t), rules: set, clock: time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)}
 	w.adv = bot.NewAdvocates(w.st, eng, bot.AdvocatesOptions{Now: func() time.Time { return w.clock }})
 	return w
 }

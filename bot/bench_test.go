@@ -12,6 +12,7 @@ import (
 	"github.com/parleybot/parley/connectors/replay"
 	"github.com/parleybot/parley/rules"
 	"github.com/parleybot/parley/rules/sentiment"
+	"github.com/parleybot/parley/store/storetest"
 )
 
 // sampleMentions returns n mentions made from the demo sample's texts and
@@ -53,7 +54,7 @@ func BenchmarkPipeline(b *testing.B) {
 		b.Fatal(problems)
 	}
 	ms := sampleMentions(b, b.N)
-	s := openStore(b)
+	s := storetest.Open(b)
 	ctx := context.Background()
 	b.ResetTimer()
 	p := bot.NewPipeline(s, cl, bot.PipelineOptions{Decide: set.Decide(nil), ConcurrentDecide: true})

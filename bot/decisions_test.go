@@ -11,6 +11,7 @@ import (
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/rules"
+	"github.com/parleybot/parley/store/storetest"
 )
 
 // TestCorrectSentimentDecidesAgain: a fan's post the model called a
@@ -21,7 +22,7 @@ import (
 // it, and OnDecided hears of both drafts.
 func TestCorrectSentimentDecidesAgain(t *testing.T) {
 	ctx := context.Background()
-	st := openStore(t)
+	st := storetest.Open(t)
 	data, err := os.ReadFile("../rules/testdata/example.yaml")
 	require.NoError(t, err)
 	set, probs := rules.Parse("example.yaml", data, "Tidewater Skates")

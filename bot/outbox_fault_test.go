@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -21,7 +22,7 @@ import (
 	"github.com/parleybot/parley/connectors/mastodon"
 	"github.com/parleybot/parley/connectors/mastodon/mastodontest"
 	"github.com/parleybot/parley/store"
-	"github.com/parleybot/parley/web"
+	"github.com/parleybot/parley/store/storetest"
 )
 
 // TestFaultPlatformErrorsThenRecovers: the Mastodon server answers 500s
@@ -31,12 +32,12 @@ import (
 func TestFaultPlatformErrorsThenRecovers(t *testing.T) {
 	ctx := context.Background()
 	srv := mastodontest.NewServer(t)
-	st := openStore(t)
+	st := storetest.Open(t)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	conn, err := mastodon.New(mastodon.Config{Server: srv.URL}, mastodontest.Token, st, logger,
 		mastodon.WithBackoff(50*time.Millisecond, 500*time.Millisecond), mastodon.WithPollInterval(200*time.Millisecond))
 	require.NoError(t, err)
-	metrics := web.NewMetrics()
+	metrics := bot.NewMetrics()
 
 	// Three people write while the server fails every request.
 	var want []string
@@ -115,7 +116,7 @@ func TestFaultPlatformErrorsThenRecovers(t *testing.T) {
 
 	// /metrics counts the failed attempts and the sends.
 	rec := httptest.NewRecorder()
-	metrics.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	promhttp.HandlerFor(metrics.Registry(), promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	body := rec.Body.String()
 	assert.Equal(t, 3.0, metricValue(t, body, `parley_sends_total{platform="mastodon",result="sent"}`))
 	assert.GreaterOrEqual(t, metricValue(t, body, `parley_sends_total{platform="mastodon",result="error"}`), 2.0)
@@ -155,7 +156,7 @@ func (f *flakyReads) Mention(ctx context.Context, id int64) (parley.Mention, err
 // A transient read error before sending is retried with backoff; the
 // draft is not failed for good.
 func TestOutboxRetriesATransientStoreError(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	fp := newFakePlatform()
 	d := approvedDraft(t, s, 1)
 	fs := &flakyReads{Store: s, fails: 2}

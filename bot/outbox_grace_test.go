@@ -2,7 +2,6 @@ package bot_test
 
 import (
 	"context"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -10,6 +9,7 @@ import (
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -65,9 +65,7 @@ func waitIdleClaims(t *testing.T, c *claimSignal, n int) {
 
 func graceSetup(t *testing.T) (*fakeClock, *store.Store, *bot.Decisions, int64) {
 	clock := &fakeClock{t: time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)}
-	s, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"), store.Options{Now: clock.Now})
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = s.Close() })
+	s := storetest.Open(t, storetest.Clock(clock.Now))
 	res, err := s.IngestBatch(context.Background(), []*parley.Mention{ptr(mention(1, "ana", "broken"))},
 		func(m *parley.Mention, h parley.History) []parley.Draft { return []parley.Draft{{Text: "Sorry!"}} })
 	require.NoError(t, err)

@@ -10,6 +10,7 @@ import (
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -91,7 +92,7 @@ func waitState(t *testing.T, s *store.Store, id int64, want parley.DraftState) p
 }
 
 func TestOutboxSendsApprovedReply(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	fp := newFakePlatform()
 	d := approvedDraft(t, s, 1)
 	o := bot.NewOutbox(s, []parley.Sender{fp}, bot.OutboxOptions{Interval: 10 * time.Millisecond})
@@ -107,7 +108,7 @@ func TestOutboxSendsApprovedReply(t *testing.T) {
 }
 
 func TestOutboxRetriesUnavailableWithBackoff(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	fp := newFakePlatform()
 	fp.failNext = 2
 	d := approvedDraft(t, s, 1)
@@ -123,7 +124,7 @@ func TestOutboxRetriesUnavailableWithBackoff(t *testing.T) {
 }
 
 func TestOutboxFailsRefusedDraftForGood(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	fp := newFakePlatform()
 	fp.refuse = parley.Errorf(parley.EINVALID, "422 Validation failed: Text character limit of 500 exceeded")
 	d := approvedDraft(t, s, 1)
@@ -137,7 +138,7 @@ func TestOutboxFailsRefusedDraftForGood(t *testing.T) {
 
 func TestOutboxRetakesDraftLeftSendingByACrash(t *testing.T) {
 	ctx := context.Background()
-	s := openStore(t)
+	s := storetest.Open(t)
 	fp := newFakePlatform()
 	d := approvedDraft(t, s, 1)
 	// A first run claimed it and posted, then died before recording.
@@ -160,7 +161,7 @@ func TestOutboxRetakesDraftLeftSendingByACrash(t *testing.T) {
 }
 
 func TestOutboxWithoutSenderLeavesDraftWaiting(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	d := approvedDraft(t, s, 1)
 	o := bot.NewOutbox(s, nil, bot.OutboxOptions{Interval: 5 * time.Millisecond})
 	stop := runOutbox(t, o)
@@ -184,7 +185,7 @@ func (a accountPlatform) Account() string { return a.account }
 
 func TestOutboxRoutesRepliesThroughTheAccountThatHeardTheMention(t *testing.T) {
 	ctx := context.Background()
-	s := openStore(t)
+	s := storetest.Open(t)
 	main, second := accountPlatform{newFakePlatform(), "main"}, accountPlatform{newFakePlatform(), "eu"}
 	m := mention(1, "ana", "broken")
 	m.Account, m.ExternalID = "eu", "eu:1"
@@ -208,7 +209,7 @@ func TestOutboxRoutesRepliesThroughTheAccountThatHeardTheMention(t *testing.T) {
 
 func TestOutboxHoldsPromptsInQuietHours(t *testing.T) {
 	ctx := context.Background()
-	s := openStore(t)
+	s := storetest.Open(t)
 	fp := newFakePlatform()
 	d := approvedDraft(t, s, 1)
 	// Turn the reply into a prompt the way a prompt draft looks: same

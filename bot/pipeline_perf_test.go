@@ -14,6 +14,7 @@ import (
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/rules"
+	"github.com/parleybot/parley/store/storetest"
 )
 
 // TestPipelineConcurrentDecideMatchesInOrder runs the same mentions through
@@ -46,7 +47,7 @@ func TestPipelineConcurrentDecideMatchesInOrder(t *testing.T) {
 	}
 	run := func(concurrent bool) snapshot {
 		calls.Store(0)
-		s := openStore(t)
+		s := storetest.Open(t)
 		p := bot.NewPipeline(s, wordClassifier{}, bot.PipelineOptions{Decide: counted, ConcurrentDecide: concurrent,
 			Workers: 3, BatchSize: 200})
 		for _, m := range ms {
@@ -97,7 +98,7 @@ func (c *langClassifier) ClassifyLang(text, lang string) parley.Sentiment {
 func TestPipelineTellsTheClassifierTheLanguageThePlatformGave(t *testing.T) {
 	ctx := context.Background()
 	cl := &langClassifier{known: map[string]string{}}
-	p := bot.NewPipeline(openStore(t), cl, bot.PipelineOptions{})
+	p := bot.NewPipeline(storetest.Open(t), cl, bot.PipelineOptions{})
 	withLang := mention(1, "ana", "ich liebe es")
 	withLang.Lang = "de"
 	require.NoError(t, p.Submit(ctx, withLang))

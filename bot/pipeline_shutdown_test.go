@@ -10,6 +10,7 @@ import (
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/store/storetest"
 )
 
 // stuckStore blocks in IngestBatch: until its context ends when it heeds
@@ -63,7 +64,7 @@ func closeWithin(t *testing.T, p *bot.Pipeline, after time.Duration) error {
 // The writer's store calls run under a context Close cancels once its
 // deadline passes.
 func TestPipelineCloseCancelsTheWriteInFlight(t *testing.T) {
-	st := newStuckStore(openStore(t), true)
+	st := newStuckStore(storetest.Open(t), true)
 	defer close(st.release)
 	p := bot.NewPipeline(st, wordClassifier{}, bot.PipelineOptions{RetryDelay: time.Millisecond})
 	require.NoError(t, p.Submit(context.Background(), mention(1, "ana", "hi")))
@@ -81,7 +82,7 @@ func TestPipelineCloseCancelsTheWriteInFlight(t *testing.T) {
 
 // A store that ignores cancellation cannot hold Close past its grace.
 func TestPipelineCloseIsBoundedWhenTheStoreHangs(t *testing.T) {
-	st := newStuckStore(openStore(t), false)
+	st := newStuckStore(storetest.Open(t), false)
 	defer close(st.release)
 	p := bot.NewPipeline(st, wordClassifier{}, bot.PipelineOptions{RetryDelay: time.Millisecond})
 	require.NoError(t, p.Submit(context.Background(), mention(1, "ana", "hi")))
@@ -94,7 +95,7 @@ func TestPipelineCloseIsBoundedWhenTheStoreHangs(t *testing.T) {
 // A Submit waiting for room does not keep Close from taking its lock:
 // it gives up with EUNAVAILABLE and Close goes on.
 func TestPipelineSubmitWaitingForRoomDoesNotBlockClose(t *testing.T) {
-	st := newStuckStore(openStore(t), true)
+	st := newStuckStore(storetest.Open(t), true)
 	defer close(st.release)
 	p := bot.NewPipeline(st, wordClassifier{}, bot.PipelineOptions{Workers: 1, BatchSize: 1, ChunkSize: 1})
 	blocked := make(chan error, 1)

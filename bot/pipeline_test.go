@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +14,7 @@ import (
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -32,14 +32,6 @@ func (wordClassifier) Classify(text string) parley.Sentiment {
 		return parley.Sentiment{Label: parley.Negative, Score: -0.7, Model: "words"}
 	}
 	return parley.Sentiment{Label: parley.Neutral, Model: "words"}
-}
-
-func openStore(t testing.TB) *store.Store {
-	t.Helper()
-	s, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"), store.Options{})
-	require.NoError(t, err)
-	t.Cleanup(func() { s.Close() })
-	return s
 }
 
 var t0 = time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
@@ -64,7 +56,7 @@ func draftEveryNegative(m *parley.Mention, h parley.History) []parley.Draft {
 
 func TestPipelineStoresInOrderAndFlushesOnClose(t *testing.T) {
 	ctx := context.Background()
-	s := openStore(t)
+	s := storetest.Open(t)
 	p := bot.NewPipeline(s, wordClassifier{}, bot.PipelineOptions{Decide: draftEveryNegative, ChunkSize: 7, BatchSize: 20, Workers: 3})
 	// A 300-deep reply chain: each post answers the one before. Order must
 	// survive parallel classification or the chain splits into threads.
@@ -105,7 +97,7 @@ func TestPipelineStoresInOrderAndFlushesOnClose(t *testing.T) {
 
 func TestPipelineReingestChangesNothing(t *testing.T) {
 	ctx := context.Background()
-	s := openStore(t)
+	s := storetest.Open(t)
 	run := func() bot.PipelineStats {
 		p := bot.NewPipeline(s, wordClassifier{}, bot.PipelineOptions{Decide: draftEveryNegative})
 		for i := range 50 {
@@ -143,7 +135,7 @@ func (f *flakyStore) IngestBatch(ctx context.Context, ms []*parley.Mention, d pa
 
 func TestPipelineRetriesFailedWrites(t *testing.T) {
 	ctx := context.Background()
-	s := openStore(t)
+	s := storetest.Open(t)
 	fs := &flakyStore{MentionStore: s}
 	fs.failures.Store(3)
 	p := bot.NewPipeline(fs, wordClassifier{}, bot.PipelineOptions{RetryDelay: time.Millisecond})
@@ -157,7 +149,7 @@ func TestPipelineRetriesFailedWrites(t *testing.T) {
 
 func TestPipelineReportsWhatItCouldNotStore(t *testing.T) {
 	ctx := context.Background()
-	s := openStore(t)
+	s := storetest.Open(t)
 	fs := &flakyStore{MentionStore: s}
 	fs.failures.Store(1000)
 	p := bot.NewPipeline(fs, wordClassifier{}, bot.PipelineOptions{RetryDelay: time.Millisecond, MaxAttempts: 2})
@@ -172,7 +164,7 @@ func TestPipelineReportsWhatItCouldNotStore(t *testing.T) {
 }
 
 func TestPipelineCloseTimeoutStopsRetrying(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	fs := &flakyStore{MentionStore: s}
 	fs.failures.Store(1 << 40)
 	p := bot.NewPipeline(fs, wordClassifier{}, bot.PipelineOptions{RetryDelay: time.Millisecond})
@@ -187,7 +179,7 @@ func TestPipelineCloseTimeoutStopsRetrying(t *testing.T) {
 }
 
 func TestSubmitHonoursContext(t *testing.T) {
-	s := openStore(t)
+	s := storetest.Open(t)
 	block := make(chan struct{})
 	var once sync.Once
 	slow := bot.NewPipeline(s, classifierFunc(func(string) parley.Sentiment {
@@ -238,7 +230,7 @@ func (l detectingClassifier) ClassifyWithLang(text string) (parley.Sentiment, st
 
 func TestPipelineStoresTheDetectedLanguage(t *testing.T) {
 	ctx := context.Background()
-	s := openStore(t)
+	s := storetest.Open(t)
 	p := bot.NewPipeline(s, detectingClassifier{}, bot.PipelineOptions{})
 	de := mention(1, "a", "Danke für das Board")
 	given := mention(2, "b", "love it")
@@ -258,7 +250,7 @@ func TestPipelineStoresTheDetectedLanguage(t *testing.T) {
 // it is classified and normalized, before the writer's Decide sees it.
 func TestPipelinePreparesBeforeDeciding(t *testing.T) {
 	ctx := context.Background()
-	s := openStore(t)
+	s := storetest.Open(t)
 	var prepared, unprepared atomic.Int64
 	p := bot.NewPipeline(s, wordClassifier{}, bot.PipelineOptions{
 		Prepare: func(m *parley.Mention) {
@@ -294,9 +286,7 @@ func TestPipelinePlanningMatchesOneBatch(t *testing.T) {
 	ctx := context.Background()
 	now := func() time.Time { return t0 }
 	open := func() *store.Store {
-		s, err := store.Open(ctx, filepath.Join(t.TempDir(), "parley.db"), store.Options{Now: now})
-		require.NoError(t, err)
-		t.Cleanup(func() { s.Close() })
+		s := storetest.Open(t, storetest.Clock(now))
 		return s
 	}
 	// Reads the person's pending drafts and the thread's replies, so an

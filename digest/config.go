@@ -225,94 +225,120 @@ type FieldError struct {
 func (e *FieldError) Error() string { return e.Err.Error() }
 func (e *FieldError) Unwrap() error { return e.Err }
 
+// problems lists what is wrong with the target, one sentence each;
+// getenv checks that the variables it names are set (nil skips that).
 func (t Target) problems(getenv func(string) string) []string {
-	var out []string
-	add := func(format string, args ...any) { out = append(out, fmt.Sprintf(format, args...)) }
-	unused := func(field string, set bool) {
-		if set {
-			add("%s does not apply to a %s target", field, t.Type)
-		}
-	}
+	var p targetProblems
 	switch t.Type {
 	case TargetFile:
-		if strings.TrimSpace(t.Dir) == "" {
-			add("dir is missing: the folder to write digests in")
-		} else if filepath.Clean(t.Dir) == "" {
-			add("dir %q is not a folder", t.Dir)
-		}
-		for _, f := range t.Formats {
-			if f != FormatMarkdown && f != FormatHTML && f != FormatText {
-				add("format %q: want md, html or text", f)
-			}
-		}
-		unused("smtp", t.SMTP != "")
-		unused("channel", t.Channel != "")
-		unused("to", len(t.To) > 0)
+		t.fileProblems(&p)
 	case TargetEmail:
-		host, port, err := net.SplitHostPort(t.SMTP)
-		switch {
-		case strings.TrimSpace(t.SMTP) == "":
-			add("smtp is missing: the server as host:port, e.g. smtp.example.com:587")
-		case err != nil || host == "":
-			add("smtp %q: want host:port, e.g. smtp.example.com:587", t.SMTP)
-		default:
-			if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-				add("smtp %q: the port must be a number from 1 to 65535", t.SMTP)
-			}
-		}
-		if t.From == "" {
-			add("from is missing: the sender address")
-		} else if _, err := mail.ParseAddress(t.From); err != nil {
-			add("from %q is not an email address", t.From)
-		}
-		if len(t.To) == 0 {
-			add("to is missing: a list of recipient addresses")
-		}
-		for _, a := range t.To {
-			if _, err := mail.ParseAddress(a); err != nil {
-				add("to %q is not an email address", a)
-			}
-		}
-		switch t.TLS {
-		case "", TLSStartTLS, TLSImplicit, TLSNone:
-		default:
-			add("tls %q: want starttls, tls or none", t.TLS)
-		}
-		if (t.UsernameEnv == "") != (t.PasswordEnv == "") {
-			add("set both username_env and password_env, or neither")
-		}
-		for _, v := range []string{t.UsernameEnv, t.PasswordEnv} {
-			if v != "" && getenv != nil && getenv(v) == "" {
-				add("environment variable %s is not set", v)
-			}
-		}
-		unused("dir", t.Dir != "")
-		unused("channel", t.Channel != "")
+		t.emailProblems(&p, getenv)
 	case TargetDiscord:
-		if strings.TrimSpace(t.Channel) == "" {
-			add("channel is missing: the id of the channel to post in")
-		} else if _, err := strconv.ParseUint(t.Channel, 10, 64); err != nil {
-			add("channel %q: want a Discord channel id (digits; right-click the channel, Copy Channel ID)", t.Channel)
-		}
-		unused("dir", t.Dir != "")
-		unused("smtp", t.SMTP != "")
-		unused("to", len(t.To) > 0)
+		t.discordProblems(&p)
 	case TargetMastodon:
-		if len(t.To) == 0 {
-			add("to is missing: the accounts to send the digest to, e.g. [\"@ana@example.social\"]")
-		}
-		for _, a := range t.To {
-			if !strings.HasPrefix(strings.TrimSpace(a), "@") && !strings.Contains(a, "@") {
-				add("to %q: want an account like @ana@example.social", a)
-			}
-		}
-		unused("dir", t.Dir != "")
-		unused("smtp", t.SMTP != "")
-		unused("channel", t.Channel != "")
+		t.mastodonProblems(&p)
 	case "":
-		add("type is missing: want file, email, discord or mastodon")
+		p.add("type is missing: want file, email, discord or mastodon")
 	default:
-		add("type %q: want file, email, discord or mastodon", t.Type)
+		p.add("type %q: want file, email, discord or mastodon", t.Type)
 	}
-	return out
+	return p
+}
+
+// targetProblems collects a target's problems.
+type targetProblems []string
+
+func (p *targetProblems) add(format string, args ...any) {
+	*p = append(*p, fmt.Sprintf(format, args...))
+}
+
+// unused complains about a field set on a target of a type without it.
+func (p *targetProblems) unused(t Target, field string, set bool) {
+	if set {
+		p.add("%s does not apply to a %s target", field, t.Type)
+	}
+}
+
+func (t Target) fileProblems(p *targetProblems) {
+	if strings.TrimSpace(t.Dir) == "" {
+		p.add("dir is missing: the folder to write digests in")
+	} else if filepath.Clean(t.Dir) == "" {
+		p.add("dir %q is not a folder", t.Dir)
+	}
+	for _, f := range t.Formats {
+		if f != FormatMarkdown && f != FormatHTML && f != FormatText {
+			p.add("format %q: want md, html or text", f)
+		}
+	}
+	p.unused(t, "smtp", t.SMTP != "")
+	p.unused(t, "channel", t.Channel != "")
+	p.unused(t, "to", len(t.To) > 0)
+}
+
+func (t Target) emailProblems(p *targetProblems, getenv func(string) string) {
+	host, port, err := net.SplitHostPort(t.SMTP)
+	switch {
+	case strings.TrimSpace(t.SMTP) == "":
+		p.add("smtp is missing: the server as host:port, e.g. smtp.example.com:587")
+	case err != nil || host == "":
+		p.add("smtp %q: want host:port, e.g. smtp.example.com:587", t.SMTP)
+	default:
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			p.add("smtp %q: the port must be a number from 1 to 65535", t.SMTP)
+		}
+	}
+	if t.From == "" {
+		p.add("from is missing: the sender address")
+	} else if _, err := mail.ParseAddress(t.From); err != nil {
+		p.add("from %q is not an email address", t.From)
+	}
+	if len(t.To) == 0 {
+		p.add("to is missing: a list of recipient addresses")
+	}
+	for _, a := range t.To {
+		if _, err := mail.ParseAddress(a); err != nil {
+			p.add("to %q is not an email address", a)
+		}
+	}
+	switch t.TLS {
+	case "", TLSStartTLS, TLSImplicit, TLSNone:
+	default:
+		p.add("tls %q: want starttls, tls or none", t.TLS)
+	}
+	if (t.UsernameEnv == "") != (t.PasswordEnv == "") {
+		p.add("set both username_env and password_env, or neither")
+	}
+	for _, v := range []string{t.UsernameEnv, t.PasswordEnv} {
+		if v != "" && getenv != nil && getenv(v) == "" {
+			p.add("environment variable %s is not set", v)
+		}
+	}
+	p.unused(t, "dir", t.Dir != "")
+	p.unused(t, "channel", t.Channel != "")
+}
+
+func (t Target) discordProblems(p *targetProblems) {
+	if strings.TrimSpace(t.Channel) == "" {
+		p.add("channel is missing: the id of the channel to post in")
+	} else if _, err := strconv.ParseUint(t.Channel, 10, 64); err != nil {
+		p.add("channel %q: want a Discord channel id (digits; right-click the channel, Copy Channel ID)", t.Channel)
+	}
+	p.unused(t, "dir", t.Dir != "")
+	p.unused(t, "smtp", t.SMTP != "")
+	p.unused(t, "to", len(t.To) > 0)
+}
+
+func (t Target) mastodonProblems(p *targetProblems) {
+	if len(t.To) == 0 {
+		p.add("to is missing: the accounts to send the digest to, e.g. [\"@ana@example.social\"]")
+	}
+	for _, a := range t.To {
+		if !strings.HasPrefix(strings.TrimSpace(a), "@") && !strings.Contains(a, "@") {
+			p.add("to %q: want an account like @ana@example.social", a)
+		}
+	}
+	p.unused(t, "dir", t.Dir != "")
+	p.unused(t, "smtp", t.SMTP != "")
+	p.unused(t, "channel", t.Channel != "")
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/parleybot/parley/rules"
 	"github.com/parleybot/parley/rules/sentiment"
 	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 )
 
 // clock is a settable clock for the store.
@@ -57,9 +58,7 @@ func demoStore(t testing.TB) (*store.Store, *clock) {
 	t.Helper()
 	ctx := context.Background()
 	clk := &clock{}
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "parley.db"), store.Options{Now: clk.Now})
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t, storetest.Clock(clk.Now))
 
 	classifier, err := sentiment.New("", sentiment.Options{})
 	if err != nil {

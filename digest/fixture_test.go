@@ -2,7 +2,6 @@ package digest_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/digest"
 	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 )
 
 // The fixture: two weeks of a small brand in Europe/Berlin, with answers
@@ -84,9 +84,7 @@ func fixtureStore(t testing.TB) *store.Store {
 	t.Helper()
 	ctx := context.Background()
 	clk := &clock{}
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "parley.db"), store.Options{Now: clk.Now})
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t, storetest.Clock(clk.Now))
 
 	fms := fixtureMentions()
 	byID := map[string]fm{}
@@ -180,12 +178,4 @@ func fixtureDigest(t testing.TB) *digest.Digest {
 	})
 	require.NoError(t, err)
 	return d
-}
-
-func openStore(t testing.TB) *store.Store {
-	t.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"), store.Options{})
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
-	return st
 }

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/internal/textutil"
 )
 
 // fmtDur writes a duration the way people say it: 45s, 42m, 3h 10m, 2d 4h.
@@ -105,7 +106,7 @@ func weekRange(start, end time.Time) string {
 // quote shortens text to at most n runes on one line, ending with "…"
 // when cut.
 func quote(text string, n int) string {
-	s := strings.Join(strings.Fields(text), " ")
+	s := textutil.OneLine(text)
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
@@ -114,7 +115,7 @@ func quote(text string, n int) string {
 	if i := strings.LastIndexByte(cut, ' '); i > n/2 {
 		cut = cut[:i]
 	}
-	return strings.TrimRight(cut, " ,.;:") + "…"
+	return strings.TrimRight(cut, " ,.;:") + textutil.Ellipsis
 }
 
 // platformName writes a platform as people do.

@@ -6,6 +6,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/internal/textutil"
 )
 
 // Markdown renders the digest for chat (Discord, Mastodon, Matrix):
@@ -79,7 +80,7 @@ func (w *writer) link(label, url string) string {
 // esc makes people's words safe to show: one line, and in Markdown no
 // formatting characters.
 func (w *writer) esc(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = textutil.OneLine(s)
 	if !w.md {
 		return s
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/digest"
-	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 )
 
 // counter is a Discord poster that counts the digests it posts, by week.
@@ -26,9 +26,7 @@ func (c *counter) PostDigest(context.Context, digest.Target, *digest.Digest) err
 
 func newScheduler(t *testing.T, path string, cfg digest.Config, now func() time.Time, posts *counter) *digest.Scheduler {
 	t.Helper()
-	st, err := store.Open(context.Background(), path, store.Options{})
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t, storetest.Path(path))
 	svc, err := digest.NewService(st, cfg, digest.ServiceOptions{
 		Brand: "Tidewater Skates", Now: now, Posters: map[string]digest.Poster{digest.TargetDiscord: posts},
 	})
@@ -85,8 +83,7 @@ func TestSchedulerOncePerWeekAcrossRestarts(t *testing.T) {
 	eventually(t, func() bool { return posts.n.Load() == 1 }, "the missed digest is sent on start")
 	stop()
 
-	st, err := store.Open(context.Background(), path, store.Options{})
-	require.NoError(t, err)
+	st := storetest.Open(t, storetest.Path(path))
 	rec, err := st.Digest(context.Background(), "2026-W47")
 	require.NoError(t, err)
 	assert.Equal(t, parley.DigestSent, rec.Status)
@@ -137,7 +134,7 @@ func TestSchedulerFires(t *testing.T) {
 }
 
 func TestSchedulerNextAcrossDST(t *testing.T) {
-	st := openStore(t)
+	st := storetest.Open(t)
 	svc, err := digest.NewService(st, digest.Config{TimeZone: "Europe/Berlin"}, digest.ServiceOptions{})
 	require.NoError(t, err)
 	sch, err := digest.NewScheduler(svc)

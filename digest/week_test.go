@@ -10,6 +10,7 @@ import (
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/digest"
+	"github.com/parleybot/parley/store/storetest"
 )
 
 func TestParseWeek(t *testing.T) {
@@ -73,7 +74,7 @@ func TestWeekISOYearEdges(t *testing.T) {
 // by Berlin's calendar, not UTC's.
 func TestDigestAcrossDST(t *testing.T) {
 	ctx := context.Background()
-	st := openStore(t)
+	st := storetest.Open(t)
 	utc := func(d, h, m int) time.Time { return time.Date(2026, 10, d, h, m, 0, 0, time.UTC) }
 	var ms []*parley.Mention
 	for i, tm := range []time.Time{

@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/internal/textutil"
 	"github.com/parleybot/parley/internal/yamlpos"
 )
 
@@ -407,7 +408,7 @@ func (l *loader) compileWhen(label string, v *yaml.Node, c *compiled) {
 		return
 	}
 	c.prog = prog
-	c.when = oneLine(src)
+	c.when = textutil.OneLine(src)
 	c.refs = collectRefs(tree.Node)
 }
 
@@ -487,7 +488,7 @@ func near(src string, line, col int) string {
 	if frag == "" {
 		return fmt.Sprintf(" (column %d, at the end)", col+1)
 	}
-	return fmt.Sprintf(" (column %d, at %q)", col+1, truncate(frag, 24))
+	return fmt.Sprintf(" (column %d, at %q)", col+1, textutil.Truncate(frag, 24))
 }
 
 // innerLine maps a 1-based line inside a scalar's text to a line of the
@@ -539,9 +540,5 @@ func describe(n *yaml.Node) string {
 	if n.Kind != yaml.ScalarNode {
 		return kindName(n)
 	}
-	v := n.Value
-	if len([]rune(v)) > 40 {
-		v = string([]rune(v)[:39]) + "…"
-	}
-	return strconv.Quote(v)
+	return strconv.Quote(textutil.Truncate(n.Value, 40))
 }

@@ -5,9 +5,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/expr-lang/expr/ast"
+	"github.com/parleybot/parley/internal/textutil"
 )
 
 // varRef is one environment path an expression reads, with the field index
@@ -165,7 +165,7 @@ func appendWhy(b []byte, when string, refs []varRef, e *env) []byte {
 func appendValue(b []byte, v reflect.Value) []byte {
 	switch v.Kind() {
 	case reflect.String:
-		return strconv.AppendQuote(b, truncate(v.String(), maxWhyText))
+		return strconv.AppendQuote(b, textutil.Truncate(v.String(), maxWhyText))
 	case reflect.Bool:
 		return strconv.AppendBool(b, v.Bool())
 	case reflect.Int, reflect.Int64:
@@ -195,32 +195,4 @@ func appendValue(b []byte, v reflect.Value) []byte {
 		return append(b, '}')
 	}
 	return append(b, '?')
-}
-
-// truncate shortens s to at most n runes, marking a cut with "…".
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	i, count := 0, 0
-	for i = range s {
-		if count == n-1 {
-			break
-		}
-		count++
-	}
-	return s[:i] + "…"
-}
-
-// oneLine joins the lines of a (possibly multi-line) condition with single
-// spaces, dropping their indentation.
-func oneLine(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	out := lines[:0]
-	for _, l := range lines {
-		if l = strings.TrimSpace(l); l != "" {
-			out = append(out, l)
-		}
-	}
-	return strings.Join(out, " ")
 }

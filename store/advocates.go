@@ -69,108 +69,140 @@ func (s *Store) advocateHistories(ctx context.Context, personID int64, since, un
 		return nil, fmt.Errorf("advocate histories: %w", err)
 	}
 	defer tx.Rollback()
-	f, t := ms(since), ms(until)
+	r := &advocateRead{ctx: ctx, tx: tx, personID: personID, args: []any{ms(since), ms(until)}}
+	if personID != 0 {
+		r.args = append(r.args, personID)
+	}
+	if err := r.people(); err != nil || len(r.out) == 0 {
+		return nil, err
+	}
+	for _, read := range []func() error{r.mentions, r.engagement, r.prompts} {
+		if err := read(); err != nil {
+			return nil, err
+		}
+	}
+	return r.out, nil
+}
 
+// advocateRead is one reading of advocate histories, in one read
+// transaction: the people first, then what each query adds to them.
+type advocateRead struct {
+	ctx      context.Context
+	tx       *sql.Tx
+	personID int64 // one person, or 0 for everyone the scoring looks at
+	args     []any // ?1 and ?2 the window in ms, ?3 personID when set
+
+	out   []parley.AdvocateHistory
+	index map[int64]int // position in out by person id
+}
+
+// people reads the people: the one asked for, or everyone who wrote in the
+// window or has an advocate state or score.
+func (r *advocateRead) people() error {
 	who := `(id IN (SELECT person_id FROM mentions WHERE created_at >= ?1 AND created_at < ?2)
 		OR advocate_state != '' OR advocate_score != 0)`
-	args := []any{f, t}
-	if personID != 0 {
+	if r.personID != 0 {
 		who = `id = ?3`
-		args = append(args, personID)
 	}
-	rows, err := tx.QueryContext(ctx, `SELECT `+advocatePersonColumns+` FROM people WHERE `+who+` ORDER BY id`, args...)
+	rows, err := r.tx.QueryContext(r.ctx, `SELECT `+advocatePersonColumns+` FROM people WHERE `+who+` ORDER BY id`, r.args...)
 	if err != nil {
-		return nil, fmt.Errorf("advocate people: %w", err)
+		return fmt.Errorf("advocate people: %w", err)
 	}
-	var out []parley.AdvocateHistory
-	index := map[int64]int{}
+	r.index = map[int64]int{}
 	for rows.Next() {
 		h, err := scanAdvocatePerson(rows)
 		if err != nil {
 			rows.Close()
-			return nil, err
+			return err
 		}
-		index[h.Person.ID] = len(out)
-		out = append(out, h)
+		r.index[h.Person.ID] = len(r.out)
+		r.out = append(r.out, h)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("advocate people: %w", err)
+		return fmt.Errorf("advocate people: %w", err)
 	}
-	if len(out) == 0 {
-		return nil, nil
-	}
+	return nil
+}
 
-	// Their mentions in the window.
+// mentions adds the people's mentions in the window.
+func (r *advocateRead) mentions() error {
 	mq := `SELECT ` + mentionColumns + ` FROM mentions m JOIN people p ON p.id = m.person_id
 		WHERE m.created_at >= ?1 AND m.created_at < ?2`
-	if personID != 0 {
+	if r.personID != 0 {
 		mq += ` AND m.person_id = ?3`
 	}
-	mrows, err := tx.QueryContext(ctx, mq+` ORDER BY m.person_id, m.created_at, m.id`, args...)
+	mrows, err := r.tx.QueryContext(r.ctx, mq+` ORDER BY m.person_id, m.created_at, m.id`, r.args...)
 	if err != nil {
-		return nil, fmt.Errorf("advocate mentions: %w", err)
+		return fmt.Errorf("advocate mentions: %w", err)
 	}
 	for mrows.Next() {
 		m, err := scanMention(mrows)
 		if err != nil {
 			mrows.Close()
-			return nil, err
+			return err
 		}
-		if i, ok := index[m.PersonID]; ok {
-			out[i].Mentions = append(out[i].Mentions, m)
+		if i, ok := r.index[m.PersonID]; ok {
+			r.out[i].Mentions = append(r.out[i].Mentions, m)
 		}
 	}
 	mrows.Close()
 	if err := mrows.Err(); err != nil {
-		return nil, fmt.Errorf("advocate mentions: %w", err)
+		return fmt.Errorf("advocate mentions: %w", err)
 	}
+	return nil
+}
 
-	// Engagement: replies other people posted to their posts of the window.
+// engagement adds the replies other people posted to their posts of the
+// window.
+func (r *advocateRead) engagement() error {
 	eq := `SELECT o.person_id, count(*) FROM mentions r
 		JOIN mentions o ON o.platform = r.platform AND o.external_id = r.in_reply_to
 		WHERE r.created_at >= ?1 AND r.created_at < ?2 AND r.in_reply_to != '' AND r.person_id != o.person_id
 		AND o.created_at >= ?1 AND o.created_at < ?2`
-	if personID != 0 {
+	if r.personID != 0 {
 		eq += ` AND o.person_id = ?3`
 	}
-	erows, err := tx.QueryContext(ctx, eq+` GROUP BY o.person_id`, args...)
+	erows, err := r.tx.QueryContext(r.ctx, eq+` GROUP BY o.person_id`, r.args...)
 	if err != nil {
-		return nil, fmt.Errorf("advocate engagement: %w", err)
+		return fmt.Errorf("advocate engagement: %w", err)
 	}
 	for erows.Next() {
 		var id int64
 		var n int
 		if err := erows.Scan(&id, &n); err != nil {
 			erows.Close()
-			return nil, err
+			return err
 		}
-		if i, ok := index[id]; ok {
-			out[i].RepliesReceived = n
+		if i, ok := r.index[id]; ok {
+			r.out[i].RepliesReceived = n
 		}
 	}
 	erows.Close()
 	if err := erows.Err(); err != nil {
-		return nil, fmt.Errorf("advocate engagement: %w", err)
+		return fmt.Errorf("advocate engagement: %w", err)
 	}
+	return nil
+}
 
-	// Their prompts, newest first.
+// prompts adds their prompts, newest first.
+func (r *advocateRead) prompts() error {
 	pq := `SELECT ` + promptColumns + ` FROM prompts pr JOIN drafts d ON d.id = pr.draft_id`
 	var pargs []any
-	if personID != 0 {
+	if r.personID != 0 {
 		pq += ` WHERE pr.person_id = ?`
-		pargs = append(pargs, personID)
+		pargs = append(pargs, r.personID)
 	}
-	prompts, err := queryPrompts(ctx, tx, pq+` ORDER BY pr.created_at DESC, pr.draft_id DESC`, pargs...)
+	prompts, err := queryPrompts(r.ctx, r.tx, pq+` ORDER BY pr.created_at DESC, pr.draft_id DESC`, pargs...)
 	if err != nil {
-		return nil, fmt.Errorf("advocate prompts: %w", err)
+		return fmt.Errorf("advocate prompts: %w", err)
 	}
 	for _, p := range prompts {
-		if i, ok := index[p.PersonID]; ok {
-			out[i].Prompts = append(out[i].Prompts, p)
+		if i, ok := r.index[p.PersonID]; ok {
+			r.out[i].Prompts = append(r.out[i].Prompts, p)
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // SaveAdvocates implements parley.AdvocateStore.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 )
 
 const day = 24 * time.Hour
@@ -70,7 +71,7 @@ func sendPrompt(t *testing.T, s *store.Store, id int64, at time.Time) {
 
 func TestQueuePromptConsentRules(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 
 	t.Run("queued pending, once per ask", func(t *testing.T) {
 		id := person(t, s, "happy", noon.Add(-20*day), parley.Positive, nil)
@@ -217,7 +218,7 @@ func TestQueuePromptConsentRules(t *testing.T) {
 
 func TestAutoApprovedPromptIsAudited(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	id := person(t, s, "fan", noon.Add(-2*day), parley.Positive, nil)
 	req := ask(id, "beta", noon)
 	req.AutoApprove = true
@@ -239,7 +240,7 @@ func TestAutoApprovedPromptIsAudited(t *testing.T) {
 
 func TestOptOutWithdrawsWaitingPromptsAndAcksOnce(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	// A fan with a pending prompt, an approved one (cap 2) and a reply
 	// draft to their "stop" message waiting in the queue.
 	two := policy
@@ -336,7 +337,7 @@ func TestOptOutWithdrawsWaitingPromptsAndAcksOnce(t *testing.T) {
 
 func TestPromptOutcomesAndConversion(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	var sent []parley.Prompt
 	for i, name := range []string{"a", "b", "c", "d"} {
 		id := person(t, s, name, noon.Add(-20*day), parley.Positive, nil)
@@ -399,7 +400,7 @@ func TestPromptOutcomesAndConversion(t *testing.T) {
 
 func TestAdvocateScoresStatesAndChanges(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	// Ana posts twice; Ben replies to her first post (engagement), Ana
 	// replies to herself (does not count).
 	a1 := mention("a1", "ana", "love the deck", parley.Positive, 0)
@@ -479,7 +480,7 @@ func TestAdvocateScoresStatesAndChanges(t *testing.T) {
 
 func TestRepliesToUs(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	q := mention("q1", "ana", "where is my order?", parley.Neutral, 0)
 	other := mention("o1", "ben", "unrelated", parley.Neutral, 0)
 	_, err := s.IngestBatch(ctx, []*parley.Mention{q, other}, func(m *parley.Mention, h parley.History) []parley.Draft {
@@ -549,7 +550,7 @@ func TestQuietUntil(t *testing.T) {
 
 func TestCheckPromptWritesNothing(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	id := person(t, s, "fan", noon.Add(-2*day), parley.Positive, nil)
 	grumpy := person(t, s, "grumpy", noon.Add(-2*day), parley.Negative, nil)
 	require.NoError(t, s.CheckPrompt(ctx, ask(id, "review", noon), policy))
@@ -565,7 +566,7 @@ func TestCheckPromptWritesNothing(t *testing.T) {
 
 func TestAdvocateEntries(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	a := person(t, s, "ana", noon, parley.Positive, nil)
 	b := person(t, s, "ben", noon, parley.Positive, nil)
 	_, err := s.SaveAdvocates(ctx, []parley.AdvocateUpdate{

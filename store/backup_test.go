@@ -16,6 +16,7 @@ import (
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 )
 
 // TestBackupWhileAWriterRuns copies the database several times while
@@ -23,7 +24,7 @@ import (
 // and holds whole batches only (a consistent snapshot).
 func TestBackupWhileAWriterRuns(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	const perBatch = 20
 	var written atomic.Int64
 	stop := make(chan struct{})
@@ -63,8 +64,7 @@ func TestBackupWhileAWriterRuns(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, os.FileMode(0o600), fi.Mode().Perm())
 
-		c, err := store.Open(ctx, dst, store.Options{})
-		require.NoError(t, err)
+		c := storetest.Open(t, storetest.Path(dst))
 		st, err := c.Stats(ctx)
 		require.NoError(t, err)
 		c.Close()
@@ -79,7 +79,7 @@ func TestBackupWhileAWriterRuns(t *testing.T) {
 
 func TestVerifyRefusesDamagedAndNewerDatabases(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	_, err := s.IngestBatch(ctx, []*parley.Mention{mention("1", "ana", "hello", parley.Neutral, 0)}, nil)
 	require.NoError(t, err)
 	dir := t.TempDir()
@@ -131,8 +131,7 @@ func TestVerifyRefusesDamagedAndNewerDatabases(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, target+".before-restore-20261201T090000Z", kept)
 	assert.FileExists(t, kept)
-	r, err := store.Open(ctx, target, store.Options{})
-	require.NoError(t, err)
+	r := storetest.Open(t, storetest.Path(target))
 	st, err := r.Stats(ctx)
 	require.NoError(t, err)
 	r.Close()

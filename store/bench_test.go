@@ -7,13 +7,14 @@ import (
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func TestBusiestPersonAndThread(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	p, th, err := s.Busiest(ctx)
 	require.NoError(t, err)
 	assert.Zero(t, p, "no mentions, no busiest person")
@@ -57,9 +58,7 @@ func TestBaselineInsertWritesTheSchemaRows(t *testing.T) {
 	})
 	require.NoError(t, err)
 
-	s, err := store.Open(ctx, path, store.Options{})
-	require.NoError(t, err)
-	defer s.Close()
+	s := storetest.Open(t, storetest.Path(path))
 	st, err := s.Stats(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, 3, st.Mentions)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -68,7 +69,7 @@ func TestOnePendingReplyPerConversation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := openTest(t)
+			s := storetest.Open(t)
 			first := mention("1", "ana", "my wheels broke", parley.Negative, 0)
 			_, err := s.IngestBatch(ctx, []*parley.Mention{first}, replyRule)
 			require.NoError(t, err)
@@ -115,7 +116,7 @@ func TestOnePendingReplyPerConversation(t *testing.T) {
 // leaves the prompt alone, and a person has one pending prompt at most.
 func TestPromptBesideReply(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	first := mention("1", "ana", "love it", parley.Positive, 0)
 	_, err := s.IngestBatch(ctx, []*parley.Mention{first}, replyRule)
 	require.NoError(t, err)
@@ -142,7 +143,7 @@ func TestPromptBesideReply(t *testing.T) {
 func TestConversationStatesAndClocks(t *testing.T) {
 	ctx := context.Background()
 	clock := t0.Add(time.Hour)
-	s := openClock(t, func() time.Time { return clock })
+	s := storetest.Open(t, storetest.Clock(func() time.Time { return clock }))
 	a := mention("1", "ana", "broken", parley.Negative, 0)
 	_, err := s.IngestBatch(ctx, []*parley.Mention{a}, replyRule)
 	require.NoError(t, err)
@@ -207,7 +208,7 @@ func TestConversationStatesAndClocks(t *testing.T) {
 
 func TestWriteReplyTarget(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	a := mention("1", "ana", "my order?", parley.Neutral, 0)
 	b := mention("2", "marcus", "same here", parley.Negative, 5)
 	b.InReplyTo = "1"

@@ -6,13 +6,14 @@ import (
 	"time"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/store/storetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func TestCorrectSentimentWinsEverywhere(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	a := mention("1", "ana", "this deck is sick", parley.Negative, 0)
 	b := mention("2", "ana", "ok", parley.Neutral, 5)
 	_, err := s.IngestBatch(ctx, []*parley.Mention{a, b}, nil)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -23,9 +24,7 @@ func digestWeek(week string) parley.DigestRecord {
 func TestClaimDigestOncePerWeek(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
-	s, err := store.Open(ctx, filepath.Join(t.TempDir(), "parley.db"), store.Options{Now: func() time.Time { return now }})
-	require.NoError(t, err)
-	defer s.Close()
+	s := storetest.Open(t, storetest.Clock(func() time.Time { return now }))
 
 	r, err := s.ClaimDigest(ctx, digestWeek("2026-W47"), "a", now.Add(time.Hour), false)
 	require.NoError(t, err)
@@ -102,9 +101,7 @@ func TestClaimDigestAcrossProcesses(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "parley.db")
 	var stores []*store.Store
 	for range 4 {
-		s, err := store.Open(ctx, path, store.Options{})
-		require.NoError(t, err)
-		defer s.Close()
+		s := storetest.Open(t, storetest.Path(path))
 		stores = append(stores, s)
 	}
 	var wg sync.WaitGroup
@@ -133,7 +130,7 @@ func TestClaimDigestAcrossProcesses(t *testing.T) {
 
 func TestDigestsList(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	_, err := s.Digest(ctx, "2026-W47")
 	assert.Equal(t, parley.ENOTFOUND, parley.ErrorCode(err))
 	for i, week := range []string{"2026-W46", "2026-W47", "2026-W45"} {
@@ -164,9 +161,7 @@ func TestDigestsList(t *testing.T) {
 func TestDigestWindow(t *testing.T) {
 	ctx := context.Background()
 	clock := t0
-	s, err := store.Open(ctx, filepath.Join(t.TempDir(), "parley.db"), store.Options{Now: func() time.Time { return clock }})
-	require.NoError(t, err)
-	defer s.Close()
+	s := storetest.Open(t, storetest.Clock(func() time.Time { return clock }))
 	decide := func(m *parley.Mention, h parley.History) []parley.Draft {
 		return []parley.Draft{{Kind: parley.KindReply, Text: "thanks", Rule: "r"}}
 	}
@@ -179,7 +174,7 @@ func TestDigestWindow(t *testing.T) {
 	late := mention("4", "ana", "after", parley.Neutral, 60*24*8)
 	// b arrives once ana's answer is sent: a rule's pending draft in the
 	// thread would be superseded by b's.
-	_, err = s.IngestBatch(ctx, []*parley.Mention{old, a, c, late}, decide)
+	_, err := s.IngestBatch(ctx, []*parley.Mention{old, a, c, late}, decide)
 	require.NoError(t, err)
 
 	drafts, err := s.Drafts(ctx, parley.DraftFilter{})
@@ -267,9 +262,7 @@ func TestDigestWindow(t *testing.T) {
 func TestDigestWindowDrafts(t *testing.T) {
 	ctx := context.Background()
 	clock := t0.Add(-48 * time.Hour)
-	s, err := store.Open(ctx, filepath.Join(t.TempDir(), "parley.db"), store.Options{Now: func() time.Time { return clock }})
-	require.NoError(t, err)
-	defer s.Close()
+	s := storetest.Open(t, storetest.Clock(func() time.Time { return clock }))
 	decide := func(m *parley.Mention, h parley.History) []parley.Draft {
 		return []parley.Draft{{Kind: parley.KindReply, Text: "thanks " + m.ExternalID, Rule: "r"}}
 	}
@@ -284,7 +277,7 @@ func TestDigestWindowDrafts(t *testing.T) {
 	before, beforeDecidedIn, beforeDecidedAfter := ingest("1"), ingest("2"), ingest("3")
 	clock = t0.Add(time.Hour)
 	in, inDecidedIn := ingest("4"), ingest("5")
-	_, err = s.RejectDraft(ctx, beforeDecidedIn, "bo", "no")
+	_, err := s.RejectDraft(ctx, beforeDecidedIn, "bo", "no")
 	require.NoError(t, err)
 	_, err = s.ApproveDraft(ctx, inDecidedIn, "bo", "")
 	require.NoError(t, err)

@@ -21,9 +21,7 @@ import (
 func TestTransientErrorIsUnavailable(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "p.db")
-	s, err := Open(ctx, path, Options{BusyTimeout: 50 * time.Millisecond})
-	require.NoError(t, err)
-	defer s.Close()
+	s := openForTest(t, path, Options{BusyTimeout: 50 * time.Millisecond})
 
 	other, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(50)")
 	require.NoError(t, err)
@@ -55,10 +53,8 @@ func TestTransientErrorIsUnavailable(t *testing.T) {
 
 func TestUniqueViolationByCode(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "p.db"), Options{})
-	require.NoError(t, err)
-	defer s.Close()
-	_, err = s.db.ExecContext(ctx, `CREATE TABLE t (k TEXT UNIQUE)`)
+	s := openForTest(t, "", Options{})
+	_, err := s.db.ExecContext(ctx, `CREATE TABLE t (k TEXT UNIQUE)`)
 	require.NoError(t, err)
 	_, err = s.db.ExecContext(ctx, `INSERT INTO t VALUES ('a')`)
 	require.NoError(t, err)

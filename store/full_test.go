@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,9 +20,7 @@ import (
 // again once there is room.
 func TestFullDatabase(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "p.db"), Options{})
-	require.NoError(t, err)
-	defer s.Close()
+	s := openForTest(t, "", Options{})
 	batch := func(from int) []*parley.Mention {
 		var ms []*parley.Mention
 		for i := from; i < from+200; i++ {
@@ -34,7 +31,7 @@ func TestFullDatabase(t *testing.T) {
 		return ms
 	}
 	decide := func(m *parley.Mention, h parley.History) []parley.Draft { return []parley.Draft{{Text: "thanks"}} }
-	_, err = s.IngestBatch(ctx, batch(0), decide)
+	_, err := s.IngestBatch(ctx, batch(0), decide)
 	require.NoError(t, err)
 	var pages int
 	require.NoError(t, s.db.QueryRowContext(ctx, `PRAGMA page_count`).Scan(&pages))

@@ -306,8 +306,18 @@ func (in *ingest) place(m *parley.Mention) placed {
 		m.Sentiment.Label = parley.Neutral
 	}
 	var h parley.History
+	ps := in.placePerson(m, &h)
+	ts := in.placeThread(m, &h)
+	in.nextID.mention++
+	m.ID = in.nextID.mention
+	converse(&ts.conv, m)
+	return placed{m: m, h: h, ps: ps, ts: ts}
+}
 
-	// The person: the rules see the fresh profile with the earlier counts.
+// placePerson finds or makes m's author, counts m for them and fills the
+// person part of h: the rules see the fresh profile with the earlier
+// counts.
+func (in *ingest) placePerson(m *parley.Mention, h *parley.History) *personState {
 	pk := pkey{m.Platform, m.Author.ExternalID}
 	ps := in.people[pk]
 	if ps == nil {
@@ -362,11 +372,15 @@ func (in *ingest) place(m *parley.Mention) placed {
 		p.Neutral++
 	}
 	m.PersonID, m.Author.ID = p.ID, p.ID
+	return ps
+}
 
-	// The thread: named by the connector, else the thread of the post this
-	// one answers (a stored mention or one of our own replies), else a
-	// thread rooted at the answered post's id (which the answered post
-	// joins when it arrives later), else a new thread rooted here.
+// placeThread finds or makes m's thread, counts m in it and fills the
+// thread part of h. The thread is the one the connector names, else the
+// thread of the post m answers (a stored mention or one of our own
+// replies), else a thread rooted at the answered post's id (which the
+// answered post joins when it arrives later), else a new thread rooted at m.
+func (in *ingest) placeThread(m *parley.Mention, h *parley.History) *threadState {
 	var ts *threadState
 	if m.ThreadKey == "" && m.InReplyTo != "" {
 		if id, ok := in.parents[pkey{m.Platform, m.InReplyTo}]; ok {
@@ -408,11 +422,7 @@ func (in *ingest) place(m *parley.Mention) placed {
 	}
 	m.ThreadID = ts.t.ID
 	in.parents[pkey{m.Platform, m.ExternalID}] = ts.t.ID
-
-	in.nextID.mention++
-	m.ID = in.nextID.mention
-	converse(&ts.conv, m)
-	return placed{m: m, h: h, ps: ps, ts: ts}
+	return ts
 }
 
 // converse counts a customer's message m in its conversation c: it needs
@@ -525,71 +535,107 @@ func (in *ingest) load(batch []*parley.Mention) error {
 	in.parents = map[pkey]int64{}
 	in.byKey = map[pkey]*threadState{}
 	in.byID = map[int64]*threadState{}
-	ov := in.overlay
 	adopted := map[*threadState]*threadState{}
-	adoptThread := func(ots *threadState) *threadState {
-		ts := adopted[ots]
-		if ts == nil {
-			ts = &threadState{t: ots.t, replies: ots.replies, conv: ots.conv, last: ots.last, pending: ots.pending}
-			ts.pending.draft = nil // written by the overlay's batch
-			adopted[ots] = ts
-			in.byKey[pkey{ts.t.Platform, ts.t.RootKey}] = ts
-			in.byID[ts.t.ID] = ts
-		}
-		return ts
+	k := in.batchKeys(batch, adopted)
+	if err := in.loadStored(k); err != nil {
+		return err
 	}
+	fresh, err := in.loadThreads(k, adopted)
+	if err != nil {
+		return err
+	}
+	if err := in.loadReplies(fresh); err != nil {
+		return err
+	}
+	in.byPerson = make(map[int64]*personState, len(in.people))
+	for _, ps := range in.people {
+		in.byPerson[ps.p.ID] = ps
+	}
+	if err := in.loadPendingOwners(); err != nil {
+		return err
+	}
+	return in.loadNextIDs()
+}
 
-	// Each list holds a value once: a busy author or thread appears many
-	// times in a batch, and every value costs a bound parameter.
-	ids := keyLists{}             // platform -> mention ids
-	authors := keyLists{}         // platform -> author ids
-	replyTo := keyLists{}         // platform -> answered ids
-	roots := keyLists{}           // platform -> candidate thread root keys
-	threadIDs := map[int64]bool{} // threads of answered posts
-	// What the overlay (the batch planned before) knows is taken from it:
-	// it is what the database holds once that batch is written.
+// adopt copies a thread of the overlay into this batch, once: adopted maps
+// the overlay's threads to their copies.
+func (in *ingest) adopt(adopted map[*threadState]*threadState, ots *threadState) *threadState {
+	ts := adopted[ots]
+	if ts == nil {
+		ts = &threadState{t: ots.t, replies: ots.replies, conv: ots.conv, last: ots.last, pending: ots.pending}
+		ts.pending.draft = nil // written by the overlay's batch
+		adopted[ots] = ts
+		in.byKey[pkey{ts.t.Platform, ts.t.RootKey}] = ts
+		in.byID[ts.t.ID] = ts
+	}
+	return ts
+}
+
+// loadKeys is what load asks the database for. Each list holds a value
+// once: a busy author or thread appears many times in a batch, and every
+// value costs a bound parameter.
+type loadKeys struct {
+	ids       keyLists       // platform -> mention ids
+	authors   keyLists       // platform -> author ids
+	replyTo   keyLists       // platform -> answered ids
+	roots     keyLists       // platform -> candidate thread root keys
+	threadIDs map[int64]bool // threads of answered posts
+}
+
+// batchKeys lists the keys of batch the database must answer. What the
+// overlay (the batch planned before) knows is taken from it instead: it is
+// what the database holds once that batch is written.
+func (in *ingest) batchKeys(batch []*parley.Mention, adopted map[*threadState]*threadState) *loadKeys {
+	ov := in.overlay
+	k := &loadKeys{threadIDs: map[int64]bool{}}
 	root := func(platform, key string) {
 		if ots := ov.thread(pkey{platform, key}); ots != nil {
-			adoptThread(ots)
+			in.adopt(adopted, ots)
 			return
 		}
-		roots.add(platform, key)
+		k.roots.add(platform, key)
 	}
 	for _, m := range batch {
-		if k := (pkey{m.Platform, m.ExternalID}); ov.isStored(k) {
-			in.known[k] = true
+		if mk := (pkey{m.Platform, m.ExternalID}); ov.isStored(mk) {
+			in.known[mk] = true
 		} else {
-			ids.add(m.Platform, m.ExternalID)
+			k.ids.add(m.Platform, m.ExternalID)
 		}
-		if k := (pkey{m.Platform, m.Author.ExternalID}); ov != nil && ov.people[k] != nil {
-			if in.people[k] == nil {
-				ops := ov.people[k]
-				in.people[k] = &personState{p: ops.p, pending: ops.pending}
+		if ak := (pkey{m.Platform, m.Author.ExternalID}); ov != nil && ov.people[ak] != nil {
+			if in.people[ak] == nil {
+				ops := ov.people[ak]
+				in.people[ak] = &personState{p: ops.p, pending: ops.pending}
 			}
 		} else {
-			authors.add(m.Platform, m.Author.ExternalID)
+			k.authors.add(m.Platform, m.Author.ExternalID)
 		}
 		switch {
 		case m.ThreadKey != "":
 			root(m.Platform, m.ThreadKey)
 		case m.InReplyTo != "":
-			k := pkey{m.Platform, m.InReplyTo}
-			if tid, ok := ov.parent(k); ok {
-				in.parents[k] = tid
+			rk := pkey{m.Platform, m.InReplyTo}
+			if tid, ok := ov.parent(rk); ok {
+				in.parents[rk] = tid
 				if ots := ov.byID[tid]; ots != nil {
-					adoptThread(ots)
+					in.adopt(adopted, ots)
 				} else {
-					threadIDs[tid] = true
+					k.threadIDs[tid] = true
 				}
 			} else {
-				replyTo.add(m.Platform, m.InReplyTo)
+				k.replyTo.add(m.Platform, m.InReplyTo)
 			}
 			root(m.Platform, m.InReplyTo)
 		default:
 			root(m.Platform, m.ExternalID)
 		}
 	}
-	for platform, list := range ids.lists {
+	return k
+}
+
+// loadStored reads which of the batch's mentions are stored, its people
+// and the threads of the posts it answers.
+func (in *ingest) loadStored(k *loadKeys) error {
+	for platform, list := range k.ids.lists {
 		if err := in.each(`SELECT external_id FROM mentions WHERE platform = ? AND external_id IN`, platform, list,
 			func(rows *sql.Rows) error {
 				var id string
@@ -602,22 +648,22 @@ func (in *ingest) load(batch []*parley.Mention) error {
 			return fmt.Errorf("find stored mentions: %w", err)
 		}
 	}
-	for platform, list := range authors.lists {
+	for platform, list := range k.authors.lists {
 		if err := in.each(`SELECT `+personColumns+`, pending_drafts FROM people WHERE platform = ? AND external_id IN`, platform, list, func(rows *sql.Rows) error {
 			var pending int
 			p, err := scanPerson(rowsWithExtra{rows, &pending})
 			if err != nil {
 				return err
 			}
-			if k := (pkey{platform, p.ExternalID}); in.people[k] == nil {
-				in.people[k] = &personState{p: p, pending: pending}
+			if pk := (pkey{platform, p.ExternalID}); in.people[pk] == nil {
+				in.people[pk] = &personState{p: p, pending: pending}
 			}
 			return nil
 		}); err != nil {
 			return fmt.Errorf("find people: %w", err)
 		}
 	}
-	for platform, list := range replyTo.lists {
+	for platform, list := range k.replyTo.lists {
 		for _, q := range []string{
 			`SELECT external_id, thread_id FROM mentions WHERE platform = ? AND external_id IN`,
 			`SELECT posted_id, thread_id FROM drafts WHERE thread_id IS NOT NULL AND posted_id != '' AND platform = ? AND posted_id IN`,
@@ -631,72 +677,81 @@ func (in *ingest) load(batch []*parley.Mention) error {
 				if _, ok := in.parents[pkey{platform, id}]; !ok {
 					in.parents[pkey{platform, id}] = tid
 				}
-				threadIDs[tid] = true
+				k.threadIDs[tid] = true
 				return nil
 			}); err != nil {
 				return fmt.Errorf("find answered posts: %w", err)
 			}
 		}
 	}
-	var fresh []any // threads read from the database, whose replies to count
-	addThread := func(rows *sql.Rows) error {
-		var t parley.Thread
-		var started, last int64
-		var c parley.Conversation
-		var state string
-		var snoozed, lastMsg, firstMsg, waiting, firstResp, lastResp int64
-		if err := rows.Scan(&t.ID, &t.Platform, &t.RootKey, &t.Channel, &started, &last, &t.Mentions,
-			&state, &c.Assignee, &snoozed, &c.Messages, &c.LastMentionID, &c.PersonID, &lastMsg, &firstMsg, &waiting,
-			&firstResp, &lastResp); err != nil {
-			return err
-		}
-		t.StartedAt, t.LastAt = fromMS(started), fromMS(last)
-		if in.byID[t.ID] != nil {
-			return nil // adopted from the overlay
-		}
-		c.ID, c.Platform, c.Channel, c.State = t.ID, t.Platform, t.Channel, parley.ConversationState(state)
-		c.SnoozedUntil, c.LastMessageAt, c.FirstMessageAt = fromMS(snoozed), fromMS(lastMsg), fromMS(firstMsg)
-		c.WaitingSince, c.FirstResponseAt, c.LastResponseAt = fromMS(waiting), fromMS(firstResp), fromMS(lastResp)
-		ts := &threadState{t: t, conv: c}
-		in.byKey[pkey{t.Platform, t.RootKey}] = ts
-		in.byID[t.ID] = ts
-		fresh = append(fresh, t.ID)
-		return nil
-	}
-	const threadCols = `SELECT t.id, t.platform, t.root_key, t.channel, t.started_at, t.last_at, t.mentions,
+	return nil
+}
+
+// threadCols reads a thread with its conversation, for addThread.
+const threadCols = `SELECT t.id, t.platform, t.root_key, t.channel, t.started_at, t.last_at, t.mentions,
 		coalesce(c.state, 'closed'), coalesce(c.assignee, ''), coalesce(c.snoozed_until, 0), coalesce(c.messages, 0),
 		coalesce(c.last_mention_id, 0), coalesce(c.person_id, 0), coalesce(c.last_message_at, 0),
 		coalesce(c.first_message_at, 0), coalesce(c.waiting_since, 0), coalesce(c.first_response_at, 0),
 		coalesce(c.last_response_at, 0)
 		FROM threads t LEFT JOIN conversations c ON c.id = t.id WHERE `
-	for platform, list := range roots.lists {
+
+// addThread keeps a thread row (threadCols) unless the overlay gave that
+// thread already, and lists its id in fresh.
+func (in *ingest) addThread(rows *sql.Rows, fresh *[]any) error {
+	var t parley.Thread
+	var started, last int64
+	var c parley.Conversation
+	var state string
+	var snoozed, lastMsg, firstMsg, waiting, firstResp, lastResp int64
+	if err := rows.Scan(&t.ID, &t.Platform, &t.RootKey, &t.Channel, &started, &last, &t.Mentions,
+		&state, &c.Assignee, &snoozed, &c.Messages, &c.LastMentionID, &c.PersonID, &lastMsg, &firstMsg, &waiting,
+		&firstResp, &lastResp); err != nil {
+		return err
+	}
+	t.StartedAt, t.LastAt = fromMS(started), fromMS(last)
+	if in.byID[t.ID] != nil {
+		return nil // adopted from the overlay
+	}
+	c.ID, c.Platform, c.Channel, c.State = t.ID, t.Platform, t.Channel, parley.ConversationState(state)
+	c.SnoozedUntil, c.LastMessageAt, c.FirstMessageAt = fromMS(snoozed), fromMS(lastMsg), fromMS(firstMsg)
+	c.WaitingSince, c.FirstResponseAt, c.LastResponseAt = fromMS(waiting), fromMS(firstResp), fromMS(lastResp)
+	ts := &threadState{t: t, conv: c}
+	in.byKey[pkey{t.Platform, t.RootKey}] = ts
+	in.byID[t.ID] = ts
+	*fresh = append(*fresh, t.ID)
+	return nil
+}
+
+// loadThreads reads the threads the batch names by root key or through an
+// answered post, and returns the ids of those read from the database.
+func (in *ingest) loadThreads(k *loadKeys, adopted map[*threadState]*threadState) ([]any, error) {
+	ov := in.overlay
+	var fresh []any
+	addThread := func(rows *sql.Rows) error { return in.addThread(rows, &fresh) }
+	for platform, list := range k.roots.lists {
 		if err := in.each(threadCols+`t.platform = ? AND t.root_key IN`, platform, list, addThread); err != nil {
-			return fmt.Errorf("find threads: %w", err)
+			return nil, fmt.Errorf("find threads: %w", err)
 		}
 	}
 	var byID []any
-	for id := range threadIDs {
+	for id := range k.threadIDs {
 		if in.byID[id] == nil {
 			if ots := ov.threadByID(id); ots != nil {
-				adoptThread(ots)
+				in.adopt(adopted, ots)
 				continue
 			}
 			byID = append(byID, id)
 		}
 	}
 	if err := in.each(threadCols+`t.id IN`, nil, byID, addThread); err != nil {
-		return fmt.Errorf("find threads: %w", err)
+		return nil, fmt.Errorf("find threads: %w", err)
 	}
-	if err := in.loadReplies(fresh); err != nil {
-		return err
-	}
-	in.byPerson = make(map[int64]*personState, len(in.people))
-	for _, ps := range in.people {
-		in.byPerson[ps.p.ID] = ps
-	}
-	if err := in.loadPendingOwners(); err != nil {
-		return err
-	}
+	return fresh, nil
+}
+
+// loadNextIDs reads the next free ids, past the overlay's.
+func (in *ingest) loadNextIDs() error {
+	ov := in.overlay
 	for _, t := range []struct {
 		table string
 		dst   *int64

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"math/rand"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 )
 
 // historyRecorder is a decide whose answer depends on every part of the
@@ -103,7 +103,7 @@ func TestIngestBatchConcurrentIsExactlyIngestBatch(t *testing.T) {
 		seed, expect := c.seed, c.expect
 		t.Run(fmt.Sprint(seed, expect), func(t *testing.T) {
 			clock := func() time.Time { return t0 }
-			seq, con := openClock(t, clock), openClock(t, clock)
+			seq, con := storetest.Open(t, storetest.Clock(clock)), storetest.Open(t, storetest.Clock(clock))
 			var rs, rc historyRecorder
 			for i, batch := range randomBatches(seed, 6, 120) {
 				other := randomBatches(seed, 6, 120)[i] // the same mentions, fresh copies
@@ -127,14 +127,6 @@ func TestIngestBatchConcurrentIsExactlyIngestBatch(t *testing.T) {
 			assert.Equal(t, dump(t, seq), dump(t, con))
 		})
 	}
-}
-
-func openClock(t *testing.T, now func() time.Time) *store.Store {
-	t.Helper()
-	s, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"), store.Options{Now: now})
-	require.NoError(t, err)
-	t.Cleanup(func() { s.Close() })
-	return s
 }
 
 // dump reads every row ingest writes, for comparing two databases.
@@ -184,7 +176,7 @@ func TestIngestBatchConcurrentIgnoredCounts(t *testing.T) {
 	ctx := context.Background()
 	run := func(o parley.DecideOptions) (string, int64) {
 		clock := func() time.Time { return t0 }
-		s := openClock(t, clock)
+		s := storetest.Open(t, storetest.Clock(clock))
 		var calls atomic.Int64
 		for _, batch := range randomBatches(7, 5, 150) {
 			var err error
@@ -209,7 +201,7 @@ func TestIngestBatchConcurrentIgnoredCounts(t *testing.T) {
 
 func TestPendingDraftsCounterFollowsEveryChange(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	var seen []parley.History
 	decide := func(m *parley.Mention, h parley.History) []parley.Draft {
 		seen = append(seen, h)
@@ -250,9 +242,7 @@ func TestPendingDraftsCounterFollowsEveryChange(t *testing.T) {
 // stand-in evaluated on every core.
 func BenchmarkIngestBatchConcurrent(b *testing.B) {
 	ctx := context.Background()
-	s, err := store.Open(ctx, filepath.Join(b.TempDir(), "p.db"), store.Options{})
-	require.NoError(b, err)
-	defer s.Close()
+	s := storetest.Open(b)
 	const batch = 512
 	ms := make([]*parley.Mention, batch)
 	n := 0

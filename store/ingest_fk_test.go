@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
@@ -19,9 +18,7 @@ import (
 // every other write uses keeps its checks.
 func TestIngestReferences(t *testing.T) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "p.db"), Options{})
-	require.NoError(t, err)
-	defer s.Close()
+	s := openForTest(t, "", Options{})
 	base := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
 	batch := func(from, n int) []*parley.Mention {
 		var ms []*parley.Mention

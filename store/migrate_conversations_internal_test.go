@@ -47,9 +47,7 @@ func TestConversationsMigration(t *testing.T) {
 	}
 	require.NoError(t, db.Close())
 
-	s, err := Open(ctx, path, Options{})
-	require.NoError(t, err)
-	defer s.Close()
+	s := openForTest(t, path, Options{})
 
 	c1, err := s.Conversation(ctx, 1)
 	require.NoError(t, err)

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,12 +19,7 @@ import (
 func TestPlanOnAPlanRewrittenAfterAFailure(t *testing.T) {
 	ctx := context.Background()
 	at := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
-	open := func() *Store {
-		s, err := Open(ctx, filepath.Join(t.TempDir(), "p.db"), Options{Now: func() time.Time { return at }})
-		require.NoError(t, err)
-		t.Cleanup(func() { s.Close() })
-		return s
-	}
+	open := func() *Store { return openForTest(t, "", Options{Now: func() time.Time { return at }}) }
 	// decide's tags show the pending drafts and replies it saw.
 	decide := func(m *parley.Mention, h parley.History) []parley.Draft {
 		m.Tags = append(m.Tags, fmt.Sprintf("p%d-r%d-m%d", h.PendingDrafts, h.RepliesInThread, h.Person.Mentions))

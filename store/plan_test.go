@@ -11,6 +11,7 @@ import (
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 )
 
 // TestPlannedIngestIsExactlyIngestBatch runs batches through PlanBatch and
@@ -24,7 +25,7 @@ func TestPlannedIngestIsExactlyIngestBatch(t *testing.T) {
 	for _, seed := range []int64{1, 2, 3, 4} {
 		t.Run(fmt.Sprint(seed), func(t *testing.T) {
 			clock := func() time.Time { return t0 }
-			seq, pl := openClock(t, clock), openClock(t, clock)
+			seq, pl := storetest.Open(t, storetest.Clock(clock)), storetest.Open(t, storetest.Clock(clock))
 			var rs, rp historyRecorder
 			const n = 10
 			batches := randomBatches(seed, n, 120)
@@ -98,7 +99,7 @@ func TestPlannedIngestIsExactlyIngestBatch(t *testing.T) {
 func TestPlanAfterAnotherIngest(t *testing.T) {
 	ctx := context.Background()
 	clock := func() time.Time { return t0 }
-	seq, pl := openClock(t, clock), openClock(t, clock)
+	seq, pl := storetest.Open(t, storetest.Clock(clock)), storetest.Open(t, storetest.Clock(clock))
 	var rs, rp historyRecorder
 	a, b, c := randomBatches(9, 3, 80), randomBatches(9, 3, 80), randomBatches(9, 3, 80)
 	for i := range 3 {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/rules"
+	"github.com/parleybot/parley/store/storetest"
 )
 
 // exampleDecide is the rule set config.example.yaml ships.
@@ -28,7 +29,7 @@ func exampleDecide(t *testing.T) parley.DecideFunc {
 // rejected), a thank-you is queued, and the tags and priority follow.
 func TestCorrectionRedecidesTheDraft(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	decide := exampleDecide(t)
 	m := mention("1", "vinny", "riptide shipped in 1 day, that's wild", parley.Negative, 0)
 	m.Sentiment.Confidence = 0.9
@@ -96,7 +97,7 @@ func TestCorrectionRedecidesTheDraft(t *testing.T) {
 // decided again with the history before it, so the reply still knows them.
 func TestCorrectionRedecideSeesEarlierHistory(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	decide := exampleDecide(t)
 	first := mention("1", "sam", "my deck snapped, not happy", parley.Negative, 0)
 	first.Sentiment.Confidence = 0.9
@@ -130,7 +131,7 @@ func TestCorrectionRedecideSeesEarlierHistory(t *testing.T) {
 // replaced by a correction; the tags still follow.
 func TestCorrectionKeepsAPersonsEdit(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	decide := exampleDecide(t)
 	m := mention("1", "vinny", "the deck is wild", parley.Negative, 0)
 	m.Sentiment.Confidence = 0.9

@@ -9,11 +9,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/store/storetest"
 )
 
 func TestSavedReplyUsesCountOnceApprovedAndReachTheDigest(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	res, err := s.IngestBatch(ctx, []*parley.Mention{
 		{Platform: parley.PlatformMastodon, ExternalID: "1", Author: parley.Person{ExternalID: "a", Handle: "ana@x.social"}, Text: "shipping?", CreatedAt: time.Now()},
 		{Platform: parley.PlatformMastodon, ExternalID: "2", Author: parley.Person{ExternalID: "b", Handle: "bo@x.social"}, Text: "returns?", CreatedAt: time.Now()},

@@ -6,13 +6,14 @@ import (
 	"time"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/store/storetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func TestSearchMentions(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	a := mention("1", "ana", "My wheels cracked #fail", parley.Negative, 0)
 	b := mention("2", "marcus", "Wheels are great, love them", parley.Positive, 60)
 	c := mention("3", "ana", "the fail was the bearings", parley.Negative, 24*60)

@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 )
 
 // The database and its WAL and shared-memory files are private to the
@@ -62,9 +63,7 @@ func TestDatabaseFilesArePrivate(t *testing.T) {
 func TestSessionTokensStoredHashed(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "p.db")
-	s, err := store.Open(ctx, path, store.Options{})
-	require.NoError(t, err)
-	defer s.Close()
+	s := storetest.Open(t, storetest.Path(path))
 	ss := s.Sessions()
 	require.NoError(t, ss.CommitCtx(ctx, "secret-token", []byte("data"), time.Now().Add(time.Hour)))
 	sum := sha256.Sum256([]byte("secret-token"))
@@ -85,8 +84,7 @@ func TestSessionTokensStoredHashed(t *testing.T) {
 func TestPlainSessionsEndedByMigration(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "p.db")
-	fresh, err := store.Open(ctx, filepath.Join(t.TempDir(), "fresh.db"), store.Options{})
-	require.NoError(t, err)
+	fresh := storetest.Open(t)
 	v, err := fresh.SchemaVersion(ctx)
 	require.NoError(t, err)
 	require.NoError(t, fresh.Close())
@@ -101,9 +99,7 @@ func TestPlainSessionsEndedByMigration(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, db.Close())
 
-	s, err := store.Open(ctx, path, store.Options{})
-	require.NoError(t, err)
-	defer s.Close()
+	s := storetest.Open(t, storetest.Path(path))
 	assert.Empty(t, store.SessionKeys(t, s))
 	got, err := s.SchemaVersion(ctx)
 	require.NoError(t, err)
@@ -118,11 +114,9 @@ func TestBackupIsPrivate(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.Chmod(dir, 0o755))
 	src := filepath.Join(dir, "parley.db")
-	s, err := store.Open(ctx, src, store.Options{})
-	require.NoError(t, err)
-	require.NoError(t, s.Close())
+	require.NoError(t, storetest.Open(t, storetest.Path(src)).Close())
 	dst := filepath.Join(dir, "backup.db")
-	_, err = store.Backup(ctx, src, dst)
+	_, err := store.Backup(ctx, src, dst)
 	require.NoError(t, err)
 	fi, err := os.Stat(dst)
 	require.NoError(t, err)

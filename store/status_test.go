@@ -9,11 +9,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/store/storetest"
 )
 
 func TestOutboxStatusCursorsAndRetry(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	res, err := s.IngestBatch(ctx, []*parley.Mention{
 		mention("1", "ana", "broken", parley.Negative, 0), mention("2", "bo", "late", parley.Negative, 1),
 		mention("3", "cy", "hello", parley.Neutral, 2),

@@ -66,6 +66,9 @@ type Store struct {
 	lastPlan   *Plan // the last commit, when it wrote a plan as planned
 
 	ckpt *checkpointer // folds the WAL back off the writer (checkpoint.go)
+
+	closeOnce sync.Once
+	closeErr  error
 }
 
 var _ parley.Store = (*Store)(nil)
@@ -208,8 +211,14 @@ func openDB(path string, busy time.Duration, kind int) (*sql.DB, error) {
 // Path returns the database file's path.
 func (s *Store) Path() string { return s.path }
 
-// Close closes the database. It is safe to call once.
+// Close closes the database. Later calls do nothing and return the first
+// call's error, so a test helper's cleanup may close a store the test closed.
 func (s *Store) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.close() })
+	return s.closeErr
+}
+
+func (s *Store) close() error {
 	var errs []error
 	if s.rdb != nil {
 		errs = append(errs, s.rdb.Close())

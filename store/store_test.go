@@ -11,17 +11,10 @@ import (
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
-
-func openTest(t testing.TB) *store.Store {
-	t.Helper()
-	s, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"), store.Options{})
-	require.NoError(t, err)
-	t.Cleanup(func() { s.Close() })
-	return s
-}
 
 var t0 = time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
 
@@ -38,7 +31,7 @@ func mention(id, author, text string, label parley.Label, minutes int) *parley.M
 
 func TestIngestDedupesAndCountsHistory(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	var seen []parley.History
 	decide := func(m *parley.Mention, h parley.History) []parley.Draft {
 		seen = append(seen, h)
@@ -97,7 +90,7 @@ func TestIngestDedupesAndCountsHistory(t *testing.T) {
 
 func TestThreads(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	root := mention("10", "ana", "where is my order?", parley.Negative, 0)
 	reply := mention("11", "bob", "same here", parley.Negative, 1)
 	reply.InReplyTo = "10"
@@ -162,7 +155,7 @@ func seedDraft(t *testing.T, s *store.Store, id string) parley.Draft {
 
 func TestApproveEditReject(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	d := seedDraft(t, s, "1")
 	assert.Equal(t, parley.DraftPending, d.State)
 	assert.Equal(t, "question", d.Rule)
@@ -212,7 +205,7 @@ func TestApproveEditReject(t *testing.T) {
 
 func TestConcurrentApproveOnlyOneWins(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	d := seedDraft(t, s, "1")
 	var wg sync.WaitGroup
 	errs := make([]error, 8)
@@ -237,7 +230,7 @@ func TestConcurrentApproveOnlyOneWins(t *testing.T) {
 
 func TestOutboxLifecycle(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	d := seedDraft(t, s, "1")
 	none, err := s.ClaimDrafts(ctx, 10, time.Now())
 	require.NoError(t, err)
@@ -300,7 +293,7 @@ func TestOutboxLifecycle(t *testing.T) {
 
 func TestDraftsFilterAndOrder(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	_, err := s.IngestBatch(ctx, []*parley.Mention{
 		mention("1", "a", "x", parley.Neutral, 0),
 		mention("2", "b", "y", parley.Negative, 1),
@@ -330,7 +323,7 @@ func TestDraftsFilterAndOrder(t *testing.T) {
 
 func TestCursors(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	v, err := s.Cursor(ctx, "mastodon:x:notifications")
 	require.NoError(t, err)
 	assert.Empty(t, v)
@@ -344,17 +337,14 @@ func TestCursors(t *testing.T) {
 func TestReopenKeepsDataAndSchema(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "sub", "parley.db")
-	s, err := store.Open(ctx, path, store.Options{})
-	require.NoError(t, err)
-	_, err = s.IngestBatch(ctx, []*parley.Mention{mention("1", "a", "x", parley.Neutral, 0)}, nil)
+	s := storetest.Open(t, storetest.Path(path))
+	_, err := s.IngestBatch(ctx, []*parley.Mention{mention("1", "a", "x", parley.Neutral, 0)}, nil)
 	require.NoError(t, err)
 	v1, err := s.SchemaVersion(ctx)
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
 
-	s, err = store.Open(ctx, path, store.Options{})
-	require.NoError(t, err)
-	defer s.Close()
+	s = storetest.Open(t, storetest.Path(path))
 	v2, err := s.SchemaVersion(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, v1, v2)
@@ -373,7 +363,7 @@ func TestOpenRejectsNonDatabase(t *testing.T) {
 }
 
 func TestMentionNotFound(t *testing.T) {
-	s := openTest(t)
+	s := storetest.Open(t)
 	_, err := s.Mention(context.Background(), 42)
 	assert.Equal(t, parley.ENOTFOUND, parley.ErrorCode(err))
 	_, err = s.Person(context.Background(), 42)
@@ -384,7 +374,7 @@ func TestMentionNotFound(t *testing.T) {
 
 func BenchmarkIngestBatch(b *testing.B) {
 	ctx := context.Background()
-	s := openTest(b)
+	s := storetest.Open(b)
 	const batch = 512
 	ms := make([]*parley.Mention, batch)
 	b.ResetTimer()
@@ -413,7 +403,7 @@ func BenchmarkIngestBatch(b *testing.B) {
 // TestQueueStats: the cheap counts agree with Stats.
 func TestQueueStats(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	decide := func(m *parley.Mention, h parley.History) []parley.Draft {
 		return []parley.Draft{{Text: "hi " + m.ExternalID}}
 	}

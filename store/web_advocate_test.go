@@ -8,11 +8,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/store/storetest"
 )
 
 func TestPersonAdvocate(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	_, err := s.IngestBatch(ctx, []*parley.Mention{mention("1", "jules", "love it", parley.Positive, 0)}, nil)
 	require.NoError(t, err)
 	p, err := s.FindPerson(ctx, parley.PlatformMastodon, "jules@example.social")

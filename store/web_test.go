@@ -7,13 +7,14 @@ import (
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
 func TestUsers(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 
 	u, err := s.CreateUser(ctx, "ana", parley.RoleManager, "hash1")
 	require.NoError(t, err)
@@ -70,9 +71,7 @@ func TestRoles(t *testing.T) {
 func TestSessions(t *testing.T) {
 	ctx := context.Background()
 	now := t0
-	s, err := store.Open(ctx, t.TempDir()+"/p.db", store.Options{Now: func() time.Time { return now }})
-	require.NoError(t, err)
-	defer s.Close()
+	s := storetest.Open(t, storetest.Clock(func() time.Time { return now }))
 	ss := s.Sessions()
 
 	_, found, err := ss.Find("nope")
@@ -135,7 +134,7 @@ func seedInbox(t *testing.T, s *store.Store) []int64 {
 
 func TestInboxItems(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	ids := seedInbox(t, s)
 	_, err := s.CreateUser(ctx, "ana", parley.RoleAgent, "h")
 	require.NoError(t, err)
@@ -215,7 +214,7 @@ func TestInboxItems(t *testing.T) {
 
 func TestQueueReplyAndThread(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	seedInbox(t, s)
 	m, err := s.Mention(ctx, 2)
 	require.NoError(t, err)
@@ -259,7 +258,7 @@ func TestQueueReplyAndThread(t *testing.T) {
 
 func TestNotesLinksOptOut(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	seedInbox(t, s) // people 1 (ana), 2 (bo), 3 (cy)
 
 	n, err := s.AddNote(ctx, 1, "boss", "  called her back  ")
@@ -331,7 +330,7 @@ func TestNotesLinksOptOut(t *testing.T) {
 
 func TestAddAudit(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := storetest.Open(t)
 	e, err := s.AddAudit(ctx, parley.AuditEntry{Actor: "ana", Action: "login", Detail: "from 127.0.0.1"})
 	require.NoError(t, err)
 	assert.NotZero(t, e.ID)

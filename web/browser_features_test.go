@@ -88,12 +88,20 @@ func TestBrowserCorrectionsAndDigest(t *testing.T) {
 	// The frame loads, out of the page's process: sandboxed, it has an
 	// opaque origin (a refused frame would show Chrome's error page).
 	var frame *target.Info
-	for deadline := time.Now().Add(10 * time.Second); frame == nil && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+	poll := time.NewTicker(100 * time.Millisecond)
+	defer poll.Stop()
+	for frame == nil {
 		targets, err := chromedp.Targets(b.ctx)
-		require.NoError(t, err)
+		require.NoError(t, err, "waiting for the digest frame")
 		for _, ti := range targets {
 			if ti.Type == "iframe" && ti.URL != "" && ti.URL != "about:blank" {
 				frame = ti
+			}
+		}
+		if frame == nil {
+			select {
+			case <-poll.C:
+			case <-b.ctx.Done():
 			}
 		}
 	}

@@ -36,6 +36,13 @@ func chromium(t *testing.T) string {
 // browser starts headless chromium with a fresh profile and returns a tab.
 // JavaScript dialogs (alert...) are counted and dismissed; uncaught
 // exceptions in the page are collected.
+//
+// The tab lives until shortly before the test binary's deadline (go test
+// -timeout), and for at least atLeast: every step waits for a condition,
+// and a fixed budget for the whole test fails it on a busy machine (the
+// full suite under -race on two cores) although nothing is wrong. A step
+// that hangs still fails, with the step's error, before the binary's
+// timeout panics.
 type browser struct {
 	ctx        context.Context
 	mu         sync.Mutex
@@ -43,7 +50,7 @@ type browser struct {
 	exceptions []string
 }
 
-func newBrowser(t *testing.T, timeout time.Duration) *browser {
+func newBrowser(t *testing.T, atLeast time.Duration) *browser {
 	t.Helper()
 	path := chromium(t)
 	opts := []chromedp.ExecAllocatorOption{
@@ -61,7 +68,11 @@ func newBrowser(t *testing.T, timeout time.Duration) *browser {
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	end := time.Now().Add(atLeast)
+	if d, ok := t.Deadline(); ok && d.Add(-30*time.Second).After(end) {
+		end = d.Add(-30 * time.Second)
+	}
+	ctx, cancel := context.WithDeadline(context.Background(), end)
 	t.Cleanup(cancel)
 	actx, acancel := chromedp.NewExecAllocator(ctx, opts...)
 	t.Cleanup(acancel)

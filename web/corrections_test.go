@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,7 +13,7 @@ import (
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/bot"
-	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 	"github.com/parleybot/parley/web"
 )
 
@@ -143,9 +142,7 @@ func TestCorrectSentiment(t *testing.T) {
 func TestCorrectionRedecidesTheCard(t *testing.T) {
 	ctx := context.Background()
 	var decided []string
-	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "parley.db"), store.Options{})
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t)
 	e := newEnvOn(t, st, func(_ *web.Config, o *web.Options) {
 		o.Decider = bot.NewDecisions(st, bot.DecisionsOptions{Decide: draftEach,
 			OnDecided: func(action string, d parley.Draft) { decided = append(decided, action+" "+d.Rule) }})

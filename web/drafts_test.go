@@ -18,6 +18,7 @@ import (
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 	"github.com/parleybot/parley/web"
 )
 
@@ -594,8 +595,8 @@ func TestEventsRespectFilters(t *testing.T) {
 }
 
 func TestMetricsAndHealth(t *testing.T) {
-	m := web.NewMetrics()
-	e := newEnv(t, func(_ *web.Config, o *web.Options) { o.Metrics = m })
+	e := newEnv(t)
+	m := e.botMetrics
 	ids := e.ingest(mention("1", "eve", "a", parley.Neutral, 10, 0), mention("2", "fay", "b", parley.Neutral, 10, 0))
 
 	res, err := http.Get(e.url + "/healthz")
@@ -610,7 +611,7 @@ func TestMetricsAndHealth(t *testing.T) {
 	m.ObserveSend(parley.Draft{Platform: "mastodon"}, nil)
 	m.ObserveSend(parley.Draft{Platform: "discord"}, parley.Errorf(parley.EUNAVAILABLE, "503"))
 	m.ObserveConnectorError("discord")
-	var nilMetrics *web.Metrics
+	var nilMetrics *bot.Metrics
 	nilMetrics.ObserveIngest(parley.IngestResult{Stored: 1}) // a nil *Metrics is a no-op
 
 	c := e.loggedIn("ana", parley.RoleManager)
@@ -632,9 +633,7 @@ func TestMetricsAndHealth(t *testing.T) {
 }
 
 func TestServeSeparateMetricsAndShutdown(t *testing.T) {
-	st, err := store.Open(context.Background(), t.TempDir()+"/p.db", store.Options{})
-	require.NoError(t, err)
-	defer st.Close()
+	st := storetest.Open(t)
 	srv, err := web.New(web.Config{Addr: "127.0.0.1:0", MetricsAddr: "127.0.0.1:1"}, web.Options{Store: st, PollInterval: 20 * time.Millisecond,
 		Decider: bot.NewDecisions(st, bot.DecisionsOptions{})})
 	require.NoError(t, err)

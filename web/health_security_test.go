@@ -18,6 +18,7 @@ import (
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 	"github.com/parleybot/parley/web"
 )
 
@@ -60,10 +61,8 @@ func TestMetricsNotOnTheInboxByDefault(t *testing.T) {
 	assert.Contains(t, body, "parley_drafts_queued_total")
 
 	// A token variable that is named but empty is a configuration error.
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "p.db"), store.Options{})
-	require.NoError(t, err)
-	defer st.Close()
-	_, err = web.New(web.Config{MetricsTokenEnv: "PARLEY_METRICS_TOKEN"}, web.Options{Store: st, Getenv: func(string) string { return "" },
+	st := storetest.Open(t)
+	_, err := web.New(web.Config{MetricsTokenEnv: "PARLEY_METRICS_TOKEN"}, web.Options{Store: st, Getenv: func(string) string { return "" },
 		Decider: bot.NewDecisions(st, bot.DecisionsOptions{})})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "PARLEY_METRICS_TOKEN")
@@ -74,13 +73,12 @@ func TestMetricsNotOnTheInboxByDefault(t *testing.T) {
 func TestHealthzFailsOnADamagedDatabase(t *testing.T) {
 	ctx := context.Background()
 	p := filepath.Join(t.TempDir(), "parley.db")
-	st, err := store.Open(ctx, p, store.Options{})
-	require.NoError(t, err)
+	st := storetest.Open(t, storetest.Path(p))
 	var ms []*parley.Mention
 	for i := range 300 {
 		ms = append(ms, mention(strconv.Itoa(i+1), "user"+strconv.Itoa(i), "a long enough text to fill some pages of the database file", parley.Neutral, i, i))
 	}
-	_, err = st.IngestBatch(ctx, ms, draftEach)
+	_, err := st.IngestBatch(ctx, ms, draftEach)
 	require.NoError(t, err)
 	require.NoError(t, st.Close())
 

@@ -10,7 +10,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -23,6 +22,7 @@ import (
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 	"github.com/parleybot/parley/web"
 )
 
@@ -33,6 +33,9 @@ type testEnv struct {
 	srv *web.Server
 	ts  *httptest.Server
 	url string // the server's base URL
+	// botMetrics are the pipeline's metrics, served at /metrics as
+	// 'parley run' serves them; the decision service reports to them.
+	botMetrics *bot.Metrics
 
 	mu      sync.Mutex
 	decided []parley.Draft // approvals and rejections the decision service reported
@@ -44,9 +47,7 @@ type envOption func(*web.Config, *web.Options)
 
 func newEnv(t testing.TB, opts ...envOption) *testEnv {
 	t.Helper()
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"), store.Options{})
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t)
 	return newEnvOn(t, st, opts...)
 }
 
@@ -54,9 +55,11 @@ func newEnv(t testing.TB, opts ...envOption) *testEnv {
 func newEnvOn(t testing.TB, st *store.Store, opts ...envOption) *testEnv {
 	t.Helper()
 	var err error
-	e := &testEnv{t: t, st: st}
+	e := &testEnv{t: t, st: st, botMetrics: bot.NewMetrics()}
+	e.botMetrics.WatchStore(st.QueueStats, nil)
 	cfg := web.Config{MetricsTokenEnv: "PARLEY_TEST_METRICS_TOKEN"}
 	o := web.Options{
+		Metrics: e.botMetrics.Registry(),
 		Getenv: func(k string) string {
 			return map[string]string{"PARLEY_TEST_METRICS_TOKEN": testMetricsToken}[k]
 		},
@@ -69,7 +72,6 @@ func newEnvOn(t testing.TB, st *store.Store, opts ...envOption) *testEnv {
 		opt(&cfg, &o)
 	}
 	if o.Decider == nil {
-		metrics := o.Metrics
 		o.Decider = bot.NewDecisions(st, bot.DecisionsOptions{
 			Check: func(ctx context.Context, d parley.Draft) error {
 				if e.check != nil {
@@ -78,7 +80,7 @@ func newEnvOn(t testing.TB, st *store.Store, opts ...envOption) *testEnv {
 				return nil
 			},
 			OnDecided: func(action string, d parley.Draft) {
-				metrics.ObserveDecision(action, d)
+				e.botMetrics.ObserveDecision(action, d)
 				if action == "approve" || action == "reject" {
 					e.mu.Lock()
 					e.decided = append(e.decided, d)

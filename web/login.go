@@ -10,9 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/internal/textutil"
 )
 
 // loginView is the login page's data.
@@ -40,7 +40,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	password := r.PostFormValue("password")
 	next := sameSitePath(r.PostFormValue("next"))
 	ip := s.clientIP(r)
-	v := loginView{Next: next, Name: truncate(name, maxNameLen)}
+	v := loginView{Next: next, Name: textutil.TruncateBytes(name, maxNameLen)}
 	if name == "" || password == "" {
 		v.Error = "Enter your user name and password."
 		s.render(w, r, http.StatusUnprocessableEntity, "login", "Log in", "", v)
@@ -73,13 +73,13 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	}
 	hash := u.PasswordHash
 	if err != nil {
-		hash = dummyHash() // as slow as a real check: do not tell which names exist
+		hash = dummyHash(s.opts.PasswordCost) // as slow as a real check: do not tell which names exist
 	}
 	if !passwordMatches(hash, password) || err != nil {
 		s.limiter.failed(ip, who)
 		s.metrics.observeLogin("failed")
 		s.logger.Warn("login failed", "user", who, "remote", ip)
-		if _, aerr := s.st.AddAudit(ctx, parley.AuditEntry{Actor: who, Action: "login_failed", Detail: "from " + truncate(ip, 64)}); aerr != nil {
+		if _, aerr := s.st.AddAudit(ctx, parley.AuditEntry{Actor: who, Action: "login_failed", Detail: "from " + textutil.TruncateBytes(ip, 64)}); aerr != nil {
 			s.logger.Error("audit", "err", aerr)
 		}
 		v.Error = "That user name and password do not match. Check them and try again."
@@ -118,17 +118,6 @@ func (s *Server) unknownName(name string) string {
 	m := hmac.New(sha256.New, s.csrfKey)
 	m.Write([]byte("parley login name\x00" + strings.ToLower(name)))
 	return "unknown name #" + hex.EncodeToString(m.Sum(nil))[:8]
-}
-
-// truncate cuts s to at most n bytes, on a character boundary.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
 
 // waitText says how long to wait: "40 seconds", "1 minute", "3 minutes".

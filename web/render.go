@@ -19,6 +19,7 @@ import (
 	"unicode"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/internal/textutil"
 )
 
 //go:embed templates/*.html
@@ -144,14 +145,8 @@ func (v *views) funcs() template.FuncMap {
 			}
 			return many
 		},
-		"add": func(a, b int) int { return a + b },
-		"clipText": func(s string, n int) string {
-			r := []rune(strings.Join(strings.Fields(s), " "))
-			if len(r) <= n {
-				return string(r)
-			}
-			return string(r[:n-1]) + "…"
-		},
+		"add":      func(a, b int) int { return a + b },
+		"clipText": func(s string, n int) string { return textutil.Truncate(textutil.OneLine(s), n) },
 		"firstLetter": func(s string) string {
 			for _, r := range s {
 				return strings.ToUpper(string(r))

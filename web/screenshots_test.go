@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/parleybot/parley/rules"
 	"github.com/parleybot/parley/rules/sentiment"
 	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 )
 
 // TestBrowserScreenshots writes docs/inbox.png, docs/person.png and
@@ -32,15 +32,12 @@ func TestBrowserScreenshots(t *testing.T) {
 		t.Skip("set PARLEY_UPDATE_SCREENSHOTS=1 to rewrite docs/inbox.png and docs/person.png")
 	}
 	var clock time.Time
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"),
-		store.Options{Now: func() time.Time {
-			if clock.IsZero() {
-				return time.Now()
-			}
-			return clock
-		}})
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t, storetest.Clock(func() time.Time {
+		if clock.IsZero() {
+			return time.Now()
+		}
+		return clock
+	}))
 	seedSample(t, st, &clock)
 	clock = time.Time{}
 	e := newEnvOn(t, st)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 	"github.com/parleybot/parley/web"
 )
 
@@ -44,9 +45,7 @@ func failDraft(t *testing.T, e *testEnv, id int64, why string) {
 }
 
 func TestStatusPageForAdmins(t *testing.T) {
-	st, err := store.Open(context.Background(), t.TempDir()+"/p.db", store.Options{})
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t)
 	e := newEnvOn(t, st, withStatus(st))
 	ids := e.ingest(mention("1", "ana", "my wheels broke", parley.Negative, 10, 1))
 	failDraft(t, e, ids[0], "422 Validation failed: Text character limit of 500 exceeded")
@@ -107,9 +106,7 @@ func TestStatusPageForAdmins(t *testing.T) {
 }
 
 func TestStatusJSONWithTheMetricsToken(t *testing.T) {
-	st, err := store.Open(context.Background(), t.TempDir()+"/p.db", store.Options{})
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t)
 	e := newEnvOn(t, st, withStatus(st))
 	get := func(auth string) (*http.Response, parley.Status) {
 		req, err := http.NewRequest(http.MethodGet, e.url+"/status.json", nil)

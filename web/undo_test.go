@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -15,7 +14,7 @@ import (
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/bot"
-	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 	"github.com/parleybot/parley/web"
 )
 
@@ -25,10 +24,7 @@ func graceEnv(t *testing.T, grace time.Duration, opts ...envOption) (*testEnv, *
 	t.Helper()
 	now := time.Now().UTC()
 	clock := &now
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "parley.db"),
-		store.Options{Now: func() time.Time { return *clock }})
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
+	st := storetest.Open(t, storetest.Clock(func() time.Time { return *clock }))
 	opts = append([]envOption{func(_ *web.Config, o *web.Options) {
 		o.Decider = bot.NewDecisions(st, bot.DecisionsOptions{Grace: grace})
 		o.Now = func() time.Time { return *clock }

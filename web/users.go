@@ -56,13 +56,24 @@ func passwordMatches(hash, password string) bool {
 	return bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) == nil
 }
 
-// dummyHash is compared against when the user does not exist, so a failed
-// login takes as long whether or not the name is known.
-// It is made on first use.
-var dummyHash = sync.OnceValue(func() string {
-	h, _ := bcrypt.GenerateFromPassword([]byte("parley-no-such-user"), bcrypt.DefaultCost)
-	return string(h)
-})
+// dummyHashes hold, by bcrypt cost, the hash compared against when the
+// user does not exist, so a failed login takes as long whether or not the
+// name is known. Each is made on first use.
+var dummyHashes sync.Map // int -> string
+
+// dummyHash returns the dummy hash at cost (0 is bcrypt's default), the
+// cost of the server's real hashes.
+func dummyHash(cost int) string {
+	if cost == 0 {
+		cost = bcrypt.DefaultCost
+	}
+	if h, ok := dummyHashes.Load(cost); ok {
+		return h.(string)
+	}
+	h, _ := bcrypt.GenerateFromPassword([]byte("parley-no-such-user"), cost)
+	v, _ := dummyHashes.LoadOrStore(cost, string(h))
+	return v.(string)
+}
 
 // GeneratePassword returns a random password of 20 characters from an
 // alphabet without look-alikes (about 110 bits).

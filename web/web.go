@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/alexedwards/scs/v2"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/parleybot/parley"
 )
@@ -35,9 +36,10 @@ type Options struct {
 	Store parley.WebStore
 	// Logger gets request and security events; default discards.
 	Logger *slog.Logger
-	// Metrics are served at /metrics; nil makes a fresh set (then the
-	// pipeline and outbox cannot report to it: pass the one you give them).
-	Metrics *Metrics
+	// Metrics is the registry served at /metrics (bot.Metrics.Registry),
+	// where the server adds its login counts; nil serves a registry of its
+	// own, with only those.
+	Metrics *prometheus.Registry
 	// Decider makes every decision on drafts and conversations (approve,
 	// edit, reject, reply, close, reopen, snooze, assign, sentiment
 	// corrections) with the checks the CLI and Discord buttons get too:
@@ -83,7 +85,7 @@ type Server struct {
 	opts    Options
 	st      parley.WebStore
 	logger  *slog.Logger
-	metrics *Metrics
+	metrics *serverMetrics
 
 	sessions *scs.SessionManager
 	cop      *http.CrossOriginProtection
@@ -120,7 +122,7 @@ func New(cfg Config, opts Options) (*Server, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	if opts.Metrics == nil {
-		opts.Metrics = NewMetrics()
+		opts.Metrics = prometheus.NewRegistry()
 	}
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = 500 * time.Millisecond
@@ -141,13 +143,16 @@ func New(cfg Config, opts Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	metrics, err := newServerMetrics(opts.Metrics)
+	if err != nil {
+		return nil, fmt.Errorf("web: login metrics: %w", err)
+	}
 	s := &Server{
-		cfg: cfg, opts: opts, st: opts.Store, logger: opts.Logger, metrics: opts.Metrics,
+		cfg: cfg, opts: opts, st: opts.Store, logger: opts.Logger, metrics: metrics,
 		limiter: newLoginLimiter(opts.LoginLimit, opts.Now),
 		done:    make(chan struct{}),
 		csrfKey: newCSRFKey(), metricsToken: metricsToken,
 	}
-	s.metrics.WatchStore(s.st.QueueStats, s.logger)
 
 	s.sessions = scs.New()
 	s.sessions.Store = s.st.Sessions()
@@ -179,9 +184,6 @@ func (s *Server) Config() Config { return s.cfg }
 // Handler returns the inbox's HTTP handler: everything but /metrics, which
 // it serves only with Config.MetricsTokenEnv's bearer token.
 func (s *Server) Handler() http.Handler { return s.handler }
-
-// Metrics returns the metrics the server serves.
-func (s *Server) Metrics() *Metrics { return s.metrics }
 
 // Run listens on Config.Addr (and Config.MetricsAddr when set) and serves
 // until ctx ends, then shuts down gracefully: live streams end, requests in

@@ -11,6 +11,7 @@ import (
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/bot"
+	"github.com/parleybot/parley/internal/textutil"
 	"github.com/parleybot/parley/rules/advocate"
 	"github.com/parleybot/parley/store"
 )
@@ -314,7 +315,7 @@ func advocatesList(ctx context.Context, e *env, st *store.Store, states []string
 			note = strings.TrimPrefix(note+"; #nobot", "; ")
 		}
 		fmt.Fprintf(tw, "%d\t@%s\t%s\t%s\t%.2f\t%d\t%d\t%s\n", a.ID, a.Handle, a.Platform, a.AdvocateState, a.AdvocateScore,
-			a.Mentions, a.Positive, clip(note, 60))
+			a.Mentions, a.Positive, textutil.Truncate(textutil.OneLine(note), 60))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -400,7 +401,7 @@ func advocatesShow(ctx context.Context, e *env, st *store.Store, p parley.Person
 			if pr.OutcomeDetail != "" {
 				fmt.Fprintf(w, ", %s", pr.OutcomeDetail)
 			}
-			fmt.Fprintf(w, "\n      %s\n", clip(oneLine(pr.Text), 100))
+			fmt.Fprintf(w, "\n      %s\n", textutil.Truncate(textutil.OneLine(pr.Text), 100))
 		}
 	}
 	if len(consent) > 0 {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/internal/textutil"
 	"github.com/parleybot/parley/store"
 )
 
@@ -243,7 +244,7 @@ func convList(ctx context.Context, e *env, st *store.Store, f convFlags) error {
 	for _, c := range cs {
 		last := ""
 		if m, err := st.Mention(ctx, c.LastMentionID); err == nil {
-			last = "@" + m.Author.Handle + ": " + clip(m.Text, 50)
+			last = "@" + m.Author.Handle + ": " + textutil.Truncate(textutil.OneLine(m.Text), 50)
 		}
 		waited, draft := "-", "-"
 		if w := c.Waited(now); w > 0 {
@@ -296,15 +297,15 @@ func convShow(ctx context.Context, e *env, st *store.Store, id int64) error {
 	var lines []line
 	for _, m := range ms {
 		lines = append(lines, line{m.CreatedAt, fmt.Sprintf("  %s  mention %d (%s) @%s [%s]: %s", m.CreatedAt.Local().Format("01-02 15:04"),
-			m.ID, m.ExternalID, m.Author.Handle, m.Sentiment.Label, oneLine(m.Text))})
+			m.ID, m.ExternalID, m.Author.Handle, m.Sentiment.Label, textutil.OneLine(m.Text))})
 	}
 	for _, d := range ds {
 		switch d.State {
 		case parley.DraftSent:
 			lines = append(lines, line{d.SentAt, fmt.Sprintf("  %s  us (draft %d, to mention %d): %s", d.SentAt.Local().Format("01-02 15:04"),
-				d.ID, d.MentionID, oneLine(d.Text))})
+				d.ID, d.MentionID, textutil.OneLine(d.Text))})
 		case parley.DraftPending:
-			lines = append(lines, line{d.CreatedAt, fmt.Sprintf("  ...          pending draft %d (to mention %d): %s", d.ID, d.MentionID, oneLine(d.Text))})
+			lines = append(lines, line{d.CreatedAt, fmt.Sprintf("  ...          pending draft %d (to mention %d): %s", d.ID, d.MentionID, textutil.OneLine(d.Text))})
 		}
 	}
 	sortLines := func(i, j int) bool { return lines[i].at.Before(lines[j].at) }
@@ -368,7 +369,7 @@ func convSearch(ctx context.Context, e *env, st *store.Store, f convFlags, query
 	fmt.Fprintln(tw, "MENTION\tEXTERNAL ID\tCONVERSATION\tWHEN\tAUTHOR\tTEXT")
 	for _, r := range out {
 		fmt.Fprintf(tw, "%d\t%s\t%d\t%s\t@%s\t%s\n", r.MentionID, r.ExternalID, r.ConversationID,
-			r.CreatedAt.Local().Format("2006-01-02 15:04"), r.Author, clip(r.Text, 60))
+			r.CreatedAt.Local().Format("2006-01-02 15:04"), r.Author, textutil.Truncate(textutil.OneLine(r.Text), 60))
 	}
 	return tw.Flush()
 }
@@ -428,7 +429,7 @@ func convFilter(ctx context.Context, e *env, st *store.Store, f convFlags, mq pa
 	fmt.Fprintln(tw, "CONVERSATION\tSTATE\tASSIGNEE\tLAST MESSAGE\tAUTHOR\tSENTIMENT\tTEXT")
 	for _, r := range out {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t@%s\t%s\t%s\n", r.ID, strings.ReplaceAll(string(r.State), "_", " "), r.Assignee,
-			r.LastMessageAt.Local().Format("2006-01-02 15:04"), r.Author, r.Sentiment, clip(r.Text, 50))
+			r.LastMessageAt.Local().Format("2006-01-02 15:04"), r.Author, r.Sentiment, textutil.Truncate(textutil.OneLine(r.Text), 50))
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -15,6 +15,7 @@ import (
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/connectors/replay"
+	"github.com/parleybot/parley/internal/textutil"
 	"github.com/parleybot/parley/store"
 	"github.com/parleybot/parley/web"
 )
@@ -70,26 +71,50 @@ func runDemo(ctx context.Context, e *env, args []string) (retErr error) {
 	if err != nil {
 		return err
 	}
-	// Find the sample's advocates as of the morning after it ends (the
-	// demo's clock), and offer them prompts through the queue.
-	var pass bot.AdvocatePass
-	var asOf time.Time
-	if latest, err := st.LatestMention(ctx); err == nil && !latest.IsZero() {
-		eng, err := cfg.advocateEngine()
-		if err != nil {
-			return err
-		}
-		asOf = latest.Add(12 * time.Hour)
-		adv := bot.NewAdvocates(st, eng, bot.AdvocatesOptions{Logger: e.logger, Now: func() time.Time { return asOf }})
-		if pass, err = adv.RunOnce(ctx); err != nil {
-			return err
-		}
-	}
-	stats, err := st.Stats(ctx)
+	pass, asOf, err := demoAdvocates(ctx, e, cfg, st)
 	if err != nil {
 		return err
 	}
-	w := e.stdout
+	urgent, err := printDemoSummary(ctx, e.stdout, st, sum, pass)
+	if err != nil {
+		return err
+	}
+	if err := printDemoCommands(e.stdout, dbFlag(dbPath), urgent); err != nil {
+		return err
+	}
+	if !*serve {
+		return nil
+	}
+	return serveDemo(ctx, e, cfg, st, *addr, asOf)
+}
+
+// demoAdvocates finds the sample's advocates as of the morning after it
+// ends (the demo's clock) and offers them prompts through the queue. asOf
+// is that morning, zero for an empty database.
+func demoAdvocates(ctx context.Context, e *env, cfg *Config, st *store.Store) (pass bot.AdvocatePass, asOf time.Time, err error) {
+	latest, err := st.LatestMention(ctx)
+	if err != nil || latest.IsZero() {
+		// Nothing to score; a database that fails here fails the
+		// summary that follows, with its error.
+		return pass, asOf, nil
+	}
+	eng, err := cfg.advocateEngine()
+	if err != nil {
+		return pass, asOf, err
+	}
+	asOf = latest.Add(12 * time.Hour)
+	adv := bot.NewAdvocates(st, eng, bot.AdvocatesOptions{Logger: e.logger, Now: func() time.Time { return asOf }})
+	pass, err = adv.RunOnce(ctx)
+	return pass, asOf, err
+}
+
+// printDemoSummary writes what the replay stored, the conversations, the
+// advocates and the most urgent drafts, which it returns.
+func printDemoSummary(ctx context.Context, w io.Writer, st *store.Store, sum ingestSummary, pass bot.AdvocatePass) ([]parley.Draft, error) {
+	stats, err := st.Stats(ctx)
+	if err != nil {
+		return nil, err
+	}
 	fmt.Fprintf(w, "This run: %d mentions stored, %d already known (duplicates and earlier runs), %d drafts queued.\n\n",
 		sum.stats.Stored, sum.stats.Duplicates, sum.stats.Drafts)
 	fmt.Fprintf(w, "In the database now:\n")
@@ -99,13 +124,13 @@ func runDemo(ctx context.Context, e *env, args []string) (retErr error) {
 		stats.Drafts[parley.DraftPending], stats.Drafts[parley.DraftApproved], stats.Drafts[parley.DraftSent],
 		stats.Drafts[parley.DraftRejected], stats.Drafts[parley.DraftSuperseded])
 	if err := demoConversations(ctx, w, st); err != nil {
-		return err
+		return nil, err
 	}
 	fmt.Fprintln(w)
 
 	fans, err := st.Advocates(ctx, []string{parley.AdvocateActive}, 10)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(fans) > 0 {
 		names := make([]string, len(fans))
@@ -121,24 +146,29 @@ func runDemo(ctx context.Context, e *env, args []string) (retErr error) {
 
 	urgent, err := st.Drafts(ctx, parley.DraftFilter{States: []parley.DraftState{parley.DraftPending}, Limit: 3})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if len(urgent) > 0 {
 		fmt.Fprintln(w, "Most urgent drafts:")
 		for _, d := range urgent {
 			v, err := loadView(ctx, st, d)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			post := ""
 			if v.Mention != nil {
 				post = v.Mention.Text
 			}
-			fmt.Fprintf(w, "  #%d  @%s: %q\n       draft: %q\n", d.ID, v.Person.Handle, clip(post, 70), clip(d.Text, 70))
+			fmt.Fprintf(w, "  #%d  @%s: %q\n       draft: %q\n", d.ID, v.Person.Handle, textutil.Truncate(textutil.OneLine(post), 70), textutil.Truncate(textutil.OneLine(d.Text), 70))
 		}
 		fmt.Fprintln(w)
 	}
-	db := dbFlag(dbPath)
+	return urgent, nil
+}
+
+// printDemoCommands writes the commands that look closer at the demo
+// database (db is its --db flag, if one is needed).
+func printDemoCommands(w io.Writer, db string, urgent []parley.Draft) error {
 	fmt.Fprintf(w, "Look closer (with 'go run ./cmd/parley' in place of 'parley' if it is not installed):\n")
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
 	fmt.Fprintf(tw, "  parley conversations list%s\tconversations that need a reply, longest waiting first\n", db)
@@ -153,13 +183,7 @@ func runDemo(ctx context.Context, e *env, args []string) (retErr error) {
 	fmt.Fprintf(tw, "  parley digest --week LAST%s\tthe weekly digest for managers\n", db)
 	fmt.Fprintf(tw, "  parley rules test --config config.example.yaml \"this deck is sick\"\twhich rules match a message, and why\n")
 	fmt.Fprintf(tw, "  echo 'my wheels arrived broken' | parley classify --config config.example.yaml\tthe sentiment of any text, with the brand's words\n")
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if !*serve {
-		return nil
-	}
-	return serveDemo(ctx, e, cfg, st, *addr, asOf)
+	return tw.Flush()
 }
 
 // serveDemo runs the web inbox and the outbox on the demo database until
@@ -228,7 +252,7 @@ func (d *demoPlatform) Send(_ context.Context, out parley.Outgoing) (string, err
 	if out.InReplyTo != nil {
 		to = "a reply to @" + out.InReplyTo.Author.Handle
 	}
-	fmt.Fprintf(d.w, "(demo) posted draft %d on %s as %s: %s\n", out.Draft.ID, d.platform, to, clip(out.Draft.Text, 100))
+	fmt.Fprintf(d.w, "(demo) posted draft %d on %s as %s: %s\n", out.Draft.ID, d.platform, to, textutil.Truncate(textutil.OneLine(out.Draft.Text), 100))
 	return id, nil
 }
 

@@ -18,7 +18,6 @@ import (
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/connectors/replay"
 	"github.com/parleybot/parley/store"
-	"github.com/parleybot/parley/web"
 )
 
 func init() {
@@ -136,7 +135,7 @@ func (s ingestSummary) rate() float64 {
 }
 
 // newPipeline builds the pipeline a config describes; metrics may be nil.
-func newPipeline(e *env, cfg *Config, st parley.MentionStore, metrics *web.Metrics, opts bot.PipelineOptions) (*bot.Pipeline, error) {
+func newPipeline(e *env, cfg *Config, st parley.MentionStore, metrics *bot.Metrics, opts bot.PipelineOptions) (*bot.Pipeline, error) {
 	cl, err := cfg.classifier("")
 	if err != nil {
 		return nil, err

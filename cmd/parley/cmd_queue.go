@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/internal/textutil"
 	"github.com/parleybot/parley/store"
 	"github.com/parleybot/parley/web"
 )
@@ -162,7 +163,7 @@ func queueDecide(ctx context.Context, e *env, dec parley.Decider, sub string, id
 			return err
 		}
 		fmt.Fprintf(e.stdout, "draft %d goes out again: 'parley run' posts it (attempts so far: %d; last error: %s)\n",
-			d.ID, d.Attempts, oneLine(d.LastError))
+			d.ID, d.Attempts, textutil.OneLine(d.LastError))
 	default:
 		return fmt.Errorf("%w: unknown queue command %q: want list, show, approve, edit, reject, undo or retry", errUsage, sub)
 	}
@@ -265,7 +266,7 @@ func queueList(ctx context.Context, e *env, st *store.Store, f parley.DraftFilte
 			post, sent = v.Mention.Text, string(v.Mention.Sentiment.Label)
 		}
 		fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%s\t@%s\t%s\t%s\t%s\n", v.ID, v.Priority, age(now.Sub(v.CreatedAt)), v.State,
-			v.Platform, v.Person.Handle, sent, clip(post, 40), clip(v.Text, 40))
+			v.Platform, v.Person.Handle, sent, textutil.Truncate(textutil.OneLine(post), 40), textutil.Truncate(textutil.OneLine(v.Text), 40))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -327,10 +328,10 @@ func queueShow(ctx context.Context, e *env, st *store.Store, id int64) error {
 				mark = "> "
 			}
 			items = append(items, item{m.CreatedAt, fmt.Sprintf("%s%s @%s [%s]: %s", mark, m.CreatedAt.Format("01-02 15:04"),
-				m.Author.Handle, m.Sentiment.Label, oneLine(m.Text))})
+				m.Author.Handle, m.Sentiment.Label, textutil.OneLine(m.Text))})
 		}
 		for _, o := range ours {
-			items = append(items, item{o.SentAt, fmt.Sprintf("  %s us (draft %d): %s", o.SentAt.Format("01-02 15:04"), o.ID, oneLine(o.Text))})
+			items = append(items, item{o.SentAt, fmt.Sprintf("  %s us (draft %d): %s", o.SentAt.Format("01-02 15:04"), o.ID, textutil.OneLine(o.Text))})
 		}
 		sort.SliceStable(items, func(i, j int) bool { return items[i].at.Before(items[j].at) })
 		for _, it := range items {
@@ -340,7 +341,7 @@ func queueShow(ctx context.Context, e *env, st *store.Store, id int64) error {
 	if len(history) > 0 {
 		fmt.Fprintf(w, "\nRecent mentions by @%s\n", p.Handle)
 		for _, m := range history {
-			fmt.Fprintf(w, "  %s [%s] %s\n", m.CreatedAt.Format("2006-01-02"), m.Sentiment.Label, clip(oneLine(m.Text), 90))
+			fmt.Fprintf(w, "  %s [%s] %s\n", m.CreatedAt.Format("2006-01-02"), m.Sentiment.Label, textutil.Truncate(textutil.OneLine(m.Text), 90))
 		}
 	}
 	fmt.Fprintf(w, "\nDraft\n%s\n", indent(d.Text, "  "))
@@ -354,17 +355,6 @@ func queueShow(ctx context.Context, e *env, st *store.Store, id int64) error {
 		fmt.Fprintf(w, "\nparley queue approve %d | parley queue edit %d --text \"...\" | parley queue reject %d\n", d.ID, d.ID, d.ID)
 	}
 	return nil
-}
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-func clip(s string, n int) string {
-	s = oneLine(s)
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }
 
 func age(d time.Duration) string {

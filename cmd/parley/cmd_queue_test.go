@@ -11,12 +11,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 	"github.com/parleybot/parley/web"
 )
 
 // TestQueueRoughEdges: an explicitly empty --text is refused like a blank
-// one (it used to approve the original draft), --json gives the author
+// one (rather than approving the original draft), --json gives the author
 // once and in full, and the pending queue is ordered as the web inbox.
 func TestQueueRoughEdges(t *testing.T) {
 	ctx := context.Background()
@@ -41,8 +41,7 @@ func TestQueueRoughEdges(t *testing.T) {
 		ids = append(ids, id)
 	}
 
-	st, err := store.Open(ctx, db, store.Options{})
-	require.NoError(t, err)
+	st := storetest.Open(t, storetest.Path(db))
 	items, err := st.InboxItems(ctx, parley.InboxFilter{})
 	require.NoError(t, err)
 	require.NoError(t, st.Close())

@@ -12,6 +12,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/internal/textutil"
 )
 
 type applyFlags struct {
@@ -136,7 +137,7 @@ func printReapplied(w io.Writer, r parley.Reapplied) {
 		if d.State == parley.DraftApproved {
 			how = "auto-approved"
 		}
-		what = append(what, fmt.Sprintf("queues a draft by rule %s (%s): %q", d.Rule, how, oneLine(d.Text)))
+		what = append(what, fmt.Sprintf("queues a draft by rule %s (%s): %q", d.Rule, how, textutil.OneLine(d.Text)))
 	}
 	if len(what) == 0 {
 		what = append(what, fmt.Sprintf("rules [%s] -> [%s]", strings.Join(b.Rules, ", "), strings.Join(a.Rules, ", ")))

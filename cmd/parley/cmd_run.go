@@ -92,7 +92,7 @@ type Main struct {
 	// the ones its summary counted.
 	advocatesNow func() time.Time
 
-	metrics    *web.Metrics
+	metrics    *bot.Metrics
 	pipeline   *bot.Pipeline
 	outbox     *bot.Outbox
 	decisions  *bot.Decisions
@@ -144,7 +144,7 @@ func (m *Main) Run(ctx context.Context) error {
 func (m *Main) build(ctx context.Context) error {
 	log := m.e.logger
 	m.holder = bot.Holder()
-	m.metrics = web.NewMetrics()
+	m.metrics = bot.NewMetrics()
 	eng, err := m.cfg.advocateEngine()
 	if err != nil {
 		return err
@@ -177,7 +177,7 @@ func (m *Main) build(ctx context.Context) error {
 	}
 	m.status = &statusReader{st: m.store, live: &m.connStates, digest: m.cfg.Digest}
 	m.web, err = web.New(m.cfg.Web, web.Options{
-		Store: m.store, Logger: log.With("part", "web"), Metrics: m.metrics,
+		Store: m.store, Logger: log.With("part", "web"), Metrics: m.metrics.Registry(),
 		Decider:    m.decisions,
 		Connectors: m.connStates.list,
 		TextLimit:  bot.TextLimit(m.conns.senders),

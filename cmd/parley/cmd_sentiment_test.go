@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 )
 
 func TestSentimentEval(t *testing.T) {
@@ -204,9 +204,7 @@ func TestIngestUnknownLanguageGoesToAPerson(t *testing.T) {
 	db := filepath.Join(t.TempDir(), "p.db")
 	r := parleyRun(t, "", "ingest", "--config", exampleConfig(t), "--db", db, file)
 	require.Equal(t, 0, r.code, r.stderr)
-	st, err := store.Open(ctx, db, store.Options{})
-	require.NoError(t, err)
-	defer st.Close()
+	st := storetest.Open(t, storetest.Path(db))
 
 	fr, err := st.Mention(ctx, 1)
 	require.NoError(t, err)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/internal/textutil"
 	"github.com/parleybot/parley/web"
 )
 
@@ -182,7 +183,7 @@ func printStatus(w io.Writer, st parley.Status, from string) {
 		if d.State == parley.DraftApproved {
 			what = "retrying"
 		}
-		fmt.Fprintf(w, "  draft %d (%s) %s after %s: %s\n", d.ID, d.Platform, what, plural(d.Attempts, "attempt", "attempts"), oneLine(d.LastError))
+		fmt.Fprintf(w, "  draft %d (%s) %s after %s: %s\n", d.ID, d.Platform, what, plural(d.Attempts, "attempt", "attempts"), textutil.OneLine(d.LastError))
 	}
 	if len(o.Failing) > 0 {
 		fmt.Fprintln(w, "  retry one from the web inbox's Status page (admins), or reject it with 'parley queue reject ID'")
@@ -199,7 +200,7 @@ func printStatus(w io.Writer, st parley.Status, from string) {
 	for _, d := range dg.LastDeliveries {
 		outcome := "delivered"
 		if !d.OK {
-			outcome = "FAILED: " + oneLine(d.Error)
+			outcome = "FAILED: " + textutil.OneLine(d.Error)
 		}
 		fmt.Fprintf(w, "  %s: %s %s %s\n", d.Target, d.Week, outcome, stamp(d.At))
 	}
@@ -242,7 +243,7 @@ func printConnector(w io.Writer, c parley.ConnectorStatus, now time.Time) {
 		facts = append(facts, "held by the platform until "+stamp(rl.HeldUntil))
 	}
 	if c.LastError != "" {
-		facts = append(facts, "last error "+stamp(c.LastErrorAt)+": "+oneLine(c.LastError))
+		facts = append(facts, "last error "+stamp(c.LastErrorAt)+": "+textutil.OneLine(c.LastError))
 	}
 	if len(facts) > 0 {
 		fmt.Fprintf(w, "    %s\n", strings.Join(facts, "; "))

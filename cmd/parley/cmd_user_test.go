@@ -12,7 +12,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 )
 
 func TestUserCommand(t *testing.T) {
@@ -73,8 +73,7 @@ func TestUserCommand(t *testing.T) {
 	assert.Contains(t, r.stderr, `no user named "nobody"`)
 
 	// The passwords really are the ones stored.
-	st, err := store.Open(context.Background(), db, store.Options{})
-	require.NoError(t, err)
+	st := storetest.Open(t, storetest.Path(db))
 	ana, err := st.User(context.Background(), "ana")
 	require.NoError(t, err)
 	bo, err := st.User(context.Background(), "bo")

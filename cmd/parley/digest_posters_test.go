@@ -15,7 +15,7 @@ import (
 	"github.com/parleybot/parley/connectors/mastodon"
 	"github.com/parleybot/parley/connectors/mastodon/mastodontest"
 	"github.com/parleybot/parley/digest"
-	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 )
 
 // The digest's chat targets go through the connectors: Mastodon as direct
@@ -23,9 +23,7 @@ import (
 // retried delivery posts nothing twice.
 func TestDigestPostersDeliverThroughTheConnectors(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, t.TempDir()+"/p.db", store.Options{})
-	require.NoError(t, err)
-	defer st.Close()
+	st := storetest.Open(t)
 
 	msrv := mastodontest.NewServer(t)
 	ana := msrv.AddAccount("ana", mastodontest.AccountOptions{Domain: "other.example"})
@@ -68,9 +66,7 @@ func TestDigestPostersDeliverThroughTheConnectors(t *testing.T) {
 // delivers a direct post to everyone it mentions.
 func TestDigestToMastodonMentionsOnlyRecipients(t *testing.T) {
 	ctx := context.Background()
-	st, err := store.Open(ctx, t.TempDir()+"/p.db", store.Options{})
-	require.NoError(t, err)
-	defer st.Close()
+	st := storetest.Open(t)
 
 	msrv := mastodontest.NewServer(t)
 	boss := msrv.AddAccount("boss", mastodontest.AccountOptions{Domain: "brand.example"})

@@ -3,13 +3,11 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
-	"github.com/parleybot/parley/connectors/discord/discordtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -19,33 +17,10 @@ import (
 // decision service, so the second to act on a draft is told who was first,
 // whichever front each used, and nothing is decided twice.
 func TestSameDecisionsFromCLIAndDiscord(t *testing.T) {
-	const (
-		guild, brand, staff, staffRole = "300000000000000001", "300000000000000002", "300000000000000003", "300000000000000004"
-	)
-	fake := discordtest.New(t)
-	fake.AddGuild(&discordgo.Guild{ID: guild, Name: "Tidewater Crew", Roles: []*discordgo.Role{{ID: staffRole, Name: "Staff"}}})
-	fake.AddChannel(&discordgo.Channel{ID: brand, GuildID: guild, Name: "general", Type: discordgo.ChannelTypeGuildText}, false)
-	fake.AddChannel(&discordgo.Channel{ID: staff, GuildID: guild, Name: "staff", Type: discordgo.ChannelTypeGuildText}, false)
-	db := filepath.Join(t.TempDir(), "p.db")
-	cfg := writeFile(t, "p.yaml", fmt.Sprintf(`brand: {name: Tidewater Skates}
-connectors:
-  discord:
-    token_env: PARLEY_TEST_DISCORD_TOKEN
-    guilds: ["%s"]
-    channels: ["%s"]
-    keywords: [tidewater]
-    staff_channel: "%s"
-    staff_roles: ["%s"]
-    api_url: %s
-rules:
-  - name: sorry
-    when: sentiment.label == "negative"
-    reply: "Sorry {{first .Person}}, DM us your order number."
-`, guild, brand, staff, staffRole, fake.URL))
-	env := map[string]string{"PARLEY_TEST_DISCORD_TOKEN": fake.Token, "USER": "tester"}
-	run := startRun(t, env, cfg, db)
-	errb, done, cancel := &run.errb, run.done, run.cancel
-	require.Eventually(t, fake.Connected, 20*time.Second, 10*time.Millisecond, "stderr: %s", errb)
+	g := newDiscordGuild(t)
+	fake, brand, guild, staff, staffRole := g.fake, g.brand, g.guild, g.staff, g.staffRole
+	run, db := g.start(t, discordRun{staff: true, rules: sorryRule})
+	errb := &run.errb
 
 	for i, name := range []string{"ana", "ben"} {
 		u := &discordgo.User{ID: fmt.Sprintf("30000000000000001%d", i), Username: name, GlobalName: name, Discriminator: "0"}
@@ -87,11 +62,5 @@ rules:
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, fmt.Sprintf("draft %d is already rejected by discord:maria", b))
 
-	cancel()
-	select {
-	case code := <-done:
-		assert.Equal(t, 0, code, errb.String())
-	case <-time.After(20 * time.Second):
-		t.Fatal("run did not stop")
-	}
+	run.stop(t)
 }

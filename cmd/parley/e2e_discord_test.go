@@ -3,13 +3,11 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/connectors/discord/discordtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -18,34 +16,10 @@ import (
 // parley run with a Discord section listens, posts drafts to the staff
 // channel, and an Approve click posts the reply exactly once.
 func TestRunWithDiscordApproveClickPostsOnce(t *testing.T) {
-	const (
-		guild, brand, staff, staffRole = "200000000000000001", "200000000000000002", "200000000000000003", "200000000000000004"
-	)
-	fake := discordtest.New(t)
-	fake.AddGuild(&discordgo.Guild{ID: guild, Name: "Tidewater Crew", Roles: []*discordgo.Role{{ID: staffRole, Name: "Staff"}}})
-	fake.AddChannel(&discordgo.Channel{ID: brand, GuildID: guild, Name: "general", Type: discordgo.ChannelTypeGuildText}, false)
-	fake.AddChannel(&discordgo.Channel{ID: staff, GuildID: guild, Name: "staff", Type: discordgo.ChannelTypeGuildText}, false)
-
-	db := filepath.Join(t.TempDir(), "p.db")
-	cfg := writeFile(t, "p.yaml", fmt.Sprintf(`brand: {name: Tidewater Skates}
-connectors:
-  discord:
-    token_env: PARLEY_TEST_DISCORD_TOKEN
-    guilds: ["%s"]
-    channels: ["%s"]
-    keywords: [tidewater]
-    staff_channel: "%s"
-    staff_roles: ["%s"]
-    api_url: %s
-rules:
-  - name: sorry
-    when: sentiment.label == "negative"
-    reply: "Sorry {{first .Person}}, DM us your order number."
-`, guild, brand, staff, staffRole, fake.URL))
-	env := map[string]string{"PARLEY_TEST_DISCORD_TOKEN": fake.Token, "USER": "tester"}
-	run := startRun(t, env, cfg, db)
-	errb, done, cancel := &run.errb, run.done, run.cancel
-	require.Eventually(t, fake.Connected, 20*time.Second, 10*time.Millisecond, "stderr: %s", errb)
+	g := newDiscordGuild(t)
+	fake, brand, guild, staff, staffRole := g.fake, g.brand, g.guild, g.staff, g.staffRole
+	run, db := g.start(t, discordRun{staff: true, rules: sorryRule})
+	errb := &run.errb
 
 	ana := &discordgo.User{ID: "200000000000000010", Username: "ana", GlobalName: "Ana", Discriminator: "0"}
 	orig := fake.InjectMessage(&discordgo.Message{ChannelID: brand, GuildID: guild, Author: ana,
@@ -81,13 +55,7 @@ rules:
 	r := parleyRun(t, "", "queue", "show", fmt.Sprint(d), "--db", db)
 	assert.Contains(t, r.stdout, "[sent]")
 
-	cancel()
-	select {
-	case code := <-done:
-		assert.Equal(t, 0, code, errb.String())
-	case <-time.After(20 * time.Second):
-		t.Fatal("run did not stop")
-	}
+	run.stop(t)
 	n, text := replies()
 	assert.Equal(t, 1, n, "exactly once")
 	assert.Equal(t, "Sorry Ana, DM us your order number.", text)

@@ -3,8 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -20,23 +18,8 @@ import (
 // thread, exactly once.
 func TestRunWithMastodonRepliesOnceInTheThread(t *testing.T) {
 	srv := mastodontest.NewServer(t)
-	db := filepath.Join(t.TempDir(), "p.db")
-	cfg := writeFile(t, "p.yaml", fmt.Sprintf(`brand: {name: Tidewater Skates}
-connectors:
-  mastodon:
-    - server: %s
-      token_env: PARLEY_TEST_MASTODON_TOKEN
-      poll_interval: 10s
-rules:
-  - name: sorry
-    when: sentiment.label == "negative"
-    reply: "Sorry {{first .Person}}, DM us your order number."
-`, srv.URL))
-	env := map[string]string{"PARLEY_TEST_MASTODON_TOKEN": mastodontest.Token, "USER": "tester"}
-	run := startRun(t, env, cfg, db)
-	errb, done, cancel := &run.errb, run.done, run.cancel
-	require.Eventually(t, func() bool { return strings.Contains(errb.String(), "parley running") }, 20*time.Second,
-		10*time.Millisecond, "stderr: %s", errb)
+	run, db := startMastodonRun(t, srv, sorryRule)
+	errb := &run.errb
 
 	ana := srv.AddAccount("ana", mastodontest.AccountOptions{Domain: "other.example", DisplayName: "Ana"})
 	status, _ := srv.AddMention(ana, "@tidewater my wheels arrived broken, this is awful")
@@ -60,13 +43,7 @@ rules:
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "[sent]")
 
-	cancel()
-	select {
-	case code := <-done:
-		assert.Equal(t, 0, code, errb.String())
-	case <-time.After(20 * time.Second):
-		t.Fatal("run did not stop")
-	}
+	run.stop(t)
 	assert.Equal(t, 1, srv.PostCount(), "exactly once")
 }
 

@@ -3,13 +3,11 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -18,7 +16,6 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
-	"github.com/parleybot/parley/connectors/discord/discordtest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -28,29 +25,14 @@ import (
 // posted as a reply to that message (not to the newest one) and pings only
 // Marcus, never Jules.
 func TestReplyGoesToTheChosenMessageDiscord(t *testing.T) {
-	const guild, brand = "200000000000000001", "200000000000000002"
-	fake := discordtest.New(t)
-	fake.AddGuild(&discordgo.Guild{ID: guild, Name: "Tidewater Crew"})
-	fake.AddChannel(&discordgo.Channel{ID: brand, GuildID: guild, Name: "general", Type: discordgo.ChannelTypeGuildText}, false)
+	g := newDiscordGuild(t)
+	fake, brand, guild := g.fake, g.brand, g.guild
 	// The fake keeps the messages it creates but not the allowed_mentions
 	// they were sent with, and that field decides who gets pinged: the
 	// REST calls go through a recorder so the test sees the body as sent.
 	rec := newMessagePostRecorder(t, fake.URL)
-
-	db := filepath.Join(t.TempDir(), "p.db")
-	cfg := writeFile(t, "p.yaml", fmt.Sprintf(`brand: {name: Tidewater Skates}
-connectors:
-  discord:
-    token_env: PARLEY_TEST_DISCORD_TOKEN
-    guilds: ["%s"]
-    channels: ["%s"]
-    keywords: [tidewater]
-    api_url: %s
-`, guild, brand, rec.URL))
-	env := map[string]string{"PARLEY_TEST_DISCORD_TOKEN": fake.Token, "USER": "tester"}
-	run := startRun(t, env, cfg, db)
-	errb, done, cancel := &run.errb, run.done, run.cancel
-	require.Eventually(t, fake.Connected, 20*time.Second, 10*time.Millisecond, "stderr: %s", errb)
+	run, db := g.start(t, discordRun{apiURL: rec.URL})
+	errb := &run.errb
 
 	marcus := &discordgo.User{ID: "200000000000000010", Username: "marcus", GlobalName: "Marcus", Discriminator: "0"}
 	jules := &discordgo.User{ID: "200000000000000011", Username: "jules", GlobalName: "Jules", Discriminator: "0"}
@@ -64,34 +46,16 @@ connectors:
 		Mentions:         []*discordgo.User{marcus},
 		MessageReference: &discordgo.MessageReference{MessageID: first.ID, ChannelID: brand, GuildID: guild}})
 
-	type hit struct {
-		MentionID      int64  `json:"mention_id"`
-		ExternalID     string `json:"external_id"`
-		ConversationID int64  `json:"conversation_id"`
-		Author         string `json:"author"`
-	}
-	var hits, julesHits []hit
+	var hits, julesHits []searchHit
 	require.Eventually(t, func() bool {
-		r := parleyRun(t, "", "conversations", "search", "@marcus", "--json", "--db", db)
-		hits = nil
-		_ = json.Unmarshal([]byte(r.stdout), &hits)
-		r2 := parleyRun(t, "", "conversations", "search", "@jules", "--json", "--db", db)
-		julesHits = nil
-		_ = json.Unmarshal([]byte(r2.stdout), &julesHits)
+		hits, julesHits = searchMentions(t, db, "@marcus"), searchMentions(t, db, "@jules")
 		return len(hits) == 1 && len(julesHits) == 1
 	}, 30*time.Second, 50*time.Millisecond, "both messages stored; stderr: %s", errb)
 	require.Equal(t, first.ID, hits[0].ExternalID)
 	require.Equal(t, second.ID, julesHits[0].ExternalID)
 	require.Equal(t, hits[0].ConversationID, julesHits[0].ConversationID, "Jules's reply joins Marcus's conversation")
 
-	r := parleyRun(t, "", "conversations", "reply", fmt.Sprint(hits[0].ConversationID), "--to", fmt.Sprint(hits[0].MentionID),
-		"--text", "Marcus, sorry! DM us your order number.", "--db", db, "--as", "ana")
-	require.Equal(t, 0, r.code, r.stderr)
-	var draftID int64
-	_, err := fmt.Sscanf(r.stdout, "draft %d", &draftID)
-	require.NoError(t, err, r.stdout)
-	r = parleyRun(t, "", "queue", "approve", fmt.Sprint(draftID), "--db", db, "--as", "ana")
-	require.Equal(t, 0, r.code, r.stderr)
+	replyTo(t, db, hits[0].ConversationID, hits[0].MentionID, "Marcus, sorry! DM us your order number.")
 
 	require.Eventually(t, func() bool { return len(fake.Posted()) == 1 }, 20*time.Second, 20*time.Millisecond,
 		"stderr: %s", errb)
@@ -100,13 +64,7 @@ connectors:
 	assert.Equal(t, first.ID, posted.MessageReference.MessageID, "in reply to the chosen message, not the newest")
 	assert.Equal(t, brand, posted.ChannelID)
 
-	cancel()
-	select {
-	case code := <-done:
-		assert.Equal(t, 0, code, errb.String())
-	case <-time.After(20 * time.Second):
-		t.Fatal("run did not stop")
-	}
+	run.stop(t)
 	assert.Len(t, fake.Posted(), 1, "exactly one message posted, even after the run stopped")
 
 	// Retries of the same draft reuse one nonce and the fake answers them

@@ -1,10 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"fmt"
-	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -19,19 +15,8 @@ import (
 // whoever wrote last.
 func TestReplyGoesToTheChosenMessage(t *testing.T) {
 	srv := mastodontest.NewServer(t)
-	db := filepath.Join(t.TempDir(), "p.db")
-	cfg := writeFile(t, "p.yaml", fmt.Sprintf(`brand: {name: Tidewater Skates}
-connectors:
-  mastodon:
-    - server: %s
-      token_env: PARLEY_TEST_MASTODON_TOKEN
-      poll_interval: 10s
-`, srv.URL))
-	env := map[string]string{"PARLEY_TEST_MASTODON_TOKEN": mastodontest.Token, "USER": "tester"}
-	run := startRun(t, env, cfg, db)
-	errb, done, cancel := &run.errb, run.done, run.cancel
-	require.Eventually(t, func() bool { return strings.Contains(errb.String(), "parley running") }, 20*time.Second,
-		10*time.Millisecond, "stderr: %s", errb)
+	run, db := startMastodonRun(t, srv, "")
+	errb := &run.errb
 
 	marcus := srv.AddAccount("marcus", mastodontest.AccountOptions{Domain: "skate.social", DisplayName: "Marcus"})
 	jules := srv.AddAccount("jules", mastodontest.AccountOptions{Domain: "skate.social", DisplayName: "Jules"})
@@ -39,32 +24,14 @@ connectors:
 	srv.AddStatus(mastodontest.StatusOptions{Author: jules, InReplyToID: first.ID,
 		Text: "@" + mastodontest.BotUsername + " @marcus same thing happened to me"})
 
-	type hit struct {
-		MentionID      int64  `json:"mention_id"`
-		ExternalID     string `json:"external_id"`
-		ConversationID int64  `json:"conversation_id"`
-		Author         string `json:"author"`
-	}
-	var hits []hit
+	var hits []searchHit
 	require.Eventually(t, func() bool {
-		r := parleyRun(t, "", "conversations", "search", "@marcus", "--json", "--db", db)
-		hits = nil
-		_ = json.Unmarshal([]byte(r.stdout), &hits)
-		r2 := parleyRun(t, "", "conversations", "search", "@jules", "--json", "--db", db)
-		var j []hit
-		_ = json.Unmarshal([]byte(r2.stdout), &j)
-		return len(hits) == 1 && len(j) == 1
+		hits = searchMentions(t, db, "@marcus")
+		return len(hits) == 1 && len(searchMentions(t, db, "@jules")) == 1
 	}, 30*time.Second, 50*time.Millisecond, "both posts stored; stderr: %s", errb)
 	require.Equal(t, first.ID, hits[0].ExternalID)
 
-	r := parleyRun(t, "", "conversations", "reply", fmt.Sprint(hits[0].ConversationID), "--to", fmt.Sprint(hits[0].MentionID),
-		"--text", "Marcus, sorry! DM us your order number.", "--db", db, "--as", "ana")
-	require.Equal(t, 0, r.code, r.stderr)
-	var draftID int64
-	_, err := fmt.Sscanf(r.stdout, "draft %d", &draftID)
-	require.NoError(t, err, r.stdout)
-	r = parleyRun(t, "", "queue", "approve", fmt.Sprint(draftID), "--db", db, "--as", "ana")
-	require.Equal(t, 0, r.code, r.stderr)
+	replyTo(t, db, hits[0].ConversationID, hits[0].MentionID, "Marcus, sorry! DM us your order number.")
 
 	require.Eventually(t, func() bool { return srv.PostCount() == 1 }, 20*time.Second, 20*time.Millisecond, "stderr: %s", errb)
 	posts := srv.Posts()
@@ -73,11 +40,5 @@ connectors:
 	require.Len(t, posts[0].Mentions, 1, "only the chosen post's author is mentioned")
 	assert.Equal(t, marcus.ID, posts[0].Mentions[0].ID)
 
-	cancel()
-	select {
-	case code := <-done:
-		assert.Equal(t, 0, code, errb.String())
-	case <-time.After(20 * time.Second):
-		t.Fatal("run did not stop")
-	}
+	run.stop(t)
 }

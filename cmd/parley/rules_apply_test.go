@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 )
 
 // applyMentions: a thread of two messages by one person (an order problem,
@@ -74,8 +74,7 @@ func TestRulesApplyAfterIngestWithoutConfig(t *testing.T) {
 		threads[d.ThreadID] = true
 	}
 	assert.ElementsMatch(t, []string{"complaint", "question"}, []string{ds[0].Rule, ds[1].Rule})
-	st, err := store.Open(t.Context(), db, store.Options{})
-	require.NoError(t, err)
+	st := storetest.Open(t, storetest.Path(db))
 	audit, err := st.Audit(t.Context(), 10)
 	require.NoError(t, err)
 	require.NoError(t, st.Close())

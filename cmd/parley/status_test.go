@@ -15,7 +15,7 @@ import (
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/connectors/mastodon/mastodontest"
-	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/storetest"
 )
 
 // failedDraftDB makes a database holding one draft the platform refused.
@@ -24,9 +24,7 @@ func failedDraftDB(t *testing.T, externalID string) (db string, draftID int64) {
 	t.Helper()
 	ctx := context.Background()
 	db = filepath.Join(t.TempDir(), "p.db")
-	st, err := store.Open(ctx, db, store.Options{})
-	require.NoError(t, err)
-	defer st.Close()
+	st := storetest.Open(t, storetest.Path(db))
 	m := &parley.Mention{Platform: parley.PlatformMastodon, ExternalID: externalID, Text: "hi", CreatedAt: time.Now().Add(-time.Hour),
 		Author: parley.Person{Platform: parley.PlatformMastodon, ExternalID: "p1", Handle: "zed@other.example"}}
 	res, err := st.IngestBatch(ctx, []*parley.Mention{m}, func(*parley.Mention, parley.History) []parley.Draft {

@@ -3,14 +3,15 @@ package discord
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/internal/textutil"
 )
 
 // Custom ids of the staff message buttons and the edit modal. The draft id
@@ -249,15 +250,15 @@ func (c *Connector) renderStaff(ctx context.Context, d parley.Draft, how string)
 		content = fmt.Sprintf("🚫 **Draft #%d** rejected by %s", d.ID, by)
 		color = 0xED4245
 	case parley.DraftFailed:
-		content = fmt.Sprintf("⚠️ **Draft #%d** failed: %s", d.ID, truncate(d.LastError, 300))
+		content = fmt.Sprintf("⚠️ **Draft #%d** failed: %s", d.ID, textutil.Truncate(d.LastError, 300))
 		color = 0xFEE75C
 	default:
 		content = fmt.Sprintf("**Draft #%d** is %s", d.ID, d.State)
 	}
 	e := &discordgo.MessageEmbed{
 		Type:        discordgo.EmbedTypeRich,
-		Title:       truncate(fmt.Sprintf("%s to %s", kind, personLabel(who)), 256),
-		Description: truncate(d.Text, 4000),
+		Title:       textutil.Truncate(fmt.Sprintf("%s to %s", kind, personLabel(who)), 256),
+		Description: textutil.Truncate(d.Text, 4000),
 		Color:       color,
 	}
 	if orig != nil {
@@ -265,13 +266,13 @@ func (c *Connector) renderStaff(ctx context.Context, d parley.Draft, how string)
 		if orig.URL != "" {
 			text += "\n" + orig.URL
 		}
-		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Original message", Value: truncate(quote(text), 1024)})
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Original message", Value: textutil.Truncate(quote(text), 1024)})
 		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Sentiment", Value: sentimentLabel(orig.Sentiment), Inline: true})
 	}
 	if who.ID != 0 {
-		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Person", Value: truncate(personHistory(who), 1024), Inline: true})
+		e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Person", Value: textutil.Truncate(personHistory(who), 1024), Inline: true})
 		if recent := c.recentMentions(ctx, who.ID, d.MentionID); recent != "" {
-			e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Earlier messages", Value: truncate(recent, 1024)})
+			e.Fields = append(e.Fields, &discordgo.MessageEmbedField{Name: "Earlier messages", Value: textutil.Truncate(recent, 1024)})
 		}
 	}
 	comps := []discordgo.MessageComponent{}
@@ -302,7 +303,7 @@ func (c *Connector) recentMentions(ctx context.Context, personID, except int64) 
 		if label == "" {
 			label = "unclassified"
 		}
-		fmt.Fprintf(&b, "• %s · %s: %s\n", m.CreatedAt.UTC().Format("2006-01-02"), label, truncate(oneLine(m.Text), 200))
+		fmt.Fprintf(&b, "• %s · %s: %s\n", m.CreatedAt.UTC().Format("2006-01-02"), label, textutil.Truncate(textutil.OneLine(m.Text), 200))
 	}
 	return strings.TrimSpace(b.String())
 }
@@ -352,17 +353,6 @@ func quote(s string) string {
 	return strings.Join(lines, "\n")
 }
 
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-// truncate cuts s to at most n runes, marking the cut with an ellipsis.
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)
-	return string(r[:n-1]) + "…"
-}
-
 // interactionLoop handles button clicks and modal submissions.
 func (c *Connector) interactionLoop(ctx context.Context) {
 	for {
@@ -397,9 +387,32 @@ func (c *Connector) staffActor(i *discordgo.Interaction) (string, bool) {
 }
 
 func (c *Connector) onInteraction(ctx context.Context, i *discordgo.Interaction) {
-	var action string
-	var id int64
-	var text string
+	action, id, text := interactionAction(i)
+	if action == "" {
+		return // not ours
+	}
+	log := c.log.With("draft_id", id, "interaction_id", i.ID)
+	actor, ok := c.staffActor(i)
+	if !ok {
+		who := "unknown"
+		if u := interactionUser(i); u != nil {
+			who = u.Username
+		}
+		log.Info("staff button refused: the member has no staff role", "user", who)
+		c.ephemeral(ctx, i, "You need one of the staff roles ("+c.roleList()+") to decide drafts.")
+		return
+	}
+	if action == customEdit {
+		c.openEditModal(ctx, i, id, log)
+		return
+	}
+	c.decideClick(ctx, i, action, actor, id, text, log)
+}
+
+// interactionAction reads which of our buttons (or the edit modal) an
+// interaction is, the draft it names and, for the modal, the text typed.
+// action is "" for an interaction that is not ours.
+func interactionAction(i *discordgo.Interaction) (action string, id int64, text string) {
 	switch i.Type {
 	case discordgo.InteractionMessageComponent:
 		cid := i.MessageComponentData().CustomID
@@ -415,51 +428,43 @@ func (c *Connector) onInteraction(ctx context.Context, i *discordgo.Interaction)
 			text = modalText(data.Components)
 		}
 	}
-	if action == "" {
-		return // not ours
-	}
-	log := c.log.With("draft_id", id, "interaction_id", i.ID)
-	actor, ok := c.staffActor(i)
-	if !ok {
-		who := "unknown"
-		if u := interactionUser(i); u != nil {
-			who = u.Username
-		}
-		log.Info("staff button refused: the member has no staff role", "user", who)
-		c.ephemeral(ctx, i, "You need one of the staff roles ("+c.roleList()+") to decide drafts.")
-		return
-	}
-	switch action {
-	case customEdit:
-		d, err := c.store.Draft(ctx, id)
-		if err == nil && d.State != parley.DraftPending {
-			err = parley.Errorf(parley.ECONFLICT, "draft %d is already %s by %s", d.ID, d.State, d.DecidedBy)
-		}
-		if err != nil {
-			c.ephemeral(ctx, i, parley.ErrorMessage(err))
-			return
-		}
-		err = c.call(ctx, func(opts ...discordgo.RequestOption) error {
-			return c.s.InteractionRespond(i, &discordgo.InteractionResponse{
-				Type: discordgo.InteractionResponseModal,
-				Data: &discordgo.InteractionResponseData{
-					CustomID: customEditModal + strconv.FormatInt(id, 10),
-					Title:    truncate(fmt.Sprintf("Edit draft #%d, then approve", id), 45),
-					Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
-						discordgo.TextInput{
-							CustomID: editInputID, Label: "Reply", Style: discordgo.TextInputParagraph,
-							Value: truncate(d.Text, MaxMessageLen), Required: true, MinLength: 1, MaxLength: MaxMessageLen,
-						},
-					}}},
-				},
-			}, opts...)
-		})
-		if err != nil {
-			log.Warn("opening the edit modal", "err", err)
-		}
-		return
-	}
+	return action, id, text
+}
 
+// openEditModal answers the Edit button with a form holding the draft's
+// text, or says why the draft cannot be edited.
+func (c *Connector) openEditModal(ctx context.Context, i *discordgo.Interaction, id int64, log *slog.Logger) {
+	d, err := c.store.Draft(ctx, id)
+	if err == nil && d.State != parley.DraftPending {
+		err = parley.Errorf(parley.ECONFLICT, "draft %d is already %s by %s", d.ID, d.State, d.DecidedBy)
+	}
+	if err != nil {
+		c.ephemeral(ctx, i, parley.ErrorMessage(err))
+		return
+	}
+	err = c.call(ctx, func(opts ...discordgo.RequestOption) error {
+		return c.s.InteractionRespond(i, &discordgo.InteractionResponse{
+			Type: discordgo.InteractionResponseModal,
+			Data: &discordgo.InteractionResponseData{
+				CustomID: customEditModal + strconv.FormatInt(id, 10),
+				Title:    textutil.Truncate(fmt.Sprintf("Edit draft #%d, then approve", id), 45),
+				Components: []discordgo.MessageComponent{discordgo.ActionsRow{Components: []discordgo.MessageComponent{
+					discordgo.TextInput{
+						CustomID: editInputID, Label: "Reply", Style: discordgo.TextInputParagraph,
+						Value: textutil.Truncate(d.Text, MaxMessageLen), Required: true, MinLength: 1, MaxLength: MaxMessageLen,
+					},
+				}}},
+			},
+		}, opts...)
+	})
+	if err != nil {
+		log.Warn("opening the edit modal", "err", err)
+	}
+}
+
+// decideClick carries out Approve, Reject or the submitted edit through
+// the decision service and shows the outcome on the staff message.
+func (c *Connector) decideClick(ctx context.Context, i *discordgo.Interaction, action, actor string, id int64, text string, log *slog.Logger) {
 	// Acknowledge at once (the 3-second rule), then act and edit the message.
 	err := c.call(ctx, func(opts ...discordgo.RequestOption) error {
 		return c.s.InteractionRespond(i, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredMessageUpdate}, opts...)
@@ -504,19 +509,23 @@ func (c *Connector) onInteraction(ctx context.Context, i *discordgo.Interaction)
 		log.Warn("updating the staff message after a click", "err", err)
 		return // the mirror's next pass updates it
 	}
-	channelID := i.ChannelID
-	messageID := ""
-	if i.Message != nil {
-		messageID = i.Message.ID
-		if i.Message.ChannelID != "" {
-			channelID = i.Message.ChannelID
-		}
+	c.recordClickedMessage(ctx, i, d, log)
+}
+
+// recordClickedMessage records which staff message shows d and in which
+// state, as the mirror does for the messages it posts or edits. The caller
+// holds staffMu.
+func (c *Connector) recordClickedMessage(ctx context.Context, i *discordgo.Interaction, d parley.Draft, log *slog.Logger) {
+	if i.Message == nil || i.Message.ID == "" {
+		return
 	}
-	if messageID != "" {
-		rec := staffRecord{channelID: channelID, messageID: messageID, shown: shownState(d)}
-		if err := c.store.SetCursor(ctx, StaffCursorKey(d.ID), rec.String()); err != nil {
-			log.Warn("recording the staff message", "err", err)
-		}
+	channelID := i.ChannelID
+	if i.Message.ChannelID != "" {
+		channelID = i.Message.ChannelID
+	}
+	rec := staffRecord{channelID: channelID, messageID: i.Message.ID, shown: shownState(d)}
+	if err := c.store.SetCursor(ctx, StaffCursorKey(d.ID), rec.String()); err != nil {
+		log.Warn("recording the staff message", "err", err)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	gomastodon "github.com/mattn/go-mastodon"
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/internal/backoff"
+	"github.com/parleybot/parley/internal/textutil"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -558,7 +559,7 @@ func (c *Connector) deliver(ctx context.Context, sink parley.Sink, s *apiStatus,
 	m := toMention(s, c.domain(ctx), channel, c.cfg.Name, time.Now())
 	if len(m.Text) > MaxTextBytes {
 		c.log.Warn("mastodon status text too long; truncated", "status_id", id, "bytes", len(m.Text), "kept_bytes", MaxTextBytes, "feed", channel)
-		m.Text = truncateText(m.Text, MaxTextBytes)
+		m.Text = textutil.TruncateBytes(m.Text, MaxTextBytes)
 	}
 	if err := sink.Submit(ctx, m); err != nil {
 		c.seen.remove(id)

@@ -11,6 +11,7 @@ import (
 
 	gomastodon "github.com/mattn/go-mastodon"
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/internal/textutil"
 )
 
 // maxSendWait is the longest Send waits for the server's rate limit to
@@ -204,7 +205,7 @@ var fpMentionRE = regexp.MustCompile(`@[\w.-]+(@[\w.-]+)?`)
 // without mentions (rendered as @user), white space or case.
 func fingerprint(s string) string {
 	s = fpMentionRE.ReplaceAllString(s, "")
-	return strings.ToLower(strings.Join(strings.Fields(s), " "))
+	return strings.ToLower(textutil.OneLine(s))
 }
 
 // MaxTextLength implements parley.TextLimiter: the server's

@@ -157,9 +157,30 @@ func (c *Connector) streamOnce(ctx context.Context, f *feed, events chan<- strea
 		}
 		return err
 	})
+	defer c.startPinger(ctx, conn)()
 
-	// The pinger also closes the connection when ctx ends, which unblocks
-	// the read below.
+	for {
+		_, data, err := conn.ReadMessage()
+		if err != nil {
+			if ctx.Err() != nil {
+				return connectedAt, ctx.Err()
+			}
+			if errors.Is(err, websocket.ErrReadLimit) {
+				c.log.Warn("mastodon stream frame too large; reconnecting and polling for what it carried", "feed", f.name, "max_bytes", c.maxFrame)
+				return connectedAt, fmt.Errorf("frame larger than %d bytes", c.maxFrame)
+			}
+			return connectedAt, err
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(readTimeout))
+		if err := c.handleFrame(ctx, f, data, events); err != nil {
+			return connectedAt, err
+		}
+	}
+}
+
+// startPinger pings the server every pingInterval and closes conn when ctx
+// ends, which unblocks a read. The returned function stops it and waits.
+func (c *Connector) startPinger(ctx context.Context, conn *websocket.Conn) (stop func()) {
 	done := make(chan struct{})
 	pingerDone := make(chan struct{})
 	go func() {
@@ -179,27 +200,9 @@ func (c *Connector) streamOnce(ctx context.Context, f *feed, events chan<- strea
 			}
 		}
 	}()
-	defer func() {
+	return func() {
 		close(done)
 		<-pingerDone
-	}()
-
-	for {
-		_, data, err := conn.ReadMessage()
-		if err != nil {
-			if ctx.Err() != nil {
-				return connectedAt, ctx.Err()
-			}
-			if errors.Is(err, websocket.ErrReadLimit) {
-				c.log.Warn("mastodon stream frame too large; reconnecting and polling for what it carried", "feed", f.name, "max_bytes", c.maxFrame)
-				return connectedAt, fmt.Errorf("frame larger than %d bytes", c.maxFrame)
-			}
-			return connectedAt, err
-		}
-		_ = conn.SetReadDeadline(time.Now().Add(readTimeout))
-		if err := c.handleFrame(ctx, f, data, events); err != nil {
-			return connectedAt, err
-		}
 	}
 }
 

@@ -70,18 +70,6 @@ func statusText(s *apiStatus) string {
 	return text
 }
 
-// truncateText cuts s to at most n bytes at a character boundary.
-func truncateText(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n - len("…")
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
 // toMention translates a status seen on channel. The caller has checked
 // that the status is neither ours nor a reblog.
 //

@@ -29,6 +29,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/internal/textutil"
 )
 
 // Limits on one line.
@@ -216,21 +217,10 @@ func parseFast(line []byte) (parley.Mention, bool) {
 // the first bad one.
 func parseSlow(line []byte) (parley.Mention, error) {
 	var m parley.Mention
-	line = bytes.TrimSpace(line)
-	if len(line) == 0 {
-		return m, &LineError{Err: errors.New("empty line")}
+	raw, err := decodeObject(line)
+	if err != nil {
+		return m, err
 	}
-	if line[0] != '{' {
-		if json.Valid(line) {
-			return m, &LineError{Err: fmt.Errorf("want a JSON object, got %s", describe(line))}
-		}
-		return m, &LineError{Err: notJSON(line)}
-	}
-	var raw rawLine
-	if err := json.Unmarshal(line, &raw); err != nil {
-		return m, &LineError{Err: notJSON(line)}
-	}
-
 	platform, err := requiredString("platform", raw.Platform, maxShortBytes)
 	if err != nil {
 		return m, err
@@ -245,37 +235,7 @@ func parseSlow(line []byte) (parley.Mention, error) {
 	if m.ExternalID, err = requiredID("id", raw.ID); err != nil {
 		return m, err
 	}
-
-	if isAbsent(raw.Author) {
-		return m, fieldErr("author", "missing")
-	}
-	if raw.Author[0] != '{' {
-		return m, fieldErr("author", "want an object, got %s", describe(raw.Author))
-	}
-	var ra rawAuthor
-	if err := json.Unmarshal(raw.Author, &ra); err != nil {
-		// Cannot happen for a raw value the outer decode accepted, but
-		// report it rather than trust that.
-		return m, fieldErr("author", "%w", err)
-	}
-	a := &m.Author
-	a.Platform = m.Platform
-	if a.ExternalID, err = requiredID("author.id", ra.ID); err != nil {
-		return m, err
-	}
-	if a.Handle, err = optionalString("author.handle", ra.Handle, maxShortBytes); err != nil {
-		return m, err
-	}
-	if a.Name, err = optionalString("author.name", ra.Name, maxShortBytes); err != nil {
-		return m, err
-	}
-	if a.Followers, err = optionalCount("author.followers", ra.Followers); err != nil {
-		return m, err
-	}
-	if a.NoBot, err = optionalBool("author.nobot", ra.NoBot); err != nil {
-		return m, err
-	}
-	if a.TimeZone, err = optionalString("author.timezone", ra.TimeZone, maxShortBytes); err != nil {
+	if m.Author, err = parseAuthor(raw.Author, m.Platform); err != nil {
 		return m, err
 	}
 
@@ -295,40 +255,102 @@ func parseSlow(line []byte) (parley.Mention, error) {
 		return m, &LineError{Field: "created_at", Err: fmt.Errorf("want an RFC 3339 time like 2026-11-02T10:00:00Z, got %s: %w", quote(created), perr)}
 	}
 	m.CreatedAt = t.UTC()
+	return m, parseOptional(&m, raw)
+}
 
+// decodeObject decodes a line that must be one JSON object, leaving its
+// fields raw.
+func decodeObject(line []byte) (rawLine, error) {
+	var raw rawLine
+	line = bytes.TrimSpace(line)
+	if len(line) == 0 {
+		return raw, &LineError{Err: errors.New("empty line")}
+	}
+	if line[0] != '{' {
+		if json.Valid(line) {
+			return raw, &LineError{Err: fmt.Errorf("want a JSON object, got %s", describe(line))}
+		}
+		return raw, &LineError{Err: notJSON(line)}
+	}
+	if err := json.Unmarshal(line, &raw); err != nil {
+		return raw, &LineError{Err: notJSON(line)}
+	}
+	return raw, nil
+}
+
+// parseAuthor checks the author object of a line on platform.
+func parseAuthor(v json.RawMessage, platform string) (parley.Person, error) {
+	a := parley.Person{Platform: platform}
+	if isAbsent(v) {
+		return a, fieldErr("author", "missing")
+	}
+	if v[0] != '{' {
+		return a, fieldErr("author", "want an object, got %s", describe(v))
+	}
+	var ra rawAuthor
+	if err := json.Unmarshal(v, &ra); err != nil {
+		// Cannot happen for a raw value the outer decode accepted, but
+		// report it rather than trust that.
+		return a, fieldErr("author", "%w", err)
+	}
+	var err error
+	if a.ExternalID, err = requiredID("author.id", ra.ID); err != nil {
+		return a, err
+	}
+	if a.Handle, err = optionalString("author.handle", ra.Handle, maxShortBytes); err != nil {
+		return a, err
+	}
+	if a.Name, err = optionalString("author.name", ra.Name, maxShortBytes); err != nil {
+		return a, err
+	}
+	if a.Followers, err = optionalCount("author.followers", ra.Followers); err != nil {
+		return a, err
+	}
+	if a.NoBot, err = optionalBool("author.nobot", ra.NoBot); err != nil {
+		return a, err
+	}
+	if a.TimeZone, err = optionalString("author.timezone", ra.TimeZone, maxShortBytes); err != nil {
+		return a, err
+	}
+	return a, nil
+}
+
+// parseOptional checks the fields a line may leave out and sets them on m.
+func parseOptional(m *parley.Mention, raw rawLine) error {
+	var err error
 	if m.InReplyTo, err = optionalID("in_reply_to", raw.InReplyTo); err != nil {
-		return m, err
+		return err
 	}
 	if m.InReplyTo != "" && m.InReplyTo == m.ExternalID {
-		return m, fieldErr("in_reply_to", "same as id %s: a post cannot answer itself", quote(m.ExternalID))
+		return fieldErr("in_reply_to", "same as id %s: a post cannot answer itself", quote(m.ExternalID))
 	}
 	if m.URL, err = optionalString("url", raw.URL, maxURLBytes); err != nil {
-		return m, err
+		return err
 	}
 	if m.URL != "" {
 		if err := checkURL(m.URL); err != nil {
-			return m, &LineError{Field: "url", Err: err}
+			return &LineError{Field: "url", Err: err}
 		}
 	}
 	if m.Channel, err = optionalString("channel", raw.Channel, maxShortBytes); err != nil {
-		return m, err
+		return err
 	}
 	if m.Visibility, err = optionalString("visibility", raw.Visibility, maxShortBytes); err != nil {
-		return m, err
+		return err
 	}
 	if m.Lang, err = optionalString("lang", raw.Lang, maxShortBytes); err != nil {
-		return m, err
+		return err
 	}
 	if m.Direct, err = optionalBool("direct", raw.Direct); err != nil {
-		return m, err
+		return err
 	}
 	if m.Visibility == "direct" {
 		m.Direct = true
 	}
 	if m.ThreadKey, err = optionalString("thread_key", raw.ThreadKey, maxShortBytes); err != nil {
-		return m, err
+		return err
 	}
-	return m, nil
+	return nil
 }
 
 // notJSON describes why line does not parse as JSON.
@@ -373,27 +395,13 @@ func describe(raw json.RawMessage) string {
 	case 'n':
 		return "null"
 	default:
-		return "number " + shorten(string(raw), 32)
+		return "number " + textutil.Truncate(string(raw), 32)
 	}
 }
 
 // quote returns s quoted for a message, cut to 40 runes.
 func quote(s string) string {
-	return strconv.Quote(shorten(s, 40))
-}
-
-func shorten(s string, limit int) string {
-	if utf8.RuneCountInString(s) <= limit {
-		return s
-	}
-	n := 0
-	for i := range s {
-		if n == limit {
-			return s[:i] + "…"
-		}
-		n++
-	}
-	return s
+	return strconv.Quote(textutil.Truncate(s, 40))
 }
 
 // decodeString decodes a raw JSON string, rejecting other types, invalid

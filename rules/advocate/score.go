@@ -184,11 +184,18 @@ func (e *Engine) nextState(x *Explanation, h parley.AdvocateHistory, now time.Ti
 		}
 	}
 	x.AwaitingConfirmation = x.Qualifies && !confirmed && x.State != parley.AdvocateActive
+	x.Note = e.stateNote(x, h, netPositive, lapseWhy)
+}
+
+// stateNote says, for people, where x's person stands: waiting for a
+// manager, confirmed by whom, what a candidate lacks, or why they lapsed.
+func (e *Engine) stateNote(x *Explanation, h parley.AdvocateHistory, netPositive bool, lapseWhy string) string {
+	st := e.cfg.States
 	switch {
 	case x.AwaitingConfirmation:
-		x.Note = "qualifies as an advocate; waiting for a manager to confirm"
+		return "qualifies as an advocate; waiting for a manager to confirm"
 	case x.State == parley.AdvocateActive && !h.ConfirmedAt.IsZero():
-		x.Note = "confirmed by " + h.ConfirmedBy
+		return "confirmed by " + h.ConfirmedBy
 	case x.State == parley.AdvocateCandidate:
 		var missing []string
 		if !netPositive {
@@ -203,10 +210,11 @@ func (e *Engine) nextState(x *Explanation, h parley.AdvocateHistory, now time.Ti
 		if x.PositiveDays < st.MinDays {
 			missing = append(missing, fmt.Sprintf("%s < %d", plural(x.PositiveDays, "day"), st.MinDays))
 		}
-		x.Note = "not yet an advocate: " + strings.Join(missing, ", ")
+		return "not yet an advocate: " + strings.Join(missing, ", ")
 	case x.State == parley.AdvocateLapsed:
-		x.Note = lapseWhy
+		return lapseWhy
 	}
+	return ""
 }
 
 // decay is 0.5^(age/halfLife).

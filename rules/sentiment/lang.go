@@ -189,34 +189,48 @@ func detectLanguage(text string) (string, bool) {
 		}
 		i = j
 	}
-	letters := latin + other
+	// The loop above counts in locals; the decision reads the counts once.
+	c := langCounts{latin: latin, other: other, accented: accented, words: words, hits: hits}
+	return c.guess(text)
+}
+
+// langCounts is what detectLanguage counts in one pass over a text.
+type langCounts struct {
+	latin, other, accented, words int
+	hits                          [16]int
+}
+
+// guess decides detectLanguage's answer from the counts: the stopword
+// fast path for Latin text, whatlanggo (on text) for the rest.
+func (c *langCounts) guess(text string) (string, bool) {
+	letters := c.latin + c.other
 	if letters == 0 {
 		return "", true
 	}
-	isLatin := float64(other) <= langNonLatinShare*float64(letters)
+	isLatin := float64(c.other) <= langNonLatinShare*float64(letters)
 	if isLatin {
-		if words < langMinWords || latin < langMinLetters {
+		if c.words < langMinWords || c.latin < langMinLetters {
 			return "en", true
 		}
 		// The stopword fast path: English, or one other language clearly
 		// ahead of the rest.
 		best := 1
 		for k := 2; k < len(stopwords); k++ {
-			if hits[k] > hits[best] {
+			if c.hits[k] > c.hits[best] {
 				best = k
 			}
 		}
 		second := 0 // the runner-up's hits
 		for k := 1; k < len(stopwords); k++ {
 			if k != best {
-				second = max(second, hits[k])
+				second = max(second, c.hits[k])
 			}
 		}
-		en := hits[0]
-		if float64(en) >= langEnglishRatio*float64(words) && en >= hits[best] {
+		en := c.hits[0]
+		if float64(en) >= langEnglishRatio*float64(c.words) && en >= c.hits[best] {
 			return "en", true
 		}
-		if hits[best] == 0 && accented == 0 {
+		if c.hits[best] == 0 && c.accented == 0 {
 			// Plain ASCII with no stopwords at all: a headline, a list of
 			// names. whatlanggo is slow and unsure on these.
 			if en > 0 {
@@ -224,8 +238,8 @@ func detectLanguage(text string) (string, bool) {
 			}
 			return "", true
 		}
-		if hits[best] >= 2 && float64(hits[best]) >= langOtherRatio*float64(words) &&
-			hits[best] > en && float64(second) < 0.7*float64(hits[best]) {
+		if c.hits[best] >= 2 && float64(c.hits[best]) >= langOtherRatio*float64(c.words) &&
+			c.hits[best] > en && float64(second) < 0.7*float64(c.hits[best]) {
 			return stopwords[best].code, false
 		}
 	}

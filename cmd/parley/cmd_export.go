@@ -1,0 +1,321 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/store"
+)
+
+func init() {
+	register(&command{
+		name:    "export",
+		summary: "export mentions, conversations, drafts or people as CSV or JSON lines",
+		usage: `parley export mentions|conversations|drafts|people [--format csv|jsonl] [--since WHEN] [--until WHEN]
+              [--platform mastodon|discord] [--out FILE]
+
+Writes every row of one kind to stdout, or to FILE (created readable by
+you only; replaced whole once the export is complete). Rows stream from
+the database one at a time, so any size fits. CSV has a header row; JSON
+lines has one object per line, the shape 'parley conversations show
+--json' prints. WHEN is a date (2006-01-02), a time (RFC 3339) or a
+duration back from now (24h, 7d). The time filtered on is a mention's or
+draft's creation, a conversation's last message, a person's last sighting.
+
+Example:
+  parley export mentions --format csv --since 7d --out mentions.csv
+  parley export conversations --format jsonl --platform mastodon | jq .state`,
+		run: runExport,
+	})
+	register(&command{
+		name:    "people",
+		summary: "a person's data on request: everything Parley holds about them, as JSON",
+		usage: `parley people export HANDLE [--platform mastodon|discord] [--out FILE]
+
+Prints one JSON document with the person (HANDLE or their platform id),
+their mentions, the conversations they wrote in, drafts and advocate
+prompts to them, their advocate history, staff notes, sentiment
+corrections of their posts and the audit entries naming them. Other
+people's messages are left out. --platform chooses when the handle is
+on more than one platform.
+
+Example:
+  parley people export @marcus@mastodon.social --out marcus.json`,
+		run: runPeople,
+	})
+}
+
+// exportStore is what the export commands need from a store; only the
+// SQLite store has it so far.
+type exportStore interface {
+	ExportMentions(ctx context.Context, f parley.ExportFilter, fn func(parley.Mention) error) error
+	ExportConversations(ctx context.Context, f parley.ExportFilter, fn func(parley.Conversation) error) error
+	ExportDrafts(ctx context.Context, f parley.ExportFilter, fn func(parley.Draft) error) error
+	ExportPeople(ctx context.Context, f parley.ExportFilter, fn func(parley.Person) error) error
+	FindPerson(ctx context.Context, platform, handleOrID string) (parley.Person, error)
+	PersonData(ctx context.Context, personID int64) (parley.PersonData, error)
+}
+
+type exportFlags struct {
+	format, since, until, platform, out string
+}
+
+func runExport(ctx context.Context, e *env, args []string) (retErr error) {
+	fs := e.flags()
+	var f exportFlags
+	fs.StringVar(&f.format, "format", "csv", "csv or jsonl (JSON lines)")
+	fs.StringVar(&f.since, "since", "", "from this time: a date, an RFC 3339 time or a duration back from now (7d)")
+	fs.StringVar(&f.until, "until", "", "before this time, as --since")
+	fs.StringVar(&f.platform, "platform", "", "only this platform (mastodon or discord)")
+	fs.StringVar(&f.out, "out", "", "write to this file instead of stdout")
+	rest, err := e.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(rest) != 1 {
+		return fmt.Errorf("%w: name one kind to export: mentions, conversations, drafts or people", errUsage)
+	}
+	kind := rest[0]
+	switch kind {
+	case "mentions", "conversations", "drafts", "people":
+	default:
+		return fmt.Errorf("%w: cannot export %q: want mentions, conversations, drafts or people", errUsage, kind)
+	}
+	if f.format != "csv" && f.format != "jsonl" {
+		return fmt.Errorf("%w: --format %q: want csv or jsonl", errUsage, f.format)
+	}
+	filter, err := f.filter(time.Now())
+	if err != nil {
+		return err
+	}
+	st, closeStore, err := e.openExportStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer joinErr(&retErr, closeStore)
+	n := 0
+	err = writeOut(e, f.out, func(w io.Writer) error {
+		n, err = exportKind(ctx, st, kind, f.format, filter, w)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if f.out != "" {
+		one := map[string]string{"mentions": "mention", "conversations": "conversation", "drafts": "draft", "people": "person"}[kind]
+		fmt.Fprintf(e.stderr, "exported %s to %s\n", plural(n, one, kind), f.out)
+	}
+	return nil
+}
+
+func (f exportFlags) filter(now time.Time) (parley.ExportFilter, error) {
+	var out parley.ExportFilter
+	if err := checkPlatform(f.platform); err != nil {
+		return out, err
+	}
+	out.Platform = f.platform
+	var err error
+	if out.Since, err = parseWhen(f.since, "--since", now); err != nil {
+		return out, err
+	}
+	if out.Until, err = parseWhen(f.until, "--until", now); err != nil {
+		return out, err
+	}
+	if !out.Since.IsZero() && !out.Until.IsZero() && !out.Since.Before(out.Until) {
+		return out, fmt.Errorf("%w: --since %s is not before --until %s", errUsage, f.since, f.until)
+	}
+	return out, nil
+}
+
+// parseWhen reads "" (no bound), a duration back from now (90m, 24h, 7d)
+// or a date or time.
+func parseWhen(v, flagName string, now time.Time) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		if n, err := strconv.Atoi(days); err == nil && n >= 0 {
+			return now.AddDate(0, 0, -n), nil
+		}
+	}
+	if d, err := time.ParseDuration(v); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	t, err := parseDate(v, flagName)
+	if err != nil {
+		return t, fmt.Errorf("%w (or a duration back from now: 24h, 7d)", err)
+	}
+	return t, nil
+}
+
+var _ exportStore = (*store.Store)(nil)
+
+// openExportStore opens the database for reading.
+func (e *env) openExportStore(ctx context.Context) (exportStore, func() error, error) {
+	cfg, err := e.loadConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := e.openExistingStore(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, st.Close, nil
+}
+
+// writeOut runs write on stdout, or on a new file at path: written to a
+// temporary file (mode 0600) beside it and renamed once complete, so a
+// failed export leaves no half file behind and never a readable one.
+func writeOut(e *env, path string, write func(io.Writer) error) (retErr error) {
+	if path == "" {
+		bw := bufio.NewWriterSize(e.stdout, 64<<10)
+		if err := write(bw); err != nil {
+			return err
+		}
+		return bw.Flush()
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return fmt.Errorf("--out %s: %w", path, err)
+	}
+	defer func() {
+		if retErr != nil {
+			_ = tmp.Close()
+			_ = os.Remove(tmp.Name())
+		}
+	}()
+	bw := bufio.NewWriterSize(tmp, 64<<10)
+	if err := write(bw); err != nil {
+		return err
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("--out %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("--out %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("--out %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("--out %s: %w", path, err)
+	}
+	return nil
+}
+
+// rowSink writes rows as CSV records or JSON lines and counts them.
+type rowSink struct {
+	csv *csv.Writer
+	enc *json.Encoder
+	n   int
+}
+
+// sink returns the function that writes one T; in CSV the header goes first.
+func sink[T any](s *rowSink, header []string, record func(T) []string) (func(T) error, error) {
+	if s.csv != nil {
+		if err := s.csv.Write(header); err != nil {
+			return nil, err
+		}
+	}
+	return func(v T) error {
+		s.n++
+		if s.csv != nil {
+			return s.csv.Write(record(v))
+		}
+		return s.enc.Encode(v)
+	}, nil
+}
+
+func exportKind(ctx context.Context, st exportStore, kind, format string, f parley.ExportFilter, w io.Writer) (int, error) {
+	s := &rowSink{}
+	if format == "csv" {
+		s.csv = csv.NewWriter(w)
+	} else {
+		s.enc = json.NewEncoder(w)
+		s.enc.SetEscapeHTML(false)
+	}
+	var err error
+	switch kind {
+	case "mentions":
+		err = exportWith(ctx, s, mentionHeader, mentionRecord, f, st.ExportMentions)
+	case "conversations":
+		err = exportWith(ctx, s, conversationHeader, conversationRecord, f, st.ExportConversations)
+	case "drafts":
+		err = exportWith(ctx, s, draftHeader, draftRecord, f, st.ExportDrafts)
+	case "people":
+		err = exportWith(ctx, s, personHeader, personRecord, f, st.ExportPeople)
+	default:
+		err = errors.New("unknown export kind " + kind)
+	}
+	if err != nil {
+		return s.n, err
+	}
+	if s.csv != nil {
+		s.csv.Flush()
+		return s.n, s.csv.Error()
+	}
+	return s.n, nil
+}
+
+func exportWith[T any](ctx context.Context, s *rowSink, header []string, record func(T) []string, f parley.ExportFilter,
+	walk func(context.Context, parley.ExportFilter, func(T) error) error) error {
+	fn, err := sink(s, header, record)
+	if err != nil {
+		return err
+	}
+	return walk(ctx, f, fn)
+}
+
+func runPeople(ctx context.Context, e *env, args []string) (retErr error) {
+	fs := e.flags()
+	var platform, out string
+	fs.StringVar(&platform, "platform", "", "the person's platform (mastodon or discord), when the handle is on both")
+	fs.StringVar(&out, "out", "", "write to this file instead of stdout")
+	rest, err := e.parse(args)
+	if err != nil {
+		return err
+	}
+	if len(rest) == 0 || rest[0] != "export" {
+		return fmt.Errorf("%w: want 'parley people export HANDLE'", errUsage)
+	}
+	if len(rest) != 2 || strings.TrimSpace(rest[1]) == "" {
+		return fmt.Errorf("%w: people export takes one handle (or platform id)", errUsage)
+	}
+	if err := checkPlatform(platform); err != nil {
+		return err
+	}
+	st, closeStore, err := e.openExportStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer joinErr(&retErr, closeStore)
+	p, err := st.FindPerson(ctx, platform, rest[1])
+	if err != nil {
+		return err
+	}
+	data, err := st.PersonData(ctx, p.ID)
+	if err != nil {
+		return err
+	}
+	err = writeOut(e, out, func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetEscapeHTML(false)
+		enc.SetIndent("", "  ")
+		return enc.Encode(data)
+	})
+	if err == nil && out != "" {
+		fmt.Fprintf(e.stderr, "exported @%s on %s (%s) to %s\n", p.Handle, p.Platform, plural(len(data.Mentions), "mention", "mentions"), out)
+	}
+	return err
+}
