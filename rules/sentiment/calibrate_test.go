@@ -128,8 +128,8 @@ func TestPolarGapMakesMixedPostsNeutral(t *testing.T) {
 	mixed := [3]float64{-0.9, -2.5, -1.2} // negative ahead of positive by 0.3
 	assert.Equal(t, 0, decideLog(mixed, [3]float64{}, 0), "without a gap: the most probable")
 	assert.Equal(t, 1, decideLog(mixed, [3]float64{}, 0.5), "within the gap: neutral")
-	clear := [3]float64{-0.2, -2.5, -2.0}
-	assert.Equal(t, 0, decideLog(clear, [3]float64{}, 0.5))
+	plain := [3]float64{-0.2, -2.5, -2.0}
+	assert.Equal(t, 0, decideLog(plain, [3]float64{}, 0.5))
 	assert.Equal(t, 2, decideLog([3]float64{-2, -1.5, -0.4}, [3]float64{}, 1))
 	assert.Equal(t, 1, decideLog([3]float64{-1.2, -1.5, -0.4}, [3]float64{-1, 0, -1.2}, 0), "the offsets still apply")
 }
