@@ -93,10 +93,7 @@ func withLexicons(c parley.Classifier, soft, lex Lexicon) parley.Classifier {
 			o.first[words[0]] = append(o.first[words[0]], lexEntry{key: k, words: words, valence: v, soft: l.soft})
 		}
 	}
-	for w := range o.first {
-		o.firstWords = append(o.firstWords, []byte(w))
-	}
-	sort.Slice(o.firstWords, func(i, j int) bool { return bytes.Compare(o.firstWords[i], o.firstWords[j]) < 0 })
+	o.starts = newWordStarts(o.first)
 	for _, es := range o.first {
 		sort.Slice(es, func(i, j int) bool {
 			if len(es[i].words) != len(es[j].words) {
@@ -118,9 +115,57 @@ type lexEntry struct {
 type overrider struct {
 	base  parley.Classifier
 	first map[string][]lexEntry // by first word
-	// firstWords are the keys of first, lower-case: a text that contains
-	// none of them (as a substring) cannot match.
-	firstWords [][]byte
+	// starts finds the keys of first (lower-case) in a text: one that
+	// contains none of them (as a substring) cannot match.
+	starts *wordStarts
+}
+
+// wordStarts tells whether a lower-case text contains any of a set of
+// words as a substring, in one pass over the text: a word's first two
+// bytes pick the few words to compare at each position, where a
+// bytes.Contains per word read the text once for every word.
+type wordStarts struct {
+	one  [256]bool            // the words of one byte
+	pair [1 << 16 / 64]uint64 // bit set: some word starts with these two bytes
+	two  map[uint16][][]byte  // the words by their first two bytes
+}
+
+func newWordStarts[V any](words map[string]V) *wordStarts {
+	ws := &wordStarts{two: make(map[uint16][][]byte)}
+	for w := range words {
+		switch {
+		case w == "":
+		case len(w) == 1:
+			ws.one[w[0]] = true
+		default:
+			k := uint16(w[0])<<8 | uint16(w[1])
+			ws.pair[k/64] |= 1 << (k % 64)
+			ws.two[k] = append(ws.two[k], []byte(w))
+		}
+	}
+	return ws
+}
+
+// in reports whether b contains one of the words.
+func (ws *wordStarts) in(b []byte) bool {
+	for i := range b {
+		if ws.one[b[i]] {
+			return true
+		}
+		if i+1 == len(b) {
+			break
+		}
+		k := uint16(b[i])<<8 | uint16(b[i+1])
+		if ws.pair[k/64]&(1<<(k%64)) == 0 {
+			continue
+		}
+		for _, w := range ws.two[k] {
+			if bytes.HasPrefix(b[i:], w) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 var lowerPool = sync.Pool{New: func() any { return new([]byte) }}
@@ -142,13 +187,7 @@ func (o *overrider) mayMatch(text string) bool {
 			b = utf8.AppendRune(b, unicode.ToLower(r))
 		}
 	}
-	found := false
-	for _, w := range o.firstWords {
-		if bytes.Contains(b, w) {
-			found = true
-			break
-		}
-	}
+	found := o.starts.in(b)
 	*bp = b
 	lowerPool.Put(bp)
 	return found
