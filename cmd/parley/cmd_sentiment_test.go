@@ -81,7 +81,8 @@ func TestSentimentCorrectAndExport(t *testing.T) {
 // with the example config give the same verdict on the same text.
 func TestClassifyAndRulesTestAgree(t *testing.T) {
 	cfg := exampleConfig(t)
-	for _, text := range []string{"this deck is sick", "these wheels are insane", "my trucks snapped after two days", "the shop opens at nine"} {
+	for _, text := range []string{"this deck is sick", "these wheels are insane", "my trucks snapped after two days", "the shop opens at nine",
+		"gnarly art on this deck", "rad board, shipped fast", "charged twice for one deck, still no reply"} {
 		r := parleyRun(t, text+"\n", "classify")
 		require.Equal(t, 0, r.code, r.stderr)
 		var c struct {

@@ -65,9 +65,9 @@ func TestSevereMistakesOnCommittedSlice(t *testing.T) {
 // TestDemoSampleLabelled measures the shipped classifier on the demo's own
 // posts (the English ones of connectors/replay/sample.jsonl, labelled by
 // hand in testdata): brand mentions, unlike the training data. It guards
-// the figures BENCHMARKS.md reports (macro-recall 0.622, severe mistakes
-// 7.4% and 4.3%, 9 of 122 positive and 3 of 70 negative posts, negative
-// precision 0.689), so a change that makes the demo worse fails.
+// the figures BENCHMARKS.md reports (macro-recall 0.628, severe mistakes
+// 6.6% and 4.3%, 8 of 122 positive and 3 of 70 negative posts, negative
+// precision 0.700), so a change that makes the demo worse fails.
 func TestDemoSampleLabelled(t *testing.T) {
 	ex := readExamplesFile(t, filepath.Join("testdata", "demo_sample_labelled.jsonl"))
 	require.Len(t, ex, 301)
@@ -75,10 +75,10 @@ func TestDemoSampleLabelled(t *testing.T) {
 	require.NoError(t, err)
 	r := Evaluate(c, ex)
 	t.Logf("demo: pos->neg %.3f neg->pos %.3f macro-recall %.3f neg precision %.3f ECE %.3f", r.PositiveAsNegative, r.NegativeAsPositive, r.MacroRecall, r.NegativePrecision, r.ECE)
-	assert.LessOrEqual(t, r.PositiveAsNegative, 0.075)
+	assert.LessOrEqual(t, r.PositiveAsNegative, 0.067)
 	assert.LessOrEqual(t, r.NegativeAsPositive, 0.045)
-	assert.GreaterOrEqual(t, r.MacroRecall, 0.615)
-	assert.GreaterOrEqual(t, r.NegativePrecision, 0.68)
+	assert.GreaterOrEqual(t, r.MacroRecall, 0.62)
+	assert.GreaterOrEqual(t, r.NegativePrecision, 0.69)
 }
 
 // TestSevereMistakesOnSharedDev checks the targets on the whole
