@@ -65,9 +65,9 @@ func TestSevereMistakesOnCommittedSlice(t *testing.T) {
 // TestDemoSampleLabelled measures the shipped classifier on the demo's own
 // posts (the English ones of connectors/replay/sample.jsonl, labelled by
 // hand in testdata): brand mentions, unlike the training data. It guards
-// the figures BENCHMARKS.md reports (macro-recall 0.628, severe mistakes
-// 6.6% and 4.3%, 8 of 122 positive and 3 of 70 negative posts, negative
-// precision 0.700), so a change that makes the demo worse fails.
+// the figures BENCHMARKS.md reports (macro-recall 0.633, severe mistakes
+// 4.9% and 4.3%, 6 of 122 positive and 3 of 70 negative posts, negative
+// precision 0.724), so a change that makes the demo worse fails.
 func TestDemoSampleLabelled(t *testing.T) {
 	ex := readExamplesFile(t, filepath.Join("testdata", "demo_sample_labelled.jsonl"))
 	require.Len(t, ex, 301)
@@ -75,10 +75,10 @@ func TestDemoSampleLabelled(t *testing.T) {
 	require.NoError(t, err)
 	r := Evaluate(c, ex)
 	t.Logf("demo: pos->neg %.3f neg->pos %.3f macro-recall %.3f neg precision %.3f ECE %.3f", r.PositiveAsNegative, r.NegativeAsPositive, r.MacroRecall, r.NegativePrecision, r.ECE)
-	assert.LessOrEqual(t, r.PositiveAsNegative, 0.067)
+	assert.LessOrEqual(t, r.PositiveAsNegative, 0.05)
 	assert.LessOrEqual(t, r.NegativeAsPositive, 0.045)
-	assert.GreaterOrEqual(t, r.MacroRecall, 0.62)
-	assert.GreaterOrEqual(t, r.NegativePrecision, 0.69)
+	assert.GreaterOrEqual(t, r.MacroRecall, 0.63)
+	assert.GreaterOrEqual(t, r.NegativePrecision, 0.72)
 }
 
 // TestSevereMistakesOnSharedDev checks the targets on the whole
@@ -141,6 +141,21 @@ func TestSlangAndFailurePhrases(t *testing.T) {
 		assert.Equal(t, tt.want, s.Label, "%q (overrides %v)", tt.text, s.Overrides)
 		assert.NotEmpty(t, s.Overrides, tt.text)
 		assert.Greater(t, s.Confidence, 0.6, "%q: a lexicon match is a confident verdict", tt.text)
+	}
+}
+
+// TestRetractionIsNoComplaint: a customer taking a complaint back is not
+// apologised to.
+func TestRetractionIsNoComplaint(t *testing.T) {
+	c, err := New("", Options{})
+	require.NoError(t, err)
+	for _, text := range []string{
+		"my order went through after all, the confirmation email just came. Sorry for the panic 😅",
+		"it arrived this morning, sorry for yelling yesterday",
+	} {
+		s := c.Classify(text)
+		assert.NotEqual(t, parley.Negative, s.Label, "%q (overrides %v)", text, s.Overrides)
+		assert.NotEmpty(t, s.Overrides, text)
 	}
 }
 

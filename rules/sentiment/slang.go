@@ -72,6 +72,11 @@ var SlangLexicon = Lexicon{
 	"can't complain": 2.0,
 	"cant complain":  2.0,
 	"no complaints":  2.0,
+	// A customer taking back a complaint: the model reads the apology as one.
+	"sorry for the panic": 1.5,
+	"sorry for yelling":   1.5,
+	"sorry for the rant":  1.5,
+	"panic over":          1.5,
 	// The everyday senses of the praise words.
 	"sick of":        -2.5,
 	"sick and tired": -3.0,
