@@ -55,7 +55,9 @@ func TestAdvocatesCommand(t *testing.T) {
 	for _, c := range pass.Changes {
 		became[c.Handle] = c.To
 	}
-	for _, h := range []string{"kelpkid", "grindqueen", "jules@skate.social", "oldmanhank@mastodon.online"} {
+	// (Not oldmanhank: his praise is quiet, and whether the model finds
+	// enough of it depends on the model; see TestReplayedMonthFindsTheFans.)
+	for _, h := range []string{"kelpkid", "grindqueen", "jules@skate.social"} {
 		assert.Equal(t, parley.AdvocateActive, became[h], h)
 	}
 	for _, p := range pass.Prompts {
