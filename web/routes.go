@@ -86,6 +86,12 @@ func (s *Server) routes() http.Handler {
 	app.Handle("POST /users/{name}/password", admin(s.resetPassword))
 	app.Handle("POST /users/{name}/delete", admin(s.deleteUser))
 
+	app.Handle("GET /webhooks", admin(s.webhooks))
+	app.Handle("POST /webhooks", admin(s.addWebhook))
+	app.Handle("GET /webhooks/{id}", admin(s.webhookLog))
+	app.Handle("POST /webhooks/{id}/test", admin(s.testWebhook))
+	app.Handle("POST /webhooks/{id}/delete", admin(s.removeWebhook))
+
 	app.Handle("GET /status", admin(s.statusPage))
 	app.Handle("GET /status.json", admin(s.statusJSON))
 	app.Handle("POST /status/drafts/{id}/retry", admin(s.retryDraft))

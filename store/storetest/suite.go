@@ -26,6 +26,7 @@ type Store interface {
 	parley.ConversationStore
 	parley.MentionSearcher
 	parley.Inbox
+	parley.WebhookStore
 }
 
 // Run runs the conformance suite: the same tests against whatever store
@@ -52,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"InboxPages", testInboxPages},
 		{"UndoWithinGrace", testUndoWithinGrace},
 		{"NotesTagsSavedReplies", testNotesTagsSavedReplies},
+		{"WebhookDeliveries", testWebhookDeliveries},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
