@@ -68,6 +68,7 @@ func (s *Server) routes() http.Handler {
 	app.Handle("POST /people/{id}/links", manager(s.link))
 	app.Handle("POST /people/{id}/unlink", manager(s.unlink))
 	app.Handle("POST /people/{id}/optout", manager(s.optOut))
+	app.Handle("POST /people/{id}/erase", manager(s.erasePerson))
 
 	app.Handle("POST /mentions/{id}/sentiment", agent(s.correctSentiment))
 

@@ -91,6 +91,7 @@ type sharedStore interface {
 	parley.StatusStore
 	parley.UndoStore
 	parley.WebhookStore
+	parley.EraseStore
 }
 
 var (

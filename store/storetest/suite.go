@@ -27,6 +27,7 @@ type Store interface {
 	parley.MentionSearcher
 	parley.Inbox
 	parley.WebhookStore
+	parley.EraseStore
 }
 
 // Run runs the conformance suite: the same tests against whatever store
@@ -54,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"UndoWithinGrace", testUndoWithinGrace},
 		{"NotesTagsSavedReplies", testNotesTagsSavedReplies},
 		{"WebhookDeliveries", testWebhookDeliveries},
+		{"ErasePerson", testErasePerson},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
