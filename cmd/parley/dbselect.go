@@ -90,6 +90,8 @@ type sharedStore interface {
 	parley.DigestStore
 	parley.StatusStore
 	parley.UndoStore
+	parley.WebhookStore
+	parley.EraseStore
 }
 
 var (
@@ -124,6 +126,20 @@ func (e *env) openShared(ctx context.Context, cfg *Config) (st sharedStore, wher
 		return nil, "", nil, err
 	}
 	return s, s.Path(), unlock, nil
+}
+
+// openAny opens the store the flags, environment and cfg select, without
+// the process lock `parley run` takes: for commands that change a few rows
+// while it runs (webhooks, erasure).
+func (e *env) openAny(ctx context.Context, cfg *Config) (sharedStore, error) {
+	url, err := e.postgresURL(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if url != "" {
+		return postgres.Open(ctx, url, postgres.Options{Logger: e.logger})
+	}
+	return store.Open(ctx, e.databasePath(cfg), store.Options{Logger: e.logger})
 }
 
 // sqliteOnly refuses to run a command that works on the SQLite store only
