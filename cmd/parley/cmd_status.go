@@ -86,7 +86,7 @@ func runStatus(ctx context.Context, e *env, args []string) (retErr error) {
 		if from == "" {
 			from = "read from the database"
 		}
-		from += " " + store.Path() + " (connectors' live state unknown)"
+		from += " " + store.Where() + " (connectors' live state unknown)"
 	}
 	if e.jsonOut {
 		return json.NewEncoder(e.stdout).Encode(st)

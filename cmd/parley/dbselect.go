@@ -97,6 +97,29 @@ var (
 	_ sharedStore = (*postgres.Store)(nil)
 )
 
+// cliStore is what the commands around the store (queue, conversations,
+// people, export, stats, status, users, rules apply, digest, sentiment,
+// advocates, ingest) need: both stores have it, so each works on whichever
+// is selected.
+type cliStore interface {
+	sharedStore
+	parley.RuleReapplier
+	parley.MentionSearcher
+	parley.DataExporter
+	parley.CorrectionStore
+	// CheckPrompt runs the consent rules for req without queueing
+	// anything (nil when the prompt would be queued now).
+	CheckPrompt(ctx context.Context, req parley.PromptRequest, pol parley.ConsentPolicy) error
+	// Where names the database for people (a file path, or the server
+	// and database without the password).
+	Where() string
+}
+
+var (
+	_ cliStore = (*store.Store)(nil)
+	_ cliStore = (*postgres.Store)(nil)
+)
+
 // openShared opens the store the flags, environment and cfg select for a
 // command that works on either. where names it for logs (never a
 // password); unlock releases the SQLite file's process lock (PostgreSQL
@@ -126,12 +149,13 @@ func (e *env) openShared(ctx context.Context, cfg *Config) (st sharedStore, wher
 	return s, s.Path(), unlock, nil
 }
 
-// sqliteOnly refuses to run a command that works on the SQLite store only
-// when PostgreSQL is selected, saying so.
-func (e *env) sqliteOnly(cfg *Config) error {
+// sqliteOnly refuses to run a command that works on a SQLite file only
+// when PostgreSQL is selected, saying what to use there instead.
+func (e *env) sqliteOnly(cfg *Config, instead string) error {
 	url, err := e.postgresURL(cfg)
 	if err != nil || url == "" {
 		return err
 	}
-	return parley.Errorf(parley.EINVALID, "parley %s works on the SQLite store only; the PostgreSQL store serves `parley run` (unset PARLEY_DATABASE_URL or pass --db FILE)", e.cmd.name)
+	return parley.Errorf(parley.EINVALID, "parley %s works on a SQLite database file only, and PostgreSQL is selected "+
+		"(--db, PARLEY_DATABASE_URL or the config's store:): use %s for PostgreSQL, or pass --db FILE", e.cmd.name, instead)
 }

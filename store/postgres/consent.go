@@ -234,6 +234,31 @@ func (s *Store) QueuePrompt(ctx context.Context, req parley.PromptRequest, pol p
 		WatchFor: time.Duration(pol.WatchFor.Milliseconds()) * time.Millisecond}, nil
 }
 
+// CheckPrompt runs the consent rules of QueuePrompt for req without
+// queueing anything: nil when the prompt would be queued now, else the
+// *parley.ConsentError (or ENOTFOUND).
+func (s *Store) CheckPrompt(ctx context.Context, req parley.PromptRequest, pol parley.ConsentPolicy) error {
+	at := req.At
+	if at.IsZero() {
+		at = s.now()
+	}
+	err := pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+		var handle, tz string
+		var optedOut, nobot bool
+		err := tx.QueryRow(ctx, `SELECT handle, timezone, opted_out, nobot FROM people WHERE id = $1`, req.PersonID).
+			Scan(&handle, &tz, &optedOut, &nobot)
+		if err != nil {
+			return notFound(err, "person %d not found", req.PersonID)
+		}
+		return checkConsent(ctx, tx, req, pol, at.UTC(), handle, tz, optedOut, nobot)
+	})
+	var ce *parley.ConsentError
+	if err == nil || errors.As(err, &ce) {
+		return err
+	}
+	return dbError("check prompt", err)
+}
+
 // checkConsent applies the consent rules in order; the first that refuses
 // is returned as a *parley.ConsentError.
 func checkConsent(ctx context.Context, tx pgx.Tx, req parley.PromptRequest, pol parley.ConsentPolicy, at time.Time,
