@@ -56,7 +56,7 @@ func run(t *testing.T, sch *digest.Scheduler) (stop func()) {
 
 func eventually(t *testing.T, cond func() bool, msg string) {
 	t.Helper()
-	require.Eventually(t, cond, 10*time.Second, 10*time.Millisecond, msg)
+	require.Eventually(t, cond, time.Minute, 10*time.Millisecond, msg)
 }
 
 var berlinConfig = digest.Config{

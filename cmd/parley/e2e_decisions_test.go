@@ -31,7 +31,7 @@ func TestSameDecisionsFromCLIAndDiscord(t *testing.T) {
 	require.Eventually(t, func() bool {
 		staffMsgs = fake.Messages(staff)
 		return len(staffMsgs) == 2
-	}, 30*time.Second, 50*time.Millisecond, "staff messages; stderr: %s", errb)
+	}, patience, 50*time.Millisecond, "staff messages; stderr: %s", errb)
 	r := parleyRun(t, "", "queue", "list", "--json", "--db", db)
 	var list []struct{ ID int64 }
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &list))
@@ -48,7 +48,7 @@ func TestSameDecisionsFromCLIAndDiscord(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	in, err := fake.Click(msgOf[a].ID, fmt.Sprintf("parley:approve:%d", a), staffer)
 	require.NoError(t, err)
-	require.Eventually(t, func() bool { return len(in.Followups()) > 0 }, 10*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return len(in.Followups()) > 0 }, patience, 20*time.Millisecond)
 	assert.Contains(t, in.Followups()[0].Content, fmt.Sprintf("draft %d is already approved by tester", a))
 
 	// The button first, then the CLI: the CLI is told who was first.
@@ -57,7 +57,7 @@ func TestSameDecisionsFromCLIAndDiscord(t *testing.T) {
 	require.Eventually(t, func() bool {
 		r := parleyRun(t, "", "queue", "show", fmt.Sprint(b), "--json", "--db", db)
 		return strings.Contains(r.stdout, `"state":"rejected"`)
-	}, 10*time.Second, 20*time.Millisecond)
+	}, patience, 20*time.Millisecond)
 	r = parleyRun(t, "", "queue", "approve", fmt.Sprint(b), "--db", db)
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, fmt.Sprintf("draft %d is already rejected by discord:maria", b))

@@ -33,7 +33,7 @@ func TestRunWithDiscordApproveClickPostsOnce(t *testing.T) {
 			staffMsg = ms[0]
 		}
 		return len(ms) > 0
-	}, 30*time.Second, 50*time.Millisecond, "no staff message; stderr: %s", errb)
+	}, patience, 50*time.Millisecond, "no staff message; stderr: %s", errb)
 	d := pendingDraft(t, db)
 
 	staffer := &discordgo.Member{User: &discordgo.User{ID: "200000000000000020", Username: "maria"}, Roles: []string{staffRole}}
@@ -49,9 +49,9 @@ func TestRunWithDiscordApproveClickPostsOnce(t *testing.T) {
 		}
 		return n, text
 	}
-	require.Eventually(t, func() bool { n, _ := replies(); return n == 1 }, 30*time.Second, 50*time.Millisecond,
+	require.Eventually(t, func() bool { n, _ := replies(); return n == 1 }, patience, 50*time.Millisecond,
 		"no reply; stderr: %s", errb)
-	require.Eventually(t, func() bool { return stats(t, db).Drafts[parley.DraftSent] == 1 }, 10*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return stats(t, db).Drafts[parley.DraftSent] == 1 }, patience, 20*time.Millisecond)
 	r := parleyRun(t, "", "queue", "show", fmt.Sprint(d), "--db", db)
 	assert.Contains(t, r.stdout, "[sent]")
 

@@ -24,11 +24,11 @@ func TestRunWithMastodonRepliesOnceInTheThread(t *testing.T) {
 	ana := srv.AddAccount("ana", mastodontest.AccountOptions{Domain: "other.example", DisplayName: "Ana"})
 	status, _ := srv.AddMention(ana, "@tidewater my wheels arrived broken, this is awful")
 
-	draftID := waitForDraft(t, db, 20*time.Second, errb)
+	draftID := waitForDraft(t, db, patience, errb)
 
 	r := parleyRun(t, "", "queue", "approve", fmt.Sprint(draftID), "--db", db)
 	require.Equal(t, 0, r.code, r.stderr)
-	require.Eventually(t, func() bool { return srv.PostCount() == 1 }, 20*time.Second, 20*time.Millisecond)
+	require.Eventually(t, func() bool { return srv.PostCount() == 1 }, patience, 20*time.Millisecond)
 	posts := srv.Posts()
 	require.Len(t, posts, 1)
 	require.NotNil(t, posts[0].InReplyToID)
@@ -38,7 +38,7 @@ func TestRunWithMastodonRepliesOnceInTheThread(t *testing.T) {
 
 	require.Eventually(t, func() bool {
 		return stats(t, db).Drafts[parley.DraftSent] == 1
-	}, 10*time.Second, 20*time.Millisecond)
+	}, patience, 20*time.Millisecond)
 	r = parleyRun(t, "", "queue", "show", fmt.Sprint(draftID), "--db", db)
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "[sent]")

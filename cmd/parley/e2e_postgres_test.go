@@ -39,7 +39,7 @@ rules:
 	a := startRun(t, env, cfg, url)
 	b := startRunNoDB(t, env, cfg)
 	for _, r := range []*inProcessRun{a, b} {
-		require.Eventually(t, func() bool { return strings.Contains(r.errb.String(), "parley running") }, 30*time.Second,
+		require.Eventually(t, func() bool { return strings.Contains(r.errb.String(), "parley running") }, patience,
 			10*time.Millisecond, "stderr: %s", &r.errb)
 		assert.Contains(t, r.errb.String(), "postgres://", "the log names the database")
 		assert.NotContains(t, r.errb.String(), "parley.db")
@@ -56,13 +56,13 @@ rules:
 	require.Eventually(t, func() bool {
 		pending, err = st.Drafts(ctx, parley.DraftFilter{States: []parley.DraftState{parley.DraftPending}})
 		return err == nil && len(pending) > 0
-	}, 30*time.Second, 50*time.Millisecond, "no draft; stderr: %s", &a.errb)
+	}, patience, 50*time.Millisecond, "no draft; stderr: %s", &a.errb)
 	_, err = st.ApproveDraft(ctx, pending[0].ID, "ana", "")
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
 		d, err := st.Draft(ctx, pending[0].ID)
 		return err == nil && d.State == parley.DraftSent
-	}, 30*time.Second, 50*time.Millisecond)
+	}, patience, 50*time.Millisecond)
 	posts := srv.Posts()
 	require.Len(t, posts, 1, "posted once by the two processes")
 	require.NotNil(t, posts[0].InReplyToID)
@@ -83,7 +83,7 @@ rules:
 		select {
 		case code := <-r.done:
 			assert.Equal(t, 0, code, r.errb.String())
-		case <-time.After(20 * time.Second):
+		case <-time.After(patience):
 			t.Fatal("run did not stop")
 		}
 	}

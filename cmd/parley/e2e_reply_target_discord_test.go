@@ -50,14 +50,14 @@ func TestReplyGoesToTheChosenMessageDiscord(t *testing.T) {
 	require.Eventually(t, func() bool {
 		hits, julesHits = searchMentions(t, db, "@marcus"), searchMentions(t, db, "@jules")
 		return len(hits) == 1 && len(julesHits) == 1
-	}, 30*time.Second, 50*time.Millisecond, "both messages stored; stderr: %s", errb)
+	}, patience, 50*time.Millisecond, "both messages stored; stderr: %s", errb)
 	require.Equal(t, first.ID, hits[0].ExternalID)
 	require.Equal(t, second.ID, julesHits[0].ExternalID)
 	require.Equal(t, hits[0].ConversationID, julesHits[0].ConversationID, "Jules's reply joins Marcus's conversation")
 
 	replyTo(t, db, hits[0].ConversationID, hits[0].MentionID, "Marcus, sorry! DM us your order number.")
 
-	require.Eventually(t, func() bool { return len(fake.Posted()) == 1 }, 20*time.Second, 20*time.Millisecond,
+	require.Eventually(t, func() bool { return len(fake.Posted()) == 1 }, patience, 20*time.Millisecond,
 		"stderr: %s", errb)
 	posted := fake.Posted()[0]
 	require.NotNil(t, posted.MessageReference, "posted as a reply")

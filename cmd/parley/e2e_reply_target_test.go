@@ -28,12 +28,12 @@ func TestReplyGoesToTheChosenMessage(t *testing.T) {
 	require.Eventually(t, func() bool {
 		hits = searchMentions(t, db, "@marcus")
 		return len(hits) == 1 && len(searchMentions(t, db, "@jules")) == 1
-	}, 30*time.Second, 50*time.Millisecond, "both posts stored; stderr: %s", errb)
+	}, patience, 50*time.Millisecond, "both posts stored; stderr: %s", errb)
 	require.Equal(t, first.ID, hits[0].ExternalID)
 
 	replyTo(t, db, hits[0].ConversationID, hits[0].MentionID, "Marcus, sorry! DM us your order number.")
 
-	require.Eventually(t, func() bool { return srv.PostCount() == 1 }, 20*time.Second, 20*time.Millisecond, "stderr: %s", errb)
+	require.Eventually(t, func() bool { return srv.PostCount() == 1 }, patience, 20*time.Millisecond, "stderr: %s", errb)
 	posts := srv.Posts()
 	require.NotNil(t, posts[0].InReplyToID)
 	assert.Equal(t, first.ID, *posts[0].InReplyToID, "in reply to the chosen post, not the newest")

@@ -20,6 +20,12 @@ import (
 // Discord or Mastodon server; this file sets up the servers and configs they
 // share.
 
+// patience bounds the waits for something that must happen (a process
+// starts, a draft appears, a post is made): a liveness bound, not a speed
+// target. The waits return as soon as the condition holds, so the bound is
+// generous: a loaded CI machine with -race can take a minute to start a run.
+const patience = 2 * time.Minute
+
 // sorryRule drafts an apology to every negative mention.
 const sorryRule = `rules:
   - name: sorry
@@ -80,7 +86,7 @@ connectors:
 %s`, discordTokenEnv, g.guild, g.brand, staff, o.apiURL, o.rules))
 	db = filepath.Join(t.TempDir(), "p.db")
 	run = startRun(t, map[string]string{discordTokenEnv: g.fake.Token, "USER": "tester"}, cfg, db)
-	require.Eventually(t, g.fake.Connected, 20*time.Second, 10*time.Millisecond, "stderr: %s", &run.errb)
+	require.Eventually(t, g.fake.Connected, patience, 10*time.Millisecond, "stderr: %s", &run.errb)
 	return run, db
 }
 
@@ -98,7 +104,7 @@ connectors:
 %s`, srv.URL, mastodonTokenEnv, rules))
 	db = filepath.Join(t.TempDir(), "p.db")
 	run = startRun(t, map[string]string{mastodonTokenEnv: mastodontest.Token, "USER": "tester"}, cfg, db)
-	require.Eventually(t, func() bool { return strings.Contains(run.errb.String(), "parley running") }, 20*time.Second,
+	require.Eventually(t, func() bool { return strings.Contains(run.errb.String(), "parley running") }, patience,
 		10*time.Millisecond, "stderr: %s", &run.errb)
 	return run, db
 }
@@ -110,7 +116,7 @@ func (r *inProcessRun) stop(t *testing.T) {
 	select {
 	case code := <-r.done:
 		assert.Equal(t, 0, code, r.errb.String())
-	case <-time.After(20 * time.Second):
+	case <-time.After(patience):
 		t.Fatal("run did not stop")
 	}
 }

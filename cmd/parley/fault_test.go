@@ -147,7 +147,7 @@ func TestFaultKill9DuringIngestThenRerunStoresEachMentionOnce(t *testing.T) {
 	cfg := exampleConfig(t)
 	c := startParley(t, nil, "ingest", "--config", cfg, "--db", db, file)
 	require.Eventually(t, func() bool { return countRows(db, `SELECT count(*) FROM mentions`) >= 2_500 },
-		60*time.Second, 5*time.Millisecond, "ingest stored nothing; stderr: %s", &c.stderr)
+		patience, 5*time.Millisecond, "ingest stored nothing; stderr: %s", &c.stderr)
 	require.NoError(t, c.cmd.Process.Signal(syscall.SIGKILL))
 	c.wait(t, 10*time.Second)
 	require.True(t, c.killedSignal, "killed mid-ingest (it had finished: make the file bigger)")
@@ -172,7 +172,7 @@ func TestFaultSIGTERMDuringIngestFlushesAndExitsZero(t *testing.T) {
 	cfg := exampleConfig(t)
 	c := startParley(t, nil, "ingest", "--config", cfg, "--db", db, file)
 	require.Eventually(t, func() bool { return countRows(db, `SELECT count(*) FROM mentions`) >= 2_500 },
-		60*time.Second, 5*time.Millisecond, "ingest stored nothing; stderr: %s", &c.stderr)
+		patience, 5*time.Millisecond, "ingest stored nothing; stderr: %s", &c.stderr)
 	sent := time.Now()
 	require.NoError(t, c.cmd.Process.Signal(syscall.SIGTERM))
 	c.wait(t, 10*time.Second)
@@ -198,7 +198,7 @@ func TestFaultTwoRunProcessesOnOneDatabase(t *testing.T) {
 	cfg := writeFile(t, "p.yaml", "brand: {name: Test}\n")
 	first := startParley(t, nil, "run", "--addr", "127.0.0.1:0", "--config", cfg, "--db", db)
 	require.Eventually(t, func() bool { return strings.Contains(first.stderr.String(), "parley running") },
-		20*time.Second, 10*time.Millisecond, "stderr: %s", &first.stderr)
+		patience, 10*time.Millisecond, "stderr: %s", &first.stderr)
 
 	second := startParley(t, nil, "run", "--addr", "127.0.0.1:0", "--config", cfg, "--db", db)
 	second.wait(t, 10*time.Second)
@@ -217,7 +217,7 @@ func TestFaultTwoRunProcessesOnOneDatabase(t *testing.T) {
 	first.wait(t, 10*time.Second)
 	third := startParley(t, nil, "run", "--addr", "127.0.0.1:0", "--config", cfg, "--db", db)
 	require.Eventually(t, func() bool { return strings.Contains(third.stderr.String(), "parley running") },
-		20*time.Second, 10*time.Millisecond, "stderr: %s", &third.stderr)
+		patience, 10*time.Millisecond, "stderr: %s", &third.stderr)
 	require.NoError(t, third.cmd.Process.Signal(syscall.SIGTERM))
 	third.wait(t, 15*time.Second)
 	assert.Equal(t, 0, third.code, third.stderr.String())
@@ -288,7 +288,7 @@ rules:
 	run := func() *child {
 		c := startParley(t, env, "run", "--addr", "127.0.0.1:0", "--config", cfg, "--db", db)
 		require.Eventually(t, func() bool { return strings.Contains(c.stderr.String(), "parley running") },
-			20*time.Second, 10*time.Millisecond, "stderr: %s", &c.stderr)
+			patience, 10*time.Millisecond, "stderr: %s", &c.stderr)
 		return c
 	}
 	first := run()
@@ -296,14 +296,14 @@ rules:
 
 	ana := srv.AddAccount("ana", mastodontest.AccountOptions{Domain: "other.example", DisplayName: "Ana"})
 	status, _ := srv.AddMention(ana, "@tidewater my wheels arrived broken, this is awful")
-	draftID := waitForDraft(t, db, 30*time.Second, &first.stderr)
+	draftID := waitForDraft(t, db, patience, &first.stderr)
 
 	proxy.armed.Store(true)
 	r := parleyRun(t, "", "queue", "approve", fmt.Sprint(draftID), "--db", db)
 	require.Equal(t, 0, r.code, r.stderr)
 	select {
 	case <-proxy.killed:
-	case <-time.After(30 * time.Second):
+	case <-time.After(patience):
 		t.Fatalf("the outbox never posted; stderr: %s", first.stderr.String())
 	}
 	require.True(t, first.killedSignal)
@@ -316,7 +316,7 @@ rules:
 	// stands between the retry and a second post.
 	proxy.failLooks.Store(true)
 	second := run()
-	require.Eventually(t, func() bool { return draftState(t, db, draftID).State == parley.DraftSent }, 30*time.Second,
+	require.Eventually(t, func() bool { return draftState(t, db, draftID).State == parley.DraftSent }, patience,
 		50*time.Millisecond, "stderr: %s", &second.stderr)
 	require.NoError(t, second.cmd.Process.Signal(syscall.SIGTERM))
 	second.wait(t, 15*time.Second)

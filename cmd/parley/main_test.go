@@ -454,7 +454,7 @@ func TestRunRefusesASecondProcessAndStopsCleanly(t *testing.T) {
 		done <- parleyTo(ctx, strings.NewReader(""), &out, &errb, "run", "--addr", "127.0.0.1:0", "--config", cfg, "--db", db)
 	}()
 	require.Eventually(t, func() bool { return strings.Contains(errb.String(), "parley running") },
-		10*time.Second, 10*time.Millisecond)
+		patience, 10*time.Millisecond)
 	second := parleyRun(t, "", "run", "--addr", "127.0.0.1:0", "--config", cfg, "--db", db)
 	assert.Equal(t, 1, second.code)
 	assert.Contains(t, second.stderr, "another parley run (pid ")
@@ -490,7 +490,7 @@ func TestDemoServesTheInboxAndPostsApprovedDrafts(t *testing.T) {
 			url = m[1]
 		}
 		return m != nil
-	}, 20*time.Second, 20*time.Millisecond, "stdout: %s\nstderr: %s", &out, &errb)
+	}, patience, 20*time.Millisecond, "stdout: %s\nstderr: %s", &out, &errb)
 
 	resp, err := http.Get(url + "/healthz")
 	require.NoError(t, err)
@@ -514,7 +514,7 @@ func TestDemoServesTheInboxAndPostsApprovedDrafts(t *testing.T) {
 	// It waits out the undo grace period (outbox.undo_grace, 10s) first.
 	require.Eventually(t, func() bool {
 		return strings.Contains(out.String(), fmt.Sprintf("(demo) posted draft %d", list[0].ID))
-	}, 30*time.Second, 20*time.Millisecond)
+	}, patience, 20*time.Millisecond)
 	require.Eventually(t, func() bool { return stats(t, db).Drafts[parley.DraftSent] == 1 }, 5*time.Second, 20*time.Millisecond)
 
 	// A second demo on the same data refuses to post alongside.

@@ -99,7 +99,7 @@ func TestDemoCountsMatchTheInboxAndItDoesNotWarn(t *testing.T) {
 		done <- parleyTo(ctx, strings.NewReader(""), &out, &errb, "demo", "--data", data, "--addr", "127.0.0.1:0")
 	}()
 	require.Eventually(t, func() bool { return strings.Contains(out.String(), "Press Ctrl-C") },
-		30*time.Second, 20*time.Millisecond, "stdout: %s\nstderr: %s", &out, &errb)
+		patience, 20*time.Millisecond, "stdout: %s\nstderr: %s", &out, &errb)
 	m := regexp.MustCompile(`drafts +(\d+) waiting for approval`).FindStringSubmatch(out.String())
 	require.NotNil(t, m, out.String())
 	printed, _ := strconv.Atoi(m[1])

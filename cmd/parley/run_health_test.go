@@ -66,7 +66,7 @@ connectors:
 		default:
 		}
 		return false
-	}, 20*time.Second, 10*time.Millisecond, "stderr: %s", errb)
+	}, patience, 10*time.Millisecond, "stderr: %s", errb)
 
 	code, body := httpGet(t, "http://"+maddr+"/metrics")
 	assert.Equal(t, http.StatusOK, code)
@@ -78,13 +78,13 @@ connectors:
 	require.Eventually(t, func() bool {
 		code, body = httpGet(t, "http://"+maddr+"/healthz")
 		return code == http.StatusServiceUnavailable
-	}, 20*time.Second, 50*time.Millisecond, "healthz: %d %s\nstderr: %s", code, body, errb)
+	}, patience, 50*time.Millisecond, "healthz: %d %s\nstderr: %s", code, body, errb)
 	assert.Contains(t, body, `"stopped"`)
 	assert.Contains(t, body, "mastodon")
 	cancel()
 	select {
 	case <-done:
-	case <-time.After(20 * time.Second):
+	case <-time.After(patience):
 		t.Fatal("run did not stop")
 	}
 }

@@ -72,14 +72,14 @@ rules:
 	assert.Contains(t, r.stdout, `digest: schedule "0 9 * * MON" (UTC), next run `)
 
 	run := startRun(t, env, cfg, db)
-	require.Eventually(t, func() bool { return strings.Contains(run.errb.String(), "parley running") }, 20*time.Second,
+	require.Eventually(t, func() bool { return strings.Contains(run.errb.String(), "parley running") }, patience,
 		10*time.Millisecond, "stderr: %s", &run.errb)
 	m := listenAddr.FindStringSubmatch(run.errb.String())
 	require.NotNil(t, m, run.errb.String())
 	addr := m[1]
 	ana := srv.AddAccount("ana", mastodontest.AccountOptions{Domain: "other.example", DisplayName: "Ana"})
 	srv.AddMention(ana, "@tidewater my wheels arrived broken, this is awful")
-	waitForDraft(t, db, 20*time.Second, &run.errb)
+	waitForDraft(t, db, patience, &run.errb)
 
 	// The running parley answers with its connectors' live state.
 	var st parley.Status
@@ -91,7 +91,7 @@ rules:
 		}
 		c := st.Connectors[0]
 		return c.Mode == parley.ModeStreaming && !c.LastMention.IsZero() && len(c.Cursors) > 0
-	}, 20*time.Second, 50*time.Millisecond, "status: %s %s", r.stdout, r.stderr)
+	}, patience, 50*time.Millisecond, "status: %s %s", r.stdout, r.stderr)
 	assert.True(t, st.Live)
 	c := st.Connectors[0]
 	assert.Equal(t, "running", c.State)
@@ -122,7 +122,7 @@ rules:
 	r = parleyEnv(t, env, "queue", "retry", fmt.Sprint(failed), "--db", db, "--as", "ops")
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "last error: mastodon refused the post: 422")
-	require.Eventually(t, func() bool { return srv.PostCount() == 1 }, 20*time.Second, 20*time.Millisecond, "the outbox posts it")
+	require.Eventually(t, func() bool { return srv.PostCount() == 1 }, patience, 20*time.Millisecond, "the outbox posts it")
 	assert.Contains(t, srv.Posts()[0].Content, "Hello Zed")
 	r = parleyEnv(t, env, "queue", "retry", fmt.Sprint(failed), "--db", db)
 	assert.Equal(t, 1, r.code, "a sent draft is not retried")
@@ -131,7 +131,7 @@ rules:
 	select {
 	case code := <-run.done:
 		assert.Equal(t, 0, code, run.errb.String())
-	case <-time.After(20 * time.Second):
+	case <-time.After(patience):
 		t.Fatal("run did not stop")
 	}
 }
