@@ -9,7 +9,9 @@
 // stores them. Full-text search uses a generated tsvector column with a
 // GIN index. Writers on several processes are safe: ingest takes a
 // transaction-level advisory lock, decisions lock the draft's row, and the
-// outbox claims drafts with FOR UPDATE SKIP LOCKED.
+// outbox claims drafts with FOR UPDATE SKIP LOCKED. Triggers NOTIFY
+// parley_changes when drafts or conversations change, and Changes (one
+// LISTEN connection per store) tells live pages on every node.
 package postgres
 
 import (
@@ -48,6 +50,7 @@ type Store struct {
 	pool   *pgxpool.Pool
 	logger *slog.Logger
 	now    func() time.Time
+	feed   changeFeed // LISTEN for live pages, opened on first use
 }
 
 var (
@@ -97,8 +100,9 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 // Where names the server and database (never the password), for logs.
 func (s *Store) Where() string { return s.where }
 
-// Close closes every connection.
+// Close ends the change feed and closes every connection.
 func (s *Store) Close() error {
+	s.feed.stop()
 	s.pool.Close()
 	return nil
 }
