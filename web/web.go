@@ -71,6 +71,9 @@ type Options struct {
 	TextLimit func(platform string) int
 	// Connectors, when set, reports each connector's state for /healthz.
 	Connectors func() []ConnectorState
+	// Node names this process among several sharing the database (its
+	// lease holder name), for /healthz; "" says nothing.
+	Node string
 	// ResponseTarget is the reply time a customer should wait at most:
 	// the inbox marks and filters those waiting longer as overdue.
 	// Default 1h.

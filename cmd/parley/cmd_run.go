@@ -122,7 +122,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.bot.Go(bg, "the outbox", m.outbox.Run)
 	m.bot.Go(bg, "the web inbox", func(ctx context.Context) error { return m.web.Serve(ctx, m.webListener, metricsLn) })
 	m.bot.Go(bg, "the digest", func(ctx context.Context) error {
-		err := m.leased("digest", sch.Run)(ctx)
+		err := m.leased("digest", sch.Run, nil)(ctx)
 		if err != nil && !errors.Is(err, context.Canceled) {
 			log.Error("digest scheduler stopped", "err", err)
 		}
@@ -176,10 +176,14 @@ func (m *Main) build(ctx context.Context) error {
 		}
 	}
 	m.status = &statusReader{st: m.store, live: &m.connStates, digest: m.cfg.Digest}
+	if _, shared := m.store.(parley.Leaser); shared {
+		m.status.node = m.holder
+	}
 	m.web, err = web.New(m.cfg.Web, web.Options{
 		Store: m.store, Logger: log.With("part", "web"), Metrics: m.metrics.Registry(),
 		Decider:    m.decisions,
 		Connectors: m.connStates.list,
+		Node:       m.status.node,
 		TextLimit:  bot.TextLimit(m.conns.senders),
 		Templates:  m.cfg.ruleSet(),
 		Status:     m.status.read,
@@ -240,9 +244,13 @@ func (m *Main) startSources(ctx context.Context) {
 	for _, src := range m.conns.sources {
 		names = append(names, src.name)
 		sink := m.connStates.add(src.name, src.prefix, src.source, m.pipeline)
+		if _, shared := m.store.(parley.Leaser); shared {
+			m.connStates.setHolder(src.name, m.holder, parley.Lease{}, false) // until the lease is taken
+		}
 		m.bot.Go(ctx, "connector "+src.name, func(sctx context.Context) error {
 			run := func(ctx context.Context) error { return src.source.Run(ctx, sink) }
-			if err := m.leased("connector:"+src.name, run)(sctx); err != nil && !errors.Is(err, context.Canceled) {
+			onHolder := func(l parley.Lease, mine bool) { m.connStates.setHolder(src.name, m.holder, l, mine) }
+			if err := m.leased("connector:"+src.name, run, onHolder)(sctx); err != nil && !errors.Is(err, context.Canceled) {
 				log.Error("connector stopped", "connector", src.name, "err", err)
 				m.connStates.set(src.name, web.ConnectorStopped, err)
 			}
@@ -264,13 +272,14 @@ func (m *Main) startSources(ctx context.Context) {
 // name, so exactly one of them runs each connector account and the digest
 // schedule, and another takes over within bot.DefaultLeaseTTL when it
 // dies; on SQLite (one process) fn itself.
-func (m *Main) leased(name string, fn func(context.Context) error) func(context.Context) error {
+// onHolder (may be nil) is told who holds the lease as it changes.
+func (m *Main) leased(name string, fn func(context.Context) error, onHolder func(parley.Lease, bool)) func(context.Context) error {
 	l, ok := m.store.(parley.Leaser)
 	if !ok {
 		return fn
 	}
 	return func(ctx context.Context) error {
-		return bot.RunLeased(ctx, l, name, m.holder, bot.LeaseOptions{Logger: m.e.logger}, fn)
+		return bot.RunLeased(ctx, l, name, m.holder, bot.LeaseOptions{Logger: m.e.logger, OnHolder: onHolder}, fn)
 	}
 }
 

@@ -50,3 +50,20 @@ func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
 	_, err := s.pool.Exec(ctx, `UPDATE leases SET until_at = 0 WHERE name = $1 AND holder = $2`, name, holder)
 	return dbError("release lease "+name, err)
 }
+
+var _ parley.LeaseLister = (*Store)(nil)
+
+// Leases implements parley.LeaseLister.
+func (s *Store) Leases(ctx context.Context) ([]parley.Lease, error) {
+	rows, err := s.pool.Query(ctx, `SELECT name, holder, epoch, until_at FROM leases ORDER BY name`)
+	if err != nil {
+		return nil, dbError("list leases", err)
+	}
+	return collect(rows, func(r pgx.Row) (parley.Lease, error) {
+		var l parley.Lease
+		var until int64
+		err := r.Scan(&l.Name, &l.Holder, &l.Epoch, &until)
+		l.Until = fromMS(until)
+		return l, err
+	})
+}
