@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -139,4 +140,59 @@ func openEvents(t *testing.T, ctx context.Context, c *client, path string) func(
 			}
 		}
 	}
+}
+
+// TestSimultaneousApprovalsOnTwoNodes: ana on node A and bo on node B
+// approve the same draft at the same moment, for several drafts. Each time
+// one wins and the other is told who did (409, "already approved by ...");
+// the audit log has one approval per draft.
+func TestSimultaneousApprovalsOnTwoNodes(t *testing.T) {
+	url := storetest.PostgresURL(t)
+	stA, a := pgNode(t, url)
+	_, b := pgNode(t, url)
+	ctx := context.Background()
+	for _, name := range []string{"ana", "bo"} {
+		_, err := web.AddUser(ctx, stA, name, parley.RoleManager, "password-"+name)
+		require.NoError(t, err)
+	}
+	onA, onB := a.client(), b.client()
+	onA.login("ana", "password-ana")
+	onB.login("bo", "password-bo")
+	var ms []*parley.Mention
+	for i := range 10 {
+		ms = append(ms, mention(fmt.Sprint("s", i), fmt.Sprint("user", i), "where is my order", parley.Negative, 10, i))
+	}
+	r, err := stA.IngestBatch(ctx, ms, draftEach)
+	require.NoError(t, err)
+	require.Len(t, r.DraftIDs, 10)
+	wins := map[string]int{}
+	for _, id := range r.DraftIDs {
+		type answer struct {
+			who  string
+			code int
+			body string
+		}
+		answers := make(chan answer, 2)
+		start := make(chan struct{})
+		for who, c := range map[string]*client{"ana": onA, "bo": onB} {
+			go func() {
+				<-start
+				res, body := c.postJSON(path("/drafts/%d/approve", id), nil)
+				answers <- answer{who, res.StatusCode, body}
+			}()
+		}
+		close(start)
+		x, y := <-answers, <-answers
+		if x.code != http.StatusOK {
+			x, y = y, x
+		}
+		require.Equal(t, http.StatusOK, x.code, "one wins: %s", x.body)
+		require.Equal(t, http.StatusConflict, y.code, "the other is refused: %s", y.body)
+		assert.Contains(t, y.body, "already approved by "+x.who, "and told who won")
+		wins[x.who]++
+		entries, err := stA.AuditEntries(ctx, parley.AuditFilter{DraftID: id, Action: "approve"})
+		require.NoError(t, err)
+		assert.Len(t, entries, 1, "draft %d approved once", id)
+	}
+	t.Logf("wins: %v", wins)
 }
