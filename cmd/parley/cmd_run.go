@@ -55,7 +55,8 @@ func runRun(ctx context.Context, e *env, args []string) (retErr error) {
 	if *addr != "" {
 		cfg.Web.Addr = *addr
 	}
-	st, where, unlock, err := e.openShared(ctx, cfg)
+	holder := bot.Holder()
+	st, where, unlock, err := e.openShared(ctx, cfg, holder)
 	if err != nil {
 		return err
 	}
@@ -65,7 +66,7 @@ func runRun(ctx context.Context, e *env, args []string) (retErr error) {
 	if err != nil {
 		return err
 	}
-	m := &Main{e: e, cfg: cfg, store: st, where: where, conns: conns}
+	m := &Main{e: e, cfg: cfg, store: st, where: where, conns: conns, holder: holder}
 	if err := m.Run(ctx); err != nil {
 		return err
 	}
@@ -143,7 +144,9 @@ func (m *Main) Run(ctx context.Context) error {
 // build makes the parts: advocates, pipeline, outbox, web inbox.
 func (m *Main) build(ctx context.Context) error {
 	log := m.e.logger
-	m.holder = bot.Holder()
+	if m.holder == "" {
+		m.holder = bot.Holder()
+	}
 	m.metrics = bot.NewMetrics()
 	eng, err := m.cfg.advocateEngine()
 	if err != nil {

@@ -120,17 +120,17 @@ var (
 	_ cliStore = (*postgres.Store)(nil)
 )
 
-// openShared opens the store the flags, environment and cfg select for a
-// command that works on either. where names it for logs (never a
-// password); unlock releases the SQLite file's process lock (PostgreSQL
-// needs none: several processes share it).
-func (e *env) openShared(ctx context.Context, cfg *Config) (st sharedStore, where string, unlock func(), err error) {
+// openShared opens the store the flags, environment and cfg select for
+// 'parley run'. where names it for logs (never a password); unlock releases
+// the SQLite file's process lock (PostgreSQL needs none: several processes
+// share it, node naming this one among them).
+func (e *env) openShared(ctx context.Context, cfg *Config, node string) (st sharedStore, where string, unlock func(), err error) {
 	url, err := e.postgresURL(cfg)
 	if err != nil {
 		return nil, "", nil, err
 	}
 	if url != "" {
-		pg, err := postgres.Open(ctx, url, postgres.Options{Logger: e.logger})
+		pg, err := postgres.Open(ctx, url, postgres.Options{Logger: e.logger, Node: node})
 		if err != nil {
 			return nil, "", nil, err
 		}
