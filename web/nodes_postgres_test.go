@@ -62,7 +62,7 @@ func TestEventsAcrossNodesOnPostgres(t *testing.T) {
 	require.Equal(t, http.StatusOK, res.StatusCode, "the session made on A is good on B")
 	since := regexp1(t, `data-since="(\d+)"`, page)
 
-	sctx, cancel := context.WithTimeout(ctx, patience)
+	sctx, cancel := context.WithTimeout(ctx, nodePatience)
 	defer cancel()
 	next := openEvents(t, sctx, onB, "/events?since="+since)
 
@@ -82,8 +82,8 @@ func TestEventsAcrossNodesOnPostgres(t *testing.T) {
 	assert.Equal(t, "ana", ev["decided_by"])
 }
 
-// patience bounds a wait for something that should happen at once.
-const patience = 2 * time.Minute
+// nodePatience bounds a wait for something that should happen at once.
+const nodePatience = 2 * time.Minute
 
 // openEvents opens the live stream at path and returns a function that
 // waits for the first event want accepts (failing when ctx ends first).
