@@ -129,6 +129,9 @@ func (m *Main) Run(ctx context.Context) error {
 		}
 		return err
 	})
+	m.bot.Go(bg, "the database watch", func(ctx context.Context) error {
+		return bot.WatchDatabase(ctx, m.store.Check, bot.DatabaseWatchOptions{Logger: log, Metrics: m.metrics})
+	})
 	m.bot.Go(bg, "the advocates worker", func(ctx context.Context) error {
 		err := m.advocates.Run(ctx)
 		if err != nil && !errors.Is(err, context.Canceled) {
