@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/store/internal/storelogic"
 )
 
 // CorrectSentimentAndRedecide implements parley.PeopleStore.
@@ -148,7 +149,7 @@ func (s *Store) replaceDrafts(ctx context.Context, tx pgx.Tx, r parley.Redecisio
 		return err
 	}
 	for _, d := range pending {
-		if i := sameDraft(drafts, d); i >= 0 {
+		if i := storelogic.SameDraft(drafts, d); i >= 0 {
 			if _, err := tx.Exec(ctx, `UPDATE drafts SET priority = $1, updated_at = $2 WHERE id = $3`,
 				drafts[i].Priority, now, d.ID); err != nil {
 				return r, err
@@ -190,17 +191,6 @@ func (s *Store) replaceDrafts(ctx context.Context, tx pgx.Tx, r parley.Redecisio
 	}
 	r.Mention = *m
 	return r, nil
-}
-
-// sameDraft returns the index in drafts of one the rule writes as d (same
-// rule, same text), or -1.
-func sameDraft(drafts []parley.Draft, d parley.Draft) int {
-	for i, n := range drafts {
-		if n.Rule == d.Rule && n.Text == d.Text {
-			return i
-		}
-	}
-	return -1
 }
 
 // historyBefore is the history the rules saw when m arrived: the person's

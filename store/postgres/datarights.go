@@ -3,11 +3,11 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/store/internal/storelogic"
 )
 
 // eachRow runs query and hands every row, as scan reads it, to fn, one at a
@@ -33,27 +33,9 @@ func eachRow[T any](ctx context.Context, q rowsQuerier, scan func(pgx.Row) (T, e
 }
 
 // exportWhere turns f into a WHERE clause on the given time and platform
-// columns (time as stored, Unix milliseconds).
+// columns.
 func exportWhere(f parley.ExportFilter, timeCol, platformCol string) (string, []any) {
-	var where []string
-	var args []any
-	add := func(cond string, v any) {
-		args = append(args, v)
-		where = append(where, fmt.Sprintf(cond, len(args)))
-	}
-	if !f.Since.IsZero() {
-		add(timeCol+" >= $%d", ms(f.Since))
-	}
-	if !f.Until.IsZero() {
-		add(timeCol+" < $%d", ms(f.Until))
-	}
-	if f.Platform != "" {
-		add(platformCol+" = $%d", f.Platform)
-	}
-	if len(where) == 0 {
-		return "", nil
-	}
-	return " WHERE " + strings.Join(where, " AND "), args
+	return storelogic.ExportWhere(f, timeCol, platformCol, func(n int) string { return fmt.Sprintf("$%d", n) })
 }
 
 // ExportMentions hands every mention matching f (by created time) to fn,

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/store/internal/storelogic"
 )
 
 // SendLease is how long a claimed draft stays with the outbox that claimed
@@ -122,7 +123,7 @@ func (s *Store) decide(ctx context.Context, id int64, actor, action, detail stri
 			return notFound(err, "draft %d not found", id)
 		}
 		if !slices.Contains(from, d.State) {
-			return conflict(d)
+			return storelogic.Conflict(d)
 		}
 		now := s.now().UnixMilli()
 		if err := apply(tx, now); err != nil {
@@ -136,30 +137,6 @@ func (s *Store) decide(ctx context.Context, id int64, actor, action, detail stri
 		return err
 	})
 	return d, dbError(action+" draft", err)
-}
-
-// conflict explains why a draft cannot be decided again.
-func conflict(d parley.Draft) error {
-	switch d.State {
-	case parley.DraftApproved, parley.DraftSending, parley.DraftSent:
-		by := d.DecidedBy
-		if by == "" {
-			by = "someone"
-		}
-		return parley.Errorf(parley.ECONFLICT, "draft %d is already approved by %s (now %s)", d.ID, by, d.State)
-	case parley.DraftRejected:
-		return parley.Errorf(parley.ECONFLICT, "draft %d is already rejected by %s", d.ID, d.DecidedBy)
-	case parley.DraftSuperseded:
-		return parley.Errorf(parley.ECONFLICT, "draft %d was superseded by a newer draft in its conversation; nothing of it will be sent", d.ID)
-	}
-	return parley.Errorf(parley.ECONFLICT, "draft %d is %s", d.ID, d.State)
-}
-
-func checkText(id int64, text string) error {
-	if strings.TrimSpace(text) == "" {
-		return parley.Errorf(parley.EINVALID, "draft %d: the text is empty", id)
-	}
-	return nil
 }
 
 // setText replaces a draft's text, keeping the rule's first wording; the
@@ -183,7 +160,7 @@ func (s *Store) ApproveDraft(ctx context.Context, id int64, actor, text string) 
 func (s *Store) ApproveDraftHeld(ctx context.Context, id int64, actor, text string, grace time.Duration) (parley.Draft, error) {
 	detail := ""
 	if text != "" {
-		if err := checkText(id, text); err != nil {
+		if err := storelogic.CheckText(id, text); err != nil {
 			return parley.Draft{}, err
 		}
 		detail = "edited before approval"
@@ -270,7 +247,7 @@ func supersedePending(ctx context.Context, tx pgx.Tx, id int64, actor string, no
 
 // EditDraft implements parley.DraftStore.
 func (s *Store) EditDraft(ctx context.Context, id int64, actor, text string) (parley.Draft, error) {
-	if err := checkText(id, text); err != nil {
+	if err := storelogic.CheckText(id, text); err != nil {
 		return parley.Draft{}, err
 	}
 	return s.decide(ctx, id, actor, "edit", "", []parley.DraftState{parley.DraftPending},
