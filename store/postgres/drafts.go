@@ -264,17 +264,18 @@ func (s *Store) RejectDraft(ctx context.Context, id int64, actor, reason string)
 		})
 }
 
-// claimerGone holds for a draft (d) claimed by a node whose liveness lease
-// ran out: it died between claiming and recording.
-const claimerGone = `d.claimed_by <> '' AND NOT EXISTS (SELECT 1 FROM leases l
-	WHERE l.name = 'node:' || d.claimed_by AND l.until_at > ` + nowMS + `)`
+// claimerAlive holds for a draft (d) claimed by a node whose liveness
+// lease is still running.
+const claimerAlive = `EXISTS (SELECT 1 FROM leases l WHERE l.name = 'node:' || d.claimed_by AND l.until_at > ` + nowMS + `)`
 
 // ClaimDrafts implements parley.DraftStore. Outboxes on several processes
 // claim at once without waiting on each other: each skips the rows another
 // has locked (FOR UPDATE SKIP LOCKED), so a draft goes to one of them. A
 // claim holds the draft for SendLease; a draft still sending after that is
-// claimed again, or as soon as the node that claimed it is gone (its
-// liveness lease ran out: see Options.Node). An approved draft in its undo
+// claimed again. With several nodes (Options.Node) a draft another node
+// claimed stays with it while that node lives, whatever now says, and is
+// claimed at once when it is gone (its liveness lease ran out): it died
+// between posting and recording. An approved draft in its undo
 // grace period (send_after, judged by the store's clock whatever now says)
 // is never claimed.
 func (s *Store) ClaimDrafts(ctx context.Context, limit int, now time.Time) ([]parley.Draft, error) {
@@ -283,9 +284,9 @@ func (s *Store) ClaimDrafts(ctx context.Context, limit int, now time.Time) ([]pa
 	}
 	rows, err := s.pool.Query(ctx, `UPDATE drafts SET state = 'sending', attempts = attempts + 1,
 		updated_at = $1, next_attempt_at = $2, claimed_by = $5
-		WHERE id IN (SELECT id FROM drafts d WHERE state IN ('approved', 'sending')
-			AND (next_attempt_at <= $3 OR state = 'sending' AND `+claimerGone+`)
-			AND (state = 'sending' OR send_after <= $1)
+		WHERE id IN (SELECT id FROM drafts d WHERE (state = 'approved' AND next_attempt_at <= $3 AND send_after <= $1
+			OR state = 'sending' AND (d.claimed_by IN ('', $5) AND next_attempt_at <= $3
+				OR d.claimed_by NOT IN ('', $5) AND NOT `+claimerAlive+`))
 			ORDER BY priority DESC, id LIMIT $4 FOR UPDATE SKIP LOCKED)
 		RETURNING `+draftColumns, s.now().UnixMilli(), ms(now.Add(SendLease)), ms(now), limit, s.node)
 	if err != nil {
