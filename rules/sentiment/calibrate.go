@@ -23,6 +23,13 @@ type Calibration struct {
 	// customer or apologising to a fan. It moves the label, never the
 	// probabilities, so the confidence stays honest.
 	Decision [3]float64 `json:"decision"`
+	// PolarGap, when above 0, is the least log-odds of the label chosen
+	// over the opposite one (negative over positive, or the reverse);
+	// a post read as both praise and complaint with less between them is
+	// called neutral. Severe mistakes are the posts the model cannot tell
+	// praise from complaint: the gap catches those without asking every
+	// post for more evidence against neutral.
+	PolarGap float64 `json:"polar_gap,omitempty"`
 	// Examples is how many held-out examples it was fitted on.
 	Examples int `json:"examples"`
 	// MaxSevere is the severe-mistake rate the decision offsets were
@@ -46,7 +53,7 @@ func (c *Calibration) forDomain(d int) *Calibration {
 		return c
 	}
 	dc := c.Domains[d]
-	return &Calibration{Scale: dc.Scale, Bias: dc.Bias, Decision: dc.Decision, Examples: dc.Examples, MaxSevere: c.MaxSevere}
+	return &Calibration{Scale: dc.Scale, Bias: dc.Bias, Decision: dc.Decision, PolarGap: dc.PolarGap, Examples: dc.Examples, MaxSevere: c.MaxSevere}
 }
 
 // probabilities returns the calibrated class probabilities for raw
@@ -125,15 +132,29 @@ func (c *lexCapture) classifyShifted(text string, hard, soft float64) (parley.Se
 
 // decide returns the index of the label for probabilities p.
 func (c *Calibration) decide(p [3]float64) int {
-	best, bestV := 0, math.Inf(-1)
+	var logp [3]float64
 	for k := range p {
-		v := math.Log(math.Max(p[k], 1e-300))
-		if c != nil {
-			v += c.Decision[k]
-		}
-		if v > bestV {
-			best, bestV = k, v
-		}
+		logp[k] = math.Log(math.Max(p[k], 1e-300))
+	}
+	if c == nil {
+		return decideLog(logp, [3]float64{}, 0)
+	}
+	return decideLog(logp, c.Decision, c.PolarGap)
+}
+
+// decideLog picks the label for log-probabilities logp: the largest
+// logp[k]+d[k], unless that is negative or positive by less than gap
+// (when gap > 0) over the opposite label, which makes it neutral.
+func decideLog(logp, d [3]float64, gap float64) int {
+	best := 1
+	if v := logp[0] + d[0]; v > logp[best]+d[best] {
+		best = 0
+	}
+	if v := logp[2] + d[2]; v > logp[best]+d[best] {
+		best = 2
+	}
+	if gap > 0 && best != 1 && logp[best]-logp[2-best] < gap {
+		return 1
 	}
 	return best
 }
@@ -175,7 +196,7 @@ func (m *Model) Calibrate(sets [][]Example, o CalibrateOptions) (Calibration, er
 	cal := fitScale(z, off, y)
 	cal.Examples = len(z)
 	cal.MaxSevere, cal.MarginZ = maxSevere, marginZ
-	cal.Decision = fitDecision(&cal, z, off, y, set, len(sets), maxSevere, marginZ)
+	cal.Decision, cal.PolarGap = fitDecision(&cal, z, off, y, set, len(sets), maxSevere, marginZ)
 	if m.dom != nil {
 		var err error
 		if cal.Domains, err = domainCalibrations(m.hdr.Domains.Names, z, off, y, dom, maxSevere, marginZ); err != nil {
@@ -296,8 +317,9 @@ func solve3(h [3][3]float64, g [3]float64) ([3]float64, bool) {
 }
 
 // fitDecision searches the negative and positive decision offsets (the
-// neutral one stays 0) on a grid; set[i] names example i's set.
-func fitDecision(cal *Calibration, z, off [][3]float64, y, set []int, nsets int, maxSevere, marginZ float64) [3]float64 {
+// neutral one stays 0) and the polar gap on a grid; set[i] names example
+// i's set.
+func fitDecision(cal *Calibration, z, off [][3]float64, y, set []int, nsets int, maxSevere, marginZ float64) ([3]float64, float64) {
 	logp := make([][3]float64, len(z))
 	for i := range z {
 		p := cal.probabilitiesOff(z[i], offAt(off, i))
@@ -305,48 +327,56 @@ func fitDecision(cal *Calibration, z, off [][3]float64, y, set []int, nsets int,
 			logp[i][k] = math.Log(math.Max(p[k], 1e-300))
 		}
 	}
-	type cand struct {
-		d             [3]float64
-		recall, worst float64
-	}
-	var best *cand
-	better := func(a, b *cand) bool {
-		fa, fb := a.worst <= maxSevere, b.worst <= maxSevere
-		switch {
-		case fa != fb:
-			return fa
-		case !fa && math.Abs(a.worst-b.worst) > 1e-9:
-			return a.worst < b.worst
-		case math.Abs(a.recall-b.recall) > 1e-9:
-			return a.recall > b.recall
-		}
-		return math.Abs(a.d[0])+math.Abs(a.d[2]) < math.Abs(b.d[0])+math.Abs(b.d[2])
-	}
-	for dn := -3.0; dn <= 1.0001; dn += 0.05 {
-		for dp := -3.0; dp <= 1.0001; dp += 0.05 {
-			d := [3]float64{dn, 0, dp}
-			conf := make([][3][3]int, nsets)
-			for i := range logp {
-				best, bestV := 0, math.Inf(-1)
-				for k := range d {
-					if v := logp[i][k] + d[k]; v > bestV {
-						best, bestV = k, v
-					}
+	var best *decisionCandidate
+	conf := make([][3][3]int, nsets)
+	for _, gap := range polarGaps {
+		for dn := -3.0; dn <= 1.0001; dn += 0.05 {
+			for dp := -3.0; dp <= 1.0001; dp += 0.05 {
+				d := [3]float64{dn, 0, dp}
+				clear(conf)
+				for i := range logp {
+					conf[set[i]][y[i]][decideLog(logp[i], d, gap)]++
 				}
-				conf[set[i]][y[i]][best]++
-			}
-			c := cand{d: d}
-			for _, cf := range conf {
-				c.recall += macroRecall(cf) / float64(nsets)
-				c.worst = math.Max(c.worst, math.Max(rateUpper(cf[2], 0, marginZ), rateUpper(cf[0], 2, marginZ)))
-			}
-			if best == nil || better(&c, best) {
-				cc := c
-				best = &cc
+				c := decisionCandidate{d: d, gap: gap}
+				for _, cf := range conf {
+					c.recall += macroRecall(cf) / float64(nsets)
+					c.worst = math.Max(c.worst, math.Max(rateUpper(cf[2], 0, marginZ), rateUpper(cf[0], 2, marginZ)))
+				}
+				if best == nil || c.better(best, maxSevere) {
+					cc := c
+					best = &cc
+				}
 			}
 		}
 	}
-	return best.d
+	return best.d, best.gap
+}
+
+// polarGaps are the polar gaps fitDecision tries (0: none).
+var polarGaps = []float64{0, 0.5, 1, 1.5, 2, 2.5, 3, 4}
+
+// decisionCandidate is one point of fitDecision's grid and what it
+// scores on the held-out examples.
+type decisionCandidate struct {
+	d             [3]float64
+	gap           float64
+	recall, worst float64
+}
+
+// better prefers candidates within maxSevere, then the smaller worst rate
+// (when neither is within), the higher recall, and the smaller offsets
+// and gap.
+func (a *decisionCandidate) better(b *decisionCandidate, maxSevere float64) bool {
+	fa, fb := a.worst <= maxSevere, b.worst <= maxSevere
+	switch {
+	case fa != fb:
+		return fa
+	case !fa && math.Abs(a.worst-b.worst) > 1e-9:
+		return a.worst < b.worst
+	case math.Abs(a.recall-b.recall) > 1e-9:
+		return a.recall > b.recall
+	}
+	return math.Abs(a.d[0])+math.Abs(a.d[2])+a.gap < math.Abs(b.d[0])+math.Abs(b.d[2])+b.gap
 }
 
 // macroRecall is the mean recall of a confusion matrix's classes that
@@ -388,8 +418,8 @@ func rateUpper(row [3]int, k int, z float64) float64 {
 
 // String describes the calibration in one line.
 func (c Calibration) String() string {
-	s := fmt.Sprintf("scale %.3f, bias %.3f/%.3f/%.3f, decision %.2f/%.2f/%.2f, fitted on %d examples for severe mistakes <= %.1f%% (margin %.1f standard errors)",
-		c.Scale, c.Bias[0], c.Bias[1], c.Bias[2], c.Decision[0], c.Decision[1], c.Decision[2], c.Examples, 100*c.MaxSevere, c.MarginZ)
+	s := fmt.Sprintf("scale %.3f, bias %.3f/%.3f/%.3f, decision %.2f/%.2f/%.2f, polar gap %.1f, fitted on %d examples for severe mistakes <= %.1f%% (margin %.1f standard errors)",
+		c.Scale, c.Bias[0], c.Bias[1], c.Bias[2], c.Decision[0], c.Decision[1], c.Decision[2], c.PolarGap, c.Examples, 100*c.MaxSevere, c.MarginZ)
 	for _, d := range c.Domains {
 		s += "; " + d.String()
 	}

@@ -2,6 +2,7 @@ package sentiment
 
 import (
 	"bytes"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -118,4 +119,80 @@ func TestModelFiles(t *testing.T) {
 	_, err = New("nonsense", Options{})
 	assert.ErrorContains(t, err, "model file")
 	assert.Equal(t, []string{ModelSocial, ModelVader}, Models(), "each model once")
+}
+
+// TestPolarGapMakesMixedPostsNeutral: a post read as both praise and
+// complaint, with less than the gap between them, is neutral; one clear
+// either way keeps its label.
+func TestPolarGapMakesMixedPostsNeutral(t *testing.T) {
+	mixed := [3]float64{-0.9, -2.5, -1.2} // negative ahead of positive by 0.3
+	assert.Equal(t, 0, decideLog(mixed, [3]float64{}, 0), "without a gap: the most probable")
+	assert.Equal(t, 1, decideLog(mixed, [3]float64{}, 0.5), "within the gap: neutral")
+	plain := [3]float64{-0.2, -2.5, -2.0}
+	assert.Equal(t, 0, decideLog(plain, [3]float64{}, 0.5))
+	assert.Equal(t, 2, decideLog([3]float64{-2, -1.5, -0.4}, [3]float64{}, 1))
+	assert.Equal(t, 1, decideLog([3]float64{-1.2, -1.5, -0.4}, [3]float64{-1, 0, -1.2}, 0), "the offsets still apply")
+}
+
+// TestFitDecisionUsesTheGapWhenItPays: held-out posts where praise and
+// complaint are often confused, but only when the two scores are close;
+// the offsets alone cannot keep the severe mistakes under target without
+// calling many clear posts neutral, the gap can.
+func TestFitDecisionUsesTheGapWhenItPays(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var z [][3]float64
+	var y []int
+	for range 1500 {
+		k := r.IntN(3)
+		v := [3]float64{-1, -1, -1}
+		v[k] = 1 + r.NormFloat64()
+		if k != 1 && r.Float64() < 0.3 {
+			// a confusable post: the opposite class nearly as strong
+			v[2-k] = v[k] - 0.3*r.Float64()
+			if r.Float64() < 0.5 {
+				v[k], v[2-k] = v[2-k], v[k]
+			}
+		}
+		z = append(z, v)
+		y = append(y, k)
+	}
+	cal := Calibration{Scale: 1}
+	set := make([]int, len(z))
+	recall := func(d [3]float64, gap float64) float64 {
+		var cf [3][3]int
+		for i := range z {
+			p := cal.probabilities(z[i])
+			var lp [3]float64
+			for k := range p {
+				lp[k] = math.Log(p[k])
+			}
+			cf[y[i]][decideLog(lp, d, gap)]++
+		}
+		assert.LessOrEqual(t, rate(cf[2], 0), 0.05)
+		assert.LessOrEqual(t, rate(cf[0], 2), 0.05)
+		return macroRecall(cf)
+	}
+	d, gap := fitDecision(&cal, z, nil, y, set, 1, 0.05, 0)
+	assert.Positive(t, gap, "decision %v", d)
+	withGap := recall(d, gap)
+
+	saved := polarGaps
+	polarGaps = []float64{0}
+	defer func() { polarGaps = saved }()
+	d0, gap0 := fitDecision(&cal, z, nil, y, set, 1, 0.05, 0)
+	assert.Zero(t, gap0)
+	assert.Greater(t, withGap, recall(d0, gap0)+0.02)
+}
+
+// TestShippedCalibrationHasAPolarGap: the embedded model's calibration
+// asks for a gap between praise and complaint for each kind of post.
+func TestShippedCalibrationHasAPolarGap(t *testing.T) {
+	m, err := DefaultModel()
+	require.NoError(t, err)
+	c := m.Calibration()
+	require.NotNil(t, c)
+	require.Len(t, c.Domains, 2)
+	for _, d := range c.Domains {
+		assert.Positive(t, d.PolarGap, d.Name)
+	}
 }

@@ -111,6 +111,28 @@ func TestSlangOnlyBreaksTies(t *testing.T) {
 	assert.Greater(t, s.Score, c.Classify(angry).Score)
 }
 
+// TestSlangAgainstAnUnsureReadingIsNeutral: slang that contradicts the
+// model's unsure reading of the rest of a post makes the post neutral
+// (it says both), and a slang word the model alone reads the other way
+// ("Sick" as illness) does not decide against its slang sense; the
+// entries are named. A confident reading still wins (above).
+func TestSlangAgainstAnUnsureReadingIsNeutral(t *testing.T) {
+	c, err := New("", Options{})
+	require.NoError(t, err)
+	m, err := DefaultModel()
+	require.NoError(t, err)
+	for _, text := range []string{
+		"Broke my first deck today! Well, the deck broke, I'm fine. 8 months on this board, can't complain.",
+		"weird combo but it works? Sick for smooth paths.",
+	} {
+		assert.Equal(t, parley.Negative, m.Classify(text).Label, "the model alone: %q", text)
+		s := c.Classify(text)
+		assert.Equal(t, parley.Neutral, s.Label, text)
+		assert.NotEmpty(t, s.Overrides, text)
+		assert.Less(t, s.Confidence, 0.8, text)
+	}
+}
+
 // TestShippedDetectorTellsTheKindsApart: the embedded model's detector
 // was right on nearly all its training posts, and says so in its header.
 func TestShippedDetectorTellsTheKindsApart(t *testing.T) {

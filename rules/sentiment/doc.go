@@ -19,7 +19,8 @@
 //     the calibration fitted on that kind. Its weights are embedded in the
 //     binary (model/), with a Calibration fitted on held-out posts:
 //     Confidence is the calibrated probability of the label, and the label
-//     asks for more evidence before "negative" or "positive", so that few
+//     asks for more evidence before "negative" or "positive", and for a
+//     gap between the two (a post read as both is neutral), so that few
 //     fans get an apology and few angry customers a thank-you.
 //   - a model file (a path, see IsModelFile), e.g. one retrained with a
 //     brand's corrections by `parley sentiment retrain`.
@@ -34,8 +35,9 @@
 // lexicon for the language and it matches. SlangLexicon and brand
 // lexicons (Lexicon, WithLexicon) apply on top of any model and are named
 // in Sentiment.Overrides when they count (the slang only breaks ties: it
-// never flips a post the model reads the other way); Explain names the
-// words that decided a verdict.
+// never flips a post the model reads the other way, and makes one it
+// reads the other way unsurely neutral); Explain names the words that
+// decided a verdict.
 //
 // Evaluate and ReadExamples measure any classifier on labelled JSONL
 // ({"text": ..., "label": "negative|neutral|positive"}): macro-recall and

@@ -166,8 +166,8 @@ func domainCalibrations(names []string, z, off [][3]float64, y, dom []int, maxSe
 			}
 		}
 		cal := fitScale(zd, od, yd)
-		cal.Decision = fitDecision(&cal, zd, od, yd, set, 1, maxSevere, marginZ)
-		out[d] = DomainCalibration{Name: name, Scale: cal.Scale, Bias: cal.Bias, Decision: cal.Decision, Examples: len(zd)}
+		cal.Decision, cal.PolarGap = fitDecision(&cal, zd, od, yd, set, 1, maxSevere, marginZ)
+		out[d] = DomainCalibration{Name: name, Scale: cal.Scale, Bias: cal.Bias, Decision: cal.Decision, PolarGap: cal.PolarGap, Examples: len(zd)}
 	}
 	return out, nil
 }
@@ -179,10 +179,11 @@ type DomainCalibration struct {
 	Scale    float64    `json:"scale"`
 	Bias     [3]float64 `json:"bias"`
 	Decision [3]float64 `json:"decision"`
+	PolarGap float64    `json:"polar_gap,omitempty"`
 	Examples int        `json:"examples"`
 }
 
 func (d DomainCalibration) String() string {
-	return fmt.Sprintf("%s: scale %.3f, bias %.3f/%.3f/%.3f, decision %.2f/%.2f/%.2f, %d examples",
-		d.Name, d.Scale, d.Bias[0], d.Bias[1], d.Bias[2], d.Decision[0], d.Decision[1], d.Decision[2], d.Examples)
+	return fmt.Sprintf("%s: scale %.3f, bias %.3f/%.3f/%.3f, decision %.2f/%.2f/%.2f, polar gap %.1f, %d examples",
+		d.Name, d.Scale, d.Bias[0], d.Bias[1], d.Bias[2], d.Decision[0], d.Decision[1], d.Decision[2], d.PolarGap, d.Examples)
 }

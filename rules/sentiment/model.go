@@ -102,7 +102,40 @@ func (m *Model) Classify(text string) parley.Sentiment {
 func (m *Model) classifyShifted(text string, hard, soft float64) (parley.Sentiment, bool) {
 	z, d := m.scores(text)
 	shift, counted := softShift(z, hard, soft)
-	return m.verdict(z, d, shift), counted
+	s := m.verdict(z, d, shift)
+	if soft == 0 || counted {
+		return s, counted
+	}
+	// The slang is against the model's reading of the rest of the post.
+	switch {
+	case s.Label == parley.Neutral:
+		// The rest is neutral: the slang word alone must not decide
+		// against its slang sense ("Sick for smooth paths" is no complaint).
+		return s, true
+	case s.Confidence < slangConflictConfidence:
+		// An unsure reading against the slang ("can't complain" after
+		// "the deck broke"): the post says both, so it is neither.
+		p := m.probabilitiesShifted(z, d, shift)
+		s.Label, s.Confidence = parley.Neutral, p[1]
+		return s, true
+	}
+	return s, false
+}
+
+// slangConflictConfidence is the confidence from which the model's
+// reading of a post overrules slang that says the opposite; below it the
+// post is called neutral.
+const slangConflictConfidence = 0.8
+
+// probabilitiesShifted is the calibrated probabilities verdict labels.
+func (m *Model) probabilitiesShifted(z [3]float64, d int, shift float64) [3]float64 {
+	cal := m.hdr.Calibration.forDomain(d)
+	if cal != nil {
+		for k := range z {
+			z[k] = cal.Scale*z[k] + cal.Bias[k]
+		}
+	}
+	return softmax(addOff(z, lexiconOffset(shift)))
 }
 
 // softShift returns the valence a lexicon moves raw scores z by: hard,
@@ -144,7 +177,7 @@ func (m *Model) verdict(z [3]float64, d int, shift float64) parley.Sentiment {
 		for k := range z {
 			z[k] = cal.Scale*z[k] + cal.Bias[k]
 		}
-		cal = &Calibration{Scale: 1, Decision: cal.Decision}
+		cal = &Calibration{Scale: 1, Decision: cal.Decision, PolarGap: cal.PolarGap}
 	}
 	p := softmax(addOff(z, lexiconOffset(shift)))
 	best := cal.decide(p)

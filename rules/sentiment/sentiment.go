@@ -30,7 +30,8 @@ type Options struct {
 	// NoSlang leaves out SlangLexicon, which New otherwise applies to
 	// English posts under Lexicon (Lexicon wins on a clash). The slang
 	// only breaks ties: an entry counts when the model does not read the
-	// post the other way ("insane how bad" stays negative).
+	// post the other way ("insane how bad" stays negative); against an
+	// unsure reading (confidence under 0.8) it makes the post neutral.
 	NoSlang bool
 	// LanguageLexicons holds overrides by ISO 639-1 code ("fr", "de").
 	// Posts in a language other than English are neutral with low

@@ -44,10 +44,10 @@ func readExamplesFile(t *testing.T, path string) []Example {
 // TestSevereMistakesOnCommittedSlice guards the product's measure on a
 // fixed slice of GoEmotions dev comments (Apache-2.0) committed in
 // testdata, so it runs everywhere: the shipped classifier (model, slang
-// lexicon and calibration) measured 5.3% positive-called-negative and
+// lexicon and calibration) measured 4.1% positive-called-negative and
 // 5.7% negative-called-positive on it (10 of its 176 negative comments;
-// 4.9% on the whole dev file), macro-recall 0.693 and a calibration error
-// of 0.03. A rise past these bounds fails.
+// 4.8% on the whole dev file), macro-recall 0.704 and a calibration error
+// of 0.038. A rise past these bounds fails.
 func TestSevereMistakesOnCommittedSlice(t *testing.T) {
 	ex := readExamplesFile(t, filepath.Join("testdata", "goemotions_dev_slice.jsonl"))
 	require.Len(t, ex, 800)
@@ -55,19 +55,19 @@ func TestSevereMistakesOnCommittedSlice(t *testing.T) {
 	require.NoError(t, err)
 	r := Evaluate(c, ex)
 	t.Logf("slice: pos->neg %.3f neg->pos %.3f macro-recall %.3f neg precision %.3f ECE %.3f", r.PositiveAsNegative, r.NegativeAsPositive, r.MacroRecall, r.NegativePrecision, r.ECE)
-	assert.LessOrEqual(t, r.PositiveAsNegative, 0.06, "positive comments called negative (an apology to a fan)")
-	assert.LessOrEqual(t, r.NegativeAsPositive, 0.065, "negative comments called positive (a thank-you to an angry customer)")
-	assert.GreaterOrEqual(t, r.MacroRecall, 0.68)
-	assert.GreaterOrEqual(t, r.NegativePrecision, 0.62)
-	assert.LessOrEqual(t, r.ECE, 0.06, "confidence no longer calibrated")
+	assert.LessOrEqual(t, r.PositiveAsNegative, 0.05, "positive comments called negative (an apology to a fan)")
+	assert.LessOrEqual(t, r.NegativeAsPositive, 0.06, "negative comments called positive (a thank-you to an angry customer)")
+	assert.GreaterOrEqual(t, r.MacroRecall, 0.695)
+	assert.GreaterOrEqual(t, r.NegativePrecision, 0.66)
+	assert.LessOrEqual(t, r.ECE, 0.05, "confidence no longer calibrated")
 }
 
 // TestDemoSampleLabelled measures the shipped classifier on the demo's own
 // posts (the English ones of connectors/replay/sample.jsonl, labelled by
 // hand in testdata): brand mentions, unlike the training data. It guards
-// the figures BENCHMARKS.md reports (macro-recall 0.533, severe mistakes
-// 9.8% and 7.1%, of 122 positive and 70 negative posts), so a change that
-// makes the demo worse fails.
+// the figures BENCHMARKS.md reports (macro-recall 0.622, severe mistakes
+// 7.4% and 7.1%, 9 of 122 positive and 5 of 70 negative posts), so a
+// change that makes the demo worse fails.
 func TestDemoSampleLabelled(t *testing.T) {
 	ex := readExamplesFile(t, filepath.Join("testdata", "demo_sample_labelled.jsonl"))
 	require.Len(t, ex, 301)
@@ -75,10 +75,10 @@ func TestDemoSampleLabelled(t *testing.T) {
 	require.NoError(t, err)
 	r := Evaluate(c, ex)
 	t.Logf("demo: pos->neg %.3f neg->pos %.3f macro-recall %.3f neg precision %.3f ECE %.3f", r.PositiveAsNegative, r.NegativeAsPositive, r.MacroRecall, r.NegativePrecision, r.ECE)
-	assert.LessOrEqual(t, r.PositiveAsNegative, 0.11)
-	assert.LessOrEqual(t, r.NegativeAsPositive, 0.08)
-	assert.GreaterOrEqual(t, r.MacroRecall, 0.52)
-	assert.GreaterOrEqual(t, r.NegativePrecision, 0.55)
+	assert.LessOrEqual(t, r.PositiveAsNegative, 0.075)
+	assert.LessOrEqual(t, r.NegativeAsPositive, 0.072)
+	assert.GreaterOrEqual(t, r.MacroRecall, 0.61)
+	assert.GreaterOrEqual(t, r.NegativePrecision, 0.66)
 }
 
 // TestSevereMistakesOnSharedDev checks the targets on the whole
@@ -98,8 +98,8 @@ func TestSevereMistakesOnSharedDev(t *testing.T) {
 		file        string
 		macroRecall float64
 	}{
-		{"dev.jsonl", 0.60},
-		{"goemotions_dev.jsonl", 0.68},
+		{"dev.jsonl", 0.635},
+		{"goemotions_dev.jsonl", 0.695},
 	} {
 		r := Evaluate(c, readExamplesFile(t, filepath.Join(dir, tt.file)))
 		t.Logf("%s: pos->neg %.3f neg->pos %.3f macro-recall %.3f macro-F1 %.3f neg precision %.3f ECE %.3f", tt.file,

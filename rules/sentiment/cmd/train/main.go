@@ -74,7 +74,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.out, "out", "rules/sentiment/model/social.model.gz", "where to write the model")
 	fs.Float64Var(&o.calibrate, "calibrate", 0.1, "share of the training examples set aside to calibrate on (0: no calibration)")
 	fs.Float64Var(&o.maxSevere, "max-severe", 0.05, "severe-mistake rate the calibration's decision offsets keep under")
-	fs.Float64Var(&o.marginZ, "severe-margin", 1, "standard errors of each held-out severe-mistake rate added before comparing it with --max-severe")
+	fs.Float64Var(&o.marginZ, "severe-margin", 2, "standard errors of each held-out severe-mistake rate added before comparing it with --max-severe")
 	fs.StringVar(&o.recalibrate, "recalibrate", "", "instead of training, load this model file (trained with the same --train, --calibrate and --seed) and fit its calibration again")
 	fs.IntVar(&o.folds, "folds", 0, "cross-validation folds (0 or 1: none)")
 	fs.IntVar(&o.runFolds, "run-folds", 0, "run only the first N folds (0: all), for quick experiments")
