@@ -44,8 +44,8 @@ func WatchDatabase(ctx context.Context, check func(context.Context) error, o Dat
 			return nil
 		case err != nil && downSince.IsZero():
 			downSince = time.Now()
-			o.Metrics.observeDatabase(false)
 			o.Logger.Error("database unreachable: writes wait and retry until it is back", "err", err)
+			o.Metrics.observeDatabase(false)
 		case err == nil && !downSince.IsZero():
 			o.Logger.Info("database reachable again", "down_for", time.Since(downSince).Round(time.Millisecond).String())
 			downSince = time.Time{}
