@@ -156,7 +156,8 @@ outbox: {undo_grace: 0s}
 	require.Eventually(t, func() bool { return strings.Contains(scrape(t, addr, "s3cret"), "\nparley_database_up 0") },
 		patience, 50*time.Millisecond, "metrics say the database is down")
 	assert.Contains(t, scrape(t, addr, "s3cret"), "\nparley_database_outages_total 1")
-	assert.Contains(t, node.stderr.String(), `msg="database unreachable`)
+	require.Eventually(t, func() bool { return strings.Contains(node.stderr.String(), `msg="database unreachable`) },
+		patience, 20*time.Millisecond, "the log says so")
 	pg.start(t)
 	post(10)
 
@@ -165,7 +166,8 @@ outbox: {undo_grace: 0s}
 	assert.Equal(t, posted, pgCount(pg.url, `SELECT count(DISTINCT external_id) FROM mentions`), "each once")
 	require.Eventually(t, func() bool { return strings.Contains(scrape(t, addr, "s3cret"), "\nparley_database_up 1") },
 		patience, 50*time.Millisecond)
-	assert.Contains(t, node.stderr.String(), `msg="database reachable again"`)
+	require.Eventually(t, func() bool { return strings.Contains(node.stderr.String(), `msg="database reachable again"`) },
+		patience, 20*time.Millisecond, "the log says it is back")
 
 	bad, _ := srv.AddMention(ana, "@tidewater my wheels arrived broken, this is awful")
 	id := waitForDraft(t, pg.url, patience, &node.stderr)
