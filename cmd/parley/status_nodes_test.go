@@ -74,7 +74,10 @@ web:
 			}
 			hs[i] = h
 		}
-		return hs[0].Connectors[0].State != hs[1].Connectors[0].State
+		// Both know the holder: the one running it, and the other once its
+		// first ask for the lease was refused.
+		return hs[0].Connectors[0].State != hs[1].Connectors[0].State &&
+			hs[0].Connectors[0].Holder != "" && hs[1].Connectors[0].Holder != ""
 	}, patience, 50*time.Millisecond, "healthz: %+v", &hs)
 	holder, standby := 0, 1
 	if hs[1].Connectors[0].State == web.ConnectorRunning {
