@@ -30,7 +30,10 @@ errors) and the digest schedule (next run, last delivery per target).
 When no parley answers at the address (or it refuses the token), or with
 --offline, it reads what the database holds instead: the cursors, the
 outbox and the digest deliveries; the connectors' live state is then
-unknown. The first line says which. The web inbox shows the same page to
+unknown. The first line says which. On PostgreSQL, with several 'parley
+run' sharing the database, it names the node that answered, says which
+node runs each connector (standby on the others) and lists the leases:
+who holds each connector account and the digest schedule, until when. The web inbox shows the same page to
 admins at /status, with a button to retry a failed draft.
 
 Example:
