@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -40,95 +39,6 @@ func pgCount(url, q string) int {
 		return -1
 	}
 	return n
-}
-
-// tookLease matches the log line of a node taking a connector's lease.
-var tookLease = regexp.MustCompile(`msg="took lease" lease=connector:(mastodon|discord)`)
-
-// TestFaultPostgresKill9LeaseHolderTheOtherTakesOver: two nodes on one
-// database listen to a Mastodon account and a Discord guild. The node
-// holding the connector leases is killed with SIGKILL while mentions
-// arrive; the other takes both leases over within 30 s (the lease's 20 s
-// plus a renewal period), catches up from the saved cursors, and every
-// mention posted before, during and after is stored exactly once.
-func TestFaultPostgresKill9LeaseHolderTheOtherTakesOver(t *testing.T) {
-	url := storetest.PostgresURL(t)
-	srv := mastodontest.NewServer(t)
-	g := newDiscordGuild(t)
-	cfg := writeFile(t, "p.yaml", fmt.Sprintf(`brand: {name: Tidewater Skates}
-connectors:
-  mastodon:
-    - server: %s
-      token_env: %s
-      poll_interval: 10s
-  discord:
-    token_env: %s
-    guilds: ["%s"]
-    channels: ["%s"]
-    keywords: [tidewater]
-    api_url: %s
-%s`, srv.URL, mastodonTokenEnv, discordTokenEnv, g.guild, g.brand, g.fake.URL, sorryRule))
-	env := []string{mastodonTokenEnv + "=" + mastodontest.Token, discordTokenEnv + "=" + g.fake.Token}
-	var nodes [2]*child
-	for i := range nodes {
-		nodes[i] = startParley(t, env, "run", "--addr", "127.0.0.1:0", "--config", cfg, "--db", url)
-	}
-	holder := -1
-	require.Eventually(t, func() bool {
-		for i, n := range nodes {
-			select {
-			case <-n.done:
-				require.FailNow(t, "a node stopped", "%s", &n.stderr)
-			default:
-			}
-			if len(tookLease.FindAllString(n.stderr.String(), -1)) == 2 {
-				holder = i
-				return true
-			}
-		}
-		return false
-	}, patience, 20*time.Millisecond, "no node took both connector leases; a: %s\nb: %s", &nodes[0].stderr, &nodes[1].stderr)
-	other := nodes[1-holder]
-	require.Empty(t, tookLease.FindAllString(other.stderr.String(), -1), "one node holds the leases")
-	require.Eventually(t, g.fake.Connected, patience, 10*time.Millisecond)
-
-	ana := srv.AddAccount("ana", mastodontest.AccountOptions{Domain: "other.example", DisplayName: "Ana"})
-	bo := &discordgo.User{ID: "200000000000000010", Username: "bo", GlobalName: "Bo", Discriminator: "0"}
-	posted := 0
-	post := func(n int) {
-		for range n {
-			srv.AddMention(ana, fmt.Sprintf("@tidewater ride report %d", posted))
-			g.fake.InjectMessage(&discordgo.Message{ChannelID: g.brand, GuildID: g.guild, Author: bo,
-				Content: fmt.Sprintf("tidewater session %d", posted)})
-			posted++
-		}
-	}
-	stored := func() int { return pgCount(url, `SELECT count(*) FROM mentions`) }
-	post(10)
-	require.Eventually(t, func() bool { return stored() >= 10 }, patience, 20*time.Millisecond, "mid-stream")
-
-	require.NoError(t, nodes[holder].cmd.Process.Signal(syscall.SIGKILL))
-	<-nodes[holder].done
-	killed := time.Now()
-	post(10) // nobody listens now
-	require.Eventually(t, func() bool { return len(tookLease.FindAllString(other.stderr.String(), -1)) == 2 },
-		patience, 50*time.Millisecond, "the other node never took over: %s", &other.stderr)
-	takeover := time.Since(killed)
-	t.Logf("took over %s after the kill", takeover.Round(time.Millisecond))
-	assert.Less(t, takeover, 30*time.Second, "the leases run out within 20 s and are asked for every 5 s")
-	post(10)
-
-	want := 2 * posted
-	require.Eventually(t, func() bool { return stored() == want }, patience, 50*time.Millisecond,
-		"stored %d of %d; stderr: %s", stored(), want, &other.stderr)
-	assert.Equal(t, want, pgCount(url, `SELECT count(DISTINCT (platform, external_id)) FROM mentions`), "each once")
-	assert.Equal(t, posted, pgCount(url, `SELECT count(*) FROM mentions WHERE text LIKE '%ride report%'`))
-	assert.Equal(t, posted, pgCount(url, `SELECT count(*) FROM mentions WHERE text LIKE '%tidewater session%'`))
-
-	require.NoError(t, other.cmd.Process.Signal(syscall.SIGTERM))
-	other.wait(t, patience)
-	assert.Equal(t, 0, other.code, other.stderr.String())
-	assert.False(t, strings.Contains(other.stderr.String(), "level=ERROR"), "no error: %s", &other.stderr)
 }
 
 // connOwner returns the process among cs whose TCP connection comes from
