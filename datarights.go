@@ -2,6 +2,9 @@ package parley
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"time"
 )
 
@@ -94,4 +97,60 @@ type CorrectionStore interface {
 	// CorrectionStats counts the corrections made in [from, to) and how
 	// many disagreed with the model.
 	CorrectionStats(ctx context.Context, from, to time.Time) (total, disagreed int, err error)
+}
+
+// Erasure is what erasing a person removed. It names no erased data: it
+// goes into the audit log as it is.
+type Erasure struct {
+	PersonID int64  `json:"person_id"`
+	Platform string `json:"platform"`
+	// Mentions is how many of their mentions lost their text, link and
+	// identifiers (the rows stay, anonymous, so the digest's counts hold).
+	Mentions int `json:"mentions"`
+	// Drafts is how many drafts to them lost their text; the pending or
+	// approved ones among them are rejected, never sent.
+	Drafts int `json:"drafts"`
+	// Deleted counts the rows removed: prompts, notes about them and their
+	// conversations, advocate history, links, webhook events about them.
+	Deleted int `json:"deleted"`
+	// Blocked says a tombstone keeps their future posts out.
+	Blocked bool      `json:"blocked"`
+	At      time.Time `json:"at"`
+}
+
+// Detail is the erasure as the audit log records it.
+func (e Erasure) Detail() string {
+	s := fmt.Sprintf("erased person %d (%s): %d mentions anonymised, %d drafts emptied, %d rows deleted",
+		e.PersonID, e.Platform, e.Mentions, e.Drafts, e.Deleted)
+	if e.Blocked {
+		s += "; future posts blocked"
+	}
+	return s
+}
+
+// TombstoneKey is how a blocked account is kept: a SHA-256 of its
+// platform and platform id, so the tombstone does not hold the id itself.
+func TombstoneKey(platform, externalID string) string {
+	h := sha256.Sum256([]byte(platform + "\x00" + externalID))
+	return hex.EncodeToString(h[:])
+}
+
+// EraseStore erases a person on request.
+type EraseStore interface {
+	// ErasePerson removes what identifies a person and what they said:
+	// their mentions' text, links and platform ids are emptied or
+	// replaced, their handle, name and platform id replaced
+	// ("erased-<id>"); prompts, notes about them (and the notes of the
+	// conversations they wrote in), advocate history, links and webhook
+	// events about them are deleted; drafts to them lose their text and
+	// the unsent ones are rejected; audit entries about them lose their
+	// detail. Counts (mentions per sentiment, per day) stay, anonymous.
+	// With block, a tombstone (TombstoneKey) keeps their future posts
+	// out. The erasure is in the audit log under actor, without the
+	// erased data. The store then scrubs what the database keeps of the
+	// old values (SQLite: search index, free pages, write-ahead log).
+	// Errors: ENOTFOUND; EINVALID for an empty actor.
+	ErasePerson(ctx context.Context, personID int64, actor string, block bool) (Erasure, error)
+	// Tombstones returns the keys (TombstoneKey) of blocked accounts.
+	Tombstones(ctx context.Context) ([]string, error)
 }

@@ -206,6 +206,8 @@ type WebStore interface {
 	ConversationNoteStore
 	AdvocateDesk
 	Inbox
+	WebhookStore
+	EraseStore
 	// Conversation returns one conversation; ENOTFOUND if there is none.
 	Conversation(ctx context.Context, id int64) (Conversation, error)
 	// Conversations lists those f selects: needing a reply first, longest

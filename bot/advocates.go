@@ -27,6 +27,10 @@ type AdvocatesOptions struct {
 	// NoAcknowledge records opt-outs without queueing the acknowledgement
 	// reply: for imports of old posts, where an answer would come late.
 	NoAcknowledge bool
+	// Emit, when set, is told each advocate state change
+	// (parley.EventAdvocateChanged) and prompt outcome
+	// (parley.EventPromptOutcome): Webhooks.Emit. It must not block.
+	Emit func(typ string, personID int64, data any)
 }
 
 // Advocates is the advocate worker: Run rescores everyone on a schedule,
@@ -121,6 +125,9 @@ func (a *Advocates) RunOnce(ctx context.Context) (AdvocatePass, error) {
 	for _, c := range pass.Changes {
 		a.logger.Info("advocate state", "person_id", c.PersonID, "handle", c.Handle, "from", c.From, "to", c.To,
 			"score", c.Score, "reason", c.Reason)
+		if a.opts.Emit != nil {
+			a.opts.Emit(parley.EventAdvocateChanged, c.PersonID, map[string]any{"change": c})
+		}
 	}
 	if a.opts.NoPrompts {
 		return pass, nil
@@ -256,6 +263,10 @@ func (a *Advocates) outcomes(ctx context.Context, stored []*parley.Mention) erro
 			}
 			a.logger.Info("prompt outcome", "draft_id", p.DraftID, "person_id", p.PersonID, "outcome", outcome,
 				"template", p.Template, "mention_id", m.ID)
+			if a.opts.Emit != nil && err == nil {
+				a.opts.Emit(parley.EventPromptOutcome, p.PersonID, map[string]any{"draft_id": p.DraftID,
+					"person_id": p.PersonID, "template": p.Template, "outcome": outcome, "mention_id": m.ID, "detail": detail})
+			}
 			break
 		}
 	}

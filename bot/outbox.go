@@ -26,6 +26,10 @@ type OutboxOptions struct {
 	Now func() time.Time
 	// OnResult, when set, is called after every attempt (for metrics).
 	OnResult func(d parley.Draft, err error)
+	// OnOutcome, when set, is called once a draft is recorded sent (err
+	// nil, d.PostedID set) or failed for good (err the reason): the
+	// draft.sent and draft.failed webhook events.
+	OnOutcome func(d parley.Draft, err error)
 	// HoldPrompt, when set, is asked before a prompt goes out: a prompt a
 	// manager approved during the person's quiet hours waits until they
 	// end (hold true, until when).
@@ -206,6 +210,10 @@ func (o *Outbox) send(ctx context.Context, d parley.Draft) {
 			return
 		}
 		log.Info("draft sent", "posted_id", posted)
+		if o.opts.OnOutcome != nil {
+			d.State, d.PostedID, d.SentAt = parley.DraftSent, posted, o.opts.Now()
+			o.opts.OnOutcome(d, nil)
+		}
 		return
 	}
 	var retry time.Time
@@ -217,7 +225,12 @@ func (o *Outbox) send(ctx context.Context, d parley.Draft) {
 	} else {
 		log.Warn("draft not sent; will retry", "retry_at", retry, "err", err)
 	}
-	if err := o.store.MarkFailed(ctx, d.ID, err.Error(), retry); err != nil {
-		log.Error("record failed draft", "err", err)
+	if merr := o.store.MarkFailed(ctx, d.ID, err.Error(), retry); merr != nil {
+		log.Error("record failed draft", "err", merr)
+		return
+	}
+	if retry.IsZero() && o.opts.OnOutcome != nil {
+		d.State, d.LastError = parley.DraftFailed, err.Error()
+		o.opts.OnOutcome(d, err)
 	}
 }

@@ -67,6 +67,11 @@ type PipelineOptions struct {
 	// OnStored, when set, is called from the writer after each batch is
 	// committed with the stored mentions and the result.
 	OnStored func(stored []*parley.Mention, res parley.IngestResult)
+	// Blocked, when set, is asked about every submitted mention; one it
+	// reports is dropped, never stored (an account erased with a
+	// tombstone: Tombstones.Blocked). It must be fast and safe for
+	// concurrent use.
+	Blocked func(m *parley.Mention) bool
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 }
@@ -209,6 +214,9 @@ func (p *Pipeline) Submit(ctx context.Context, m parley.Mention) error {
 	defer p.mu.RUnlock()
 	if p.closed {
 		return errShuttingDown
+	}
+	if p.opts.Blocked != nil && p.opts.Blocked(&m) {
+		return nil
 	}
 	if m.ReceivedAt.IsZero() {
 		m.ReceivedAt = p.opts.Now()

@@ -336,3 +336,27 @@ func (s *Server) people(w http.ResponseWriter, r *http.Request) {
 	}
 	s.render(w, r, http.StatusOK, "people", "People", "people", v)
 }
+
+// erasePerson erases a person on a manager's request, once they typed the
+// person's handle to confirm.
+func (s *Server) erasePerson(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id, err := pathID(r)
+	var p parley.Person
+	if err == nil {
+		p, err = s.st.Person(ctx, id)
+	}
+	if err == nil && !strings.EqualFold(strings.TrimPrefix(formText(r, "confirm"), "@"), strings.TrimPrefix(p.Handle, "@")) {
+		err = parley.Errorf(parley.EINVALID, "type the person's handle (%s) to confirm the erasure", p.Handle)
+	}
+	var e parley.Erasure
+	if err == nil {
+		e, err = s.st.ErasePerson(ctx, id, currentUser(ctx).Name, r.PostFormValue("block") == "1")
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.flash(ctx, fmt.Sprintf("Erased: %d posts anonymised, %d drafts emptied.", e.Mentions, e.Drafts), true)
+	http.Redirect(w, r, fmt.Sprintf("/people/%d", id), http.StatusSeeOther)
+}

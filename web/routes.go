@@ -68,6 +68,7 @@ func (s *Server) routes() http.Handler {
 	app.Handle("POST /people/{id}/links", manager(s.link))
 	app.Handle("POST /people/{id}/unlink", manager(s.unlink))
 	app.Handle("POST /people/{id}/optout", manager(s.optOut))
+	app.Handle("POST /people/{id}/erase", manager(s.erasePerson))
 
 	app.Handle("POST /mentions/{id}/sentiment", agent(s.correctSentiment))
 
@@ -85,6 +86,12 @@ func (s *Server) routes() http.Handler {
 	app.Handle("POST /users/{name}/role", admin(s.setRole))
 	app.Handle("POST /users/{name}/password", admin(s.resetPassword))
 	app.Handle("POST /users/{name}/delete", admin(s.deleteUser))
+
+	app.Handle("GET /webhooks", admin(s.webhooks))
+	app.Handle("POST /webhooks", admin(s.addWebhook))
+	app.Handle("GET /webhooks/{id}", admin(s.webhookLog))
+	app.Handle("POST /webhooks/{id}/test", admin(s.testWebhook))
+	app.Handle("POST /webhooks/{id}/delete", admin(s.removeWebhook))
 
 	app.Handle("GET /status", admin(s.statusPage))
 	app.Handle("GET /status.json", admin(s.statusJSON))

@@ -78,6 +78,9 @@ type Options struct {
 	// the inbox marks and filters those waiting longer as overdue.
 	// Default 1h.
 	ResponseTarget time.Duration
+	// Webhooks, when set, sends a webhook's test event for the "Send
+	// test" button (bot.Webhooks); without it the button is hidden.
+	Webhooks WebhookTester
 	// Status, when set, reads the admins' status page (/status,
 	// /status.json); without it those answer 404.
 	Status StatusFunc

@@ -39,8 +39,9 @@ Example:
 	})
 	register(&command{
 		name:    "people",
-		summary: "a person's data on request: everything Parley holds about them, as JSON",
+		summary: "a person's data on request: export everything Parley holds about them, or erase it",
 		usage: `parley people export HANDLE [--platform mastodon|discord] [--out FILE]
+parley people erase HANDLE --yes [--block] [--platform mastodon|discord]
 
 Prints one JSON document with the person (HANDLE or their platform id),
 their mentions, the conversations they wrote in, drafts and advocate
@@ -49,8 +50,16 @@ corrections of their posts and the audit entries naming them. Other
 people's messages are left out. --platform chooses when the handle is
 on more than one platform.
 
+erase removes what identifies the person and what they said (docs/web.md,
+"A person's data"): their mentions' text, links and platform ids, their
+handle and name; prompts, notes and webhook events about them; drafts to
+them lose their text and are never sent. Counts stay, anonymous, for the
+digest. The erasure is in the audit log, without the erased data. --block
+also keeps their future posts out. It cannot be undone: --yes confirms.
+
 Example:
-  parley people export @marcus@mastodon.social --out marcus.json`,
+  parley people export @marcus@mastodon.social --out marcus.json
+  parley people erase @marcus@mastodon.social --yes --block`,
 		run: runPeople,
 	})
 }
@@ -274,12 +283,17 @@ func runPeople(ctx context.Context, e *env, args []string) (retErr error) {
 	var platform, out string
 	fs.StringVar(&platform, "platform", "", "the person's platform (mastodon or discord), when the handle is on both")
 	fs.StringVar(&out, "out", "", "write to this file instead of stdout")
+	block := fs.Bool("block", false, "erase: keep the person's future posts out (a tombstone)")
+	yes := fs.Bool("yes", false, "erase: confirm; an erasure cannot be undone")
 	rest, err := e.parse(args)
 	if err != nil {
 		return err
 	}
+	if len(rest) > 0 && rest[0] == "erase" {
+		return runPeopleErase(ctx, e, rest[1:], platform, *block, *yes)
+	}
 	if len(rest) == 0 || rest[0] != "export" {
-		return fmt.Errorf("%w: want 'parley people export HANDLE'", errUsage)
+		return fmt.Errorf("%w: want 'parley people export HANDLE' or 'parley people erase HANDLE --yes'", errUsage)
 	}
 	if len(rest) != 2 || strings.TrimSpace(rest[1]) == "" {
 		return fmt.Errorf("%w: people export takes one handle (or platform id)", errUsage)

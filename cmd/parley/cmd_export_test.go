@@ -101,7 +101,8 @@ func TestExportRefusesBadInput(t *testing.T) {
 		{[]string{"export", "mentions", "--since", "2026-12-01", "--until", "2026-11-01"}, "is not before"},
 		{[]string{"export", "mentions", "--platform", "myspace"}, `--platform "myspace"`},
 		{[]string{"people", "export"}, "one handle"},
-		{[]string{"people", "erase", "x"}, "people export HANDLE"},
+		{[]string{"people", "forget", "x"}, "people export HANDLE"},
+		{[]string{"people", "erase", "x"}, "--yes"},
 	} {
 		r := parleyRun(t, "", append(c.args, "--db", db)...)
 		assert.Equal(t, 2, r.code, "%v: %s", c.args, r.stderr)

@@ -150,6 +150,10 @@ func newPipeline(e *env, cfg *Config, st parley.MentionStore, metrics *bot.Metri
 			}
 		}
 	}
+	if tl, ok := st.(bot.TombstoneLister); ok && opts.Blocked == nil {
+		// Accounts erased with --block stay out, whichever command ingests.
+		opts.Blocked = bot.NewTombstones(tl, 0, e.logger).Blocked
+	}
 	return bot.NewPipeline(st, cl, opts), nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/parleybot/parley/connectors/mastodon"
 	"github.com/parleybot/parley/digest"
 	"github.com/parleybot/parley/web"
+	"github.com/parleybot/parley/webhook"
 )
 
 func init() {
@@ -99,6 +100,7 @@ type Main struct {
 	decisions  *bot.Decisions
 	web        *web.Server
 	advocates  *bot.Advocates
+	webhooks   *bot.Webhooks
 	bot        *bot.Bot
 	connStates connectorStates
 	status     *statusReader
@@ -121,6 +123,8 @@ func (m *Main) Run(ctx context.Context) error {
 	log, bg := m.e.logger, context.WithoutCancel(ctx)
 	m.bot = bot.New()
 	m.bot.Go(bg, "the outbox", m.outbox.Run)
+	// After the pipeline and the outbox stop, so their last events are stored.
+	m.bot.Go(bg, "the webhooks", m.webhooks.Run)
 	m.bot.Go(bg, "the web inbox", func(ctx context.Context) error { return m.web.Serve(ctx, m.webListener, metricsLn) })
 	m.bot.Go(bg, "the digest", func(ctx context.Context) error {
 		err := m.leased("digest", sch.Run, nil)(ctx)
@@ -155,15 +159,24 @@ func (m *Main) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.advocates = bot.NewAdvocates(m.store, eng, bot.AdvocatesOptions{Logger: log.With("part", "advocates"), Now: m.advocatesNow})
-	p, err := newPipeline(m.e, m.cfg, m.store, m.metrics, bot.PipelineOptions{OnStored: m.advocates.OnStored})
+	wc := m.cfg.Webhooks
+	m.webhooks = bot.NewWebhooks(m.store, webhook.NewClient(webhook.Options{AllowPrivate: wc.AllowPrivate, Timeout: wc.Timeout}),
+		bot.WebhooksOptions{Logger: log.With("part", "webhooks"), RetryFor: wc.RetryFor})
+	m.advocates = bot.NewAdvocates(m.store, eng, bot.AdvocatesOptions{Logger: log.With("part", "advocates"), Now: m.advocatesNow,
+		Emit: m.webhooks.Emit})
+	p, err := newPipeline(m.e, m.cfg, m.store, m.metrics, bot.PipelineOptions{
+		OnStored: func(stored []*parley.Mention, res parley.IngestResult) {
+			m.advocates.OnStored(stored, res)
+			m.webhooks.OnStored(stored, res)
+		}})
 	if err != nil {
 		return err
 	}
 	m.pipeline = p
 	policy := eng.Policy()
 	m.outbox = bot.NewOutbox(m.store, m.conns.senders, bot.OutboxOptions{Logger: log.With("part", "outbox"),
-		OnResult: m.metrics.ObserveSend,
+		OnResult:  m.metrics.ObserveSend,
+		OnOutcome: m.webhooks.OnOutcome,
 		HoldPrompt: func(_ parley.Draft, to parley.Person, now time.Time) (time.Time, bool) {
 			until, _, quiet := parley.QuietUntil(now, to.TimeZone, policy)
 			return until, quiet
@@ -174,6 +187,7 @@ func (m *Main) build(ctx context.Context) error {
 		Decide: m.cfg.ruleSet().Decide(log.With("part", "decisions")),
 		OnDecided: func(action string, d parley.Draft) {
 			m.metrics.ObserveDecision(action, d)
+			m.webhooks.OnDecided(action, d)
 			m.outbox.Wake()
 		}})
 	for _, src := range m.conns.sources {
@@ -193,6 +207,7 @@ func (m *Main) build(ctx context.Context) error {
 		TextLimit:  bot.TextLimit(m.conns.senders),
 		Templates:  m.cfg.ruleSet(),
 		Status:     m.status.read,
+		Webhooks:   m.webhooks,
 		Getenv:     m.e.getenv,
 		// The inbox's overdue mark and filter use the digest's target.
 		ResponseTarget: m.cfg.Digest.ResponseTarget,

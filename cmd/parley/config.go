@@ -71,6 +71,10 @@ type Config struct {
 		UndoGrace *time.Duration `yaml:"undo_grace"`
 	} `yaml:"outbox"`
 
+	// Webhooks is the webhooks: section: how events go out to the
+	// subscriptions admins add (parley webhook add, the web's Webhooks page).
+	Webhooks WebhooksConfig `yaml:"webhooks"`
+
 	file  string     // the file it came from, for messages
 	rules *rules.Set // compiled by validate
 }
@@ -141,6 +145,30 @@ func keyLine(root *yaml.Node, path ...string) int {
 	return line
 }
 
+// WebhooksConfig tunes outgoing webhooks.
+type WebhooksConfig struct {
+	// AllowPrivate lets deliveries go to loopback, private and link-local
+	// addresses (a receiver inside your network). Off by default, so a
+	// subscription cannot be used to reach inside the network.
+	AllowPrivate bool `yaml:"allow_private"`
+	// RetryFor is how long a failing delivery is retried, with backoff
+	// (30s doubling up to 1h), before it fails for good; default 72h, at
+	// least 24h.
+	RetryFor time.Duration `yaml:"retry_for"`
+	// Timeout bounds one POST; default 10s.
+	Timeout time.Duration `yaml:"timeout"`
+}
+
+// check reports what is wrong with the webhooks: section.
+func (w WebhooksConfig) check(root *yaml.Node, add func(int, string, ...any)) {
+	if w.RetryFor != 0 && (w.RetryFor < 24*time.Hour || w.RetryFor > 30*24*time.Hour) {
+		add(keyLine(root, "webhooks", "retry_for"), "webhooks.retry_for %s: want between 24h and 720h (30 days), e.g. 72h", w.RetryFor)
+	}
+	if w.Timeout != 0 && (w.Timeout < time.Second || w.Timeout > time.Minute) {
+		add(keyLine(root, "webhooks", "timeout"), "webhooks.timeout %s: want between 1s and 1m, e.g. 10s", w.Timeout)
+	}
+}
+
 // DefaultUndoGrace is how long an approved reply can be undone when
 // outbox.undo_grace is not set.
 const DefaultUndoGrace = 10 * time.Second
@@ -161,6 +189,7 @@ func (c *Config) validate(root *yaml.Node, getenv func(string) string) []Problem
 	if g := c.undoGrace(); g < 0 || g > time.Hour {
 		add(keyLine(root, "outbox", "undo_grace"), "outbox.undo_grace %s: want between 0 (no undo) and 1h, e.g. 10s", g)
 	}
+	c.Webhooks.check(root, add)
 	if strings.TrimSpace(c.Brand.Name) == "" {
 		line := keyLine(root, "brand")
 		if line == 0 {

@@ -90,6 +90,8 @@ type sharedStore interface {
 	parley.DigestStore
 	parley.StatusStore
 	parley.UndoStore
+	parley.WebhookStore
+	parley.EraseStore
 }
 
 var (
@@ -147,6 +149,13 @@ func (e *env) openShared(ctx context.Context, cfg *Config, node string) (st shar
 		return nil, "", nil, err
 	}
 	return s, s.Path(), unlock, nil
+}
+
+// openAny opens the store the flags, environment and cfg select, without
+// the process lock `parley run` takes: for commands that change a few rows
+// while it runs (webhooks, erasure).
+func (e *env) openAny(ctx context.Context, cfg *Config) (sharedStore, error) {
+	return e.openStore(ctx, cfg)
 }
 
 // sqliteOnly refuses to run a command that works on a SQLite file only

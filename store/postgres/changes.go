@@ -13,7 +13,7 @@ import (
 
 var _ parley.ChangeFeed = (*Store)(nil)
 
-// changeChannel is the channel the triggers of migration 0005 notify.
+// changeChannel is the channel the triggers of migration 0007 notify.
 const changeChannel = "parley_changes"
 
 // changeBackoff spaces the feed's attempts to get its connection back.

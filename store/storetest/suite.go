@@ -26,6 +26,8 @@ type Store interface {
 	parley.ConversationStore
 	parley.MentionSearcher
 	parley.Inbox
+	parley.WebhookStore
+	parley.EraseStore
 }
 
 // Run runs the conformance suite: the same tests against whatever store
@@ -52,6 +54,8 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"InboxPages", testInboxPages},
 		{"UndoWithinGrace", testUndoWithinGrace},
 		{"NotesTagsSavedReplies", testNotesTagsSavedReplies},
+		{"WebhookDeliveries", testWebhookDeliveries},
+		{"ErasePerson", testErasePerson},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
