@@ -16,6 +16,7 @@ import (
 	"github.com/parleybot/parley/connectors/discord"
 	"github.com/parleybot/parley/connectors/mastodon"
 	"github.com/parleybot/parley/digest"
+	"github.com/parleybot/parley/internal/backoff"
 	"github.com/parleybot/parley/web"
 	"github.com/parleybot/parley/webhook"
 )
@@ -76,6 +77,10 @@ func runRun(ctx context.Context, e *env, args []string) (retErr error) {
 	return m.Close()
 }
 
+// digestRetry spaces the digest schedule's restarts after a database
+// outage.
+var digestRetry = backoff.Policy{Base: time.Second, Max: 30 * time.Second}
+
 // Main is the running bot: sources feed the pipeline; the outbox posts;
 // the web inbox serves people. Run builds the parts and starts them under
 // a bot.Bot; Close stops them in reverse order within shutdownTimeout.
@@ -127,11 +132,22 @@ func (m *Main) Run(ctx context.Context) error {
 	m.bot.Go(bg, "the webhooks", m.webhooks.Run)
 	m.bot.Go(bg, "the web inbox", func(ctx context.Context) error { return m.web.Serve(ctx, m.webListener, metricsLn) })
 	m.bot.Go(bg, "the digest", func(ctx context.Context) error {
-		err := m.leased("digest", sch.Run, nil)(ctx)
-		if err != nil && !errors.Is(err, context.Canceled) {
-			log.Error("digest scheduler stopped", "err", err)
+		// A database outage stops the schedule for a while, not for good.
+		for attempt := 0; ; attempt++ {
+			err := m.leased("digest", sch.Run, nil)(ctx)
+			if ctx.Err() == nil && parley.ErrorCode(err) == parley.EUNAVAILABLE {
+				delay := digestRetry.Delay(attempt)
+				log.Warn("digest scheduler: the database is unavailable; starting again", "retry_in", delay.String(), "err", err)
+				if backoff.Sleep(ctx, delay) == nil {
+					continue
+				}
+				return nil
+			}
+			if err != nil && !errors.Is(err, context.Canceled) {
+				log.Error("digest scheduler stopped", "err", err)
+			}
+			return err
 		}
-		return err
 	})
 	m.bot.Go(bg, "the database watch", func(ctx context.Context) error {
 		return bot.WatchDatabase(ctx, m.store.Check, bot.DatabaseWatchOptions{Logger: log, Metrics: m.metrics})
