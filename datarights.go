@@ -28,6 +28,18 @@ type SentimentCorrection struct {
 	At         time.Time `json:"at"`
 }
 
+// Correction is a person's latest verdict on a mention's sentiment, with
+// the mention's text: the material to retrain a classifier on.
+type Correction struct {
+	ID         int64     `json:"id"`
+	MentionID  int64     `json:"mention_id"`
+	Text       string    `json:"text"`
+	ModelLabel Label     `json:"model_label"` // what the model said first
+	Label      Label     `json:"label"`       // what the person says
+	Actor      string    `json:"actor"`
+	At         time.Time `json:"at"`
+}
+
 // AdvocateRecord is what the advocate programme holds about a person.
 type AdvocateRecord struct {
 	State       string           `json:"state,omitempty"`
@@ -54,6 +66,37 @@ type PersonData struct {
 	Notes         []Note                `json:"notes"`
 	Corrections   []SentimentCorrection `json:"corrections"`
 	Audit         []AuditEntry          `json:"audit"`
+}
+
+// DataExporter reads the store out in bulk and per person, for exports and
+// requests to see one's data. Each Export method hands the rows matching f
+// to fn one at a time, in id order (an export of a million rows holds one
+// row in memory); an error from fn stops the walk and is returned as is.
+type DataExporter interface {
+	// ExportMentions filters by a mention's created time.
+	ExportMentions(ctx context.Context, f ExportFilter, fn func(Mention) error) error
+	// ExportConversations filters by the time of a conversation's last message.
+	ExportConversations(ctx context.Context, f ExportFilter, fn func(Conversation) error) error
+	// ExportDrafts filters by a draft's created time.
+	ExportDrafts(ctx context.Context, f ExportFilter, fn func(Draft) error) error
+	// ExportPeople filters by the time a person was last seen.
+	ExportPeople(ctx context.Context, f ExportFilter, fn func(Person) error) error
+	// PersonData gathers everything stored about one person, read in one
+	// snapshot so the parts agree. Errors: ENOTFOUND for no such person.
+	PersonData(ctx context.Context, personID int64) (PersonData, error)
+}
+
+// CorrectionStore keeps people's corrections of mentions' sentiment.
+type CorrectionStore interface {
+	// CorrectSentiment sets a mention's sentiment to label on actor's
+	// word, keeping what the model said. Errors: ENOTFOUND, EINVALID for an
+	// empty actor or a bad label.
+	CorrectSentiment(ctx context.Context, mentionID int64, label Label, actor string) (Mention, error)
+	// Corrections returns the latest correction per mention, oldest first.
+	Corrections(ctx context.Context) ([]Correction, error)
+	// CorrectionStats counts the corrections made in [from, to) and how
+	// many disagreed with the model.
+	CorrectionStats(ctx context.Context, from, to time.Time) (total, disagreed int, err error)
 }
 
 // Erasure is what erasing a person removed. It names no erased data: it

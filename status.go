@@ -34,8 +34,11 @@ type RateLimit struct {
 type ConnectorStatus struct {
 	Name     string `json:"name"`
 	Platform string `json:"platform"`
-	// State is "running", or "stopped" when it gave up (LastError says why).
+	// State is "running", "stopped" when it gave up (LastError says why),
+	// or "standby" when another node sharing the database runs it.
 	State string `json:"state"`
+	// Holder is the node that runs it when several share the database.
+	Holder string `json:"holder,omitempty"`
 	// Connected: the platform answered the last request, or the stream or
 	// gateway is up.
 	Connected bool `json:"connected"`
@@ -106,6 +109,9 @@ type Lease struct {
 // Status is the status page: the connectors, the outbox and the digest.
 type Status struct {
 	At time.Time `json:"at"`
+	// Node names the node that answered, when several share the database
+	// (live only).
+	Node string `json:"node,omitempty"`
 	// Live is true when a running 'parley run' answered; false when the
 	// status was read from the database alone (connectors then show only
 	// their cursors).
@@ -115,8 +121,9 @@ type Status struct {
 	Cursors []Cursor     `json:"other_cursors,omitempty"`
 	Outbox  OutboxStatus `json:"outbox"`
 	Digest  DigestStatus `json:"digest"`
-	// Leases says which node holds which lease; empty with a store that
-	// runs one process (SQLite).
+	// Leases says which node holds which lease (an expired one is held by
+	// nobody: its Until is past); empty with a store that runs one process
+	// (SQLite).
 	Leases []Lease `json:"leases,omitempty"`
 }
 
@@ -132,6 +139,8 @@ type StatusStore interface {
 // LeaseLister is implemented by stores that coordinate several processes
 // with leases; the status page lists them.
 type LeaseLister interface {
+	// Leases returns every lease ever taken, by name, with its last
+	// holder and expiry.
 	Leases(ctx context.Context) ([]Lease, error)
 }
 

@@ -20,16 +20,20 @@ import (
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/rules"
 	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/postgres"
 )
 
 // Options says what to run. DBPath, Classifier and Rules are required.
 type Options struct {
-	N          int     // mentions to generate
-	Rate       float64 // mentions per second; 0 runs as fast as possible
-	Seed       int64   // of the generator: the same seed makes the same mentions
-	Batch      int     // most mentions per store transaction (0: the pipeline's default)
-	Raw        bool    // also time store.BaselineInsert on the same mentions
-	DBPath     string  // a database that does not exist yet
+	N      int     // mentions to generate
+	Rate   float64 // mentions per second; 0 runs as fast as possible
+	Seed   int64   // of the generator: the same seed makes the same mentions
+	Batch  int     // most mentions per store transaction (0: the pipeline's default)
+	Raw    bool    // also time the raw batched inserts of the same mentions
+	DBPath string  // a database that does not exist yet (SQLite)
+	// DBURL, when set, is an empty PostgreSQL database to fill instead of
+	// DBPath; the raw inserts then COPY into scratch tables in it.
+	DBURL      string
 	Classifier parley.Classifier
 	Rules      *rules.Set
 	Logger     *slog.Logger
@@ -47,9 +51,12 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	rep := Report{N: o.N, Mode: "throughput", Rate: o.Rate, Model: o.Classifier.Name(), Rules: o.Rules.Len()}
+	rep := Report{Store: "sqlite", N: o.N, Mode: "throughput", Rate: o.Rate, Model: o.Classifier.Name(), Rules: o.Rules.Len()}
 	if o.Rate > 0 {
 		rep.Mode = "paced"
+	}
+	if o.DBURL != "" {
+		rep.Store = "postgres"
 	}
 	rep.Machine = Machine{CPUs: runtime.NumCPU(), LoadStart: loadAverage(), GoVersion: runtime.Version(),
 		GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, GOMAXPROCS: runtime.GOMAXPROCS(0), StartedUnix: time.Now().Unix()}
@@ -57,7 +64,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	if err != nil {
 		return rep, err
 	}
-	st, err := store.Open(ctx, o.DBPath, store.Options{Logger: o.Logger})
+	st, err := openStore(ctx, o)
 	if err != nil {
 		return rep, err
 	}
@@ -72,8 +79,10 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	if err := st.Close(); err != nil {
 		return rep, err
 	}
-	rep.DBBytes = fileSizes(o.DBPath, o.DBPath+"-wal", o.DBPath+"-shm")
-	if rep.Stored > 0 {
+	if o.DBURL == "" {
+		rep.DBBytes = fileSizes(o.DBPath, o.DBPath+"-wal", o.DBPath+"-shm")
+	}
+	if rep.Stored > 0 && rep.DBBytes > 0 {
 		rep.DBBytesPer1000 = float64(rep.DBBytes) / float64(rep.Stored) * 1000
 	}
 	if o.Raw {
@@ -85,9 +94,39 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	return rep, nil
 }
 
+// benchStore is what the benchmark writes and reads: the SQLite or the
+// PostgreSQL store.
+type benchStore interface {
+	parley.Store
+	parley.InboxStore
+	parley.DigestStore
+	Busiest(ctx context.Context) (person, thread int64, err error)
+}
+
+// openStore opens the database to fill: o.DBURL's PostgreSQL database,
+// which must hold no mention yet, else a new SQLite file at o.DBPath.
+func openStore(ctx context.Context, o Options) (benchStore, error) {
+	if o.DBURL == "" {
+		return store.Open(ctx, o.DBPath, store.Options{Logger: o.Logger})
+	}
+	st, err := postgres.Open(ctx, o.DBURL, postgres.Options{Logger: o.Logger})
+	if err != nil {
+		return nil, err
+	}
+	empty, err := st.Empty(ctx)
+	if err == nil && !empty {
+		err = parley.Errorf(parley.EINVALID, "bench: %s holds mentions already: it fills an empty database", st.Where())
+	}
+	if err != nil {
+		_ = st.Close() // the error above is the news
+		return nil, err
+	}
+	return st, nil
+}
+
 // runPipeline submits the generated mentions to a pipeline writing to st
 // and records throughput, latency and memory.
-func runPipeline(ctx context.Context, o Options, st *store.Store, g *gen, rep *Report) (retErr error) {
+func runPipeline(ctx context.Context, o Options, st benchStore, g *gen, rep *Report) (retErr error) {
 	lat := make([]int32, 0, o.N) // microseconds, appended by the writer only
 	heap := startHeapWatch()
 	p := bot.NewPipeline(st, o.Classifier, bot.PipelineOptions{
@@ -170,7 +209,7 @@ func pace(rate float64, start time.Time, i int) {
 }
 
 // measureStore counts what the run stored and times the reads.
-func measureStore(ctx context.Context, st *store.Store, rep *Report) error {
+func measureStore(ctx context.Context, st benchStore, rep *Report) error {
 	counts, err := st.Stats(ctx)
 	if err != nil {
 		return err
@@ -184,7 +223,7 @@ func measureStore(ctx context.Context, st *store.Store, rep *Report) error {
 // filled: the inbox (pending drafts, most urgent first), the history of
 // the most active person, the biggest thread, and the last week's digest
 // window. Each runs five times; the slowest counts.
-func timeQueries(ctx context.Context, st *store.Store) (map[string]float64, error) {
+func timeQueries(ctx context.Context, st benchStore) (map[string]float64, error) {
 	person, thread, err := st.Busiest(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("bench queries: %w", err)
@@ -236,6 +275,9 @@ func timeQueries(ctx context.Context, st *store.Store) (map[string]float64, erro
 // runBaseline times store.BaselineInsert on the same mentions, in a
 // database beside o.DBPath that it removes afterwards.
 func runBaseline(ctx context.Context, o Options, g *gen, rep *Report) error {
+	if o.DBURL != "" {
+		return runCopyBaseline(ctx, o, g, rep)
+	}
 	rawPath := o.DBPath + ".raw"
 	defer func() {
 		for _, suffix := range []string{"", "-wal", "-shm"} {
@@ -243,17 +285,7 @@ func runBaseline(ctx context.Context, o Options, g *gen, rep *Report) error {
 		}
 	}()
 	start := time.Now()
-	i := 0
-	err := store.BaselineInsert(ctx, rawPath, func() (parley.Mention, bool) {
-		if i >= o.N {
-			return parley.Mention{}, false
-		}
-		pace(o.Rate, start, i)
-		i++
-		m := g.next()
-		m.ReceivedAt = time.Now()
-		return m, true
-	})
+	err := store.BaselineInsert(ctx, rawPath, feed(o, g, start))
 	if err != nil {
 		return err
 	}
@@ -262,4 +294,40 @@ func runBaseline(ctx context.Context, o Options, g *gen, rep *Report) error {
 	rep.RawMentionsPerSec = float64(o.N) / elapsed.Seconds()
 	rep.RawRatio = rep.MentionsPerSec / rep.RawMentionsPerSec
 	return nil
+}
+
+// runCopyBaseline times postgres.BaselineCopy on the same mentions, in
+// scratch tables of the PostgreSQL database.
+func runCopyBaseline(ctx context.Context, o Options, g *gen, rep *Report) error {
+	st, err := postgres.Open(ctx, o.DBURL, postgres.Options{Logger: o.Logger})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = st.Close() }() // only read and scratch tables: nothing to report
+	start := time.Now()
+	err = st.BaselineCopy(ctx, feed(o, g, start))
+	if err != nil {
+		return err
+	}
+	elapsed := time.Since(start)
+	rep.RawSeconds = elapsed.Seconds()
+	rep.RawMentionsPerSec = float64(o.N) / elapsed.Seconds()
+	rep.RawRatio = rep.MentionsPerSec / rep.RawMentionsPerSec
+	return nil
+}
+
+// feed hands out the o.N generated mentions one by one for a baseline,
+// paced as the pipeline run was.
+func feed(o Options, g *gen, start time.Time) func() (parley.Mention, bool) {
+	i := 0
+	return func() (parley.Mention, bool) {
+		if i >= o.N {
+			return parley.Mention{}, false
+		}
+		pace(o.Rate, start, i)
+		i++
+		m := g.next()
+		m.ReceivedAt = time.Now()
+		return m, true
+	}
 }

@@ -15,6 +15,8 @@ import (
 
 // Report is what a run measured; `parley bench --json` prints it.
 type Report struct {
+	// Store is the database filled: "sqlite" or "postgres".
+	Store      string  `json:"store"`
 	N          int     `json:"n"`
 	Mode       string  `json:"mode"` // "throughput" or "paced"
 	Rate       float64 `json:"rate,omitempty"`
@@ -107,14 +109,20 @@ func (r Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "  latency      p50 %.1f ms, p99 %.1f ms, max %.1f ms (arrival to stored, drafts queued)\n",
 		r.LatencyP50Ms, r.LatencyP99Ms, r.LatencyMaxMs)
 	fmt.Fprintf(w, "  memory       %.1f MB peak RSS (Go heap peak %.1f MB)\n", float64(r.PeakRSSBytes)/1e6, float64(r.PeakHeapBytes)/1e6)
-	fmt.Fprintf(w, "  database     %s bytes per 1,000 mentions (%.1f MB)\n", thousands(r.DBBytesPer1000), float64(r.DBBytes)/1e6)
+	if r.DBBytes > 0 {
+		fmt.Fprintf(w, "  database     %s bytes per 1,000 mentions (%.1f MB)\n", thousands(r.DBBytesPer1000), float64(r.DBBytes)/1e6)
+	}
 	if len(r.Queries) > 0 {
 		fmt.Fprintf(w, "  queries      inbox %.2f ms, person history %.2f ms, thread %.2f ms, week digest %.1f ms (slowest of 5)\n",
 			r.Queries["inbox"], r.Queries["person_history"], r.Queries["thread"], r.Queries["week_digest"])
 	}
 	if r.RawMentionsPerSec > 0 {
-		fmt.Fprintf(w, "  raw inserts  %s mentions/s (%.2f s): the pipeline runs at %.0f%% of raw SQLite inserts\n",
-			thousands(r.RawMentionsPerSec), r.RawSeconds, 100*r.RawRatio)
+		raw := "raw SQLite inserts"
+		if r.Store == "postgres" {
+			raw = "raw COPY into PostgreSQL"
+		}
+		fmt.Fprintf(w, "  raw inserts  %s mentions/s (%.2f s): the pipeline runs at %.0f%% of %s\n",
+			thousands(r.RawMentionsPerSec), r.RawSeconds, 100*r.RawRatio, raw)
 	}
 	m := r.Machine
 	fmt.Fprintf(w, "  machine      %d CPUs, load average %s at start, %s at end; %s %s/%s\n", m.CPUs,

@@ -23,6 +23,11 @@ type LeaseOptions struct {
 	// every TTL/4, and a process without a lease asks again as often.
 	TTL    time.Duration
 	Logger *slog.Logger
+	// OnHolder, when set, is told who holds the lease each time that
+	// changes as this process sees it: mine when this process took it;
+	// another's holder (l.Holder) while it waits; mine false with an
+	// empty holder when this process lost or released it.
+	OnHolder func(l parley.Lease, mine bool)
 }
 
 // Holder names this process for leases: host, process id and a random
@@ -53,6 +58,11 @@ func RunLeased(ctx context.Context, l parley.Leaser, name, holder string, o Leas
 	}
 	every := o.TTL / 4
 	log := o.Logger.With("lease", name, "holder", holder)
+	tell := func(l parley.Lease, mine bool) {
+		if o.OnHolder != nil {
+			o.OnHolder(l, mine)
+		}
+	}
 	waiting := ""
 	for {
 		lease, ok, err := l.TakeLease(ctx, name, holder, o.TTL)
@@ -65,11 +75,14 @@ func RunLeased(ctx context.Context, l parley.Leaser, name, holder string, o Leas
 			if waiting != lease.Holder {
 				waiting = lease.Holder
 				log.Info("lease held by another process; waiting", "held_by", lease.Holder, "until", lease.Until)
+				tell(lease, false)
 			}
 		default:
 			waiting = ""
 			log.Info("took lease", "epoch", lease.Epoch)
+			tell(lease, true)
 			lost, err := holdLease(ctx, l, lease, o.TTL, every, log, fn)
+			tell(parley.Lease{Name: name}, false)
 			if !lost {
 				release(l, name, holder, log)
 				return err

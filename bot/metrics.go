@@ -28,6 +28,8 @@ import (
 //	parley_approval_latency_seconds                            histogram, draft created -> approved
 //	parley_sends_total{platform, result="sent|error"}          counter
 //	parley_connector_errors_total{platform}                    counter
+//	parley_database_up                                         gauge, 1 or 0 (WatchDatabase)
+//	parley_database_outages_total                              counter (WatchDatabase)
 type Metrics struct {
 	reg             *prometheus.Registry
 	ingested        *prometheus.CounterVec
@@ -35,6 +37,8 @@ type Metrics struct {
 	approvalLatency prometheus.Histogram
 	sends           *prometheus.CounterVec
 	connectorErrors *prometheus.CounterVec
+	dbUp            prometheus.Gauge
+	dbOutages       prometheus.Counter
 
 	statsOnce sync.Once
 }
@@ -65,9 +69,18 @@ func NewMetrics() *Metrics {
 		Name: "parley_connector_errors_total",
 		Help: "Errors talking to a platform (failed sends, listener errors), by platform.",
 	}, []string{"platform"})
+	m.dbUp = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "parley_database_up",
+		Help: "1 while the database answers the health check, 0 during an outage.",
+	})
+	m.dbOutages = prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "parley_database_outages_total",
+		Help: "Times the database stopped answering the health check.",
+	})
+	m.dbUp.Set(1)
 	m.ingested.WithLabelValues("stored")
 	m.ingested.WithLabelValues("duplicate")
-	m.reg.MustRegister(m.ingested, m.queued, m.approvalLatency, m.sends, m.connectorErrors,
+	m.reg.MustRegister(m.ingested, m.queued, m.approvalLatency, m.sends, m.connectorErrors, m.dbUp, m.dbOutages,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -124,6 +137,19 @@ func (m *Metrics) ObserveDecision(action string, d parley.Draft) {
 	if action == "approve" {
 		m.ObserveApproval(d)
 	}
+}
+
+// observeDatabase records the database going down or coming back.
+func (m *Metrics) observeDatabase(up bool) {
+	if m == nil {
+		return
+	}
+	if up {
+		m.dbUp.Set(1)
+		return
+	}
+	m.dbUp.Set(0)
+	m.dbOutages.Inc()
 }
 
 // Registry is where the metrics live: serve it, or add collectors of your

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/store/internal/storelogic"
 )
 
 const promptColumns = `pr.draft_id, pr.person_id, d.platform, pr.rule, pr.template, pr.ask, pr.link, pr.hashtag, d.text,
@@ -136,80 +137,38 @@ func (s *Store) CheckPrompt(ctx context.Context, req parley.PromptRequest, pol p
 	return checkConsent(ctx, tx, req, pol, at.UTC(), handle, tz, optedOut, nobot)
 }
 
-// checkConsent applies the consent rules in order; the first that refuses
-// is returned as a *parley.ConsentError.
+// checkConsent applies the consent rules (storelogic.CheckConsent) with
+// what tx reads about the person.
 func checkConsent(ctx context.Context, tx *sql.Tx, req parley.PromptRequest, pol parley.ConsentPolicy, at time.Time,
 	handle, tz string, optedOut, nobot bool) error {
-	refuse := func(reason string, until time.Time, format string, args ...any) error {
-		return &parley.ConsentError{Reason: reason, Until: until,
-			Msg: fmt.Sprintf("no prompt for @%s: ", handle) + fmt.Sprintf(format, args...)}
-	}
-	if optedOut {
-		return refuse(parley.RefusedOptedOut, time.Time{}, "they opted out of prompts")
-	}
-	if nobot {
-		return refuse(parley.RefusedNoBot, time.Time{}, "their profile asks bots to leave them alone (#nobot)")
-	}
-	var prev int64
-	err := tx.QueryRowContext(ctx, `SELECT draft_id FROM prompts WHERE person_id = ? AND ask = ?`, req.PersonID, req.Ask).Scan(&prev)
-	if err == nil {
-		return refuse(parley.RefusedSameAsk, time.Time{}, "they were already asked %q (draft %d)", req.Ask, prev)
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return err
-	}
-	if pol.MaxPrompts <= 0 {
-		return refuse(parley.RefusedCap, time.Time{}, "prompts are off (the cap is 0)")
-	}
-	var n, waiting int
-	var oldestSent int64
-	if err := tx.QueryRowContext(ctx, `SELECT count(*),
-		coalesce(sum(d.state IN ('pending', 'approved', 'sending')), 0),
-		coalesce(min(CASE WHEN d.state = 'sent' THEN d.sent_at END), 0)
-		FROM prompts pr JOIN drafts d ON d.id = pr.draft_id
-		WHERE pr.person_id = ? AND (d.state IN ('pending', 'approved', 'sending') OR (d.state = 'sent' AND d.sent_at > ?))`,
-		req.PersonID, ms(at.Add(-pol.Per))).Scan(&n, &waiting, &oldestSent); err != nil {
-		return err
-	}
-	if n >= pol.MaxPrompts {
-		var until time.Time
-		if waiting == 0 && oldestSent != 0 {
-			until = fromMS(oldestSent).Add(pol.Per)
-		}
-		return refuse(parley.RefusedCap, until, "they already have %d prompt(s) waiting or sent in the last %s (the cap is %d)",
-			n, advDays(pol.Per), pol.MaxPrompts)
-	}
-	if pol.Cooldown > 0 {
-		var last int64
-		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(created_at), 0) FROM mentions
-			WHERE person_id = ? AND sentiment = 'negative' AND created_at > ? AND created_at <= ?`,
-			req.PersonID, ms(at.Add(-pol.Cooldown)), ms(at)).Scan(&last); err != nil {
-			return err
-		}
-		if last != 0 {
-			until := fromMS(last).Add(pol.Cooldown)
-			return refuse(parley.RefusedCooldown, until, "they posted something negative on %s; the %s cooldown ends %s",
-				fromMS(last).Format("2006-01-02 15:04 MST"), advDays(pol.Cooldown), until.Format("2006-01-02 15:04 MST"))
-		}
-	}
-	if until, zone, quiet := parley.QuietUntil(at, tz, pol); quiet {
-		return refuse(parley.RefusedQuietHours, until, "it is quiet hours for them (%s); the prompt waits until %s",
-			zone, until.In(until.Location()).Format("2006-01-02 15:04 MST"))
-	}
-	return nil
-}
-
-// days writes a duration in days when it is whole days ("30 days"), else
-// as Go does.
-func advDays(d time.Duration) string {
-	if d > 0 && d%(24*time.Hour) == 0 {
-		n := int(d / (24 * time.Hour))
-		if n == 1 {
-			return "1 day"
-		}
-		return fmt.Sprintf("%d days", n)
-	}
-	return d.String()
+	p := storelogic.Person{Handle: handle, TimeZone: tz, OptedOut: optedOut, NoBot: nobot}
+	return storelogic.CheckConsent(req, pol, at, p, storelogic.ConsentLookups{
+		SameAsk: func() (int64, bool, error) {
+			var prev int64
+			err := tx.QueryRowContext(ctx, `SELECT draft_id FROM prompts WHERE person_id = ? AND ask = ?`, req.PersonID, req.Ask).Scan(&prev)
+			if errors.Is(err, sql.ErrNoRows) {
+				return 0, false, nil
+			}
+			return prev, err == nil, err
+		},
+		Prompts: func(since time.Time) (n, waiting int, oldestSent time.Time, err error) {
+			var oldest int64
+			err = tx.QueryRowContext(ctx, `SELECT count(*),
+				coalesce(sum(d.state IN ('pending', 'approved', 'sending')), 0),
+				coalesce(min(CASE WHEN d.state = 'sent' THEN d.sent_at END), 0)
+				FROM prompts pr JOIN drafts d ON d.id = pr.draft_id
+				WHERE pr.person_id = ? AND (d.state IN ('pending', 'approved', 'sending') OR (d.state = 'sent' AND d.sent_at > ?))`,
+				req.PersonID, ms(since)).Scan(&n, &waiting, &oldest)
+			return n, waiting, fromMS(oldest), err
+		},
+		LastNegative: func(since, at time.Time) (time.Time, error) {
+			var last int64
+			err := tx.QueryRowContext(ctx, `SELECT coalesce(max(created_at), 0) FROM mentions
+				WHERE person_id = ? AND sentiment = 'negative' AND created_at > ? AND created_at <= ?`,
+				req.PersonID, ms(since), ms(at)).Scan(&last)
+			return fromMS(last), err
+		},
+	})
 }
 
 // PersonPrompts implements parley.AdvocateStore.

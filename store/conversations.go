@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/store/internal/storelogic"
 )
 
 var _ parley.ConversationStore = (*Store)(nil)
@@ -161,21 +162,9 @@ func (s *Store) changeConversation(ctx context.Context, id int64, actor, action,
 // SetConversationState implements parley.ConversationStore.
 func (s *Store) SetConversationState(ctx context.Context, id int64, actor string, state parley.ConversationState,
 	until time.Time, reason string) (parley.Conversation, error) {
-	action, detail := "", reason
-	switch state {
-	case parley.Closed:
-		action = "close"
-	case parley.NeedsReply:
-		action = "reopen"
-	case parley.Snoozed:
-		action = "snooze"
-		if !until.After(s.now()) {
-			return parley.Conversation{}, parley.Errorf(parley.EINVALID, "snooze conversation %d: until when? (%s is not in the future)",
-				id, until.Format(time.RFC3339))
-		}
-		detail = strings.TrimSpace("until " + until.UTC().Format(time.RFC3339) + " " + reason)
-	default:
-		return parley.Conversation{}, parley.Errorf(parley.EINVALID, "conversation state %q: want closed, needs_reply or snoozed", state)
+	action, detail, err := storelogic.ConversationChange(id, state, until, s.now(), reason)
+	if err != nil {
+		return parley.Conversation{}, err
 	}
 	return s.changeConversation(ctx, id, actor, action, detail, func(tx *sql.Tx, _ parley.Conversation, _ int64) error {
 		// Reopening starts the clock again from the customer's last post.

@@ -12,15 +12,7 @@ import (
 )
 
 // Correction is a person's verdict on a mention's sentiment.
-type Correction struct {
-	ID         int64        `json:"id"`
-	MentionID  int64        `json:"mention_id"`
-	Text       string       `json:"text"`
-	ModelLabel parley.Label `json:"model_label"` // what the model said first
-	Label      parley.Label `json:"label"`       // what the person says
-	Actor      string       `json:"actor"`
-	At         time.Time    `json:"at"`
-}
+type Correction = parley.Correction
 
 // CorrectSentiment sets a mention's sentiment to label on a person's
 // word. The correction wins everywhere the label is read (it is written

@@ -4,9 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/store/internal/storelogic"
 )
 
 // eachRow runs query and hands every row, as scan reads it, to fn, one at a
@@ -32,23 +32,9 @@ func eachRow[T any](ctx context.Context, q promptQuerier, scan func(scanner) (T,
 }
 
 // exportWhere turns f into a WHERE clause on the given time and platform
-// columns (time as stored, Unix milliseconds).
+// columns.
 func exportWhere(f parley.ExportFilter, timeCol, platformCol string) (string, []any) {
-	var where []string
-	var args []any
-	if !f.Since.IsZero() {
-		where, args = append(where, timeCol+" >= ?"), append(args, ms(f.Since))
-	}
-	if !f.Until.IsZero() {
-		where, args = append(where, timeCol+" < ?"), append(args, ms(f.Until))
-	}
-	if f.Platform != "" {
-		where, args = append(where, platformCol+" = ?"), append(args, f.Platform)
-	}
-	if len(where) == 0 {
-		return "", nil
-	}
-	return " WHERE " + strings.Join(where, " AND "), args
+	return storelogic.ExportWhere(f, timeCol, platformCol, func(int) string { return "?" })
 }
 
 // ExportMentions hands every mention matching f (by created time) to fn,

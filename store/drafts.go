@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/store/internal/storelogic"
 )
 
 // SendLease is how long a claimed draft stays with the outbox that claimed
@@ -116,7 +117,7 @@ func (s *Store) decide(ctx context.Context, id int64, actor, action, detail stri
 		return d, notFound(err, "draft %d not found", id)
 	}
 	if !slices.Contains(from, d.State) {
-		return d, conflict(d)
+		return d, storelogic.Conflict(d)
 	}
 	now := s.now().UnixMilli()
 	if err := apply(tx, now); err != nil {
@@ -134,30 +135,6 @@ func (s *Store) decide(ctx context.Context, id int64, actor, action, detail stri
 		return d, dbError(action+" draft", err)
 	}
 	return d, nil
-}
-
-// conflict explains why a draft cannot be decided again.
-func conflict(d parley.Draft) error {
-	switch d.State {
-	case parley.DraftApproved, parley.DraftSending, parley.DraftSent:
-		by := d.DecidedBy
-		if by == "" {
-			by = "someone"
-		}
-		return parley.Errorf(parley.ECONFLICT, "draft %d is already approved by %s (now %s)", d.ID, by, d.State)
-	case parley.DraftRejected:
-		return parley.Errorf(parley.ECONFLICT, "draft %d is already rejected by %s", d.ID, d.DecidedBy)
-	case parley.DraftSuperseded:
-		return parley.Errorf(parley.ECONFLICT, "draft %d was superseded by a newer draft in its conversation; nothing of it will be sent", d.ID)
-	}
-	return parley.Errorf(parley.ECONFLICT, "draft %d is %s", d.ID, d.State)
-}
-
-func checkText(id int64, text string) error {
-	if strings.TrimSpace(text) == "" {
-		return parley.Errorf(parley.EINVALID, "draft %d: the text is empty", id)
-	}
-	return nil
 }
 
 // setText replaces a draft's text, keeping the rule's first wording; the
@@ -181,7 +158,7 @@ func (s *Store) ApproveDraft(ctx context.Context, id int64, actor, text string) 
 func (s *Store) ApproveDraftHeld(ctx context.Context, id int64, actor, text string, grace time.Duration) (parley.Draft, error) {
 	detail := ""
 	if text != "" {
-		if err := checkText(id, text); err != nil {
+		if err := storelogic.CheckText(id, text); err != nil {
 			return parley.Draft{}, err
 		}
 		detail = "edited before approval"
@@ -275,7 +252,7 @@ func supersedePending(ctx context.Context, tx *sql.Tx, id int64, actor string, n
 
 // EditDraft implements parley.DraftStore.
 func (s *Store) EditDraft(ctx context.Context, id int64, actor, text string) (parley.Draft, error) {
-	if err := checkText(id, text); err != nil {
+	if err := storelogic.CheckText(id, text); err != nil {
 		return parley.Draft{}, err
 	}
 	return s.decide(ctx, id, actor, "edit", "", []parley.DraftState{parley.DraftPending},

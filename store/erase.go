@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/internal/backoff"
 )
 
 var _ parley.EraseStore = (*Store)(nil)
@@ -132,6 +134,12 @@ func scrubDigests(ctx context.Context, tx *sql.Tx, personID int64, handle string
 	return nil
 }
 
+// scrubTries and scrubBackoff bound the tries to empty the write-ahead
+// log after an erasure (about 6 s in all).
+const scrubTries = 10
+
+var scrubBackoff = backoff.Policy{Base: 25 * time.Millisecond, Max: time.Second}
+
 // scrubFiles removes old values from the files: the FTS5 index merged
 // into one segment (an external-content index keeps deleted words in old
 // segments until then), the file rebuilt, the write-ahead log emptied.
@@ -141,11 +149,23 @@ func (s *Store) scrubFiles(ctx context.Context) error {
 			return fmt.Errorf("erase: scrub the database file (%s): %w", q, dbError("erase", err))
 		}
 	}
-	// A reader in the middle of a long read keeps the log's old frames:
-	// then the log is not emptied, and the erasure says so.
-	var busy, frames, done int
-	if err := s.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &done); err != nil {
-		return fmt.Errorf("erase: empty the write-ahead log: %w", dbError("erase", err))
+	// The background checkpointer's own (passive) checkpoint, or a reader
+	// in the middle of a read, makes a truncating checkpoint report busy
+	// for a moment: try again a few times. A reader that keeps the log's
+	// old frames longer than that leaves the log as it is, and the
+	// erasure says so.
+	var busy int
+	for attempt := range scrubTries {
+		var frames, done int
+		if err := s.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &done); err != nil {
+			return fmt.Errorf("erase: empty the write-ahead log: %w", dbError("erase", err))
+		}
+		if busy == 0 || attempt == scrubTries-1 {
+			break
+		}
+		if err := backoff.Sleep(ctx, scrubBackoff.Delay(attempt)); err != nil {
+			return fmt.Errorf("erase: empty the write-ahead log: %w", err)
+		}
 	}
 	if busy != 0 {
 		return parley.Errorf(parley.EUNAVAILABLE, "erase: the data is erased, but a reader kept the write-ahead log "+

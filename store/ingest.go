@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/store/internal/storelogic"
 )
 
 // IngestBatch implements parley.MentionStore.
@@ -470,17 +471,7 @@ func (in *ingest) queue(p *placed) {
 		d := &p.drafts[i]
 		in.nextID.draft++
 		d.ID = in.nextID.draft
-		if d.Kind == "" {
-			d.Kind = parley.KindReply
-		}
-		if d.State == "" {
-			d.State = parley.DraftPending
-		}
-		d.Platform, d.MentionID, d.PersonID, d.ThreadID = m.Platform, m.ID, m.PersonID, m.ThreadID
-		d.CreatedAt, d.UpdatedAt = in.now, in.now
-		if d.State == parley.DraftApproved {
-			d.DecidedBy, d.DecidedAt = "rule:"+d.Rule, in.now
-		}
+		storelogic.PlaceDraft(d, m, in.now)
 		if d.State == parley.DraftPending {
 			p.ps.pending++
 		}

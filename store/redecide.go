@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/store/internal/storelogic"
 )
 
 // CorrectSentimentAndRedecide corrects a mention's sentiment as
@@ -95,7 +96,7 @@ func (s *Store) redecideTx(ctx context.Context, tx *sql.Tx, id int64, decide par
 		return r, dbError("decide again", err)
 	}
 	for _, d := range pending {
-		if i := sameDraft(drafts, d); i >= 0 {
+		if i := storelogic.SameDraft(drafts, d); i >= 0 {
 			if _, err := tx.ExecContext(ctx, `UPDATE drafts SET priority = ?, updated_at = ? WHERE id = ?`,
 				drafts[i].Priority, now.UnixMilli(), d.ID); err != nil {
 				return r, dbError("decide again", err)
@@ -138,17 +139,6 @@ func (s *Store) redecideTx(ctx context.Context, tx *sql.Tx, id int64, decide par
 	}
 	r.Mention = m
 	return r, nil
-}
-
-// sameDraft returns the index in drafts of one the rule writes as d (same
-// rule, same text), or -1.
-func sameDraft(drafts []parley.Draft, d parley.Draft) int {
-	for i, n := range drafts {
-		if n.Rule == d.Rule && n.Text == d.Text {
-			return i
-		}
-	}
-	return -1
 }
 
 // historyBefore is the history the rules saw when m arrived: the person's

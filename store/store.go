@@ -211,6 +211,10 @@ func openDB(path string, busy time.Duration, kind int) (*sql.DB, error) {
 // Path returns the database file's path.
 func (s *Store) Path() string { return s.path }
 
+// Where names the database for people: its file's path (the PostgreSQL
+// store names its server and database).
+func (s *Store) Where() string { return s.path }
+
 // Close closes the database. Later calls do nothing and return the first
 // call's error, so a test helper's cleanup may close a store the test closed.
 func (s *Store) Close() error {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/store/internal/storelogic"
 )
 
 // InboxItems returns the pending drafts matching f, highest priority then
@@ -260,7 +261,7 @@ func (s *Store) AssignDraft(ctx context.Context, draftID int64, user, actor stri
 		return parley.InboxItem{}, notFound(err, "draft %d not found", draftID)
 	}
 	if d.State != parley.DraftPending {
-		return parley.InboxItem{}, conflict(d)
+		return parley.InboxItem{}, storelogic.Conflict(d)
 	}
 	now := s.now().UnixMilli()
 	detail := "released"

@@ -36,10 +36,12 @@ type draftEvent struct {
 }
 
 // events streams changes to drafts (server-sent events) so the inbox
-// updates without a reload. It polls the store every PollInterval for
-// drafts changed after the version the page was rendered at (?since=, or
-// Last-Event-ID when the browser reconnects), so drafts written by another
-// process (parley ingest) appear too. Each "draft" event carries a
+// updates without a reload. It looks in the store for drafts changed after
+// the version the page was rendered at (?since=, or Last-Event-ID when the
+// browser reconnects) every PollInterval, and at once when the store's
+// change feed (parley.ChangeFeed: PostgreSQL's LISTEN/NOTIFY) says another
+// connection committed a change, so drafts written by another process
+// (parley ingest, another node) appear too. Each "draft" event carries a
 // draftEvent; its id is the version reached.
 //
 // The stream ends when its session does: at once for a logout, password
@@ -90,6 +92,10 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 	sent := map[int64]time.Time{} // draft id -> the change already sent
 	poll := time.NewTicker(s.opts.PollInterval)
 	defer poll.Stop()
+	var changed <-chan struct{} // nil (never ready) without a change feed
+	if feed, ok := s.st.(parley.ChangeFeed); ok {
+		changed = feed.Changes(ctx)
+	}
 	lastWrite := time.Now()
 	for {
 		select {
@@ -98,6 +104,10 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		case <-s.done:
 			return
 		case <-poll.C:
+		case _, ok := <-changed:
+			if !ok {
+				changed = nil // the store closed its feed: polling goes on
+			}
 		}
 		if alive, err := s.sessionAlive(ctx, token, user); !alive {
 			fmt.Fprint(w, "event: ended\ndata: {}\n\n")

@@ -46,7 +46,7 @@ func (m *serverMetrics) observeLogin(result string) {
 
 // Handler serves the registry in the Prometheus text format.
 func (m *serverMetrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Timeout: 10 * time.Second})
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Timeout: 10 * time.Second, ErrorHandling: promhttp.ContinueOnError})
 }
 
 // metricsOnInbox serves /metrics on the inbox's address only to a scraper

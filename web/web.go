@@ -53,7 +53,8 @@ type Options struct {
 	LoginLimit LoginLimit
 	// PollInterval is how often a live inbox looks for changed drafts in
 	// the store (so drafts written by another process appear too);
-	// default 500ms.
+	// default 500ms, or 5s for a store with a change feed
+	// (parley.ChangeFeed), which tells of changes as they commit.
 	PollInterval time.Duration
 	// SessionLifetime is how long a login lasts; default 7 days.
 	SessionLifetime time.Duration
@@ -70,6 +71,9 @@ type Options struct {
 	TextLimit func(platform string) int
 	// Connectors, when set, reports each connector's state for /healthz.
 	Connectors func() []ConnectorState
+	// Node names this process among several sharing the database (its
+	// lease holder name), for /healthz; "" says nothing.
+	Node string
 	// ResponseTarget is the reply time a customer should wait at most:
 	// the inbox marks and filters those waiting longer as overdue.
 	// Default 1h.
@@ -127,7 +131,11 @@ func New(cfg Config, opts Options) (*Server, error) {
 	if opts.Metrics == nil {
 		opts.Metrics = prometheus.NewRegistry()
 	}
-	if opts.PollInterval <= 0 {
+	if _, fed := opts.Store.(parley.ChangeFeed); opts.PollInterval <= 0 && fed {
+		// Changes arrive through the feed; polling only checks sessions
+		// and covers a feed that lost its connection.
+		opts.PollInterval = 5 * time.Second
+	} else if opts.PollInterval <= 0 {
 		opts.PollInterval = 500 * time.Millisecond
 	}
 	if opts.SessionLifetime <= 0 {

@@ -13,7 +13,6 @@ import (
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/internal/textutil"
 	"github.com/parleybot/parley/rules/advocate"
-	"github.com/parleybot/parley/store"
 )
 
 func init() {
@@ -151,7 +150,7 @@ func runAdvocates(ctx context.Context, e *env, args []string) (retErr error) {
 	return nil
 }
 
-func advocatesConfirm(ctx context.Context, e *env, st *store.Store, p parley.Person, actor string) error {
+func advocatesConfirm(ctx context.Context, e *env, st cliStore, p parley.Person, actor string) error {
 	c, err := st.ConfirmAdvocate(ctx, p.ID, actor)
 	if err != nil {
 		return err
@@ -163,7 +162,7 @@ func advocatesConfirm(ctx context.Context, e *env, st *store.Store, p parley.Per
 	return nil
 }
 
-func advocatesOptOut(ctx context.Context, e *env, st *store.Store, p parley.Person, actor, reason string) error {
+func advocatesOptOut(ctx context.Context, e *env, st cliStore, p parley.Person, actor, reason string) error {
 	res, err := st.OptOut(ctx, parley.OptOutRequest{PersonID: p.ID, Actor: actor, Reason: reason})
 	if err != nil {
 		return err
@@ -183,7 +182,7 @@ func advocatesOptOut(ctx context.Context, e *env, st *store.Store, p parley.Pers
 	return nil
 }
 
-func advocatesOptIn(ctx context.Context, e *env, st *store.Store, p parley.Person, actor, reason string) error {
+func advocatesOptIn(ctx context.Context, e *env, st cliStore, p parley.Person, actor, reason string) error {
 	res, err := st.OptIn(ctx, p.ID, actor, reason)
 	if err != nil {
 		return err
@@ -201,7 +200,7 @@ func advocatesOptIn(ctx context.Context, e *env, st *store.Store, p parley.Perso
 
 // parseAsOf reads --as-of: "" is now, "latest" the newest mention, else
 // RFC 3339 or a date (the end of that day, UTC).
-func parseAsOf(ctx context.Context, st *store.Store, s string) (time.Time, error) {
+func parseAsOf(ctx context.Context, st cliStore, s string) (time.Time, error) {
 	switch strings.TrimSpace(s) {
 	case "":
 		return time.Now().UTC(), nil
@@ -226,7 +225,7 @@ func parseAsOf(ctx context.Context, st *store.Store, s string) (time.Time, error
 
 // findPerson resolves PERSON: id:N, PLATFORM:HANDLE, or a handle or
 // platform id on any platform.
-func findPerson(ctx context.Context, st *store.Store, arg string) (parley.Person, error) {
+func findPerson(ctx context.Context, st cliStore, arg string) (parley.Person, error) {
 	arg = strings.TrimSpace(arg)
 	if v, ok := strings.CutPrefix(arg, "id:"); ok {
 		id, err := strconv.ParseInt(v, 10, 64)
@@ -285,7 +284,7 @@ func joinIDs(ids []int64) string {
 	return strings.Join(s, ", ")
 }
 
-func advocatesList(ctx context.Context, e *env, st *store.Store, states []string, limit int) error {
+func advocatesList(ctx context.Context, e *env, st cliStore, states []string, limit int) error {
 	list, err := st.AdvocateEntries(ctx, states, limit)
 	if err != nil {
 		return err
@@ -336,7 +335,7 @@ type promptView struct {
 	Status string `json:"status"`
 }
 
-func advocatesShow(ctx context.Context, e *env, st *store.Store, p parley.Person, now time.Time) error {
+func advocatesShow(ctx context.Context, e *env, st cliStore, p parley.Person, now time.Time) error {
 	v := advocateShow{Person: parley.AdvocateEntry{Person: p}, Changes: []parley.AdvocateChange{}, Prompts: []promptView{},
 		Consent: []parley.AuditEntry{}}
 	entries, err := st.AdvocateEntries(ctx, []string{p.AdvocateState}, 100000)
@@ -413,7 +412,7 @@ func advocatesShow(ctx context.Context, e *env, st *store.Store, p parley.Person
 	return nil
 }
 
-func advocatesExplain(ctx context.Context, e *env, st *store.Store, eng *advocate.Engine, p parley.Person, now time.Time) error {
+func advocatesExplain(ctx context.Context, e *env, st cliStore, eng *advocate.Engine, p parley.Person, now time.Time) error {
 	h, err := st.AdvocateHistory(ctx, p.ID, now.Add(-eng.Window()), now.Add(time.Millisecond))
 	if err != nil {
 		return err
@@ -474,7 +473,7 @@ func advocatesExplain(ctx context.Context, e *env, st *store.Store, eng *advocat
 	return nil
 }
 
-func advocatesRescore(ctx context.Context, e *env, st *store.Store, eng *advocate.Engine, now time.Time, noPrompts bool) error {
+func advocatesRescore(ctx context.Context, e *env, st cliStore, eng *advocate.Engine, now time.Time, noPrompts bool) error {
 	adv := bot.NewAdvocates(st, eng, bot.AdvocatesOptions{Logger: e.logger, NoPrompts: noPrompts,
 		Now: func() time.Time { return now }})
 	pass, err := adv.RunOnce(ctx)
@@ -520,7 +519,7 @@ func advocatesRescore(ctx context.Context, e *env, st *store.Store, eng *advocat
 	return nil
 }
 
-func advocatesConversion(ctx context.Context, e *env, st *store.Store, from, to time.Time) error {
+func advocatesConversion(ctx context.Context, e *env, st cliStore, from, to time.Time) error {
 	stats, err := st.PromptConversion(ctx, from, to)
 	if err != nil {
 		return err

@@ -54,6 +54,9 @@ func runBackup(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := e.sqliteOnly(cfg, "pg_dump --format=custom"); err != nil {
+		return err
+	}
 	src := e.databasePath(cfg)
 	start := time.Now()
 	info, err := store.Backup(ctx, src, rest[0])
@@ -75,6 +78,9 @@ func runRestore(ctx context.Context, e *env, args []string) error {
 	}
 	cfg, err := e.loadConfig()
 	if err != nil {
+		return err
+	}
+	if err := e.sqliteOnly(cfg, "pg_restore"); err != nil {
 		return err
 	}
 	dst := e.databasePath(cfg)

@@ -11,13 +11,14 @@ import (
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/bench"
+	"github.com/parleybot/parley/store/postgres"
 )
 
 func init() {
 	register(&command{
 		name:    "bench",
 		summary: "measure the pipeline on synthetic mentions: throughput, latency, memory, size",
-		usage: `parley bench [--n N] [--rate R/s] [--raw] [--db PATH] [--json]
+		usage: `parley bench [--n N] [--rate R/s] [--raw] [--db PATH|postgres://...] [--json]
 
 Generates N realistic synthetic mentions (the demo sample's texts, varied in
 length and emoji; a long tail of authors with a few very active ones; 20%
@@ -38,6 +39,10 @@ batched SQLite inserts of the same mention and author rows (no classifier,
 no rules) into another fresh database in the same run, and prints the
 pipeline's share of that. The database is removed afterwards unless --db
 names it (it must not exist yet).
+
+--db postgres://... fills that PostgreSQL database instead (it must hold no
+mention yet: make an empty one), and --raw then COPYs the same mention and
+author rows into scratch tables of it, dropped afterwards.
 
 --inbox N then times the web inbox on that database with N conversations
 left needing a reply (the older ones closed, as if answered): each page
@@ -101,14 +106,22 @@ func runBench(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("the example config: %w", err)
 		}
 	}
+	o := bench.Options{N: *n, Rate: rate, Seed: *seed, Batch: *batch, Raw: *raw, Rules: cfg.ruleSet(), Logger: e.logger,
+		CPUProfile: *cpuProfile, MemProfile: *memProfile}
+	if postgres.IsURL(e.dbPath) {
+		if *inboxOpen > 0 {
+			return fmt.Errorf("%w: --inbox times the inbox on a SQLite file; on PostgreSQL the queries line reports the inbox", errUsage)
+		}
+		o.DBURL = e.dbPath
+		return benchFill(ctx, e, cfg, o, *model)
+	}
 	dbPath, cleanup, err := benchDBPath(e.dbPath)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	if err := benchFill(ctx, e, cfg, bench.Options{
-		N: *n, Rate: rate, Seed: *seed, Batch: *batch, Raw: *raw, DBPath: dbPath, Rules: cfg.ruleSet(), Logger: e.logger,
-		CPUProfile: *cpuProfile, MemProfile: *memProfile}, *model); err != nil {
+	o.DBPath = dbPath
+	if err := benchFill(ctx, e, cfg, o, *model); err != nil {
 		return err
 	}
 	if *inboxOpen > 0 {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/internal/textutil"
-	"github.com/parleybot/parley/store"
 )
 
 func init() {
@@ -222,7 +221,7 @@ func parseDate(v, flagName string) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%w: %s %q: want a date (2006-01-02) or a time (RFC 3339)", errUsage, flagName, v)
 }
 
-func convList(ctx context.Context, e *env, st *store.Store, f convFlags) error {
+func convList(ctx context.Context, e *env, st cliStore, f convFlags) error {
 	view, err := parley.ParseConversationView(f.view)
 	if err != nil {
 		return fmt.Errorf("%w: --view: %v", errUsage, err)
@@ -263,7 +262,7 @@ func convList(ctx context.Context, e *env, st *store.Store, f convFlags) error {
 	return nil
 }
 
-func convShow(ctx context.Context, e *env, st *store.Store, id int64) error {
+func convShow(ctx context.Context, e *env, st cliStore, id int64) error {
 	c, err := st.Conversation(ctx, id)
 	if err != nil {
 		return err
@@ -333,7 +332,7 @@ type searchResult struct {
 	URL            string    `json:"url,omitempty"`
 }
 
-func convSearch(ctx context.Context, e *env, st *store.Store, f convFlags, query string) error {
+func convSearch(ctx context.Context, e *env, st cliStore, f convFlags, query string) error {
 	q := parley.MentionQuery{Text: query, Limit: f.limit}
 	var err error
 	if f.since != "" {
@@ -389,7 +388,7 @@ type convResult struct {
 }
 
 // convFilter lists the conversations the web inbox's filters select.
-func convFilter(ctx context.Context, e *env, st *store.Store, f convFlags, mq parley.MentionQuery) error {
+func convFilter(ctx context.Context, e *env, st cliStore, f convFlags, mq parley.MentionQuery) error {
 	view := parley.ViewAll
 	if f.viewSet {
 		v, err := parley.ParseConversationView(f.view)

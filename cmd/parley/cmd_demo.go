@@ -58,7 +58,7 @@ func runDemo(ctx context.Context, e *env, args []string) (retErr error) {
 	}
 	cfg.Data = "" // --data, else ./parley-data
 	dbPath := e.databasePath(cfg)
-	st, err := e.openStore(ctx, cfg)
+	st, err := e.openSQLite(ctx, cfg)
 	if err != nil {
 		return err
 	}

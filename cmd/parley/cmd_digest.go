@@ -11,7 +11,6 @@ import (
 	"github.com/parleybot/parley/connectors/discord"
 	"github.com/parleybot/parley/connectors/mastodon"
 	"github.com/parleybot/parley/digest"
-	"github.com/parleybot/parley/store"
 )
 
 func init() {
@@ -108,7 +107,7 @@ func runDigest(ctx context.Context, e *env, args []string) (retErr error) {
 
 // digestService is the digest service for the config (nil: defaults);
 // with send, it posts through the config's connectors.
-func digestService(e *env, cfg *Config, st *store.Store, send bool) (*digest.Service, error) {
+func digestService(e *env, cfg *Config, st cliStore, send bool) (*digest.Service, error) {
 	var posters map[string]digest.Poster
 	if send && cfg != nil {
 		conns, err := buildConnectors(e, cfg, st)

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
 )
 
 func init() {
@@ -65,15 +64,10 @@ Example:
 	})
 }
 
-// exportStore is what the export commands need from a store; only the
-// SQLite store has it so far.
+// exportStore is what the export commands need from a store.
 type exportStore interface {
-	ExportMentions(ctx context.Context, f parley.ExportFilter, fn func(parley.Mention) error) error
-	ExportConversations(ctx context.Context, f parley.ExportFilter, fn func(parley.Conversation) error) error
-	ExportDrafts(ctx context.Context, f parley.ExportFilter, fn func(parley.Draft) error) error
-	ExportPeople(ctx context.Context, f parley.ExportFilter, fn func(parley.Person) error) error
+	parley.DataExporter
 	FindPerson(ctx context.Context, platform, handleOrID string) (parley.Person, error)
-	PersonData(ctx context.Context, personID int64) (parley.PersonData, error)
 }
 
 type exportFlags struct {
@@ -167,8 +161,6 @@ func parseWhen(v, flagName string, now time.Time) (time.Time, error) {
 	}
 	return t, nil
 }
-
-var _ exportStore = (*store.Store)(nil)
 
 // openExportStore opens the database for reading.
 func (e *env) openExportStore(ctx context.Context) (exportStore, func() error, error) {

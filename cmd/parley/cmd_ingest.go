@@ -17,7 +17,6 @@ import (
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/bot"
 	"github.com/parleybot/parley/connectors/replay"
-	"github.com/parleybot/parley/store"
 )
 
 func init() {
@@ -159,7 +158,7 @@ func newPipeline(e *env, cfg *Config, st parley.MentionStore, metrics *bot.Metri
 }
 
 // ingest runs a replay stream through a fresh pipeline into st.
-func ingest(ctx context.Context, e *env, cfg *Config, st *store.Store, in io.Reader, opts ingestOptions) (ingestSummary, error) {
+func ingest(ctx context.Context, e *env, cfg *Config, st cliStore, in io.Reader, opts ingestOptions) (ingestSummary, error) {
 	var sum ingestSummary
 	eng, err := cfg.advocateEngine()
 	if err != nil {
@@ -290,7 +289,7 @@ func watchProgress(bar *progressbar.ProgressBar, src *replay.Source, size int64,
 // stored, as of the newest mention (an import of old posts is scored as of
 // its own time, not today's), so 'advocates list' is current. It queues no
 // invitations: those wait for 'parley run' or 'advocates rescore'.
-func rescoreAfterIngest(ctx context.Context, e *env, cfg *Config, st *store.Store) error {
+func rescoreAfterIngest(ctx context.Context, e *env, cfg *Config, st cliStore) error {
 	latest, err := st.LatestMention(ctx)
 	if err != nil || latest.IsZero() {
 		return err

@@ -15,7 +15,6 @@ import (
 
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/internal/textutil"
-	"github.com/parleybot/parley/store"
 	"github.com/parleybot/parley/web"
 )
 
@@ -194,7 +193,7 @@ type mentionView struct {
 	Author *parley.Person `json:"author,omitempty"`
 }
 
-func loadView(ctx context.Context, st *store.Store, d parley.Draft) (draftView, error) {
+func loadView(ctx context.Context, st cliStore, d parley.Draft) (draftView, error) {
 	v := draftView{Draft: d}
 	if d.MentionID != 0 {
 		m, err := st.Mention(ctx, d.MentionID)
@@ -213,7 +212,7 @@ func loadView(ctx context.Context, st *store.Store, d parley.Draft) (draftView, 
 
 // queueDrafts lists the drafts f selects: the pending ones in the web
 // inbox's order (web.RankItems), the others newest first.
-func queueDrafts(ctx context.Context, st *store.Store, f parley.DraftFilter) ([]parley.Draft, error) {
+func queueDrafts(ctx context.Context, st cliStore, f parley.DraftFilter) ([]parley.Draft, error) {
 	if len(f.States) != 1 || f.States[0] != parley.DraftPending {
 		return st.Drafts(ctx, f)
 	}
@@ -233,7 +232,7 @@ func queueDrafts(ctx context.Context, st *store.Store, f parley.DraftFilter) ([]
 	return out[:min(limit, len(out))], nil
 }
 
-func queueList(ctx context.Context, e *env, st *store.Store, f parley.DraftFilter) error {
+func queueList(ctx context.Context, e *env, st cliStore, f parley.DraftFilter) error {
 	drafts, err := queueDrafts(ctx, st, f)
 	if err != nil {
 		return err
@@ -275,7 +274,7 @@ func queueList(ctx context.Context, e *env, st *store.Store, f parley.DraftFilte
 	return nil
 }
 
-func queueShow(ctx context.Context, e *env, st *store.Store, id int64) error {
+func queueShow(ctx context.Context, e *env, st cliStore, id int64) error {
 	d, err := st.Draft(ctx, id)
 	if err != nil {
 		return err

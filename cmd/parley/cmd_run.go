@@ -16,6 +16,7 @@ import (
 	"github.com/parleybot/parley/connectors/discord"
 	"github.com/parleybot/parley/connectors/mastodon"
 	"github.com/parleybot/parley/digest"
+	"github.com/parleybot/parley/internal/backoff"
 	"github.com/parleybot/parley/web"
 	"github.com/parleybot/parley/webhook"
 )
@@ -56,7 +57,8 @@ func runRun(ctx context.Context, e *env, args []string) (retErr error) {
 	if *addr != "" {
 		cfg.Web.Addr = *addr
 	}
-	st, where, unlock, err := e.openShared(ctx, cfg)
+	holder := bot.Holder()
+	st, where, unlock, err := e.openShared(ctx, cfg, holder)
 	if err != nil {
 		return err
 	}
@@ -66,7 +68,7 @@ func runRun(ctx context.Context, e *env, args []string) (retErr error) {
 	if err != nil {
 		return err
 	}
-	m := &Main{e: e, cfg: cfg, store: st, where: where, conns: conns}
+	m := &Main{e: e, cfg: cfg, store: st, where: where, conns: conns, holder: holder}
 	if err := m.Run(ctx); err != nil {
 		return err
 	}
@@ -74,6 +76,10 @@ func runRun(ctx context.Context, e *env, args []string) (retErr error) {
 	e.logger.Info("shutting down", "timeout", shutdownTimeout.String())
 	return m.Close()
 }
+
+// digestRetry spaces the digest schedule's restarts after a database
+// outage.
+var digestRetry = backoff.Policy{Base: time.Second, Max: 30 * time.Second}
 
 // Main is the running bot: sources feed the pipeline; the outbox posts;
 // the web inbox serves people. Run builds the parts and starts them under
@@ -126,11 +132,25 @@ func (m *Main) Run(ctx context.Context) error {
 	m.bot.Go(bg, "the webhooks", m.webhooks.Run)
 	m.bot.Go(bg, "the web inbox", func(ctx context.Context) error { return m.web.Serve(ctx, m.webListener, metricsLn) })
 	m.bot.Go(bg, "the digest", func(ctx context.Context) error {
-		err := m.leased("digest", sch.Run)(ctx)
-		if err != nil && !errors.Is(err, context.Canceled) {
-			log.Error("digest scheduler stopped", "err", err)
+		// A database outage stops the schedule for a while, not for good.
+		for attempt := 0; ; attempt++ {
+			err := m.leased("digest", sch.Run, nil)(ctx)
+			if ctx.Err() == nil && parley.ErrorCode(err) == parley.EUNAVAILABLE {
+				delay := digestRetry.Delay(attempt)
+				log.Warn("digest scheduler: the database is unavailable; starting again", "retry_in", delay.String(), "err", err)
+				if backoff.Sleep(ctx, delay) == nil {
+					continue
+				}
+				return nil
+			}
+			if err != nil && !errors.Is(err, context.Canceled) {
+				log.Error("digest scheduler stopped", "err", err)
+			}
+			return err
 		}
-		return err
+	})
+	m.bot.Go(bg, "the database watch", func(ctx context.Context) error {
+		return bot.WatchDatabase(ctx, m.store.Check, bot.DatabaseWatchOptions{Logger: log, Metrics: m.metrics})
 	})
 	m.bot.Go(bg, "the advocates worker", func(ctx context.Context) error {
 		err := m.advocates.Run(ctx)
@@ -147,7 +167,9 @@ func (m *Main) Run(ctx context.Context) error {
 // build makes the parts: advocates, pipeline, outbox, web inbox.
 func (m *Main) build(ctx context.Context) error {
 	log := m.e.logger
-	m.holder = bot.Holder()
+	if m.holder == "" {
+		m.holder = bot.Holder()
+	}
 	m.metrics = bot.NewMetrics()
 	eng, err := m.cfg.advocateEngine()
 	if err != nil {
@@ -190,10 +212,14 @@ func (m *Main) build(ctx context.Context) error {
 		}
 	}
 	m.status = &statusReader{st: m.store, live: &m.connStates, digest: m.cfg.Digest}
+	if _, shared := m.store.(parley.Leaser); shared {
+		m.status.node = m.holder
+	}
 	m.web, err = web.New(m.cfg.Web, web.Options{
 		Store: m.store, Logger: log.With("part", "web"), Metrics: m.metrics.Registry(),
 		Decider:    m.decisions,
 		Connectors: m.connStates.list,
+		Node:       m.status.node,
 		TextLimit:  bot.TextLimit(m.conns.senders),
 		Templates:  m.cfg.ruleSet(),
 		Status:     m.status.read,
@@ -255,9 +281,13 @@ func (m *Main) startSources(ctx context.Context) {
 	for _, src := range m.conns.sources {
 		names = append(names, src.name)
 		sink := m.connStates.add(src.name, src.prefix, src.source, m.pipeline)
+		if _, shared := m.store.(parley.Leaser); shared {
+			m.connStates.setHolder(src.name, m.holder, parley.Lease{}, false) // until the lease is taken
+		}
 		m.bot.Go(ctx, "connector "+src.name, func(sctx context.Context) error {
 			run := func(ctx context.Context) error { return src.source.Run(ctx, sink) }
-			if err := m.leased("connector:"+src.name, run)(sctx); err != nil && !errors.Is(err, context.Canceled) {
+			onHolder := func(l parley.Lease, mine bool) { m.connStates.setHolder(src.name, m.holder, l, mine) }
+			if err := m.leased("connector:"+src.name, run, onHolder)(sctx); err != nil && !errors.Is(err, context.Canceled) {
 				log.Error("connector stopped", "connector", src.name, "err", err)
 				m.connStates.set(src.name, web.ConnectorStopped, err)
 			}
@@ -279,13 +309,14 @@ func (m *Main) startSources(ctx context.Context) {
 // name, so exactly one of them runs each connector account and the digest
 // schedule, and another takes over within bot.DefaultLeaseTTL when it
 // dies; on SQLite (one process) fn itself.
-func (m *Main) leased(name string, fn func(context.Context) error) func(context.Context) error {
+// onHolder (may be nil) is told who holds the lease as it changes.
+func (m *Main) leased(name string, fn func(context.Context) error, onHolder func(parley.Lease, bool)) func(context.Context) error {
 	l, ok := m.store.(parley.Leaser)
 	if !ok {
 		return fn
 	}
 	return func(ctx context.Context) error {
-		return bot.RunLeased(ctx, l, name, m.holder, bot.LeaseOptions{Logger: m.e.logger}, fn)
+		return bot.RunLeased(ctx, l, name, m.holder, bot.LeaseOptions{Logger: m.e.logger, OnHolder: onHolder}, fn)
 	}
 }
 

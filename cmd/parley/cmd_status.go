@@ -30,7 +30,10 @@ errors) and the digest schedule (next run, last delivery per target).
 When no parley answers at the address (or it refuses the token), or with
 --offline, it reads what the database holds instead: the cursors, the
 outbox and the digest deliveries; the connectors' live state is then
-unknown. The first line says which. The web inbox shows the same page to
+unknown. The first line says which. On PostgreSQL, with several 'parley
+run' sharing the database, it names the node that answered, says which
+node runs each connector (standby on the others) and lists the leases:
+who holds each connector account and the digest schedule, until when. The web inbox shows the same page to
 admins at /status, with a button to retry a failed draft.
 
 Example:
@@ -86,7 +89,7 @@ func runStatus(ctx context.Context, e *env, args []string) (retErr error) {
 		if from == "" {
 			from = "read from the database"
 		}
-		from += " " + store.Path() + " (connectors' live state unknown)"
+		from += " " + store.Where() + " (connectors' live state unknown)"
 	}
 	if e.jsonOut {
 		return json.NewEncoder(e.stdout).Encode(st)
@@ -165,7 +168,11 @@ func configuredConnectors(cfg *Config) []namedSource {
 }
 
 func printStatus(w io.Writer, st parley.Status, from string) {
-	fmt.Fprintf(w, "status %s, at %s\n\n", from, st.At.Local().Format("2006-01-02 15:04:05"))
+	fmt.Fprintf(w, "status %s, at %s\n", from, st.At.Local().Format("2006-01-02 15:04:05"))
+	if st.Node != "" {
+		fmt.Fprintf(w, "node %s (one of several sharing the database)\n", st.Node)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintln(w, "connectors")
 	if len(st.Connectors) == 0 {
 		fmt.Fprintln(w, "  none configured")
@@ -204,18 +211,44 @@ func printStatus(w io.Writer, st parley.Status, from string) {
 		}
 		fmt.Fprintf(w, "  %s: %s %s %s\n", d.Target, d.Week, outcome, stamp(d.At))
 	}
-	if len(st.Leases) > 0 {
-		fmt.Fprintln(w, "\nleases")
-		for _, l := range st.Leases {
-			fmt.Fprintf(w, "  %s held by %s until %s\n", l.Name, l.Holder, stamp(l.Until))
+	printLeases(w, st)
+}
+
+// printLeases says which node holds what, marking this node's.
+func printLeases(w io.Writer, st parley.Status) {
+	if len(st.Leases) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\nleases (which node runs what)")
+	for _, l := range st.Leases {
+		this := ""
+		if st.Node != "" && l.Holder == st.Node {
+			this = " (this node)"
+		}
+		switch {
+		case l.Until.IsZero():
+			fmt.Fprintf(w, "  %s: free, released by %s\n", l.Name, l.Holder)
+		case l.Until.Before(st.At):
+			fmt.Fprintf(w, "  %s: free, expired %s (last held by %s)\n", l.Name, stamp(l.Until), l.Holder)
+		default:
+			fmt.Fprintf(w, "  %s: held by %s%s until %s\n", l.Name, l.Holder, this, stamp(l.Until))
 		}
 	}
 }
 
 func printConnector(w io.Writer, c parley.ConnectorStatus, now time.Time) {
 	state := c.State
-	if c.State == web.ConnectorRunning {
+	switch c.State {
+	case web.ConnectorRunning:
 		state += map[bool]string{true: ", connected", false: ", not connected"}[c.Connected]
+	case web.ConnectorStandby:
+		if c.Holder != "" {
+			state += ", " + c.Holder + " runs it"
+		} else {
+			state += ", waiting for its lease"
+		}
+		fmt.Fprintf(w, "  %s: %s\n", c.Name, state)
+		return
 	}
 	if c.Mode != "" {
 		state += ", " + c.Mode

@@ -13,7 +13,6 @@ import (
 	"golang.org/x/term"
 
 	"github.com/parleybot/parley"
-	"github.com/parleybot/parley/store"
 	"github.com/parleybot/parley/web"
 )
 
@@ -180,7 +179,7 @@ func userPrintPassword(e *env, name, password string) {
 	fmt.Fprintf(e.stderr, "(shown once: hand it to %s privately; they can change it under their account in the web inbox)\n", name)
 }
 
-func userAudit(ctx context.Context, e *env, st *store.Store, actor, action, detail string) {
+func userAudit(ctx context.Context, e *env, st cliStore, actor, action, detail string) {
 	if _, err := st.AddAudit(ctx, parley.AuditEntry{Actor: actor, Action: action, Detail: detail}); err != nil {
 		e.logger.Warn("audit", "err", err)
 	}
@@ -195,7 +194,7 @@ func userHasAdmin(users []parley.User) bool {
 	return false
 }
 
-func userList(ctx context.Context, e *env, st *store.Store) error {
+func userList(ctx context.Context, e *env, st cliStore) error {
 	users, err := st.Users(ctx)
 	if err != nil {
 		return err

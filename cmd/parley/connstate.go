@@ -21,6 +21,7 @@ type connEntry struct {
 	name, prefix string // prefix: of its cursor keys
 	rep          parley.StatusReporter
 	state        string
+	holder       string // the node running it, with a shared database
 	err          error
 	errAt        time.Time
 	lastMention  time.Time
@@ -60,13 +61,29 @@ func (cs *connectorStates) set(name, state string, err error) {
 	cs.entries = append(cs.entries, &connEntry{name: name, state: state, err: err})
 }
 
+// setHolder records who holds the connector's lease: this node (node,
+// mine), another (holder), or nobody it knows (lost or released).
+func (cs *connectorStates) setHolder(name, node string, l parley.Lease, mine bool) {
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	for _, e := range cs.entries {
+		if e.name != name || e.state == web.ConnectorStopped {
+			continue
+		}
+		e.state, e.holder = web.ConnectorStandby, l.Holder
+		if mine {
+			e.state, e.holder = web.ConnectorRunning, node
+		}
+	}
+}
+
 // list is what /healthz shows.
 func (cs *connectorStates) list() []web.ConnectorState {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
 	out := make([]web.ConnectorState, 0, len(cs.entries))
 	for _, e := range cs.entries {
-		st := web.ConnectorState{Name: e.name, State: e.state}
+		st := web.ConnectorState{Name: e.name, State: e.state, Holder: e.holder}
 		if e.err != nil {
 			st.Error = e.err.Error()
 		}
@@ -90,7 +107,7 @@ func (cs *connectorStates) statuses() []parley.ConnectorStatus {
 			st.RateLimit = parley.RateLimit{Remaining: -1, Limit: -1}
 		}
 		cs.mu.Lock()
-		st.Name, st.State, st.LastMention = e.name, e.state, e.lastMention
+		st.Name, st.State, st.Holder, st.LastMention = e.name, e.state, e.holder, e.lastMention
 		if e.err != nil {
 			st.Connected = false
 			st.LastError, st.LastErrorAt = e.err.Error(), e.errAt

@@ -99,17 +99,40 @@ var (
 	_ sharedStore = (*postgres.Store)(nil)
 )
 
-// openShared opens the store the flags, environment and cfg select for a
-// command that works on either. where names it for logs (never a
-// password); unlock releases the SQLite file's process lock (PostgreSQL
-// needs none: several processes share it).
-func (e *env) openShared(ctx context.Context, cfg *Config) (st sharedStore, where string, unlock func(), err error) {
+// cliStore is what the commands around the store (queue, conversations,
+// people, export, stats, status, users, rules apply, digest, sentiment,
+// advocates, ingest) need: both stores have it, so each works on whichever
+// is selected.
+type cliStore interface {
+	sharedStore
+	parley.RuleReapplier
+	parley.MentionSearcher
+	parley.DataExporter
+	parley.CorrectionStore
+	// CheckPrompt runs the consent rules for req without queueing
+	// anything (nil when the prompt would be queued now).
+	CheckPrompt(ctx context.Context, req parley.PromptRequest, pol parley.ConsentPolicy) error
+	// Where names the database for people (a file path, or the server
+	// and database without the password).
+	Where() string
+}
+
+var (
+	_ cliStore = (*store.Store)(nil)
+	_ cliStore = (*postgres.Store)(nil)
+)
+
+// openShared opens the store the flags, environment and cfg select for
+// 'parley run'. where names it for logs (never a password); unlock releases
+// the SQLite file's process lock (PostgreSQL needs none: several processes
+// share it, node naming this one among them).
+func (e *env) openShared(ctx context.Context, cfg *Config, node string) (st sharedStore, where string, unlock func(), err error) {
 	url, err := e.postgresURL(cfg)
 	if err != nil {
 		return nil, "", nil, err
 	}
 	if url != "" {
-		pg, err := postgres.Open(ctx, url, postgres.Options{Logger: e.logger})
+		pg, err := postgres.Open(ctx, url, postgres.Options{Logger: e.logger, Node: node})
 		if err != nil {
 			return nil, "", nil, err
 		}
@@ -132,22 +155,16 @@ func (e *env) openShared(ctx context.Context, cfg *Config) (st sharedStore, wher
 // the process lock `parley run` takes: for commands that change a few rows
 // while it runs (webhooks, erasure).
 func (e *env) openAny(ctx context.Context, cfg *Config) (sharedStore, error) {
-	url, err := e.postgresURL(cfg)
-	if err != nil {
-		return nil, err
-	}
-	if url != "" {
-		return postgres.Open(ctx, url, postgres.Options{Logger: e.logger})
-	}
-	return store.Open(ctx, e.databasePath(cfg), store.Options{Logger: e.logger})
+	return e.openStore(ctx, cfg)
 }
 
-// sqliteOnly refuses to run a command that works on the SQLite store only
-// when PostgreSQL is selected, saying so.
-func (e *env) sqliteOnly(cfg *Config) error {
+// sqliteOnly refuses to run a command that works on a SQLite file only
+// when PostgreSQL is selected, saying what to use there instead.
+func (e *env) sqliteOnly(cfg *Config, instead string) error {
 	url, err := e.postgresURL(cfg)
 	if err != nil || url == "" {
 		return err
 	}
-	return parley.Errorf(parley.EINVALID, "parley %s works on the SQLite store only; the PostgreSQL store serves `parley run` (unset PARLEY_DATABASE_URL or pass --db FILE)", e.cmd.name)
+	return parley.Errorf(parley.EINVALID, "parley %s works on a SQLite database file only, and PostgreSQL is selected "+
+		"(--db, PARLEY_DATABASE_URL or the config's store:): use %s for PostgreSQL, or pass --db FILE", e.cmd.name, instead)
 }

@@ -230,8 +230,10 @@ func TestFaultTwoRunProcessesOnOneDatabase(t *testing.T) {
 // and Parley recording it.
 type killingProxy struct {
 	*httptest.Server
-	armed     atomic.Bool
-	victim    atomic.Pointer[child]
+	armed  atomic.Bool
+	victim atomic.Pointer[child]
+	// pick, when set, chooses the victim: the process that made the post.
+	pick      func(*http.Request) *child
 	killed    chan struct{}
 	killOnce  sync.Once
 	failLooks atomic.Bool // answer 503 to thread lookups
@@ -247,6 +249,9 @@ func newKillingProxy(t *testing.T, target string) *killingProxy {
 		if err == nil && r.Method == http.MethodPost && r.URL.Path == "/api/v1/statuses" && p.armed.CompareAndSwap(true, false) {
 			p.killOnce.Do(func() {
 				c := p.victim.Load()
+				if p.pick != nil {
+					c = p.pick(r)
+				}
 				_ = c.cmd.Process.Signal(syscall.SIGKILL) // fails only if it already exited
 				<-c.done
 				close(p.killed)

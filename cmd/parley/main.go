@@ -23,6 +23,7 @@ import (
 	"github.com/parleybot/parley"
 	"github.com/parleybot/parley/internal/yamlpos"
 	"github.com/parleybot/parley/store"
+	"github.com/parleybot/parley/store/postgres"
 )
 
 func main() {
@@ -184,7 +185,7 @@ func (e *env) flags() *flag.FlagSet {
 	fs := flag.NewFlagSet("parley "+e.cmd.name, flag.ContinueOnError)
 	// parse prints help (to stdout) and flag errors (to stderr) itself.
 	fs.SetOutput(io.Discard)
-	fs.StringVar(&e.dbPath, "db", "", "database file (default DATA/parley.db), or a postgres:// URL (parley run)")
+	fs.StringVar(&e.dbPath, "db", "", "database file (default DATA/parley.db), or a postgres:// URL")
 	fs.StringVar(&e.dataDir, "data", "", "data folder (default the config's data:, else ./parley-data)")
 	fs.StringVar(&e.configPath, "config", "", "config file (YAML); see config.example.yaml")
 	fs.StringVar(&e.logLevel, "log-level", "", "log level: debug, info, warn or error")
@@ -280,26 +281,45 @@ func (e *env) databasePath(cfg *Config) string {
 	return filepath.Join(dir, "parley.db")
 }
 
-// openStore opens the database the flags (and cfg, may be nil) point at.
-func (e *env) openStore(ctx context.Context, cfg *Config) (*store.Store, error) {
-	if err := e.sqliteOnly(cfg); err != nil {
+// openStore opens the store the flags, environment and cfg (may be nil)
+// select: the SQLite file (created when missing) or the PostgreSQL
+// database. The SQLite file is not locked: commands other than run and
+// demo share it with a running parley, as SQLite's own locking allows.
+func (e *env) openStore(ctx context.Context, cfg *Config) (cliStore, error) {
+	url, err := e.postgresURL(cfg)
+	if err != nil {
 		return nil, err
+	}
+	if url != "" {
+		return postgres.Open(ctx, url, postgres.Options{Logger: e.logger})
 	}
 	return store.Open(ctx, e.databasePath(cfg), store.Options{Logger: e.logger})
 }
 
-// openExistingStore is openStore for commands that only read: a database
-// that does not exist yet is an error that says how to make one, rather
-// than a new empty file.
-func (e *env) openExistingStore(ctx context.Context, cfg *Config) (*store.Store, error) {
-	if err := e.sqliteOnly(cfg); err != nil {
+// openExistingStore is openStore for commands that only read: a SQLite
+// database that does not exist yet is an error that says how to make one,
+// rather than a new empty file.
+func (e *env) openExistingStore(ctx context.Context, cfg *Config) (cliStore, error) {
+	url, err := e.postgresURL(cfg)
+	if err != nil {
 		return nil, err
 	}
-	path := e.databasePath(cfg)
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-		return nil, parley.Errorf(parley.ENOTFOUND, "no database at %s: run 'parley demo' or 'parley ingest' first, or point --db at one", path)
+	if url == "" {
+		path := e.databasePath(cfg)
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return nil, parley.Errorf(parley.ENOTFOUND, "no database at %s: run 'parley demo' or 'parley ingest' first, or point --db at one", path)
+		}
 	}
 	return e.openStore(ctx, cfg)
+}
+
+// openSQLite opens the SQLite file for a command that works on a file
+// only (demo), refusing clearly when PostgreSQL is selected.
+func (e *env) openSQLite(ctx context.Context, cfg *Config) (*store.Store, error) {
+	if err := e.sqliteOnly(cfg, "`parley ingest` (to load mentions)"); err != nil {
+		return nil, err
+	}
+	return store.Open(ctx, e.databasePath(cfg), store.Options{Logger: e.logger})
 }
 
 // checkPlatform refuses a --platform value Parley has no connector for;

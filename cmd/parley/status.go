@@ -25,6 +25,7 @@ type statusReader struct {
 	conns  []namedSource // the configured connectors, when not live
 	digest digest.Config
 	next   func(time.Time) time.Time // the digest schedule; nil when off or unknown
+	node   string                    // this node's lease holder name, with a shared database (live)
 	now    func() time.Time
 }
 
@@ -36,7 +37,7 @@ func (r *statusReader) read(ctx context.Context) (parley.Status, error) {
 	if r.now != nil {
 		now = r.now
 	}
-	s := parley.Status{At: now().UTC(), Live: r.live != nil}
+	s := parley.Status{At: now().UTC(), Live: r.live != nil, Node: r.node}
 	var err error
 	if s.Outbox, err = r.st.OutboxStatus(ctx, failingLimit); err != nil {
 		return s, err

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/store/internal/storelogic"
 )
 
 // CorrectSentimentAndRedecide implements parley.PeopleStore.
@@ -32,7 +34,8 @@ func (s *Store) CorrectSentimentAndRedecide(ctx context.Context, mentionID int64
 			return nil
 		}
 		var err error
-		r, err = s.redecideTx(ctx, tx, mentionID, decide, actor)
+		why := fmt.Sprintf("sentiment of mention %d corrected to %s", mentionID, label)
+		r, err = s.redecideTx(ctx, tx, mentionID, decide, actor, why)
 		return err
 	})
 	if err != nil {
@@ -84,8 +87,10 @@ func (s *Store) correctTx(ctx context.Context, tx pgx.Tx, mentionID int64, label
 
 // redecideTx decides a stored mention again inside tx: the rule's pending
 // drafts the new decision does not write again are superseded; a person's
-// reply, or one on its way, stays and nothing is queued beside it.
-func (s *Store) redecideTx(ctx context.Context, tx pgx.Tx, id int64, decide parley.DecideFunc, actor string) (parley.Redecision, error) {
+// reply, or one on its way, stays and nothing is queued beside it. why
+// opens the audit entries' detail; r.Mention is the mention as decided
+// again.
+func (s *Store) redecideTx(ctx context.Context, tx pgx.Tx, id int64, decide parley.DecideFunc, actor, why string) (parley.Redecision, error) {
 	var r parley.Redecision
 	m, err := scanMention(tx.QueryRow(ctx, `SELECT `+mentionColumns+`
 		FROM mentions m JOIN people p ON p.id = m.person_id WHERE m.id = $1`, id))
@@ -130,13 +135,13 @@ func (s *Store) redecideTx(ctx context.Context, tx pgx.Tx, id int64, decide parl
 		m.Priority, joinList(m.Tags), joinList(m.Rules), m.Ignored, id); err != nil {
 		return r, err
 	}
-	return s.replaceDrafts(ctx, tx, r, &m, pending, drafts, actor)
+	return s.replaceDrafts(ctx, tx, r, &m, pending, drafts, actor, why)
 }
 
 // replaceDrafts keeps the pending drafts the new decision writes again
 // (same rule and text), supersedes the others and queues the new ones.
 func (s *Store) replaceDrafts(ctx context.Context, tx pgx.Tx, r parley.Redecision, m *parley.Mention,
-	pending, drafts []parley.Draft, actor string) (parley.Redecision, error) {
+	pending, drafts []parley.Draft, actor, why string) (parley.Redecision, error) {
 	now := s.now().UnixMilli()
 	audit := func(action string, draftID, personID int64, detail string) error {
 		_, err := tx.Exec(ctx, `INSERT INTO audit (at, actor, action, draft_id, person_id, detail) VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -144,7 +149,7 @@ func (s *Store) replaceDrafts(ctx context.Context, tx pgx.Tx, r parley.Redecisio
 		return err
 	}
 	for _, d := range pending {
-		if i := sameDraft(drafts, d); i >= 0 {
+		if i := storelogic.SameDraft(drafts, d); i >= 0 {
 			if _, err := tx.Exec(ctx, `UPDATE drafts SET priority = $1, updated_at = $2 WHERE id = $3`,
 				drafts[i].Priority, now, d.ID); err != nil {
 				return r, err
@@ -158,8 +163,7 @@ func (s *Store) replaceDrafts(ctx context.Context, tx pgx.Tx, r parley.Redecisio
 			now, d.ID); err != nil {
 			return r, err
 		}
-		if err := audit("supersede", d.ID, d.PersonID, fmt.Sprintf("sentiment of mention %d corrected to %s: rule %s's draft no longer fits",
-			m.ID, m.Sentiment.Label, d.Rule)); err != nil {
+		if err := audit("supersede", d.ID, d.PersonID, fmt.Sprintf("%s: rule %s's draft no longer fits", why, d.Rule)); err != nil {
 			return r, err
 		}
 		d.State = parley.DraftSuperseded
@@ -180,24 +184,13 @@ func (s *Store) replaceDrafts(ctx context.Context, tx pgx.Tx, r parley.Redecisio
 		if err != nil {
 			return r, err
 		}
-		if err := audit("redecide", q.ID, q.PersonID, fmt.Sprintf("sentiment of mention %d corrected to %s: rule %s drafted",
-			m.ID, m.Sentiment.Label, q.Rule)); err != nil {
+		if err := audit("redecide", q.ID, q.PersonID, fmt.Sprintf("%s: rule %s drafted", why, q.Rule)); err != nil {
 			return r, err
 		}
 		r.Queued = append(r.Queued, q)
 	}
+	r.Mention = *m
 	return r, nil
-}
-
-// sameDraft returns the index in drafts of one the rule writes as d (same
-// rule, same text), or -1.
-func sameDraft(drafts []parley.Draft, d parley.Draft) int {
-	for i, n := range drafts {
-		if n.Rule == d.Rule && n.Text == d.Text {
-			return i
-		}
-	}
-	return -1
 }
 
 // historyBefore is the history the rules saw when m arrived: the person's
@@ -278,4 +271,45 @@ func otherPendingReply(ctx context.Context, tx pgx.Tx, m *parley.Mention) (pendi
 	at := fromMS(created)
 	o.replaceable = d.WrittenBy == "" && d.MentionID != 0 && (at.Before(m.CreatedAt) || at.Equal(m.CreatedAt) && d.MentionID < m.ID)
 	return o, true, nil
+}
+
+// CorrectSentiment sets a mention's sentiment to label on a person's word,
+// keeping what the model said and who corrected it. Errors: ENOTFOUND,
+// EINVALID for an empty actor or a bad label.
+func (s *Store) CorrectSentiment(ctx context.Context, mentionID int64, label parley.Label, actor string) (parley.Mention, error) {
+	r, err := s.CorrectSentimentAndRedecide(ctx, mentionID, label, actor, nil)
+	return r.Mention, err
+}
+
+// Corrections returns every sentiment correction, the latest per mention,
+// oldest first: the material to retrain the classifier on a brand's voice.
+func (s *Store) Corrections(ctx context.Context) ([]parley.Correction, error) {
+	rows, err := s.pool.Query(ctx, `SELECT c.id, c.mention_id, m.text,
+		(SELECT f.model_label FROM sentiment_corrections f WHERE f.mention_id = c.mention_id ORDER BY f.at, f.id LIMIT 1),
+		c.label, c.actor, c.at
+		FROM sentiment_corrections c JOIN mentions m ON m.id = c.mention_id
+		WHERE c.id = (SELECT l.id FROM sentiment_corrections l WHERE l.mention_id = c.mention_id ORDER BY l.at DESC, l.id DESC LIMIT 1)
+		ORDER BY c.at, c.id`)
+	if err != nil {
+		return nil, dbError("corrections", err)
+	}
+	return collect(rows, func(r pgx.Row) (parley.Correction, error) {
+		var c parley.Correction
+		var model, label string
+		var at int64
+		err := r.Scan(&c.ID, &c.MentionID, &c.Text, &model, &label, &c.Actor, &at)
+		c.ModelLabel, c.Label, c.At = parley.Label(model), parley.Label(label), fromMS(at)
+		return c, err
+	})
+}
+
+// CorrectionStats counts the corrections made in [from, to) and how many
+// disagreed with the model.
+func (s *Store) CorrectionStats(ctx context.Context, from, to time.Time) (total, disagreed int, err error) {
+	err = s.pool.QueryRow(ctx, `SELECT count(*), count(*) FILTER (WHERE label <> model_label)
+		FROM sentiment_corrections WHERE at >= $1 AND at < $2`, ms(from), ms(to)).Scan(&total, &disagreed)
+	if err != nil {
+		return 0, 0, dbError("correction stats", err)
+	}
+	return total, disagreed, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/store/internal/storelogic"
 )
 
 // SendLease is how long a claimed draft stays with the outbox that claimed
@@ -122,7 +123,7 @@ func (s *Store) decide(ctx context.Context, id int64, actor, action, detail stri
 			return notFound(err, "draft %d not found", id)
 		}
 		if !slices.Contains(from, d.State) {
-			return conflict(d)
+			return storelogic.Conflict(d)
 		}
 		now := s.now().UnixMilli()
 		if err := apply(tx, now); err != nil {
@@ -136,30 +137,6 @@ func (s *Store) decide(ctx context.Context, id int64, actor, action, detail stri
 		return err
 	})
 	return d, dbError(action+" draft", err)
-}
-
-// conflict explains why a draft cannot be decided again.
-func conflict(d parley.Draft) error {
-	switch d.State {
-	case parley.DraftApproved, parley.DraftSending, parley.DraftSent:
-		by := d.DecidedBy
-		if by == "" {
-			by = "someone"
-		}
-		return parley.Errorf(parley.ECONFLICT, "draft %d is already approved by %s (now %s)", d.ID, by, d.State)
-	case parley.DraftRejected:
-		return parley.Errorf(parley.ECONFLICT, "draft %d is already rejected by %s", d.ID, d.DecidedBy)
-	case parley.DraftSuperseded:
-		return parley.Errorf(parley.ECONFLICT, "draft %d was superseded by a newer draft in its conversation; nothing of it will be sent", d.ID)
-	}
-	return parley.Errorf(parley.ECONFLICT, "draft %d is %s", d.ID, d.State)
-}
-
-func checkText(id int64, text string) error {
-	if strings.TrimSpace(text) == "" {
-		return parley.Errorf(parley.EINVALID, "draft %d: the text is empty", id)
-	}
-	return nil
 }
 
 // setText replaces a draft's text, keeping the rule's first wording; the
@@ -183,7 +160,7 @@ func (s *Store) ApproveDraft(ctx context.Context, id int64, actor, text string) 
 func (s *Store) ApproveDraftHeld(ctx context.Context, id int64, actor, text string, grace time.Duration) (parley.Draft, error) {
 	detail := ""
 	if text != "" {
-		if err := checkText(id, text); err != nil {
+		if err := storelogic.CheckText(id, text); err != nil {
 			return parley.Draft{}, err
 		}
 		detail = "edited before approval"
@@ -270,7 +247,7 @@ func supersedePending(ctx context.Context, tx pgx.Tx, id int64, actor string, no
 
 // EditDraft implements parley.DraftStore.
 func (s *Store) EditDraft(ctx context.Context, id int64, actor, text string) (parley.Draft, error) {
-	if err := checkText(id, text); err != nil {
+	if err := storelogic.CheckText(id, text); err != nil {
 		return parley.Draft{}, err
 	}
 	return s.decide(ctx, id, actor, "edit", "", []parley.DraftState{parley.DraftPending},
@@ -287,22 +264,31 @@ func (s *Store) RejectDraft(ctx context.Context, id int64, actor, reason string)
 		})
 }
 
+// claimerAlive holds for a draft (d) claimed by a node whose liveness
+// lease is still running.
+const claimerAlive = `EXISTS (SELECT 1 FROM leases l WHERE l.name = 'node:' || d.claimed_by AND l.until_at > ` + nowMS + `)`
+
 // ClaimDrafts implements parley.DraftStore. Outboxes on several processes
 // claim at once without waiting on each other: each skips the rows another
 // has locked (FOR UPDATE SKIP LOCKED), so a draft goes to one of them. A
 // claim holds the draft for SendLease; a draft still sending after that is
-// claimed again. An approved draft in its undo grace period (send_after,
-// judged by the store's clock whatever now says) is never claimed.
+// claimed again. With several nodes (Options.Node) a draft another node
+// claimed stays with it while that node lives, whatever now says, and is
+// claimed at once when it is gone (its liveness lease ran out): it died
+// between posting and recording. An approved draft in its undo
+// grace period (send_after, judged by the store's clock whatever now says)
+// is never claimed.
 func (s *Store) ClaimDrafts(ctx context.Context, limit int, now time.Time) ([]parley.Draft, error) {
 	if limit <= 0 {
 		limit = 10
 	}
 	rows, err := s.pool.Query(ctx, `UPDATE drafts SET state = 'sending', attempts = attempts + 1,
-		updated_at = $1, next_attempt_at = $2
-		WHERE id IN (SELECT id FROM drafts WHERE state IN ('approved', 'sending') AND next_attempt_at <= $3
-			AND (state = 'sending' OR send_after <= $1)
+		updated_at = $1, next_attempt_at = $2, claimed_by = $5
+		WHERE id IN (SELECT id FROM drafts d WHERE (state = 'approved' AND next_attempt_at <= $3 AND send_after <= $1
+			OR state = 'sending' AND (d.claimed_by IN ('', $5) AND next_attempt_at <= $3
+				OR d.claimed_by NOT IN ('', $5) AND NOT `+claimerAlive+`))
 			ORDER BY priority DESC, id LIMIT $4 FOR UPDATE SKIP LOCKED)
-		RETURNING `+draftColumns, s.now().UnixMilli(), ms(now.Add(SendLease)), ms(now), limit)
+		RETURNING `+draftColumns, s.now().UnixMilli(), ms(now.Add(SendLease)), ms(now), limit, s.node)
 	if err != nil {
 		return nil, dbError("claim drafts", err)
 	}

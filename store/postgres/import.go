@@ -45,7 +45,7 @@ func (s *Store) ImportRows(ctx context.Context, table string, cols []string, row
 	}
 	var n int64
 	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE import_rows (LIKE `+table+`) ON COMMIT DROP`); err != nil {
+		if _, err := tx.Exec(ctx, `CREATE TEMP TABLE import_rows (LIKE `+table+` INCLUDING DEFAULTS) ON COMMIT DROP`); err != nil {
 			return err
 		}
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"import_rows"}, names, pgx.CopyFromRows(out)); err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/store/internal/storelogic"
 )
 
 const inboxFrom = `SELECT ` + draftColumns + `, assigned_to FROM (SELECT drafts.*, coalesce(a.user_name, '') AS assigned_to
@@ -153,7 +154,7 @@ func (s *Store) AssignDraft(ctx context.Context, draftID int64, user, actor stri
 			return notFound(err, "draft %d not found", draftID)
 		}
 		if d.State != parley.DraftPending {
-			return conflict(d)
+			return storelogic.Conflict(d)
 		}
 		now := s.now().UnixMilli()
 		detail := "released"

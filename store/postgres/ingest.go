@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/store/internal/storelogic"
 )
 
 // ingestLock is the transaction-level advisory lock every ingest takes:
@@ -563,14 +564,7 @@ func (in *ingest) queue(p *placed) error {
 			return err
 		}
 		d.ID = id
-		if d.State == "" {
-			d.State = parley.DraftPending
-		}
-		d.Platform, d.MentionID, d.PersonID, d.ThreadID = m.Platform, m.ID, m.PersonID, m.ThreadID
-		d.CreatedAt, d.UpdatedAt = in.now, in.now
-		if d.State == parley.DraftApproved {
-			d.DecidedBy, d.DecidedAt = "rule:"+d.Rule, in.now
-		}
+		storelogic.PlaceDraft(d, m, in.now)
 		if d.State == parley.DraftPending {
 			p.ps.pending++
 		}

@@ -50,3 +50,64 @@ func (s *Store) ReleaseLease(ctx context.Context, name, holder string) error {
 	_, err := s.pool.Exec(ctx, `UPDATE leases SET until_at = 0 WHERE name = $1 AND holder = $2`, name, holder)
 	return dbError("release lease "+name, err)
 }
+
+var _ parley.LeaseLister = (*Store)(nil)
+
+// Leases implements parley.LeaseLister.
+func (s *Store) Leases(ctx context.Context) ([]parley.Lease, error) {
+	rows, err := s.pool.Query(ctx, `SELECT name, holder, epoch, until_at FROM leases ORDER BY name`)
+	if err != nil {
+		return nil, dbError("list leases", err)
+	}
+	return collect(rows, func(r pgx.Row) (parley.Lease, error) {
+		var l parley.Lease
+		var until int64
+		err := r.Scan(&l.Name, &l.Holder, &l.Epoch, &until)
+		l.Until = fromMS(until)
+		return l, err
+	})
+}
+
+// holdNode takes the liveness lease of node (nothing for "") and keeps
+// renewing it until the store closes, which releases it. A renewal that
+// fails is logged and tried again: other nodes take this one's sending
+// drafts over only once the lease has run out.
+func (s *Store) holdNode(ctx context.Context, node string) error {
+	if node == "" {
+		return nil
+	}
+	name := "node:" + node
+	if _, ok, err := s.TakeLease(ctx, name, node, NodeLeaseTTL); err != nil {
+		return err
+	} else if !ok {
+		return parley.Errorf(parley.ECONFLICT, "node %s: its liveness lease is held by another process", node)
+	}
+	s.node = node
+	rctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(NodeLeaseTTL / 4)
+		defer t.Stop()
+		for {
+			select {
+			case <-rctx.Done():
+				return
+			case <-t.C:
+			}
+			if _, ok, err := s.TakeLease(rctx, name, node, NodeLeaseTTL); (err != nil || !ok) && rctx.Err() == nil {
+				s.logger.Warn("cannot renew this node's liveness lease", "node", node, "err", err)
+			}
+		}
+	}()
+	s.stopNode = func() {
+		cancel()
+		<-done
+		rel, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.ReleaseLease(rel, name, node); err != nil {
+			s.logger.Warn("cannot release this node's liveness lease; it runs out by itself", "node", node, "err", err)
+		}
+	}
+	return nil
+}

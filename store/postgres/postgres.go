@@ -9,7 +9,9 @@
 // stores them. Full-text search uses a generated tsvector column with a
 // GIN index. Writers on several processes are safe: ingest takes a
 // transaction-level advisory lock, decisions lock the draft's row, and the
-// outbox claims drafts with FOR UPDATE SKIP LOCKED.
+// outbox claims drafts with FOR UPDATE SKIP LOCKED. Triggers NOTIFY
+// parley_changes when drafts or conversations change, and Changes (one
+// LISTEN connection per store) tells live pages on every node.
 package postgres
 
 import (
@@ -40,7 +42,18 @@ type Options struct {
 	Logger *slog.Logger
 	// Now returns the current time; tests set it. Default time.Now.
 	Now func() time.Time
+	// Node, when set, names this process among several sharing the
+	// database (a 'parley run' node). The store then holds the liveness
+	// lease node:NAME while open (renewed every NodeLeaseTTL/4) and stamps
+	// the drafts its outbox claims with it, so that when the process dies
+	// mid-send another node takes its drafts over once the lease runs out,
+	// not a whole SendLease later.
+	Node string
 }
+
+// NodeLeaseTTL is how long a node's liveness lease outlives its last
+// renewal.
+const NodeLeaseTTL = 20 * time.Second
 
 // Store is the PostgreSQL implementation of Parley's store interfaces.
 type Store struct {
@@ -48,6 +61,10 @@ type Store struct {
 	pool   *pgxpool.Pool
 	logger *slog.Logger
 	now    func() time.Time
+	feed   changeFeed // LISTEN for live pages, opened on first use
+	node   string     // Options.Node
+	// stopNode ends the liveness lease's renewal and releases it.
+	stopNode func()
 }
 
 var (
@@ -91,14 +108,23 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("migrate %s: %w", redact(dsn), err)
 	}
+	if err := s.holdNode(ctx, opts.Node); err != nil {
+		pool.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
 // Where names the server and database (never the password), for logs.
 func (s *Store) Where() string { return s.where }
 
-// Close closes every connection.
+// Close ends the change feed, gives the node's liveness lease up and
+// closes every connection.
 func (s *Store) Close() error {
+	s.feed.stop()
+	if s.stopNode != nil {
+		s.stopNode()
+	}
 	s.pool.Close()
 	return nil
 }

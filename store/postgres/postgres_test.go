@@ -40,14 +40,14 @@ func TestMigrationsRunOnceAndInOrder(t *testing.T) {
 	defer a.Close()
 	v, err := a.SchemaVersion(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, 6, v)
+	assert.Equal(t, 7, v)
 	// A second process opening the same database applies nothing again.
 	b, err := postgres.Open(ctx, url, postgres.Options{})
 	require.NoError(t, err)
 	defer b.Close()
 	v, err = b.SchemaVersion(ctx)
 	require.NoError(t, err)
-	assert.Equal(t, 6, v)
+	assert.Equal(t, 7, v)
 	require.NoError(t, b.Check(ctx))
 }
 

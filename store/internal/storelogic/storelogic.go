@@ -1,0 +1,128 @@
+// Package storelogic is the Go logic the SQLite and the PostgreSQL stores
+// share: what a decision on a draft or a conversation may do and how it
+// is refused, the consent rules for advocate prompts, how a rule's draft is
+// placed on its mention, and the export filters. Each store keeps its own
+// SQL and hands this package the facts it read; the conformance suite
+// (store/storetest) checks both stores behave the same.
+package storelogic
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/parleybot/parley"
+)
+
+// Conflict explains why a draft cannot be decided again: who approved or
+// rejected it, or that a newer draft superseded it.
+func Conflict(d parley.Draft) error {
+	switch d.State {
+	case parley.DraftApproved, parley.DraftSending, parley.DraftSent:
+		by := d.DecidedBy
+		if by == "" {
+			by = "someone"
+		}
+		return parley.Errorf(parley.ECONFLICT, "draft %d is already approved by %s (now %s)", d.ID, by, d.State)
+	case parley.DraftRejected:
+		return parley.Errorf(parley.ECONFLICT, "draft %d is already rejected by %s", d.ID, d.DecidedBy)
+	case parley.DraftSuperseded:
+		return parley.Errorf(parley.ECONFLICT, "draft %d was superseded by a newer draft in its conversation; nothing of it will be sent", d.ID)
+	}
+	return parley.Errorf(parley.ECONFLICT, "draft %d is %s", d.ID, d.State)
+}
+
+// CheckText refuses an empty draft text.
+func CheckText(id int64, text string) error {
+	if strings.TrimSpace(text) == "" {
+		return parley.Errorf(parley.EINVALID, "draft %d: the text is empty", id)
+	}
+	return nil
+}
+
+// SameDraft returns the index in drafts of one the rule writes as d (same
+// rule, same text), or -1: deciding a mention again keeps such a draft.
+func SameDraft(drafts []parley.Draft, d parley.Draft) int {
+	for i, n := range drafts {
+		if n.Rule == d.Rule && n.Text == d.Text {
+			return i
+		}
+	}
+	return -1
+}
+
+// PlaceDraft fills in a rule's draft for mention m, decided at now: its
+// kind (a reply unless set), its state (pending unless the rule approved
+// it, then decided by "rule:NAME"), the mention, person, thread and
+// platform it belongs to, and its times.
+func PlaceDraft(d *parley.Draft, m *parley.Mention, now time.Time) {
+	if d.Kind == "" {
+		d.Kind = parley.KindReply
+	}
+	if d.State == "" {
+		d.State = parley.DraftPending
+	}
+	d.Platform, d.MentionID, d.PersonID, d.ThreadID = m.Platform, m.ID, m.PersonID, m.ThreadID
+	d.CreatedAt, d.UpdatedAt = now, now
+	if d.State == parley.DraftApproved {
+		d.DecidedBy, d.DecidedAt = "rule:"+d.Rule, now
+	}
+}
+
+// ConversationChange checks a change of a conversation's state and
+// returns the audit action and detail: close, reopen, or snooze until a
+// time after now. Errors: EINVALID for another state or a snooze that
+// does not end in the future.
+func ConversationChange(id int64, state parley.ConversationState, until, now time.Time, reason string) (action, detail string, err error) {
+	switch state {
+	case parley.Closed:
+		return "close", reason, nil
+	case parley.NeedsReply:
+		return "reopen", reason, nil
+	case parley.Snoozed:
+		if !until.After(now) {
+			return "", "", parley.Errorf(parley.EINVALID, "snooze conversation %d: until when? (%s is not in the future)",
+				id, until.Format(time.RFC3339))
+		}
+		return "snooze", strings.TrimSpace("until " + until.UTC().Format(time.RFC3339) + " " + reason), nil
+	}
+	return "", "", parley.Errorf(parley.EINVALID, "conversation state %q: want closed, needs_reply or snoozed", state)
+}
+
+// ExportWhere turns f into a WHERE clause on the given time and platform
+// columns (time as stored, Unix milliseconds); placeholder writes the
+// store's n-th parameter ("?" or "$n").
+func ExportWhere(f parley.ExportFilter, timeCol, platformCol string, placeholder func(n int) string) (string, []any) {
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, cond+placeholder(len(args)))
+	}
+	if !f.Since.IsZero() {
+		add(timeCol+" >= ", f.Since.UnixMilli())
+	}
+	if !f.Until.IsZero() {
+		add(timeCol+" < ", f.Until.UnixMilli())
+	}
+	if f.Platform != "" {
+		add(platformCol+" = ", f.Platform)
+	}
+	if len(where) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(where, " AND "), args
+}
+
+// Days writes a duration in days when it is whole days ("30 days"), else
+// as Go does.
+func Days(d time.Duration) string {
+	if d > 0 && d%(24*time.Hour) == 0 {
+		n := int(d / (24 * time.Hour))
+		if n == 1 {
+			return "1 day"
+		}
+		return fmt.Sprintf("%d days", n)
+	}
+	return d.String()
+}
