@@ -208,6 +208,7 @@ type WebStore interface {
 	Inbox
 	WebhookStore
 	EraseStore
+	TokenStore
 	// Conversation returns one conversation; ENOTFOUND if there is none.
 	Conversation(ctx context.Context, id int64) (Conversation, error)
 	// Conversations lists those f selects: needing a reply first, longest

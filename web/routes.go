@@ -87,6 +87,10 @@ func (s *Server) routes() http.Handler {
 	app.Handle("POST /users/{name}/password", admin(s.resetPassword))
 	app.Handle("POST /users/{name}/delete", admin(s.deleteUser))
 
+	app.Handle("GET /tokens", admin(s.tokens))
+	app.Handle("POST /tokens", admin(s.addToken))
+	app.Handle("POST /tokens/{name}/revoke", admin(s.revokeToken))
+
 	app.Handle("GET /webhooks", admin(s.webhooks))
 	app.Handle("POST /webhooks", admin(s.addWebhook))
 	app.Handle("GET /webhooks/{id}", admin(s.webhookLog))

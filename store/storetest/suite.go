@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"NotesTagsSavedReplies", testNotesTagsSavedReplies},
 		{"WebhookDeliveries", testWebhookDeliveries},
 		{"ErasePerson", testErasePerson},
+		{"APITokens", testAPITokens},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
