@@ -9,7 +9,7 @@ import (
 	"github.com/parleybot/parley/store/internal/storelogic"
 )
 
-const tokenColumns = `id, name, role, created_by, created_at, last_used_at`
+const accessRowCols = `id, name, role, created_by, created_at, last_used_at`
 
 func scanToken(row scanner) (parley.APIToken, error) {
 	var t parley.APIToken
@@ -29,7 +29,7 @@ func (s *Store) CreateToken(ctx context.Context, name string, role parley.Role, 
 		return parley.APIToken{}, err
 	}
 	t, err := scanToken(s.db.QueryRowContext(ctx, `INSERT INTO api_tokens (name, role, hash, created_by, created_at)
-		VALUES (?, ?, ?, ?, ?) RETURNING `+tokenColumns, name, string(role), hash, createdBy, s.now().UnixMilli()))
+		VALUES (?, ?, ?, ?, ?) RETURNING `+accessRowCols, name, string(role), hash, createdBy, s.now().UnixMilli()))
 	if isUniqueViolation(err) {
 		return parley.APIToken{}, parley.Errorf(parley.ECONFLICT, "a token named %s already exists", name)
 	}
@@ -38,7 +38,7 @@ func (s *Store) CreateToken(ctx context.Context, name string, role parley.Role, 
 
 // Tokens implements parley.TokenStore.
 func (s *Store) Tokens(ctx context.Context) ([]parley.APIToken, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens ORDER BY name`)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT `+accessRowCols+` FROM api_tokens ORDER BY name`)
 	if err != nil {
 		return nil, dbError("list tokens", err)
 	}
@@ -56,7 +56,7 @@ func (s *Store) Tokens(ctx context.Context) ([]parley.APIToken, error) {
 
 // TokenByHash implements parley.TokenStore.
 func (s *Store) TokenByHash(ctx context.Context, hash string) (parley.APIToken, error) {
-	t, err := scanToken(s.rdb.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE hash = ?`, hash))
+	t, err := scanToken(s.rdb.QueryRowContext(ctx, `SELECT `+accessRowCols+` FROM api_tokens WHERE hash = ?`, hash))
 	if err != nil {
 		return t, notFound(err, "no such API token (unknown or revoked)")
 	}

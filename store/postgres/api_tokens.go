@@ -10,7 +10,7 @@ import (
 	"github.com/parleybot/parley/store/internal/storelogic"
 )
 
-const tokenColumns = `id, name, role, created_by, created_at, last_used_at`
+const accessRowCols = `id, name, role, created_by, created_at, last_used_at`
 
 func scanToken(row pgx.Row) (parley.APIToken, error) {
 	var t parley.APIToken
@@ -30,7 +30,7 @@ func (s *Store) CreateToken(ctx context.Context, name string, role parley.Role, 
 		return parley.APIToken{}, err
 	}
 	t, err := scanToken(s.pool.QueryRow(ctx, `INSERT INTO api_tokens (name, role, hash, created_by, created_at)
-		VALUES ($1, $2, $3, $4, $5) RETURNING `+tokenColumns, name, string(role), hash, createdBy, s.now().UnixMilli()))
+		VALUES ($1, $2, $3, $4, $5) RETURNING `+accessRowCols, name, string(role), hash, createdBy, s.now().UnixMilli()))
 	if isUniqueViolation(err) {
 		return parley.APIToken{}, parley.Errorf(parley.ECONFLICT, "a token named %s already exists", name)
 	}
@@ -39,7 +39,7 @@ func (s *Store) CreateToken(ctx context.Context, name string, role parley.Role, 
 
 // Tokens implements parley.TokenStore.
 func (s *Store) Tokens(ctx context.Context) ([]parley.APIToken, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+tokenColumns+` FROM api_tokens ORDER BY lower(name)`)
+	rows, err := s.pool.Query(ctx, `SELECT `+accessRowCols+` FROM api_tokens ORDER BY lower(name)`)
 	if err != nil {
 		return nil, dbError("list tokens", err)
 	}
@@ -52,7 +52,7 @@ func (s *Store) Tokens(ctx context.Context) ([]parley.APIToken, error) {
 
 // TokenByHash implements parley.TokenStore.
 func (s *Store) TokenByHash(ctx context.Context, hash string) (parley.APIToken, error) {
-	t, err := scanToken(s.pool.QueryRow(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE hash = $1`, hash))
+	t, err := scanToken(s.pool.QueryRow(ctx, `SELECT `+accessRowCols+` FROM api_tokens WHERE hash = $1`, hash))
 	if err != nil {
 		return t, notFound(err, "no such API token (unknown or revoked)")
 	}
