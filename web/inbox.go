@@ -52,6 +52,7 @@ type viewTab struct {
 	View    parley.ConversationView
 	Name    string
 	Count   int
+	More    bool // Count is a lower bound ("1000+")
 	URL     string
 	Current bool
 }
@@ -70,16 +71,21 @@ type rowView struct {
 
 // inboxView is the inbox page's data.
 type inboxView struct {
-	Query    parley.InboxQuery
-	Tabs     []viewTab
-	Count    int // the current view's
-	Rows     []rowView
-	Next     string // the next page's URL, "" on the last
-	First    string // the first page's URL when this is a later one
-	Filtered bool
-	Facets   parley.InboxFacets
-	Labels   []parley.Label
-	Users    []string
+	Query parley.InboxQuery
+	Tabs  []viewTab
+	Count int // the current view's
+	More  bool
+	// Partial says a search matched more messages than one page reads
+	// (SearchCap): the list holds the conversations of the newest.
+	Partial   bool
+	SearchCap int
+	Rows      []rowView
+	Next      string // the next page's URL, "" on the last
+	First     string // the first page's URL when this is a later one
+	Filtered  bool
+	Facets    parley.InboxFacets
+	Labels    []parley.Label
+	Users     []string
 	// Since, Until and Overdue echo the date and overdue filters.
 	Since, Until string
 	Overdue      bool
@@ -210,9 +216,9 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request) {
 	chosen, _ := strconv.ParseInt(r.URL.Query().Get("c"), 10, 64)
 	for _, view := range parley.InboxViews {
 		v.Tabs = append(v.Tabs, viewTab{View: view, Name: viewNames[view], Count: page.Counts[view],
-			URL: inboxURL(view, keep), Current: view == iq.View})
+			More: page.More[view], URL: inboxURL(view, keep), Current: view == iq.View})
 	}
-	v.Count = page.Counts[iq.View]
+	v.Count, v.More, v.Partial, v.SearchCap = page.Counts[iq.View], page.More[iq.View], page.Partial, parley.InboxSearchCap
 	now := s.opts.Now()
 	for _, row := range page.Rows {
 		v.Rows = append(v.Rows, s.row(row, keep, iq, chosen, u.Name, now))
