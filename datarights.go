@@ -16,6 +16,9 @@ type ExportFilter struct {
 	Since, Until time.Time
 	// Platform keeps one platform's rows ("mastodon", "discord").
 	Platform string
+	// AfterID keeps the rows with a larger id, to go on from the last row
+	// of a page (the rows come in id order).
+	AfterID int64
 }
 
 // SentimentCorrection is one change a person made to a mention's sentiment.

@@ -209,6 +209,10 @@ type WebStore interface {
 	WebhookStore
 	EraseStore
 	TokenStore
+	MentionSearcher
+	DataExporter
+	// Stats returns the headline counts.
+	Stats(ctx context.Context) (Stats, error)
 	// Conversation returns one conversation; ENOTFOUND if there is none.
 	Conversation(ctx context.Context, id int64) (Conversation, error)
 	// Conversations lists those f selects: needing a reply first, longest

@@ -31,16 +31,16 @@ func eachRow[T any](ctx context.Context, q promptQuerier, scan func(scanner) (T,
 	return dbError("export", rows.Err())
 }
 
-// exportWhere turns f into a WHERE clause on the given time and platform
+// exportWhere turns f into a WHERE clause on the given id, time and platform
 // columns.
-func exportWhere(f parley.ExportFilter, timeCol, platformCol string) (string, []any) {
-	return storelogic.ExportWhere(f, timeCol, platformCol, func(int) string { return "?" })
+func exportWhere(f parley.ExportFilter, idCol, timeCol, platformCol string) (string, []any) {
+	return storelogic.ExportWhere(f, idCol, timeCol, platformCol, func(int) string { return "?" })
 }
 
 // ExportMentions hands every mention matching f (by created time) to fn,
 // in id order.
 func (s *Store) ExportMentions(ctx context.Context, f parley.ExportFilter, fn func(parley.Mention) error) error {
-	where, args := exportWhere(f, "m.created_at", "m.platform")
+	where, args := exportWhere(f, "m.id", "m.created_at", "m.platform")
 	return eachRow(ctx, s.rdb, scanMention, fn, `SELECT `+mentionColumns+` FROM mentions m
 		JOIN people p ON p.id = m.person_id`+where+` ORDER BY m.id`, args...)
 }
@@ -48,21 +48,21 @@ func (s *Store) ExportMentions(ctx context.Context, f parley.ExportFilter, fn fu
 // ExportConversations hands every conversation matching f (by the time of
 // its last message) to fn, in id order.
 func (s *Store) ExportConversations(ctx context.Context, f parley.ExportFilter, fn func(parley.Conversation) error) error {
-	where, args := exportWhere(f, "c.last_message_at", "t.platform")
+	where, args := exportWhere(f, "c.id", "c.last_message_at", "t.platform")
 	return eachRow(ctx, s.rdb, scanConversation, fn, `SELECT `+conversationColumns+conversationFrom+where+` ORDER BY c.id`, args...)
 }
 
 // ExportDrafts hands every draft matching f (by created time) to fn, in id
 // order.
 func (s *Store) ExportDrafts(ctx context.Context, f parley.ExportFilter, fn func(parley.Draft) error) error {
-	where, args := exportWhere(f, "created_at", "platform")
+	where, args := exportWhere(f, "id", "created_at", "platform")
 	return eachRow(ctx, s.rdb, scanDraft, fn, `SELECT `+draftColumns+` FROM drafts`+where+` ORDER BY id`, args...)
 }
 
 // ExportPeople hands every person matching f (by the time they were last
 // seen) to fn, in id order.
 func (s *Store) ExportPeople(ctx context.Context, f parley.ExportFilter, fn func(parley.Person) error) error {
-	where, args := exportWhere(f, "last_seen", "platform")
+	where, args := exportWhere(f, "id", "last_seen", "platform")
 	return eachRow(ctx, s.rdb, scanPerson, fn, `SELECT `+personColumns+` FROM people`+where+` ORDER BY id`, args...)
 }
 

@@ -139,3 +139,43 @@ func (l *loginLimiter) prune(now time.Time) {
 		}
 	}
 }
+
+// rateLimiter allows each key (an API token) n requests in any window
+// (a sliding window over the times of the requests it allowed).
+type rateLimiter struct {
+	n      int
+	window time.Duration
+	now    func() time.Time
+
+	mu        sync.Mutex
+	lastPrune time.Time
+	hits      map[string][]time.Time
+}
+
+func newRateLimiter(n int, window time.Duration, now func() time.Time) *rateLimiter {
+	return &rateLimiter{n: n, window: window, now: now, hits: map[string][]time.Time{}}
+}
+
+// allow records a request for key when it is within the limit; when it
+// is not, wait says when the oldest counted request leaves the window.
+func (l *rateLimiter) allow(key string) (ok bool, wait time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	now := l.now()
+	cut := now.Add(-l.window)
+	if now.Sub(l.lastPrune) > l.window {
+		for k, ts := range l.hits {
+			if len(recent(ts, cut)) == 0 {
+				delete(l.hits, k)
+			}
+		}
+		l.lastPrune = now
+	}
+	ts := recent(l.hits[key], cut)
+	if len(ts) >= l.n {
+		l.hits[key] = ts
+		return false, ts[len(ts)-l.n].Add(l.window).Sub(now)
+	}
+	l.hits[key] = append(ts, now)
+	return true, 0
+}

@@ -16,6 +16,8 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("GET /metrics", s.metricsOnInbox)
 	mux.Handle("GET /static/", s.views.staticHandler())
+	// The API never reads the session cookie: bearer tokens only.
+	mux.Handle("/api/", s.apiHandler())
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, s.views.static("favicon.svg"), http.StatusMovedPermanently)
 	})

@@ -84,6 +84,9 @@ type Options struct {
 	// Status, when set, reads the admins' status page (/status,
 	// /status.json); without it those answer 404.
 	Status StatusFunc
+	// APIRateLimit is how many requests an API token may make in a
+	// minute (more get 429 with Retry-After); default 600.
+	APIRateLimit int
 }
 
 // Server is the web inbox.
@@ -104,6 +107,9 @@ type Server struct {
 	// metricsToken, when set, lets /metrics be read on the inbox's address
 	// with Authorization: Bearer <token>.
 	metricsToken string
+
+	apiLimit  *rateLimiter // requests per API token
+	tokenUses tokenUses    // when each API token's last use was written
 
 	done     chan struct{} // closed when the server shuts down: ends live streams
 	doneOnce sync.Once
@@ -150,6 +156,9 @@ func New(cfg Config, opts Options) (*Server, error) {
 	if opts.ResponseTarget <= 0 {
 		opts.ResponseTarget = time.Hour
 	}
+	if opts.APIRateLimit <= 0 {
+		opts.APIRateLimit = 600
+	}
 	metricsToken, err := cfg.metricsToken(opts.Getenv)
 	if err != nil {
 		return nil, err
@@ -160,9 +169,10 @@ func New(cfg Config, opts Options) (*Server, error) {
 	}
 	s := &Server{
 		cfg: cfg, opts: opts, st: opts.Store, logger: opts.Logger, metrics: metrics,
-		limiter: newLoginLimiter(opts.LoginLimit, opts.Now),
-		done:    make(chan struct{}),
-		csrfKey: newCSRFKey(), metricsToken: metricsToken,
+		limiter:  newLoginLimiter(opts.LoginLimit, opts.Now),
+		apiLimit: newRateLimiter(opts.APIRateLimit, time.Minute, opts.Now),
+		done:     make(chan struct{}),
+		csrfKey:  newCSRFKey(), metricsToken: metricsToken,
 	}
 
 	s.sessions = scs.New()

@@ -59,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"WebhookDeliveries", testWebhookDeliveries},
 		{"ErasePerson", testErasePerson},
 		{"APITokens", testAPITokens},
+		{"ExportAfterID", testExportAfterID},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })

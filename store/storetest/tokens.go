@@ -65,3 +65,20 @@ func testAPITokens(t *testing.T, st Store) {
 	_, err = st.CreateToken(ctx, "ci", parley.RoleAgent, hash+"", "ana")
 	require.NoError(t, err, "a revoked token's name and hash are free again")
 }
+
+func testExportAfterID(t *testing.T, st Store) {
+	ctx := context.Background()
+	ingest(t, st, nil, mention("1", "ana", "one", 0), mention("2", "bo", "two", 1), mention("3", "cy", "three", 2))
+	var all []int64
+	require.NoError(t, st.ExportMentions(ctx, parley.ExportFilter{}, func(m parley.Mention) error {
+		all = append(all, m.ID)
+		return nil
+	}))
+	require.Len(t, all, 3)
+	var rest []int64
+	require.NoError(t, st.ExportMentions(ctx, parley.ExportFilter{AfterID: all[0]}, func(m parley.Mention) error {
+		rest = append(rest, m.ID)
+		return nil
+	}))
+	assert.Equal(t, all[1:], rest, "a page goes on after the last id")
+}

@@ -89,10 +89,10 @@ func ConversationChange(id int64, state parley.ConversationState, until, now tim
 	return "", "", parley.Errorf(parley.EINVALID, "conversation state %q: want closed, needs_reply or snoozed", state)
 }
 
-// ExportWhere turns f into a WHERE clause on the given time and platform
-// columns (time as stored, Unix milliseconds); placeholder writes the
-// store's n-th parameter ("?" or "$n").
-func ExportWhere(f parley.ExportFilter, timeCol, platformCol string, placeholder func(n int) string) (string, []any) {
+// ExportWhere turns f into a WHERE clause on the given id, time and
+// platform columns (time as stored, Unix milliseconds); placeholder writes
+// the store's n-th parameter ("?" or "$n").
+func ExportWhere(f parley.ExportFilter, idCol, timeCol, platformCol string, placeholder func(n int) string) (string, []any) {
 	var where []string
 	var args []any
 	add := func(cond string, v any) {
@@ -107,6 +107,9 @@ func ExportWhere(f parley.ExportFilter, timeCol, platformCol string, placeholder
 	}
 	if f.Platform != "" {
 		add(platformCol+" = ", f.Platform)
+	}
+	if f.AfterID > 0 {
+		add(idCol+" > ", f.AfterID)
 	}
 	if len(where) == 0 {
 		return "", nil

@@ -48,10 +48,11 @@ func TestConversationChangeAndExportWhere(t *testing.T) {
 	_, _, err = ConversationChange(1, "waiting", now, now, "")
 	assert.Equal(t, parley.EINVALID, parley.ErrorCode(err))
 
-	where, args := ExportWhere(parley.ExportFilter{Since: now, Platform: "discord"}, "t", "p", func(n int) string { return "$" + string(rune('0'+n)) })
-	assert.Equal(t, " WHERE t >= $1 AND p = $2", where)
-	assert.Equal(t, []any{now.UnixMilli(), "discord"}, args)
-	where, args = ExportWhere(parley.ExportFilter{}, "t", "p", nil)
+	where, args := ExportWhere(parley.ExportFilter{Since: now, Platform: "discord", AfterID: 7}, "i", "t", "p",
+		func(n int) string { return "$" + string(rune('0'+n)) })
+	assert.Equal(t, " WHERE t >= $1 AND p = $2 AND i > $3", where)
+	assert.Equal(t, []any{now.UnixMilli(), "discord", int64(7)}, args)
+	where, args = ExportWhere(parley.ExportFilter{}, "i", "t", "p", nil)
 	assert.Empty(t, where)
 	assert.Nil(t, args)
 	assert.Equal(t, "30 days", Days(30*24*time.Hour))
