@@ -75,6 +75,8 @@ func (s *Server) routes() http.Handler {
 	app.Handle("POST /mentions/{id}/sentiment", agent(s.correctSentiment))
 
 	app.Handle("GET /activity", manager(s.activity))
+	app.Handle("GET /exports", manager(s.exports))
+	app.Handle("GET /exports/download", manager(s.exportDownload))
 
 	app.Handle("GET /digests", manager(s.digests))
 	app.Handle("GET /digests/{week}", manager(s.digest))

@@ -3,9 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +13,7 @@ import (
 	"time"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/internal/export"
 )
 
 func init() {
@@ -90,12 +89,10 @@ func runExport(ctx context.Context, e *env, args []string) (retErr error) {
 		return fmt.Errorf("%w: name one kind to export: mentions, conversations, drafts or people", errUsage)
 	}
 	kind := rest[0]
-	switch kind {
-	case "mentions", "conversations", "drafts", "people":
-	default:
-		return fmt.Errorf("%w: cannot export %q: want mentions, conversations, drafts or people", errUsage, kind)
+	if err := export.Check(kind, "csv"); err != nil {
+		return fmt.Errorf("%w: %v", errUsage, err)
 	}
-	if f.format != "csv" && f.format != "jsonl" {
+	if err := export.Check(kind, f.format); err != nil {
 		return fmt.Errorf("%w: --format %q: want csv or jsonl", errUsage, f.format)
 	}
 	filter, err := f.filter(time.Now())
@@ -109,7 +106,7 @@ func runExport(ctx context.Context, e *env, args []string) (retErr error) {
 	defer joinErr(&retErr, closeStore)
 	n := 0
 	err = writeOut(e, f.out, func(w io.Writer) error {
-		n, err = exportKind(ctx, st, kind, f.format, filter, w)
+		n, err = export.Write(ctx, st, kind, f.format, filter, w)
 		return err
 	})
 	if err != nil {
@@ -213,69 +210,6 @@ func writeOut(e *env, path string, write func(io.Writer) error) (retErr error) {
 		return fmt.Errorf("--out %s: %w", path, err)
 	}
 	return nil
-}
-
-// rowSink writes rows as CSV records or JSON lines and counts them.
-type rowSink struct {
-	csv *csv.Writer
-	enc *json.Encoder
-	n   int
-}
-
-// sink returns the function that writes one T; in CSV the header goes first.
-func sink[T any](s *rowSink, header []string, record func(T) []string) (func(T) error, error) {
-	if s.csv != nil {
-		if err := s.csv.Write(header); err != nil {
-			return nil, err
-		}
-	}
-	return func(v T) error {
-		s.n++
-		if s.csv != nil {
-			return s.csv.Write(record(v))
-		}
-		return s.enc.Encode(v)
-	}, nil
-}
-
-func exportKind(ctx context.Context, st exportStore, kind, format string, f parley.ExportFilter, w io.Writer) (int, error) {
-	s := &rowSink{}
-	if format == "csv" {
-		s.csv = csv.NewWriter(w)
-	} else {
-		s.enc = json.NewEncoder(w)
-		s.enc.SetEscapeHTML(false)
-	}
-	var err error
-	switch kind {
-	case "mentions":
-		err = exportWith(ctx, s, mentionHeader, mentionRecord, f, st.ExportMentions)
-	case "conversations":
-		err = exportWith(ctx, s, conversationHeader, conversationRecord, f, st.ExportConversations)
-	case "drafts":
-		err = exportWith(ctx, s, draftHeader, draftRecord, f, st.ExportDrafts)
-	case "people":
-		err = exportWith(ctx, s, personHeader, personRecord, f, st.ExportPeople)
-	default:
-		err = errors.New("unknown export kind " + kind)
-	}
-	if err != nil {
-		return s.n, err
-	}
-	if s.csv != nil {
-		s.csv.Flush()
-		return s.n, s.csv.Error()
-	}
-	return s.n, nil
-}
-
-func exportWith[T any](ctx context.Context, s *rowSink, header []string, record func(T) []string, f parley.ExportFilter,
-	walk func(context.Context, parley.ExportFilter, func(T) error) error) error {
-	fn, err := sink(s, header, record)
-	if err != nil {
-		return err
-	}
-	return walk(ctx, f, fn)
 }
 
 func runPeople(ctx context.Context, e *env, args []string) (retErr error) {

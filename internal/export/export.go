@@ -1,6 +1,15 @@
-package main
+// Package export writes Parley's stored rows (mentions, conversations,
+// drafts, people) as CSV or JSON lines, streaming: `parley export` and the
+// web inbox's exports page both use it, so a download and a command give
+// the same rows in the same shape.
+package export
 
 import (
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -8,8 +17,101 @@ import (
 	"github.com/parleybot/parley"
 )
 
-// The CSV columns of each export kind; JSON lines carry the same fields
-// under the names the JSON output of other commands uses.
+// Kinds are what can be exported.
+var Kinds = []string{"mentions", "conversations", "drafts", "people"}
+
+// Formats are how: CSV with a header row, or JSON lines (one object a
+// line, the JSON shape of the root types).
+var Formats = []string{"csv", "jsonl"}
+
+// Check returns an EINVALID error for an unknown kind or format.
+func Check(kind, format string) error {
+	if !slices.Contains(Kinds, kind) {
+		return parley.Errorf(parley.EINVALID, "cannot export %q: want mentions, conversations, drafts or people", kind)
+	}
+	if !slices.Contains(Formats, format) {
+		return parley.Errorf(parley.EINVALID, "format %q: want csv or jsonl", format)
+	}
+	return nil
+}
+
+// Write writes every row of kind matching f to w in format, one at a time
+// (any number of rows fits), and returns how many it wrote. Errors: those
+// of Check, the store's, w's.
+func Write(ctx context.Context, st parley.DataExporter, kind, format string, f parley.ExportFilter, w io.Writer) (int, error) {
+	if err := Check(kind, format); err != nil {
+		return 0, err
+	}
+	s := &rowSink{}
+	if format == "csv" {
+		s.csv = csv.NewWriter(w)
+	} else {
+		s.enc = json.NewEncoder(w)
+		s.enc.SetEscapeHTML(false)
+	}
+	var err error
+	switch kind {
+	case "mentions":
+		err = exportWith(ctx, s, mentionHeader, mentionRecord, f, st.ExportMentions)
+	case "conversations":
+		err = exportWith(ctx, s, conversationHeader, conversationRecord, f, st.ExportConversations)
+	case "drafts":
+		err = exportWith(ctx, s, draftHeader, draftRecord, f, st.ExportDrafts)
+	case "people":
+		err = exportWith(ctx, s, personHeader, personRecord, f, st.ExportPeople)
+	}
+	if err != nil {
+		return s.n, err
+	}
+	if s.csv != nil {
+		s.csv.Flush()
+		return s.n, s.csv.Error()
+	}
+	return s.n, nil
+}
+
+// rowSink writes rows as CSV records or JSON lines and counts them.
+type rowSink struct {
+	csv *csv.Writer
+	enc *json.Encoder
+	n   int
+}
+
+func exportWith[T any](ctx context.Context, s *rowSink, header []string, record func(T) []string, f parley.ExportFilter,
+	walk func(context.Context, parley.ExportFilter, func(T) error) error) error {
+	if s.csv != nil {
+		if err := s.csv.Write(header); err != nil {
+			return err
+		}
+	}
+	return walk(ctx, f, func(v T) error {
+		s.n++
+		if s.csv != nil {
+			return s.csv.Write(safeCells(record(v)))
+		}
+		return s.enc.Encode(v)
+	})
+}
+
+// safeCells keeps a spreadsheet from running what people wrote: a cell
+// that starts with = + - @ (or a tab or carriage return, which some
+// spreadsheets skip before looking) is read as a formula, so it gets a
+// leading apostrophe. A plain number (a negative score) stays a number.
+func safeCells(rec []string) []string {
+	for i, c := range rec {
+		if c == "" || !strings.ContainsRune("=+-@\t\r", rune(c[0])) {
+			continue
+		}
+		if _, err := strconv.ParseFloat(c, 64); err == nil {
+			continue
+		}
+		rec[i] = "'" + c
+	}
+	return rec
+}
+
+// The CSV columns of each kind; JSON lines carry the same fields under the
+// names the JSON output of other commands uses.
 var (
 	mentionHeader = []string{"id", "platform", "account", "external_id", "person_id", "author_handle", "author_name",
 		"thread_id", "created_at", "received_at", "in_reply_to", "url", "channel", "visibility", "lang", "direct",
