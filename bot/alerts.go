@@ -350,3 +350,16 @@ func (a *Alerts) overdue(ctx context.Context, now time.Time) ([]candidate, error
 	}
 	return out, nil
 }
+
+// AlertText is an alert as a staff channel shows it: what, why, and the
+// link when baseURL is set.
+func AlertText(al parley.Alert, baseURL string) string {
+	text := "⚠ " + parley.AlertKindTitle(al.Kind) + ": " + al.Title
+	if al.Detail != "" {
+		text += "\n" + al.Detail
+	}
+	if v := AlertView(al, baseURL); v.URL != "" {
+		text += "\n" + v.URL
+	}
+	return text
+}

@@ -225,3 +225,44 @@ func TestAlertsOverdueConversation(t *testing.T) {
 	require.Len(t, raised, 1, "the other conversation only: one alert per waiting period, however long it waits")
 	assert.Contains(t, raised[0].Title, "@fresh")
 }
+
+// A raised alert goes out as the alert.raised webhook event, signed (the
+// receiver checks the HMAC), with a Notify to the channels beside it.
+func TestAlertsDeliveredAsSignedWebhook(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.Open(t)
+	rcv, srv := newReceiver(t)
+	addHook(t, st, srv.URL+"/alerts", parley.EventAlertRaised)
+	w := bot.NewWebhooks(st, client(), bot.WebhooksOptions{})
+	runWebhooks(t, w)
+	at := time.Date(2026, 11, 10, 12, 0, 0, 0, time.UTC)
+	replayInto(t, st, stream(0, line{Platform: "mastodon", ID: "1", CreatedAt: at.Format(time.RFC3339),
+		Text:   "Worst customer service ever, my deck snapped and nobody answers. Awful.",
+		Author: map[string]any{"id": "bigangry", "handle": "bigangry", "followers": 52000}}))
+	var notified []string
+	al := bot.NewAlerts(st, bot.AlertsOptions{Spike: bot.SpikeOptions{Off: true}, LargeReachFollowers: 10000,
+		Emit: w.Emit, BaseURL: "https://parley.example",
+		Notify: func(_ context.Context, a parley.Alert) error {
+			notified = append(notified, bot.AlertText(a, "https://parley.example"))
+			return nil
+		}})
+	raised, err := al.Check(ctx, at.Add(time.Minute))
+	require.NoError(t, err)
+	require.Len(t, raised, 1)
+
+	e := rcv.wait(t)
+	assert.Equal(t, parley.EventAlertRaised, e.Type)
+	var data struct {
+		Alert bot.AlertPayload `json:"alert"`
+	}
+	require.NoError(t, json.Unmarshal(e.Data, &data))
+	assert.Equal(t, raised[0].ID, data.Alert.ID)
+	assert.Equal(t, parley.AlertLargeReach, data.Alert.Kind)
+	assert.Equal(t, "Large-reach negative post", data.Alert.KindTitle)
+	assert.Equal(t, fmt.Sprintf("https://parley.example/threads/%d", raised[0].ConversationID), data.Alert.URL)
+	rcv.mu.Lock()
+	assert.Empty(t, rcv.bad, "every signature checked out")
+	rcv.mu.Unlock()
+	require.Len(t, notified, 1)
+	assert.Contains(t, notified[0], "⚠ Large-reach negative post: Negative post by @bigangry (52000 followers)")
+}
