@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/store/internal/storelogic"
 )
 
 const personColumns = `id, platform, external_id, handle, name, followers, nobot, timezone, first_seen, last_seen,
@@ -86,7 +87,8 @@ func (s *Store) Person(ctx context.Context, id int64) (parley.Person, error) {
 }
 
 // FindPerson implements parley.MentionStore. platform may be empty to search
-// every platform; a leading "@" on the handle is ignored.
+// every platform; a leading "@" on the handle is ignored. A handle that
+// names more than one person is a conflict (storelogic.PickPerson).
 func (s *Store) FindPerson(ctx context.Context, platform, handleOrID string) (parley.Person, error) {
 	h := strings.TrimPrefix(strings.TrimSpace(handleOrID), "@")
 	q := `SELECT ` + personColumns + ` FROM people WHERE (handle = ?1 OR external_id = ?1 OR lower(handle) = lower(?1))`
@@ -95,12 +97,23 @@ func (s *Store) FindPerson(ctx context.Context, platform, handleOrID string) (pa
 		q += ` AND platform = ?2`
 		args = append(args, platform)
 	}
-	q += ` ORDER BY last_seen DESC LIMIT 1`
-	p, err := scanPerson(s.rdb.QueryRowContext(ctx, q, args...))
+	rows, err := s.rdb.QueryContext(ctx, q+` ORDER BY last_seen DESC LIMIT 20`, args...)
 	if err != nil {
-		return p, notFound(err, "no person with handle or id %q", handleOrID)
+		return parley.Person{}, fmt.Errorf("find person %q: %w", handleOrID, err)
 	}
-	return p, nil
+	defer rows.Close()
+	var found []parley.Person
+	for rows.Next() {
+		p, err := scanPerson(rows)
+		if err != nil {
+			return parley.Person{}, fmt.Errorf("find person %q: %w", handleOrID, err)
+		}
+		found = append(found, p)
+	}
+	if err := rows.Err(); err != nil {
+		return parley.Person{}, fmt.Errorf("find person %q: %w", handleOrID, err)
+	}
+	return storelogic.PickPerson(found, handleOrID)
 }
 
 func (s *Store) queryMentions(ctx context.Context, q string, args ...any) ([]parley.Mention, error) {

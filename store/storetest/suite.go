@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 	}{
 		{"IngestStoresOnce", testIngestStoresOnce},
 		{"IngestHistory", testIngestHistory},
+		{"FindPersonRefusesToGuess", testFindPersonRefusesToGuess},
 		{"OnePendingReplyPerConversation", testOnePendingReply},
 		{"EditedReplyIsKept", testEditedReplyIsKept},
 		{"DecisionStateChecks", testDecisionStateChecks},
@@ -117,6 +118,45 @@ func testIngestStoresOnce(t *testing.T, st Store) {
 
 	_, err = st.Mention(ctx, 999999)
 	assert.Equal(t, parley.ENOTFOUND, parley.ErrorCode(err))
+}
+
+// testFindPersonRefusesToGuess: a handle two people share is a conflict
+// naming both (erase or export must never act on a guess); an exact match
+// beats one that differs only in case, and the platform or the platform id
+// picks one.
+func testFindPersonRefusesToGuess(t *testing.T, st Store) {
+	ctx := context.Background()
+	onDiscord := mention("d1", "sam", "hi from discord", 0)
+	onDiscord.Platform = "discord"
+	onDiscord.Author = parley.Person{ExternalID: "4242", Handle: "sam", Name: "Sam D"}
+	onMastodon := mention("m1", "sam", "hi from mastodon", 1)
+	onMastodon.Author = parley.Person{ExternalID: "109", Handle: "sam", Name: "Sam M"}
+	upper := mention("m2", "Kim", "hello", 2)
+	upper.Author = parley.Person{ExternalID: "110", Handle: "Kim", Name: "Kim"}
+	lower := mention("m3", "kim", "hello too", 3)
+	lower.Author = parley.Person{ExternalID: "111", Handle: "kim", Name: "kim"}
+	ingest(t, st, nil, onDiscord, onMastodon, upper, lower)
+
+	_, err := st.FindPerson(ctx, "", "@sam")
+	require.Error(t, err)
+	assert.Equal(t, parley.ECONFLICT, parley.ErrorCode(err))
+	assert.Contains(t, err.Error(), "discord @sam (id 4242)")
+	assert.Contains(t, err.Error(), "mastodon @sam (id 109)")
+
+	p, err := st.FindPerson(ctx, "discord", "sam")
+	require.NoError(t, err)
+	assert.Equal(t, onDiscord.PersonID, p.ID)
+	p, err = st.FindPerson(ctx, "", "109")
+	require.NoError(t, err, "the platform id names one person")
+	assert.Equal(t, onMastodon.PersonID, p.ID)
+
+	p, err = st.FindPerson(ctx, "mastodon", "kim")
+	require.NoError(t, err)
+	assert.Equal(t, lower.PersonID, p.ID, "the exact handle wins over one in another case")
+	_, err = st.FindPerson(ctx, "mastodon", "KIM")
+	assert.Equal(t, parley.ECONFLICT, parley.ErrorCode(err), "two handles equal but for case: no guess")
+	p, err = st.FindPerson(ctx, "mastodon", "@ANA") // nobody
+	assert.Equal(t, parley.ENOTFOUND, parley.ErrorCode(err), "%+v", p)
 }
 
 func testIngestHistory(t *testing.T, st Store) {

@@ -152,3 +152,38 @@ func AlertsQuery(f parley.AlertFilter, columns string, placeholder func(n int) s
 	args = append(args, f.AlertLimit())
 	return q + ` ORDER BY at DESC, id DESC LIMIT ` + placeholder(len(args)), args
 }
+
+// PickPerson chooses the person a handle or platform id names among the
+// candidates a store found for it (every person whose handle matches
+// without regard to case, or whose external id matches). An exact match
+// wins over a case-insensitive one; two or more equally good matches are a
+// conflict naming each, because acting on a guess (erasing, exporting,
+// linking the wrong person) cannot be undone.
+func PickPerson(candidates []parley.Person, handleOrID string) (parley.Person, error) {
+	h := strings.TrimPrefix(strings.TrimSpace(handleOrID), "@")
+	var exact, folded []parley.Person
+	for _, p := range candidates {
+		switch {
+		case p.Handle == h || p.ExternalID == h:
+			exact = append(exact, p)
+		case strings.EqualFold(p.Handle, h):
+			folded = append(folded, p)
+		}
+	}
+	best := exact
+	if len(best) == 0 {
+		best = folded
+	}
+	switch len(best) {
+	case 0:
+		return parley.Person{}, parley.Errorf(parley.ENOTFOUND, "no person with handle or id %q", handleOrID)
+	case 1:
+		return best[0], nil
+	}
+	names := make([]string, len(best))
+	for i, p := range best {
+		names[i] = fmt.Sprintf("%s @%s (id %s)", p.Platform, p.Handle, p.ExternalID)
+	}
+	return parley.Person{}, parley.Errorf(parley.ECONFLICT,
+		"%q names %d people: %s; name the platform or use the platform id", handleOrID, len(best), strings.Join(names, ", "))
+}
