@@ -21,6 +21,9 @@ type inboxCond struct {
 	args         []any
 	needsMention bool
 	needsThread  bool
+	// allSQL, when set, is the condition in the count of all
+	// conversations, which has no view condition to start its walk from.
+	allSQL string
 }
 
 // inboxOrder is one order of the inbox: its sort keys, all in one
@@ -74,8 +77,9 @@ func filterConds(q parley.InboxQuery, now int64) []inboxCond {
 	var out []inboxCond
 	if q.Platform != "" {
 		// Unary + keeps the planner from walking every thread of the
-		// platform (half of them) instead of the view's conversations.
-		out = append(out, inboxCond{sql: `+t.platform = ?`, args: []any{q.Platform}, needsThread: true})
+		// platform (half of them) instead of the view's conversations;
+		// the count of all of them starts from the platform's threads.
+		out = append(out, inboxCond{sql: `+t.platform = ?`, allSQL: `t.platform = ?`, args: []any{q.Platform}, needsThread: true})
 	}
 	if q.Sentiment != "" {
 		out = append(out, inboxCond{sql: `m.sentiment = ?`, args: []any{string(q.Sentiment)}, needsMention: true})
@@ -337,7 +341,14 @@ func (s *Store) inboxCounts(ctx context.Context, q parley.InboxQuery, filters []
 	c.Unassigned, c.Mine = int(unassigned.Int64), int(mine.Int64)
 	if capped {
 		c.Needs, c.NeedsMore = storelogic.CappedCount(c.Needs)
-		from, args := inboxSQL(append([]inboxCond{{sql: `1`}}, filters...), false)
+		all := []inboxCond{{sql: `1`}}
+		for _, f := range filters {
+			if f.allSQL != "" {
+				f.sql = f.allSQL
+			}
+			all = append(all, f)
+		}
+		from, args := inboxSQL(all, false)
 		err = s.inboxQueryRow(ctx, `SELECT count(*), coalesce(sum(state = 'closed'), 0)
 			FROM (SELECT c.state`+from+limit+`)`, args...).Scan(&c.All, &c.Closed)
 		c.All, c.AllMore = storelogic.CappedCount(c.All)
