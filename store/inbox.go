@@ -166,12 +166,22 @@ func (s *Store) InboxPage(ctx context.Context, q parley.InboxQuery) (parley.Inbo
 		}
 		filters = append(filters, matchCond(ids))
 	}
-	if page.Rows, page.Next, err = s.inboxList(ctx, view, vc, filters, o, after, storelogic.InboxLimit(q.Limit)); err != nil {
-		return page, err
-	}
-	counts, err := s.inboxCounts(ctx, q, filters, ms(now))
+	// The counts walk on another reader while the list is read: the two
+	// take about as long, and the pool has a connection per core.
+	var counts storelogic.InboxCounts
+	var countErr error
+	counted := make(chan struct{})
+	go func() {
+		defer close(counted)
+		counts, countErr = s.inboxCounts(ctx, q, filters, ms(now))
+	}()
+	page.Rows, page.Next, err = s.inboxList(ctx, view, vc, filters, o, after, storelogic.InboxLimit(q.Limit))
+	<-counted
 	if err != nil {
 		return page, err
+	}
+	if countErr != nil {
+		return page, countErr
 	}
 	counts.Partial = page.Partial
 	counts.Page(&page)
