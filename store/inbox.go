@@ -21,6 +21,9 @@ type inboxCond struct {
 	args         []any
 	needsMention bool
 	needsThread  bool
+	// allSQL, when set, is the condition in the count of all
+	// conversations, which has no view condition to start its walk from.
+	allSQL string
 }
 
 // inboxOrder is one order of the inbox: its sort keys, all in one
@@ -74,8 +77,9 @@ func filterConds(q parley.InboxQuery, now int64) []inboxCond {
 	var out []inboxCond
 	if q.Platform != "" {
 		// Unary + keeps the planner from walking every thread of the
-		// platform (half of them) instead of the view's conversations.
-		out = append(out, inboxCond{sql: `+t.platform = ?`, args: []any{q.Platform}, needsThread: true})
+		// platform (half of them) instead of the view's conversations;
+		// the count of all of them starts from the platform's threads.
+		out = append(out, inboxCond{sql: `+t.platform = ?`, allSQL: `t.platform = ?`, args: []any{q.Platform}, needsThread: true})
 	}
 	if q.Sentiment != "" {
 		out = append(out, inboxCond{sql: `m.sentiment = ?`, args: []any{string(q.Sentiment)}, needsMention: true})
@@ -162,12 +166,22 @@ func (s *Store) InboxPage(ctx context.Context, q parley.InboxQuery) (parley.Inbo
 		}
 		filters = append(filters, matchCond(ids))
 	}
-	if page.Rows, page.Next, err = s.inboxList(ctx, view, vc, filters, o, after, storelogic.InboxLimit(q.Limit)); err != nil {
-		return page, err
-	}
-	counts, err := s.inboxCounts(ctx, q, filters, ms(now))
+	// The counts walk on another reader while the list is read: the two
+	// take about as long, and the pool has a connection per core.
+	var counts storelogic.InboxCounts
+	var countErr error
+	counted := make(chan struct{})
+	go func() {
+		defer close(counted)
+		counts, countErr = s.inboxCounts(ctx, q, filters, ms(now))
+	}()
+	page.Rows, page.Next, err = s.inboxList(ctx, view, vc, filters, o, after, storelogic.InboxLimit(q.Limit))
+	<-counted
 	if err != nil {
 		return page, err
+	}
+	if countErr != nil {
+		return page, countErr
 	}
 	counts.Partial = page.Partial
 	counts.Page(&page)
@@ -337,7 +351,14 @@ func (s *Store) inboxCounts(ctx context.Context, q parley.InboxQuery, filters []
 	c.Unassigned, c.Mine = int(unassigned.Int64), int(mine.Int64)
 	if capped {
 		c.Needs, c.NeedsMore = storelogic.CappedCount(c.Needs)
-		from, args := inboxSQL(append([]inboxCond{{sql: `1`}}, filters...), false)
+		all := []inboxCond{{sql: `1`}}
+		for _, f := range filters {
+			if f.allSQL != "" {
+				f.sql = f.allSQL
+			}
+			all = append(all, f)
+		}
+		from, args := inboxSQL(all, false)
 		err = s.inboxQueryRow(ctx, `SELECT count(*), coalesce(sum(state = 'closed'), 0)
 			FROM (SELECT c.state`+from+limit+`)`, args...).Scan(&c.All, &c.Closed)
 		c.All, c.AllMore = storelogic.CappedCount(c.All)

@@ -1,11 +1,13 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/parleybot/parley"
@@ -260,7 +262,7 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request) {
 // the users to assign to, and the open conversation.
 func (s *Server) inboxExtras(r *http.Request, v *inboxView, iq parley.InboxQuery, chosen int64) error {
 	ctx := r.Context()
-	facets, err := s.st.InboxFacets(ctx)
+	facets, err := s.facets.get(ctx, s.st, v.Version)
 	if err != nil {
 		return err
 	}
@@ -292,6 +294,37 @@ func (s *Server) inboxExtras(r *http.Request, v *inboxView, iq parley.InboxQuery
 		v.Pane = &tv
 	}
 	return nil
+}
+
+// facetCache keeps the inbox's facets with the inbox version they were
+// read at: reading them looks at every pending draft's message, and they
+// change only with what changes the version (a message, a draft, an
+// audited change).
+type facetCache struct {
+	mu      sync.Mutex
+	version string
+	facets  parley.InboxFacets
+}
+
+// get returns the facets at version, reading them again when it moved.
+func (c *facetCache) get(ctx context.Context, st parley.InboxStore, version string) (parley.InboxFacets, error) {
+	c.mu.Lock()
+	if version != "" && c.version == version {
+		f := c.facets
+		c.mu.Unlock()
+		// Copies: the caller adds the chosen values to them.
+		return parley.InboxFacets{Platforms: slices.Clone(f.Platforms), Tags: slices.Clone(f.Tags), Rules: slices.Clone(f.Rules)}, nil
+	}
+	c.mu.Unlock()
+	f, err := st.InboxFacets(ctx)
+	if err != nil {
+		return f, err
+	}
+	c.mu.Lock()
+	c.version, c.facets = version, parley.InboxFacets{Platforms: slices.Clone(f.Platforms), Tags: slices.Clone(f.Tags),
+		Rules: slices.Clone(f.Rules)}
+	c.mu.Unlock()
+	return f, nil
 }
 
 // row is one conversation of the list, with why it is this high.

@@ -244,6 +244,25 @@ func TestInboxSearchBeyondItsCap(t *testing.T) {
 	assert.Contains(t, page, `data-view-count="all">1001</span>`)
 }
 
+// TestInboxFacetsFollowChanges: the filters' choices (kept between pages
+// while nothing changes) take in a new draft's rule at once, and a chosen
+// value no draft has shows on its page only.
+func TestInboxFacetsFollowChanges(t *testing.T) {
+	e := newEnv(t)
+	e.ingest(mention("1", "eve", "my wheels broke", parley.Negative, 10, 0))
+	c := e.loggedIn("ana", parley.RoleManager)
+	_, page := c.get("/")
+	assert.Contains(t, page, `<option value="rule-negative">`)
+	assert.NotContains(t, page, `<option value="rule-positive"`)
+	_, page = c.get("/?platform=bluesky")
+	assert.Contains(t, page, `<option value="bluesky" selected>`)
+	_, page = c.get("/")
+	assert.NotContains(t, page, `value="bluesky"`, "the chosen value stays on its page")
+	e.ingest(mention("2", "fay", "love it", parley.Positive, 10, 1))
+	_, page = c.get("/")
+	assert.Contains(t, page, `<option value="rule-positive">`, "a new draft's rule")
+}
+
 func TestBulkActions(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)

@@ -107,6 +107,7 @@ type Server struct {
 	// metricsToken, when set, lets /metrics be read on the inbox's address
 	// with Authorization: Bearer <token>.
 	metricsToken string
+	facets       facetCache
 
 	apiLimit  *rateLimiter // requests per API token
 	tokenUses tokenUses    // when each API token's last use was written

@@ -28,6 +28,7 @@ type Store interface {
 	parley.Inbox
 	parley.WebhookStore
 	parley.EraseStore
+	parley.AlertStore
 }
 
 // Run runs the conformance suite: the same tests against whatever store
@@ -60,6 +61,8 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"ErasePerson", testErasePerson},
 		{"APITokens", testAPITokens},
 		{"ExportAfterID", testExportAfterID},
+		{"Alerts", testAlerts},
+		{"AlertSignals", testAlertSignals},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
