@@ -28,6 +28,7 @@ type Store interface {
 	parley.Inbox
 	parley.WebhookStore
 	parley.EraseStore
+	parley.AlertStore
 }
 
 // Run runs the conformance suite: the same tests against whatever store
@@ -58,6 +59,8 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"NotesTagsSavedReplies", testNotesTagsSavedReplies},
 		{"WebhookDeliveries", testWebhookDeliveries},
 		{"ErasePerson", testErasePerson},
+		{"Alerts", testAlerts},
+		{"AlertSignals", testAlertSignals},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
