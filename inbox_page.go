@@ -63,9 +63,21 @@ type InboxPage struct {
 	// Next is the cursor of the next page; "" when this is the last.
 	Next string
 	// Counts is how many conversations each of InboxViews holds with
-	// the query's filters (exact, not just this page).
+	// the query's filters (not just this page): exact, unless More says
+	// it is a lower bound (a filtered count stops at a cap, so it costs
+	// little however many conversations there are).
 	Counts map[ConversationView]int
+	More   map[ConversationView]bool
+	// Partial says the search matched more messages than the inbox reads
+	// for one page (the newest InboxSearchCap): Rows and Counts are of
+	// the conversations of those, and a narrower search finds older ones.
+	Partial bool
 }
+
+// InboxSearchCap is the most matching messages an inbox search reads,
+// newest first: a word common to a tenth of a million messages would
+// otherwise cost every page a look at each of them.
+const InboxSearchCap = 1000
 
 // Inbox lists conversations for people, a page at a time (keyset
 // pagination: a page holds no duplicate and skips nothing that did not
@@ -77,4 +89,8 @@ type Inbox interface {
 	// changed (a message arrived, a draft or a conversation changed), so
 	// a live page knows when to look again.
 	InboxVersion(ctx context.Context) (string, error)
+	// NeedsReplyCount counts the conversations the needs-reply view
+	// holds now, up to most (counting stops there, so it stays cheap
+	// however long the queue).
+	NeedsReplyCount(ctx context.Context, most int) (int, error)
 }

@@ -174,6 +174,11 @@ func (w *Webhooks) Test(ctx context.Context, webhookID int64, actor string) (str
 	return e.ID, nil
 }
 
+// Flush stores the queued events now, for a process that does not Run
+// the worker (a command): a running 'parley run' delivers them. On
+// failure they stay queued (in order) for the next try.
+func (w *Webhooks) Flush(ctx context.Context) error { return w.flush(ctx) }
+
 // flush stores the queued events. On failure they stay queued (in
 // order) for the next try.
 func (w *Webhooks) flush(ctx context.Context) error {

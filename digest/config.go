@@ -196,21 +196,8 @@ func (c Config) Validate(getenv func(string) string) []error {
 	if c.ResponseTarget < 0 {
 		add("digest.response_target", "digest.response_target %s: want a positive duration like 1h or 30m", c.ResponseTarget)
 	}
-	seen := map[string]int{}
-	for i, t := range c.Targets {
-		path := fmt.Sprintf("digest.targets[%d]", i)
-		at := path
-		if t.Type != "" {
-			at += " (" + t.Type + ")"
-		}
-		for _, msg := range t.problems(getenv) {
-			add(path, "%s: %s", at, msg)
-		}
-		if j, dup := seen[t.Key()]; dup {
-			add(path, "%s: same name %q as digest.targets[%d]; give one a name:", at, t.Key(), j)
-		}
-		seen[t.Key()] = i
-	}
+	errs = append(errs, ValidateTargets("digest.targets", c.Targets,
+		[]string{TargetFile, TargetEmail, TargetDiscord, TargetMastodon}, getenv)...)
 	return errs
 }
 

@@ -80,25 +80,31 @@ func permanent(err error) bool {
 // deliver sends r to t, retrying failures that may pass (attempts in all,
 // waiting backoff, then twice as long, ...). It returns the outcome.
 func (s *Service) deliver(ctx context.Context, t Target, r *rendered) parley.DigestDelivery {
+	return s.retry(ctx, t, "digest", "week", r.d.Week.String(), func() (string, error) { return s.deliverOnce(ctx, t, r) })
+}
+
+// retry calls once until it succeeds, fails for good or has been tried
+// Attempts times, waiting with backoff between; kind ("digest"), what and
+// id ("week", "2026-W47") name what is sent in the logs.
+func (s *Service) retry(ctx context.Context, t Target, kind, what, id string, once func() (string, error)) parley.DigestDelivery {
 	out := parley.DigestDelivery{Target: t.Key(), Type: t.Type}
 	retry := backoff.Policy{Base: s.opts.Backoff, Max: 64 * s.opts.Backoff}
 	for {
 		out.Attempts++
-		detail, err := s.deliverOnce(ctx, t, r)
+		detail, err := once()
 		out.At = s.now()
 		if err == nil {
 			out.OK, out.Detail, out.Error = true, detail, ""
-			s.log.Info("digest delivered", "week", r.d.Week.String(), "target", out.Target, "attempts", out.Attempts)
+			s.log.Info(kind+" delivered", what, id, "target", out.Target, "attempts", out.Attempts)
 			return out
 		}
 		out.Error = err.Error()
 		if permanent(err) || out.Attempts >= s.opts.Attempts || ctx.Err() != nil {
-			s.log.Error("digest delivery failed", "week", r.d.Week.String(), "target", out.Target,
-				"attempts", out.Attempts, "err", err)
+			s.log.Error(kind+" delivery failed", what, id, "target", out.Target, "attempts", out.Attempts, "err", err)
 			return out
 		}
 		wait := retry.Delay(out.Attempts - 1)
-		s.log.Warn("digest delivery failed; retrying", "week", r.d.Week.String(), "target", out.Target,
+		s.log.Warn(kind+" delivery failed; retrying", what, id, "target", out.Target,
 			"attempt", out.Attempts, "retry_in", wait, "err", err)
 		_ = backoff.Sleep(ctx, wait) // an ended ctx ends the loop at the next failure
 	}
@@ -190,6 +196,22 @@ func (d *Digest) Subject() string { return d.Title() + ": " + d.headline() }
 // sendEmail sends one message to all of t.To: the HTML body with the
 // charts as inline PNGs (cid:), and the plain text as the alternative.
 func (s *Service) sendEmail(ctx context.Context, t Target, r *rendered) (string, error) {
+	return s.sendMail(ctx, t, r.d.Subject(), func(m *mail.Msg) error {
+		m.SetBodyString(mail.TypeTextPlain, r.text)
+		m.AddAlternativeString(mail.TypeTextHTML, r.emailHTML)
+		for _, img := range r.images {
+			if err := m.EmbedReader(img.Name, bytes.NewReader(img.PNG), mail.WithFileContentID(img.Name),
+				mail.WithFileContentType("image/png"), mail.WithFileDescription(img.Title)); err != nil {
+				return fmt.Errorf("attach %s: %w", img.Name, err)
+			}
+		}
+		return nil
+	})
+}
+
+// sendMail sends one message with subject to all of t.To through t's SMTP
+// server; body fills in the message's parts.
+func (s *Service) sendMail(ctx context.Context, t Target, subject string, body func(*mail.Msg) error) (string, error) {
 	host, portStr, err := net.SplitHostPort(t.SMTP)
 	if err != nil {
 		return "", parley.Errorf(parley.EINVALID, "smtp %q: want host:port: %w", t.SMTP, err)
@@ -205,18 +227,32 @@ func (s *Service) sendEmail(ctx context.Context, t Target, r *rendered) (string,
 	if err := m.To(t.To...); err != nil {
 		return "", parley.Errorf(parley.EINVALID, "to %v: %w", t.To, err)
 	}
-	m.Subject(r.d.Subject())
+	m.Subject(subject)
 	m.SetDateWithValue(s.now())
 	m.SetMessageID()
-	m.SetBodyString(mail.TypeTextPlain, r.text)
-	m.AddAlternativeString(mail.TypeTextHTML, r.emailHTML)
-	for _, img := range r.images {
-		if err := m.EmbedReader(img.Name, bytes.NewReader(img.PNG), mail.WithFileContentID(img.Name),
-			mail.WithFileContentType("image/png"), mail.WithFileDescription(img.Title)); err != nil {
-			return "", fmt.Errorf("attach %s: %w", img.Name, err)
-		}
+	if err := body(m); err != nil {
+		return "", err
 	}
+	if t.UsernameEnv != "" && (s.opts.Getenv(t.UsernameEnv) == "" || s.opts.Getenv(t.PasswordEnv) == "") {
+		return "", parley.Errorf(parley.EINVALID, "the SMTP login is not set: set the environment variables %s and %s",
+			t.UsernameEnv, t.PasswordEnv)
+	}
+	c, err := mail.NewClient(host, s.mailOptions(t, host, port)...)
+	if err != nil {
+		return "", parley.Errorf(parley.EINVALID, "smtp %s: %w", t.SMTP, err)
+	}
+	if err := c.DialAndSendWithContext(ctx, m); err != nil {
+		return "", fmt.Errorf("send email via %s: %w", t.SMTP, err)
+	}
+	if ids := m.GetGenHeader(mail.HeaderMessageID); len(ids) > 0 {
+		return "message " + strings.Trim(ids[0], "<>"), nil
+	}
+	return "", nil
+}
 
+// mailOptions are the SMTP client's options for t: port, timeout, TLS
+// mode and login.
+func (s *Service) mailOptions(t Target, host string, port int) []mail.Option {
 	opts := []mail.Option{mail.WithPort(port), mail.WithTimeout(s.opts.EmailTimeout)}
 	tlsConf := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
 	if s.opts.EmailTLS != nil {
@@ -234,22 +270,9 @@ func (s *Service) sendEmail(ctx context.Context, t Target, r *rendered) (string,
 		opts = append(opts, mail.WithTLSPolicy(mail.TLSMandatory), mail.WithTLSConfig(tlsConf))
 	}
 	if t.UsernameEnv != "" {
-		user, pass := s.opts.Getenv(t.UsernameEnv), s.opts.Getenv(t.PasswordEnv)
-		if user == "" || pass == "" {
-			return "", parley.Errorf(parley.EINVALID, "the SMTP login is not set: set the environment variables %s and %s",
-				t.UsernameEnv, t.PasswordEnv)
-		}
-		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover), mail.WithUsername(user), mail.WithPassword(pass))
+		// sendMail checked that both are set.
+		opts = append(opts, mail.WithSMTPAuth(mail.SMTPAuthAutoDiscover), mail.WithUsername(s.opts.Getenv(t.UsernameEnv)),
+			mail.WithPassword(s.opts.Getenv(t.PasswordEnv)))
 	}
-	c, err := mail.NewClient(host, opts...)
-	if err != nil {
-		return "", parley.Errorf(parley.EINVALID, "smtp %s: %w", t.SMTP, err)
-	}
-	if err := c.DialAndSendWithContext(ctx, m); err != nil {
-		return "", fmt.Errorf("send email via %s: %w", t.SMTP, err)
-	}
-	if ids := m.GetGenHeader(mail.HeaderMessageID); len(ids) > 0 {
-		return "message " + strings.Trim(ids[0], "<>"), nil
-	}
-	return "", nil
+	return opts
 }

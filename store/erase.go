@@ -40,6 +40,7 @@ var eraseSteps = []eraseStep{
 	{'x', `DELETE FROM person_links WHERE person_id = ?1`},
 	{0, `DELETE FROM person_links WHERE group_id IN (SELECT group_id FROM person_links GROUP BY group_id HAVING count(*) < 2)`},
 	{'x', `DELETE FROM webhook_deliveries WHERE person_id = ?1`},
+	{0, `UPDATE alerts SET title = 'About an erased person', detail = '' WHERE person_id = ?1`},
 	{0, `UPDATE audit SET detail = '' WHERE person_id = ?1 OR draft_id IN (SELECT id FROM drafts WHERE person_id = ?1)`},
 	{0, `UPDATE people SET handle = 'erased-' || id, name = '', external_id = 'erased:' || id, followers = 0,
 		timezone = '', advocate_note = '', advocate_confirmed_by = '' WHERE id = ?1`},

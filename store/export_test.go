@@ -9,6 +9,10 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// TraceInbox has s call trace with every query the inbox runs, for the
+// query-plan test.
+func TraceInbox(s *Store, trace func(query string, args []any)) { s.inboxTrace = trace }
+
 // DigestDraftsQuery is digestDraftsQuery, for the query-plan test.
 const DigestDraftsQuery = digestDraftsQuery
 

@@ -35,34 +35,52 @@ func (s *Store) SearchMentions(ctx context.Context, q parley.MentionQuery) ([]pa
 // mentions table (alias m) joined with its authors (alias p), with their
 // positional arguments; none for an empty query.
 func mentionMatch(q parley.MentionQuery, m, p string) ([]string, []any) {
-	var words, where []string
-	var args []any
+	t := mentionTerms(q, m, p)
+	if t.fts == "" {
+		return t.where, t.args
+	}
+	where := append([]string{m + ".id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)"}, t.where...)
+	return where, append([]any{t.fts}, t.args...)
+}
+
+// searchTerms is a search split by what can find it: the FTS5 query of
+// its words (and the words of its #tags), and conditions on mentions m
+// and their authors p (handles, hashtags, dates) with their arguments.
+type searchTerms struct {
+	fts    string
+	where  []string
+	args   []any
+	handle bool // a condition is on an @handle
+}
+
+func mentionTerms(q parley.MentionQuery, m, p string) searchTerms {
+	var t searchTerms
+	var words []string
 	for _, term := range strings.Fields(q.Text) {
 		switch {
 		case strings.HasPrefix(term, "@") && len(term) > 1:
-			where = append(where, p+".handle LIKE ? ESCAPE '\\' COLLATE NOCASE")
-			args = append(args, likePrefix(strings.TrimPrefix(term, "@")))
+			// The people_handle_nocase index serves this prefix match.
+			t.where = append(t.where, p+".handle LIKE ? ESCAPE '\\'")
+			t.args = append(t.args, likePrefix(strings.TrimPrefix(term, "@")))
+			t.handle = true
 		case strings.HasPrefix(term, "#") && len(term) > 1:
 			words = append(words, ftsQuote(term[1:]))
-			where = append(where, "instr(lower("+m+".text), lower(?)) > 0")
-			args = append(args, term)
+			t.where = append(t.where, "instr(lower("+m+".text), lower(?)) > 0")
+			t.args = append(t.args, term)
 		default:
 			words = append(words, ftsQuote(term))
 		}
 	}
-	if len(words) > 0 {
-		where = append(where, m+".id IN (SELECT rowid FROM mentions_fts WHERE mentions_fts MATCH ?)")
-		args = append(args, strings.Join(words, " "))
-	}
+	t.fts = strings.Join(words, " ")
 	if !q.Since.IsZero() {
-		where = append(where, m+".created_at >= ?")
-		args = append(args, ms(q.Since))
+		t.where = append(t.where, m+".created_at >= ?")
+		t.args = append(t.args, ms(q.Since))
 	}
 	if !q.Until.IsZero() {
-		where = append(where, m+".created_at < ?")
-		args = append(args, ms(q.Until))
+		t.where = append(t.where, m+".created_at < ?")
+		t.args = append(t.args, ms(q.Until))
 	}
-	return where, args
+	return t
 }
 
 // ftsQuote makes a term one FTS5 string (a phrase of its tokens).

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/store/internal/storelogic"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -65,7 +66,10 @@ type Store struct {
 	haveIngest bool
 	lastPlan   *Plan // the last commit, when it wrote a plan as planned
 
-	ckpt *checkpointer // folds the WAL back off the writer (checkpoint.go)
+	ckpt *checkpointer   // folds the WAL back off the writer (checkpoint.go)
+	feed storelogic.Feed // tells live pages of commits (changes.go)
+	// inboxTrace, set by tests, sees every query the inbox runs.
+	inboxTrace func(query string, args []any)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -184,7 +188,11 @@ func openDB(path string, busy time.Duration, kind int) (*sql.DB, error) {
 	// history pages, whose misses the OS page cache answers.
 	switch kind {
 	case connReader:
-		q.Add("_pragma", "cache_size(-8192)") // 8 MiB
+		q.Add("_pragma", "cache_size(-32768)") // 32 MiB
+		// Pages the cache does not hold are read from the mapped file
+		// (the OS page cache) without a read call and a copy each: the
+		// first inbox page after a start reads some thousands.
+		q.Add("_pragma", "mmap_size(1073741824)") // 1 GiB
 		q.Add("_pragma", "query_only(1)")
 	default:
 		if kind == connIngest {
@@ -223,6 +231,7 @@ func (s *Store) Close() error {
 }
 
 func (s *Store) close() error {
+	s.feed.Stop()
 	var errs []error
 	if s.rdb != nil {
 		errs = append(errs, s.rdb.Close())

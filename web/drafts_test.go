@@ -717,23 +717,33 @@ func TestConfigValidate(t *testing.T) {
 	assert.Equal(t, parley.EINVALID, parley.ErrorCode(err))
 }
 
-// TestNavBadgeCountsPending: every page's Inbox badge counts the drafts
-// waiting, up to 1000 ("1000+").
-func TestNavBadgeCountsPending(t *testing.T) {
+// TestNavBadgeCountsConversationsNeedingReply: every page's Inbox badge
+// counts the conversations needing a reply (one for a conversation
+// whatever its drafts: none, or one), not a closed one, up to 1000
+// ("1000+").
+func TestNavBadgeCountsConversationsNeedingReply(t *testing.T) {
+	ctx := context.Background()
 	e := newEnv(t)
 	c := e.loggedIn("ana", parley.RoleManager)
 	_, body := c.get("/activity")
-	assert.Contains(t, body, `aria-label="0 waiting" hidden>0</span>`)
-	e.ingest(mention("1", "bo", "hi", parley.Neutral, 1, 0), mention("2", "cy", "hey", parley.Neutral, 1, 1))
+	assert.Contains(t, body, `aria-label="0 needing a reply" hidden>0</span>`)
+	first := mention("1", "bo", "hi", parley.Neutral, 1, 0)
+	e.ingest(first, mention("2", "cy", "hey", parley.Neutral, 1, 1))
+	_, err := e.st.IngestBatch(ctx, []*parley.Mention{mention("3", "di", "no draft for me", parley.Neutral, 1, 2)}, nil)
+	require.NoError(t, err)
 	_, body = c.get("/activity")
-	assert.Contains(t, body, `aria-label="2 waiting">2</span>`)
+	assert.Contains(t, body, `aria-label="3 needing a reply">3</span>`, "a conversation without a draft needs a reply too")
+	_, err = e.st.SetConversationState(ctx, first.ThreadID, "ana", parley.Closed, time.Time{}, "")
+	require.NoError(t, err)
+	_, body = c.get("/activity")
+	assert.Contains(t, body, `aria-label="2 needing a reply">2</span>`, "a closed one does not")
 	var ms []*parley.Mention
 	for i := range 1000 {
 		ms = append(ms, mention(fmt.Sprint(100+i), fmt.Sprint("p", i), "hello", parley.Neutral, 1, i))
 	}
 	e.ingest(ms...)
 	_, body = c.get("/activity")
-	assert.Contains(t, body, `aria-label="1000 or more waiting">1000+</span>`)
+	assert.Contains(t, body, `aria-label="1000 or more needing a reply">1000+</span>`)
 }
 
 // TestReplyToThis: "Reply to this" on a message makes the reply box answer

@@ -39,9 +39,9 @@ type draftEvent struct {
 // updates without a reload. It looks in the store for drafts changed after
 // the version the page was rendered at (?since=, or Last-Event-ID when the
 // browser reconnects) every PollInterval, and at once when the store's
-// change feed (parley.ChangeFeed: PostgreSQL's LISTEN/NOTIFY) says another
-// connection committed a change, so drafts written by another process
-// (parley ingest, another node) appear too. Each "draft" event carries a
+// change feed (parley.ChangeFeed: PostgreSQL's LISTEN/NOTIFY, SQLite's
+// data_version) says a connection committed a change, so drafts written
+// by another process (parley ingest, another node) appear too. Each "draft" event carries a
 // draftEvent; its id is the version reached.
 //
 // The stream ends when its session does: at once for a logout, password
@@ -97,17 +97,11 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 		changed = feed.Changes(ctx)
 	}
 	lastWrite := time.Now()
-	for {
-		select {
-		case <-ctx.Done():
+	// The first look is at once: a change between rendering the page and
+	// opening the stream is not left for the next poll.
+	for first := true; ; first = false {
+		if !first && !s.awaitChange(ctx, poll.C, &changed) {
 			return
-		case <-s.done:
-			return
-		case <-poll.C:
-		case _, ok := <-changed:
-			if !ok {
-				changed = nil // the store closed its feed: polling goes on
-			}
 		}
 		if alive, err := s.sessionAlive(ctx, token, user); !alive {
 			fmt.Fprint(w, "event: ended\ndata: {}\n\n")
@@ -154,6 +148,23 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+}
+
+// awaitChange waits for the next poll or a change the store's feed tells
+// of; false when the stream should end (its request did, or the server).
+func (s *Server) awaitChange(ctx context.Context, poll <-chan time.Time, changed *<-chan struct{}) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-s.done:
+		return false
+	case <-poll:
+	case _, ok := <-*changed:
+		if !ok {
+			*changed = nil // the store closed its feed: polling goes on
+		}
+	}
+	return true
 }
 
 // pushChanges writes an event for every draft changed since (minus the

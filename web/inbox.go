@@ -1,11 +1,13 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/parleybot/parley"
@@ -52,6 +54,7 @@ type viewTab struct {
 	View    parley.ConversationView
 	Name    string
 	Count   int
+	More    bool // Count is a lower bound ("1000+")
 	URL     string
 	Current bool
 }
@@ -70,16 +73,21 @@ type rowView struct {
 
 // inboxView is the inbox page's data.
 type inboxView struct {
-	Query    parley.InboxQuery
-	Tabs     []viewTab
-	Count    int // the current view's
-	Rows     []rowView
-	Next     string // the next page's URL, "" on the last
-	First    string // the first page's URL when this is a later one
-	Filtered bool
-	Facets   parley.InboxFacets
-	Labels   []parley.Label
-	Users    []string
+	Query parley.InboxQuery
+	Tabs  []viewTab
+	Count int // the current view's
+	More  bool
+	// Partial says a search matched more messages than one page reads
+	// (SearchCap): the list holds the conversations of the newest.
+	Partial   bool
+	SearchCap int
+	Rows      []rowView
+	Next      string // the next page's URL, "" on the last
+	First     string // the first page's URL when this is a later one
+	Filtered  bool
+	Facets    parley.InboxFacets
+	Labels    []parley.Label
+	Users     []string
 	// Since, Until and Overdue echo the date and overdue filters.
 	Since, Until string
 	Overdue      bool
@@ -210,9 +218,9 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request) {
 	chosen, _ := strconv.ParseInt(r.URL.Query().Get("c"), 10, 64)
 	for _, view := range parley.InboxViews {
 		v.Tabs = append(v.Tabs, viewTab{View: view, Name: viewNames[view], Count: page.Counts[view],
-			URL: inboxURL(view, keep), Current: view == iq.View})
+			More: page.More[view], URL: inboxURL(view, keep), Current: view == iq.View})
 	}
-	v.Count = page.Counts[iq.View]
+	v.Count, v.More, v.Partial, v.SearchCap = page.Counts[iq.View], page.More[iq.View], page.Partial, parley.InboxSearchCap
 	now := s.opts.Now()
 	for _, row := range page.Rows {
 		v.Rows = append(v.Rows, s.row(row, keep, iq, chosen, u.Name, now))
@@ -254,7 +262,7 @@ func (s *Server) inbox(w http.ResponseWriter, r *http.Request) {
 // the users to assign to, and the open conversation.
 func (s *Server) inboxExtras(r *http.Request, v *inboxView, iq parley.InboxQuery, chosen int64) error {
 	ctx := r.Context()
-	facets, err := s.st.InboxFacets(ctx)
+	facets, err := s.facets.get(ctx, s.st, v.Version)
 	if err != nil {
 		return err
 	}
@@ -286,6 +294,37 @@ func (s *Server) inboxExtras(r *http.Request, v *inboxView, iq parley.InboxQuery
 		v.Pane = &tv
 	}
 	return nil
+}
+
+// facetCache keeps the inbox's facets with the inbox version they were
+// read at: reading them looks at every pending draft's message, and they
+// change only with what changes the version (a message, a draft, an
+// audited change).
+type facetCache struct {
+	mu      sync.Mutex
+	version string
+	facets  parley.InboxFacets
+}
+
+// get returns the facets at version, reading them again when it moved.
+func (c *facetCache) get(ctx context.Context, st parley.InboxStore, version string) (parley.InboxFacets, error) {
+	c.mu.Lock()
+	if version != "" && c.version == version {
+		f := c.facets
+		c.mu.Unlock()
+		// Copies: the caller adds the chosen values to them.
+		return parley.InboxFacets{Platforms: slices.Clone(f.Platforms), Tags: slices.Clone(f.Tags), Rules: slices.Clone(f.Rules)}, nil
+	}
+	c.mu.Unlock()
+	f, err := st.InboxFacets(ctx)
+	if err != nil {
+		return f, err
+	}
+	c.mu.Lock()
+	c.version, c.facets = version, parley.InboxFacets{Platforms: slices.Clone(f.Platforms), Tags: slices.Clone(f.Tags),
+		Rules: slices.Clone(f.Rules)}
+	c.mu.Unlock()
+	return f, nil
 }
 
 // row is one conversation of the list, with why it is this high.

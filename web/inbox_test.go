@@ -222,6 +222,47 @@ func TestInboxSearchAndFilters(t *testing.T) {
 	_ = ids
 }
 
+// TestInboxSearchBeyondItsCap: a search matching more messages than one
+// page reads says so and shows its counts as "at least" (1000+); a
+// filtered count past its cap too; an unfiltered count stays exact.
+func TestInboxSearchBeyondItsCap(t *testing.T) {
+	e := newEnv(t)
+	var ms []*parley.Mention
+	for i := range parley.InboxSearchCap + 1 {
+		ms = append(ms, mention(fmt.Sprint(i+1), fmt.Sprint("fan", i), "wheels again", parley.Neutral, 10, i))
+	}
+	e.ingest(ms...)
+	c := e.loggedIn("ana", parley.RoleManager)
+	_, page := c.get("/?view=all&q=wheels")
+	assert.Contains(t, page, `data-view-count="all">1000+</span>`)
+	assert.Contains(t, page, `aria-label="1000 or more conversations">1000+</span>`)
+	assert.Contains(t, page, "More than 1000 messages match: these are the conversations of the newest 1000.")
+	_, page = c.get("/?view=all&platform=mastodon")
+	assert.Contains(t, page, `data-view-count="all">1000+</span>`)
+	assert.NotContains(t, page, "More than 1000 messages match")
+	_, page = c.get("/?view=all")
+	assert.Contains(t, page, `data-view-count="all">1001</span>`)
+}
+
+// TestInboxFacetsFollowChanges: the filters' choices (kept between pages
+// while nothing changes) take in a new draft's rule at once, and a chosen
+// value no draft has shows on its page only.
+func TestInboxFacetsFollowChanges(t *testing.T) {
+	e := newEnv(t)
+	e.ingest(mention("1", "eve", "my wheels broke", parley.Negative, 10, 0))
+	c := e.loggedIn("ana", parley.RoleManager)
+	_, page := c.get("/")
+	assert.Contains(t, page, `<option value="rule-negative">`)
+	assert.NotContains(t, page, `<option value="rule-positive"`)
+	_, page = c.get("/?platform=bluesky")
+	assert.Contains(t, page, `<option value="bluesky" selected>`)
+	_, page = c.get("/")
+	assert.NotContains(t, page, `value="bluesky"`, "the chosen value stays on its page")
+	e.ingest(mention("2", "fay", "love it", parley.Positive, 10, 1))
+	_, page = c.get("/")
+	assert.Contains(t, page, `<option value="rule-positive">`, "a new draft's rule")
+}
+
 func TestBulkActions(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)

@@ -269,13 +269,15 @@ type page struct {
 	CSRF    string
 	Flash   string
 	FlashOK bool
-	Pending int // drafts waiting, for the nav badge, up to badgeMost
-	// PendingMore says there are badgeMost or more ("1000+").
+	// Pending is how many conversations need a reply, for the nav badge,
+	// up to badgeMost; PendingMore says there are badgeMost or more
+	// ("1000+").
+	Pending     int
 	PendingMore bool
 	Data        any
 }
 
-// badgeMost is the most drafts the nav badge counts.
+// badgeMost is the most conversations the nav badge counts.
 const badgeMost = 1000
 
 // render writes a full page. A template error is logged and becomes a 500.
@@ -291,7 +293,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		p.Flash, p.FlashOK = msg, s.sessions.PopBool(ctx, keyFlashOK)
 	}
 	if p.User != nil {
-		if n, err := s.st.PendingDrafts(ctx, badgeMost); err == nil {
+		if n, err := s.st.NeedsReplyCount(ctx, badgeMost); err == nil {
 			p.Pending, p.PendingMore = n, n >= badgeMost
 		}
 	}

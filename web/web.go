@@ -104,6 +104,7 @@ type Server struct {
 	// metricsToken, when set, lets /metrics be read on the inbox's address
 	// with Authorization: Bearer <token>.
 	metricsToken string
+	facets       facetCache
 
 	done     chan struct{} // closed when the server shuts down: ends live streams
 	doneOnce sync.Once

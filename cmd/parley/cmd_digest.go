@@ -227,20 +227,18 @@ func digestPosters(conns connectorSet) map[string]digest.Poster {
 	for _, s := range conns.senders {
 		switch c := s.(type) {
 		case *discord.Connector:
-			posters[digest.TargetDiscord] = digest.PosterFunc(func(ctx context.Context, t digest.Target, d *digest.Digest) error {
-				for i, part := range digest.Split(d.Markdown(), discord.MaxMessageLen) {
-					key := fmt.Sprintf("parley-digest-%s-%s-%d", d.Week, t.Channel, i)
-					if _, err := c.PostText(ctx, t.Channel, part, key); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
+			posters[digest.TargetDiscord] = chatPoster{
+				digest: func(ctx context.Context, t digest.Target, d *digest.Digest) error {
+					return postDiscord(ctx, c, t.Channel, d.Markdown(), fmt.Sprintf("parley-digest-%s-%s", d.Week, t.Channel))
+				},
+				notice: func(ctx context.Context, t digest.Target, n digest.Notice) error {
+					return postDiscord(ctx, c, t.Channel, n.Text, "parley-"+n.ID+"-"+t.Channel)
+				}}
 		case *mastodon.Connector:
 			if _, ok := posters[digest.TargetMastodon]; ok {
 				continue
 			}
-			posters[digest.TargetMastodon] = digest.PosterFunc(func(ctx context.Context, t digest.Target, d *digest.Digest) error {
+			posters[digest.TargetMastodon] = chatPoster{digest: func(ctx context.Context, t digest.Target, d *digest.Digest) error {
 				for _, to := range t.To {
 					// Leave room for the @mention in front.
 					for i, part := range digest.Split(d.Text(), mastodon.DefaultMaxCharacters-len(to)-2) {
@@ -251,8 +249,37 @@ func digestPosters(conns connectorSet) map[string]digest.Poster {
 					}
 				}
 				return nil
-			})
+			}}
 		}
 	}
 	return posters
+}
+
+// postDiscord posts text to a channel in parts Discord takes, each with
+// its own idempotency key (key and the part's number).
+func postDiscord(ctx context.Context, c *discord.Connector, channel, text, key string) error {
+	for i, part := range digest.Split(text, discord.MaxMessageLen) {
+		if _, err := c.PostText(ctx, channel, part, fmt.Sprintf("%s-%d", key, i)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// chatPoster posts digests, and notices (alerts) where the platform has a
+// channel for them, through a connector.
+type chatPoster struct {
+	digest func(ctx context.Context, t digest.Target, d *digest.Digest) error
+	notice func(ctx context.Context, t digest.Target, n digest.Notice) error
+}
+
+func (p chatPoster) PostDigest(ctx context.Context, t digest.Target, d *digest.Digest) error {
+	return p.digest(ctx, t, d)
+}
+
+func (p chatPoster) PostNotice(ctx context.Context, t digest.Target, n digest.Notice) error {
+	if p.notice == nil {
+		return parley.Errorf(parley.EINVALID, "a %s target takes no alerts", t.Type)
+	}
+	return p.notice(ctx, t, n)
 }

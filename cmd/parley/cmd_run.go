@@ -106,6 +106,7 @@ type Main struct {
 	web        *web.Server
 	advocates  *bot.Advocates
 	webhooks   *bot.Webhooks
+	alerts     *bot.Alerts // nil when alerts are off
 	bot        *bot.Bot
 	connStates connectorStates
 	status     *statusReader
@@ -134,7 +135,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.bot.Go(bg, "the digest", func(ctx context.Context) error {
 		// A database outage stops the schedule for a while, not for good.
 		for attempt := 0; ; attempt++ {
-			err := m.leased("digest", sch.Run, nil)(ctx)
+			err := m.leased("digest", m.withAlerts(sch.Run), nil)(ctx)
 			if ctx.Err() == nil && parley.ErrorCode(err) == parley.EUNAVAILABLE {
 				delay := digestRetry.Delay(attempt)
 				log.Warn("digest scheduler: the database is unavailable; starting again", "retry_in", delay.String(), "err", err)
@@ -260,6 +261,7 @@ func (m *Main) prepare() (*digest.Scheduler, net.Listener, error) {
 	}
 	if err == nil {
 		m.status.next = sch.Next
+		m.alerts = m.buildAlerts(svc)
 	}
 	if err != nil {
 		// Nothing was served on them yet: the error above is the news.
@@ -270,6 +272,50 @@ func (m *Main) prepare() (*digest.Scheduler, net.Listener, error) {
 		return nil, nil, err
 	}
 	return sch, metricsLn, nil
+}
+
+// buildAlerts makes the alert detectors the alerts: section asks for
+// (nil when it is off): raised alerts go to the webhooks and, through the
+// digest's delivery, to the section's channels.
+func (m *Main) buildAlerts(svc *digest.Service) *bot.Alerts {
+	ac := m.cfg.Alerts
+	if !ac.Enabled {
+		return nil
+	}
+	o := ac.options(m.cfg.Digest.WithDefaults().ResponseTarget)
+	o.Logger, o.Emit, o.BaseURL = m.e.logger.With("part", "alerts"), m.webhooks.Emit, m.cfg.Web.BaseURL
+	if len(ac.Channels) > 0 {
+		o.Notify = func(ctx context.Context, a parley.Alert) error {
+			_, err := svc.Notify(ctx, ac.Channels, alertNotice(a, m.cfg.Web.BaseURL))
+			return err
+		}
+	}
+	return bot.NewAlerts(m.store, o)
+}
+
+// alertNotice is an alert as the staff channels get it.
+func alertNotice(a parley.Alert, baseURL string) digest.Notice {
+	return digest.Notice{ID: fmt.Sprintf("alert-%d", a.ID), Subject: "Parley alert: " + a.Title, Text: bot.AlertText(a, baseURL)}
+}
+
+// withAlerts runs the alert detectors beside fn, on the same lease as the
+// digest schedule (one node runs both), until fn returns; they stop with it.
+func (m *Main) withAlerts(fn func(context.Context) error) func(context.Context) error {
+	if m.alerts == nil {
+		return fn
+	}
+	return func(ctx context.Context) error {
+		actx, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = m.alerts.Run(actx) // it logs its own failures and returns when actx ends
+		}()
+		err := fn(ctx)
+		cancel()
+		<-done
+		return err
+	}
 }
 
 // startSources runs every connector into the pipeline until ctx ends or
@@ -389,9 +435,12 @@ func buildConnectors(e *env, cfg *Config, st parley.Store) (connectorSet, error)
 // cliDecisions is the decision service for a command: the platform's
 // check of a draft comes from the connectors the config names (built
 // without contacting a server; none without a config), and a corrected
-// mention is decided again by the config's rules.
+// mention is decided again by the config's rules. Its decisions emit the
+// same webhook events as the web's (Webhooks.OnDecided), stored before
+// the command returns; a running 'parley run' delivers them.
 func cliDecisions(e *env, cfg *Config, st interface {
 	parley.Store
+	parley.WebhookStore
 	bot.DecisionStore
 }) (*bot.Decisions, error) {
 	var senders []parley.Sender
@@ -406,7 +455,16 @@ func cliDecisions(e *env, cfg *Config, st interface {
 		decide = cfg.ruleSet().Decide(e.logger)
 		grace = cfg.undoGrace()
 	}
-	return bot.NewDecisions(st, bot.DecisionsOptions{Logger: e.logger, Check: bot.SenderCheck(st, senders), Decide: decide, Grace: grace}), nil
+	wh := bot.NewWebhooks(st, nil, bot.WebhooksOptions{Logger: e.logger})
+	return bot.NewDecisions(st, bot.DecisionsOptions{Logger: e.logger, Check: bot.SenderCheck(st, senders), Decide: decide, Grace: grace,
+		OnDecided: func(action string, d parley.Draft) {
+			wh.OnDecided(action, d)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if err := wh.Flush(ctx); err != nil {
+				e.logger.Error("the decision's webhook event was not stored", "draft_id", d.ID, "err", err)
+			}
+		}}), nil
 }
 
 // lockDatabase takes an exclusive lock on a file beside the database, so a

@@ -75,6 +75,10 @@ type Config struct {
 	// subscriptions admins add (parley webhook add, the web's Webhooks page).
 	Webhooks WebhooksConfig `yaml:"webhooks"`
 
+	// Alerts is the alerts: section: real-time alerts (spikes, large-reach
+	// negative posts, overdue conversations) to the staff channels.
+	Alerts AlertsConfig `yaml:"alerts"`
+
 	file  string     // the file it came from, for messages
 	rules *rules.Set // compiled by validate
 }
@@ -239,6 +243,7 @@ func (c *Config) validate(root *yaml.Node, getenv func(string) string) []Problem
 		}
 		add(line, "%v", err)
 	}
+	c.Alerts.check(root, c.Connectors.Discord, getenv, add)
 	for _, msg := range c.Store.check(getenv) {
 		add(keyLine(root, "store"), "%s", msg)
 	}

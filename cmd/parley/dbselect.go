@@ -92,6 +92,7 @@ type sharedStore interface {
 	parley.UndoStore
 	parley.WebhookStore
 	parley.EraseStore
+	parley.AlertStore
 }
 
 var (

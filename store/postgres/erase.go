@@ -39,6 +39,7 @@ var eraseSteps = []eraseStep{
 	{1, 'x', `DELETE FROM person_links WHERE person_id = $1`},
 	{0, 0, `DELETE FROM person_links WHERE group_id IN (SELECT group_id FROM person_links GROUP BY group_id HAVING count(*) < 2)`},
 	{1, 'x', `DELETE FROM webhook_deliveries WHERE person_id = $1`},
+	{1, 0, `UPDATE alerts SET title = 'About an erased person', detail = '' WHERE person_id = $1`},
 	{1, 0, `UPDATE audit SET detail = '' WHERE person_id = $1 OR draft_id IN (SELECT id FROM drafts WHERE person_id = $1)`},
 	{1, 0, `UPDATE people SET handle = 'erased-' || id, name = '', external_id = 'erased:' || id, followers = 0,
 		timezone = '', advocate_note = '', advocate_confirmed_by = '' WHERE id = $1`},
@@ -93,7 +94,7 @@ func (s *Store) ErasePerson(ctx context.Context, personID int64, actor string, b
 	// VACUUM cannot run in a transaction; a failure leaves dead row
 	// versions for autovacuum, not visible rows.
 	if _, err := s.pool.Exec(ctx, `VACUUM mentions, people, drafts, threads, audit, person_notes, conversation_notes,
-		prompts, advocate_changes, webhook_deliveries, digests`); err != nil {
+		prompts, advocate_changes, webhook_deliveries, digests, alerts`); err != nil {
 		s.logger.Warn("vacuum after erasure", "err", err)
 	}
 	return e, nil

@@ -5,7 +5,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/store/internal/storelogic"
 )
 
 var _ parley.Inbox = (*Store)(nil)
@@ -104,10 +107,6 @@ func filterConds(q parley.InboxQuery, now int64) []inboxCond {
 		out = append(out, inboxCond{sql: needs.sql + ` AND c.waiting_since > 0 AND c.waiting_since <= ?`,
 			args: append(needs.args, now-q.Overdue.Milliseconds())})
 	}
-	if where, args := mentionMatch(parley.MentionQuery{Text: q.Text, Since: q.Since, Until: q.Until}, "x", "xp"); len(where) > 0 {
-		out = append(out, inboxCond{sql: `c.id IN (SELECT x.thread_id FROM mentions x JOIN people xp ON xp.id = x.person_id
-			WHERE ` + strings.Join(where, " AND ") + `)`, args: args})
-	}
 	return out
 }
 
@@ -163,50 +162,91 @@ func inboxSQL(conds []inboxCond, full bool) (string, []any) {
 	return from + ` WHERE ` + strings.Join(where, " AND "), args
 }
 
-func urgent(view parley.ConversationView) bool {
-	return view == parley.ViewNeedsReply || view == parley.ViewMine || view == parley.ViewUnassigned
-}
-
-// InboxPage implements parley.Inbox.
+// InboxPage implements parley.Inbox as the SQLite store does: a search is
+// answered first, once, as a set of conversations (those of the newest
+// matching messages); the list and the counts then read only those.
 func (s *Store) InboxPage(ctx context.Context, q parley.InboxQuery) (parley.InboxPage, error) {
 	var page parley.InboxPage
 	now := q.Now
 	if now.IsZero() {
 		now = s.now()
 	}
-	view := q.View
-	if view == "" {
-		view = parley.ViewNeedsReply
-	}
+	view := storelogic.InboxView(q)
 	vc, err := viewCond(view, q.User, ms(now))
 	if err != nil {
 		return page, err
 	}
-	filters := filterConds(q, ms(now))
-	limit := q.Limit
-	if limit <= 0 {
-		limit = 50
-	}
-	limit = min(limit, 500)
 	o := recencyOrder
-	if urgent(view) {
+	if storelogic.Urgent(view) {
 		o = urgencyOrder
 	}
-	conds := append([]inboxCond{vc}, filters...)
+	var after []any
 	if q.After != "" {
-		after, err := parseCursor(q.After, o.n)
-		if err != nil {
+		if after, err = storelogic.ParseCursor(q.After, o.n); err != nil {
 			return page, err
 		}
+	}
+	filters := filterConds(q, ms(now))
+	if storelogic.Searches(q) {
+		var ids []int64
+		if ids, page.Partial, err = s.inboxMatches(ctx, q); err != nil {
+			return page, err
+		}
+		if len(ids) == 0 {
+			storelogic.InboxCounts{AskedMine: strings.TrimSpace(q.User) != ""}.Page(&page)
+			return page, nil
+		}
+		filters = append(filters, inboxCond{sql: `c.id = ANY(?::bigint[])`, args: []any{ids}})
+	}
+	if page.Rows, page.Next, err = s.inboxList(ctx, vc, filters, o, after, storelogic.InboxLimit(q.Limit)); err != nil {
+		return page, err
+	}
+	counts, err := s.inboxCounts(ctx, q, filters, ms(now))
+	if err != nil {
+		return page, err
+	}
+	counts.Partial = page.Partial
+	counts.Page(&page)
+	return page, nil
+}
+
+// inboxMatches returns the conversations of the newest messages matching
+// q's words, handles, hashtags and dates (at most InboxSearchCap
+// messages), newest first, and whether more messages matched.
+func (s *Store) inboxMatches(ctx context.Context, q parley.InboxQuery) ([]int64, bool, error) {
+	where, args := mentionMatch(parley.MentionQuery{Text: q.Text, Since: q.Since, Until: q.Until}, "x", "xp")
+	if len(where) == 0 {
+		return nil, false, nil
+	}
+	rows, err := s.pool.Query(ctx, numbered(`SELECT x.thread_id FROM mentions x JOIN people xp ON xp.id = x.person_id
+		WHERE `+strings.Join(where, " AND ")+` ORDER BY x.id DESC LIMIT ?`), append(args, storelogic.InboxSearchCap+1)...)
+	if err != nil {
+		return nil, false, dbError("inbox search", err)
+	}
+	threads, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, false, dbError("inbox search", err)
+	}
+	ids, partial := storelogic.MatchedConversations(threads)
+	return ids, partial, nil
+}
+
+// inboxList reads one page: its rows, and the cursor of the next page
+// ("" for the last).
+func (s *Store) inboxList(ctx context.Context, vc inboxCond, filters []inboxCond, o inboxOrder, after []any,
+	limit int) ([]parley.InboxRow, string, error) {
+	conds := append([]inboxCond{vc}, filters...)
+	if after != nil {
 		conds = append(conds, inboxCond{sql: `(` + o.keys + `) ` + o.after + ` (` + strings.TrimSuffix(strings.Repeat("?::bigint, ", o.n), ", ") + `)`, args: after})
 	}
 	from, args := inboxSQL(conds, true)
 	rows, err := s.pool.Query(ctx, numbered(`SELECT c.id, c.last_mention_id, `+o.keys+from+` ORDER BY `+o.orderBy+` LIMIT ?`),
 		append(args, limit+1)...)
 	if err != nil {
-		return page, dbError("inbox", err)
+		return nil, "", dbError("inbox", err)
 	}
 	var ids, mids, last []int64
+	next := ""
 	for rows.Next() {
 		var id, mid int64
 		k := make([]int64, o.n)
@@ -216,23 +256,20 @@ func (s *Store) InboxPage(ctx context.Context, q parley.InboxQuery) (parley.Inbo
 		}
 		if err := rows.Scan(dest...); err != nil {
 			rows.Close()
-			return page, dbError("inbox", err)
+			return nil, "", dbError("inbox", err)
 		}
 		if len(ids) == limit {
-			page.Next = formatCursor(last)
+			next = storelogic.FormatCursor(last)
 			break
 		}
 		ids, mids, last = append(ids, id), append(mids, mid), k
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return page, dbError("inbox", err)
+		return nil, "", dbError("inbox", err)
 	}
-	if page.Rows, err = s.inboxRows(ctx, ids, mids); err != nil {
-		return page, err
-	}
-	page.Counts, err = s.inboxCounts(ctx, q, filters, ms(now))
-	return page, err
+	out, err := s.inboxRows(ctx, ids, mids)
+	return out, next, err
 }
 
 func (s *Store) inboxRows(ctx context.Context, ids, mids []int64) ([]parley.InboxRow, error) {
@@ -267,48 +304,35 @@ func (s *Store) inboxRows(ctx context.Context, ids, mids []int64) ([]parley.Inbo
 	return out, nil
 }
 
-func (s *Store) inboxCounts(ctx context.Context, q parley.InboxQuery, filters []inboxCond, now int64) (map[parley.ConversationView]int, error) {
-	counts := map[parley.ConversationView]int{}
-	for _, v := range parley.InboxViews {
-		if v == parley.ViewMine && strings.TrimSpace(q.User) == "" {
-			continue
-		}
-		vc, err := viewCond(v, q.User, now)
-		if err != nil {
-			return nil, err
-		}
-		from, args := inboxSQL(append([]inboxCond{vc}, filters...), false)
-		var n int
-		if err := s.pool.QueryRow(ctx, numbered(`SELECT count(*)`+from), args...).Scan(&n); err != nil {
-			return nil, dbError("inbox count "+string(v), err)
-		}
-		counts[v] = n
+// inboxCounts counts the views with the query's filters in two walks, as
+// the SQLite store does: the open conversations (needs-reply, mine and
+// unassigned at once), and all of them with the closed ones; filtered,
+// each walk stops at InboxCountCap.
+func (s *Store) inboxCounts(ctx context.Context, q parley.InboxQuery, filters []inboxCond, now int64) (storelogic.InboxCounts, error) {
+	c := storelogic.InboxCounts{AskedMine: strings.TrimSpace(q.User) != ""}
+	capped := len(filters) > 0
+	limit := ``
+	if capped {
+		limit = ` LIMIT ` + strconv.Itoa(storelogic.InboxCountCap+1)
 	}
-	return counts, nil
-}
-
-func formatCursor(keys []int64) string {
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = strconv.FormatInt(k, 10)
+	from, args := inboxSQL(append([]inboxCond{inboxNeedsReply(now)}, filters...), false)
+	err := s.pool.QueryRow(ctx, numbered(`SELECT count(*), count(*) FILTER (WHERE n.assignee = ''),
+		count(*) FILTER (WHERE lower(n.assignee) = lower(?::text))
+		FROM (SELECT c.assignee`+from+limit+`) n`), append([]any{q.User}, args...)...).Scan(&c.Needs, &c.Unassigned, &c.Mine)
+	if err != nil {
+		return c, dbError("inbox counts", err)
 	}
-	return strings.Join(parts, ".")
-}
-
-func parseCursor(s string, n int) ([]any, error) {
-	parts := strings.Split(s, ".")
-	if len(parts) != n {
-		return nil, parley.Errorf(parley.EINVALID, "page cursor %q is not one of this view's (follow the Next link again from the first page)", s)
+	from, args = inboxSQL(append([]inboxCond{{sql: `true`}}, filters...), false)
+	err = s.pool.QueryRow(ctx, numbered(`SELECT count(*), count(*) FILTER (WHERE n.state = 'closed')
+		FROM (SELECT c.state`+from+limit+`) n`), args...).Scan(&c.All, &c.Closed)
+	if err != nil {
+		return c, dbError("inbox counts", err)
 	}
-	out := make([]any, n)
-	for i, p := range parts {
-		v, err := strconv.ParseInt(p, 10, 64)
-		if err != nil {
-			return nil, parley.Errorf(parley.EINVALID, "page cursor %q: %q is not a number", s, p)
-		}
-		out[i] = v
+	if capped {
+		c.Needs, c.NeedsMore = storelogic.CappedCount(c.Needs)
+		c.All, c.AllMore = storelogic.CappedCount(c.All)
 	}
-	return out, nil
+	return c, nil
 }
 
 // InboxVersion implements parley.Inbox: the newest mention, audit entry
@@ -320,5 +344,14 @@ func (s *Store) InboxVersion(ctx context.Context) (string, error) {
 	if err != nil {
 		return "", dbError("inbox version", err)
 	}
-	return formatCursor([]int64{m, a, d}), nil
+	return storelogic.FormatCursor([]int64{m, a, d}), nil
+}
+
+// NeedsReplyCount implements parley.Inbox.
+func (s *Store) NeedsReplyCount(ctx context.Context, most int) (int, error) {
+	c := inboxNeedsReply(ms(s.now()))
+	var n int
+	err := s.pool.QueryRow(ctx, numbered(`SELECT count(*) FROM (SELECT 1 FROM conversations c WHERE `+c.sql+` LIMIT ?) n`),
+		append(c.args, most)...).Scan(&n)
+	return n, dbError("count conversations needing a reply", err)
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/parleybot/parley"
+	"github.com/parleybot/parley/store/internal/storelogic"
 )
 
 //go:embed migrations/*.sql
@@ -61,8 +62,8 @@ type Store struct {
 	pool   *pgxpool.Pool
 	logger *slog.Logger
 	now    func() time.Time
-	feed   changeFeed // LISTEN for live pages, opened on first use
-	node   string     // Options.Node
+	feed   storelogic.Feed // LISTEN for live pages, opened on first use
+	node   string          // Options.Node
 	// stopNode ends the liveness lease's renewal and releases it.
 	stopNode func()
 }
@@ -121,7 +122,7 @@ func (s *Store) Where() string { return s.where }
 // Close ends the change feed, gives the node's liveness lease up and
 // closes every connection.
 func (s *Store) Close() error {
-	s.feed.stop()
+	s.feed.Stop()
 	if s.stopNode != nil {
 		s.stopNode()
 	}

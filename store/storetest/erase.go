@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -46,6 +47,9 @@ func SeedErasure(t *testing.T, st Store) int64 {
 func testErasePerson(t *testing.T, st Store) {
 	ctx := context.Background()
 	eve := SeedErasure(t, st)
+	_, _, err := st.RaiseAlert(ctx, parley.Alert{Kind: parley.AlertLargeReach, Key: "person:eve", At: t0, PersonID: eve,
+		Title: "Negative post by @eve@example.social", Detail: "my " + EraseSecret}, time.Hour)
+	require.NoError(t, err)
 	before, err := st.Stats(ctx)
 	require.NoError(t, err)
 	_, err = st.ErasePerson(ctx, eve, " ", false)
@@ -114,6 +118,11 @@ func testErasePerson(t *testing.T, st Store) {
 		assert.NotContains(t, strings.ToLower(a.Detail), EraseSecret)
 		assert.NotContains(t, a.Detail, "eve@")
 	}
+	alerts, err := st.Alerts(ctx, parley.AlertFilter{})
+	require.NoError(t, err)
+	require.Len(t, alerts, 1, "the alert stays counted")
+	assert.NotContains(t, alerts[0].Title, "eve")
+	assert.Empty(t, alerts[0].Detail)
 	keys, err := st.Tombstones(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, []string{parley.TombstoneKey("mastodon", "eve")}, keys)

@@ -28,6 +28,7 @@ type Store interface {
 	parley.Inbox
 	parley.WebhookStore
 	parley.EraseStore
+	parley.AlertStore
 }
 
 // Run runs the conformance suite: the same tests against whatever store
@@ -53,10 +54,13 @@ func Run(t *testing.T, open func(t *testing.T) Store) {
 		{"Cursors", testCursors},
 		{"InboxAndAssign", testInboxAndAssign},
 		{"InboxPages", testInboxPages},
+		{"InboxSearchAndCountCaps", testInboxCaps},
 		{"UndoWithinGrace", testUndoWithinGrace},
 		{"NotesTagsSavedReplies", testNotesTagsSavedReplies},
 		{"WebhookDeliveries", testWebhookDeliveries},
 		{"ErasePerson", testErasePerson},
+		{"Alerts", testAlerts},
+		{"AlertSignals", testAlertSignals},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
@@ -553,6 +557,11 @@ func testInboxPages(t *testing.T, st Store) {
 	assert.Equal(t, 3, page.Counts[parley.ViewNeedsReply])
 	assert.Equal(t, 3, page.Counts[parley.ViewAll])
 	assert.Equal(t, "my board arrived broken", page.Rows[0].Last.Text, "longest waiting first")
+	for most, want := range map[int]int{10: 3, 2: 2} {
+		n, err := st.NeedsReplyCount(ctx, most)
+		require.NoError(t, err)
+		assert.Equal(t, want, n, "conversations needing a reply, counted up to %d", most)
+	}
 	next, err := st.InboxPage(ctx, parley.InboxQuery{Limit: 2, After: page.Next, Now: t0.Add(time.Hour)})
 	require.NoError(t, err)
 	require.Len(t, next.Rows, 1, "the rest, nothing twice")
@@ -570,6 +579,73 @@ func testInboxPages(t *testing.T, st Store) {
 	v2, err := st.InboxVersion(ctx)
 	require.NoError(t, err)
 	assert.NotEqual(t, v1, v2, "a new message changes the version")
+}
+
+// testInboxCaps: a search matching more messages than the inbox reads
+// lists the conversations of the newest and says it is partial; a
+// filtered count stops at its cap and says "at least"; a search or
+// filter under the caps is exact, an unfiltered count always.
+func testInboxCaps(t *testing.T, st Store) {
+	ctx := context.Background()
+	n := parley.InboxSearchCap + 5
+	var ms []*parley.Mention
+	for i := range n {
+		m := mention(fmt.Sprint(1000+i), fmt.Sprint("fan", i), fmt.Sprintf("wheels number %d", i), i)
+		if i%2 == 0 {
+			m.Platform = "discord"
+		}
+		ms = append(ms, m)
+	}
+	ms = append(ms, mention("9000", "oldtimer", "refund broken wheels", -10))
+	ingest(t, st, nil, ms...)
+	now := t0.Add(48 * time.Hour)
+
+	page, err := st.InboxPage(ctx, parley.InboxQuery{View: parley.ViewAll, Text: "wheels", Now: now, Limit: 500})
+	require.NoError(t, err)
+	assert.True(t, page.Partial, "more messages match than a search reads")
+	assert.Equal(t, parley.InboxSearchCap, page.Counts[parley.ViewAll], "the conversations of the newest matches")
+	assert.True(t, page.More[parley.ViewAll])
+	assert.Equal(t, fmt.Sprintf("wheels number %d", n-1), page.Rows[0].Last.Text, "newest first")
+	seen := map[int64]bool{}
+	for page.Next != "" {
+		for _, r := range page.Rows {
+			assert.False(t, seen[r.Conversation.ID], "nothing twice")
+			seen[r.Conversation.ID] = true
+		}
+		page, err = st.InboxPage(ctx, parley.InboxQuery{View: parley.ViewAll, Text: "wheels", Now: now, Limit: 500, After: page.Next})
+		require.NoError(t, err)
+	}
+	for _, r := range page.Rows {
+		seen[r.Conversation.ID] = true
+	}
+	assert.Len(t, seen, parley.InboxSearchCap, "every page of the newest matches")
+
+	page, err = st.InboxPage(ctx, parley.InboxQuery{View: parley.ViewAll, Text: "refund broken", Now: now})
+	require.NoError(t, err)
+	assert.False(t, page.Partial)
+	require.Len(t, page.Rows, 1, "an old message is found by a narrower search")
+	assert.Equal(t, map[parley.ConversationView]int{parley.ViewNeedsReply: 1, parley.ViewUnassigned: 1, parley.ViewAll: 1,
+		parley.ViewClosed: 0}, page.Counts)
+	assert.Empty(t, page.More)
+
+	page, err = st.InboxPage(ctx, parley.InboxQuery{Now: now})
+	require.NoError(t, err)
+	assert.Equal(t, n+1, page.Counts[parley.ViewNeedsReply], "unfiltered counts are exact")
+	assert.Equal(t, n+1, page.Counts[parley.ViewAll])
+	assert.Empty(t, page.More)
+
+	page, err = st.InboxPage(ctx, parley.InboxQuery{Platform: "mastodon", Now: now})
+	require.NoError(t, err)
+	assert.Equal(t, n/2+1, page.Counts[parley.ViewNeedsReply], "a filtered count under its cap is exact")
+	assert.Empty(t, page.More)
+	page, err = st.InboxPage(ctx, parley.InboxQuery{Text: "@fan", Now: now})
+	require.NoError(t, err)
+	assert.True(t, page.Partial)
+	page, err = st.InboxPage(ctx, parley.InboxQuery{Sentiment: parley.Neutral, Now: now})
+	require.NoError(t, err)
+	assert.Equal(t, parley.InboxSearchCap, page.Counts[parley.ViewNeedsReply], "a filtered count stops at its cap")
+	assert.True(t, page.More[parley.ViewNeedsReply])
+	assert.True(t, page.More[parley.ViewAll])
 }
 
 // testUndoWithinGrace: an approval held for a grace period is not claimed

@@ -449,13 +449,13 @@
       var n = list ? list.dataset.count : rows().length;
       if (queueCount) {
         queueCount.textContent = n;
-        queueCount.setAttribute('aria-label', n + ' conversations');
+        queueCount.setAttribute('aria-label', String(n).replace('+', ' or more') + ' conversations');
       }
       queue.querySelectorAll('.list-counts li').forEach(function (li) {
         var tab = document.querySelector('[data-view-count="' + li.dataset.view + '"]');
         if (tab) tab.textContent = li.textContent;
       });
-      document.title = (n > 0 ? '(' + n + ') ' : '') + 'Inbox · Parley';
+      document.title = (parseInt(n, 10) > 0 ? '(' + n + ') ' : '') + 'Inbox · Parley';
       ticks();
     }
     function ticks() {

@@ -127,6 +127,32 @@ func Days(d time.Duration) string {
 	return d.String()
 }
 
+// AlertsQuery is the SELECT of the alerts f selects, newest first, with
+// its arguments; columns are the alerts columns to read.
+func AlertsQuery(f parley.AlertFilter, columns string, placeholder func(n int) string) (string, []any) {
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, cond+placeholder(len(args)))
+	}
+	if f.Kind != "" {
+		add("kind = ", f.Kind)
+	}
+	if !f.Since.IsZero() {
+		add("at >= ", f.Since.UnixMilli())
+	}
+	if !f.Until.IsZero() {
+		add("at < ", f.Until.UnixMilli())
+	}
+	q := `SELECT ` + columns + ` FROM alerts`
+	if len(where) > 0 {
+		q += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	args = append(args, f.AlertLimit())
+	return q + ` ORDER BY at DESC, id DESC LIMIT ` + placeholder(len(args)), args
+}
+
 // PickPerson chooses the person a handle or platform id names among the
 // candidates a store found for it (every person whose handle matches
 // without regard to case, or whose external id matches). An exact match

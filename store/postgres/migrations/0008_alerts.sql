@@ -1,0 +1,19 @@
+-- Real-time alerts: what the detectors raised (a spike of mentions, a
+-- negative post with a large reach, an overdue conversation). kind and key
+-- say what an alert is about; the cooldown looks for the newest of the
+-- same kind and key, hence the index.
+CREATE TABLE alerts (
+	id BIGSERIAL PRIMARY KEY,
+	kind TEXT NOT NULL,
+	key TEXT NOT NULL,
+	at BIGINT NOT NULL,
+	title TEXT NOT NULL,
+	detail TEXT NOT NULL DEFAULT '',
+	conversation_id BIGINT NOT NULL DEFAULT 0,
+	person_id BIGINT NOT NULL DEFAULT 0,
+	mention_id BIGINT NOT NULL DEFAULT 0,
+	count INTEGER NOT NULL DEFAULT 0,
+	threshold DOUBLE PRECISION NOT NULL DEFAULT 0
+);
+CREATE INDEX alerts_kind_key ON alerts (kind, key, at);
+CREATE INDEX alerts_at ON alerts (at);
