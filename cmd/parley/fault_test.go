@@ -422,7 +422,7 @@ func TestFaultFullDisk(t *testing.T) {
 		t.Skip("mounting a tmpfs needs root; store.TestFullDatabase covers the error")
 	}
 	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir).CombinedOutput(); err != nil {
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", dir).CombinedOutput(); err != nil {
 		t.Skipf("cannot mount a tmpfs here (%v: %s); store.TestFullDatabase covers the error", err, out)
 	}
 	t.Cleanup(func() {
