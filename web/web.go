@@ -84,6 +84,9 @@ type Options struct {
 	// Status, when set, reads the admins' status page (/status,
 	// /status.json); without it those answer 404.
 	Status StatusFunc
+	// Alerts, when set, lists the real-time alerts for the Alerts page
+	// (/alerts, every user); without it the page shows none.
+	Alerts AlertLister
 }
 
 // Server is the web inbox.
