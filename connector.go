@@ -11,6 +11,29 @@ type Sink interface {
 	Submit(ctx context.Context, m Mention) error
 }
 
+// Checkpointer is a Sink that saves a source's cursor in order with the
+// mentions: a cursor handed to Checkpoint is saved only once every mention
+// submitted before it is stored. A process killed with mentions still in
+// memory then restarts from before them (they are read again; duplicates
+// are dropped) instead of after them.
+type Checkpointer interface {
+	// Checkpoint queues the save of value under key, behind the mentions
+	// submitted so far. It blocks while the sink is full and returns
+	// ctx.Err() if ctx ends first; EUNAVAILABLE once the sink is closing
+	// (the cursor is then not saved, which loses nothing).
+	Checkpoint(ctx context.Context, key, value string) error
+}
+
+// SaveCursor saves a source's cursor after the mentions it handed to sink:
+// through sink when it is a Checkpointer, else at once in store (a sink
+// that stores each mention before Submit returns).
+func SaveCursor(ctx context.Context, sink Sink, store CursorStore, key, value string) error {
+	if cp, ok := sink.(Checkpointer); ok {
+		return cp.Checkpoint(ctx, key, value)
+	}
+	return store.SetCursor(ctx, key, value)
+}
+
 // Source produces mentions: a platform connector or a replay file.
 type Source interface {
 	// Run delivers mentions to sink until ctx ends (it then returns nil or

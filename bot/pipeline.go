@@ -101,7 +101,7 @@ type Pipeline struct {
 	mu       sync.RWMutex // guards closed against Submit
 	closed   bool
 	closing  chan struct{} // closed first by Close: blocked Submits give up
-	in       chan *parley.Mention
+	in       chan item
 	work     chan *chunk
 	order    chan *chunk
 	done     chan struct{} // closed when the writer has finished
@@ -122,9 +122,21 @@ type Pipeline struct {
 	err                                         error
 }
 
+// item is what Submit and Checkpoint queue, in order: a mention or a
+// cursor to save once the mentions before it are stored.
+type item struct {
+	m    *parley.Mention
+	save *cursorSave
+}
+
+type cursorSave struct{ key, value string }
+
+// chunk is mentions classified together; saves are the cursors queued
+// after all of them (and before any later mention).
 type chunk struct {
-	ms   []*parley.Mention
-	done chan struct{}
+	ms    []*parley.Mention
+	saves []cursorSave
+	done  chan struct{}
 }
 
 // NewPipeline builds a pipeline and starts its goroutines. Call Close to
@@ -160,7 +172,7 @@ func NewPipeline(store parley.MentionStore, classifier parley.Classifier, opts P
 		classifier: classifier,
 		opts:       opts,
 		logger:     opts.Logger,
-		in:         make(chan *parley.Mention, opts.ChunkSize*2),
+		in:         make(chan item, opts.ChunkSize*2),
 		work:       make(chan *chunk, queue),
 		order:      make(chan *chunk, queue),
 		done:       make(chan struct{}),
@@ -222,8 +234,30 @@ func (p *Pipeline) Submit(ctx context.Context, m parley.Mention) error {
 		m.ReceivedAt = p.opts.Now()
 	}
 	select {
-	case p.in <- &m:
+	case p.in <- item{m: &m}:
 		p.submitted.Add(1)
+		return nil
+	case <-p.closing:
+		return errShuttingDown
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Checkpoint implements parley.Checkpointer: the writer saves value under
+// key once every mention submitted before is stored, and never after a
+// batch was given up (those mentions must be read again).
+func (p *Pipeline) Checkpoint(ctx context.Context, key, value string) error {
+	if _, ok := p.store.(parley.CursorStore); !ok {
+		return parley.Errorf(parley.EINVALID, "the pipeline's store keeps no cursors")
+	}
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.closed {
+		return errShuttingDown
+	}
+	select {
+	case p.in <- item{save: &cursorSave{key, value}}:
 		return nil
 	case <-p.closing:
 		return errShuttingDown
@@ -300,41 +334,48 @@ func (p *Pipeline) chunkLoop() {
 	var cur []*parley.Mention
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
-	emit := func() {
-		if len(cur) == 0 {
+	emit := func(saves []cursorSave) {
+		if len(cur) == 0 && len(saves) == 0 {
 			return
 		}
-		c := &chunk{ms: cur, done: make(chan struct{})}
+		c := &chunk{ms: cur, saves: saves, done: make(chan struct{})}
 		cur = make([]*parley.Mention, 0, p.opts.ChunkSize)
 		p.order <- c // the writer's order first, so it never waits on a chunk nobody has
 		p.work <- c
 	}
 	for {
 		var (
-			m  *parley.Mention
+			it item
 			ok bool
 		)
 		if len(cur) == 0 {
-			m, ok = <-p.in
+			it, ok = <-p.in
 		} else {
 			select {
-			case m, ok = <-p.in:
+			case it, ok = <-p.in:
 			case <-timer.C:
-				emit()
+				emit(nil)
 				continue
 			}
 		}
 		if !ok {
-			emit()
+			emit(nil)
 			return
 		}
+		if it.save != nil {
+			// The chunk ends here, so the save follows its mentions.
+			timer.Stop()
+			emit([]cursorSave{*it.save})
+			continue
+		}
+		m := it.m
 		cur = append(cur, m)
 		if len(cur) == 1 {
 			timer.Reset(p.opts.Linger)
 		}
 		if len(cur) >= p.opts.ChunkSize {
 			timer.Stop()
-			emit()
+			emit(nil)
 		}
 	}
 }
@@ -428,11 +469,14 @@ func (p *Pipeline) ingest(batch []*parley.Mention) (parley.IngestResult, error) 
 
 // batches calls yield with the chunks in order, merging the chunks that
 // are ready into one batch of at most BatchSize mentions, a fresh slice
-// each time.
-func (p *Pipeline) batches(yield func([]*parley.Mention)) {
+// each time, with the cursor saves queued among them (each save comes
+// after mentions of its own chunk and before later chunks' mentions, so
+// saving them once the whole batch is stored is safe).
+func (p *Pipeline) batches(yield func([]*parley.Mention, []cursorSave)) {
 	for c := range p.order {
 		<-c.done
 		batch := append(make([]*parley.Mention, 0, p.opts.BatchSize), c.ms...)
+		saves := c.saves
 	more:
 		for len(batch) < p.opts.BatchSize {
 			select {
@@ -442,18 +486,21 @@ func (p *Pipeline) batches(yield func([]*parley.Mention)) {
 				}
 				<-next.done
 				batch = append(batch, next.ms...)
+				saves = append(saves, next.saves...)
 			default:
 				break more
 			}
 		}
-		yield(batch)
+		yield(batch, saves)
 	}
 }
 
 // writeLoop commits the batches one after the other.
 func (p *Pipeline) writeLoop() {
-	p.batches(func(batch []*parley.Mention) {
-		p.write(batch, func() (parley.IngestResult, error) { return p.ingest(batch) })
+	p.batches(func(batch []*parley.Mention, saves []cursorSave) {
+		if p.write(batch, func() (parley.IngestResult, error) { return p.ingest(batch) }) {
+			p.saveCursors(saves)
+		}
 	})
 }
 
@@ -461,13 +508,18 @@ func (p *Pipeline) writeLoop() {
 type planned struct {
 	batch []*parley.Mention
 	plan  parley.IngestPlan
+	saves []cursorSave
 }
 
 // planLoop plans each batch on top of the one before while the writer
 // commits that one.
 func (p *Pipeline) planLoop(st planningStore, plans chan<- planned) {
 	var prev parley.IngestPlan
-	p.batches(func(batch []*parley.Mention) {
+	p.batches(func(batch []*parley.Mention, saves []cursorSave) {
+		if len(batch) == 0 {
+			plans <- planned{saves: saves} // nothing to plan; prev stays the last plan
+			return
+		}
 		plan, err := st.PlanBatch(p.writeCtx, batch, p.opts.Decide, p.decideOptions(), prev)
 		if err != nil {
 			// The writer ingests it directly, with its retries.
@@ -475,21 +527,52 @@ func (p *Pipeline) planLoop(st planningStore, plans chan<- planned) {
 			plan = nil
 		}
 		prev = plan
-		plans <- planned{batch, plan}
+		plans <- planned{batch, plan, saves}
 	})
 }
 
-// commitPlan writes one planned batch, retrying when the database fails.
+// commitPlan writes one planned batch, retrying when the database fails,
+// then the cursors saved behind it.
 func (p *Pipeline) commitPlan(st planningStore, pl planned) {
+	try := func() (parley.IngestResult, error) { return st.CommitPlan(p.writeCtx, pl.plan) }
 	if pl.plan == nil {
-		p.write(pl.batch, func() (parley.IngestResult, error) { return p.ingest(pl.batch) })
-		return
+		try = func() (parley.IngestResult, error) { return p.ingest(pl.batch) }
 	}
-	p.write(pl.batch, func() (parley.IngestResult, error) { return st.CommitPlan(p.writeCtx, pl.plan) })
+	if p.write(pl.batch, try) {
+		p.saveCursors(pl.saves)
+	}
 }
 
-// write commits one batch with try, retrying when the database fails.
-func (p *Pipeline) write(batch []*parley.Mention, try func() (parley.IngestResult, error)) {
+// saveCursors saves the sources' cursors queued behind a stored batch,
+// the last value of each key, unless a batch was given up since the
+// pipeline started (its mentions must be read again after a restart). A
+// save that fails is logged: a later one, or the restart reading a little
+// again, makes up for it.
+func (p *Pipeline) saveCursors(saves []cursorSave) {
+	if len(saves) == 0 || p.lost.Load() > 0 {
+		return
+	}
+	cs := p.store.(parley.CursorStore) // Checkpoint refuses stores without cursors
+	last := make(map[string]int, len(saves))
+	for i, sv := range saves {
+		last[sv.key] = i
+	}
+	for i, sv := range saves {
+		if last[sv.key] != i {
+			continue
+		}
+		if err := cs.SetCursor(p.writeCtx, sv.key, sv.value); err != nil {
+			p.logger.Warn("saving a source's cursor failed; a restart reads from the one saved before", "key", sv.key, "err", err)
+		}
+	}
+}
+
+// write commits one batch with try, retrying when the database fails; it
+// reports whether the batch was stored (an empty batch is, at once).
+func (p *Pipeline) write(batch []*parley.Mention, try func() (parley.IngestResult, error)) bool {
+	if len(batch) == 0 {
+		return true
+	}
 	retry := backoff.Policy{Base: p.opts.RetryDelay, Max: 30 * time.Second}
 	for attempt := 1; ; attempt++ {
 		res, err := try()
@@ -510,7 +593,7 @@ func (p *Pipeline) write(batch []*parley.Mention, try func() (parley.IngestResul
 				}
 				p.opts.OnStored(stored, res)
 			}
-			return
+			return true
 		}
 		// Once a batch was given up, the fault (a full disk, say) is
 		// likely still there: later batches get one try each rather than
@@ -525,7 +608,7 @@ func (p *Pipeline) write(batch []*parley.Mention, try func() (parley.IngestResul
 			p.lost.Add(int64(len(batch)))
 			p.setErr(fmt.Errorf("%d mentions not stored: %w", p.lost.Load(), err))
 			p.logger.Error("batch not stored", "mentions", len(batch), "attempts", attempt, "err", err)
-			return
+			return false
 		}
 		delay := retry.Delay(attempt - 1)
 		p.logger.Warn("storing a batch failed; retrying", "mentions", len(batch), "attempt", attempt,

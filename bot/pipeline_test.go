@@ -361,3 +361,84 @@ func dumpRows(t *testing.T, s *store.Store) string {
 	}
 	return b.String()
 }
+
+// gatedStore holds every IngestBatch until gate is closed.
+type gatedStore struct {
+	*store.Store
+	gate chan struct{}
+}
+
+func (g *gatedStore) IngestBatch(ctx context.Context, ms []*parley.Mention, d parley.DecideFunc) (parley.IngestResult, error) {
+	<-g.gate
+	return g.Store.IngestBatch(ctx, ms, d)
+}
+
+// A source's cursor queued behind a mention is saved only once that
+// mention is stored: a process killed before then must read it again.
+func TestPipelineSavesACursorOnlyAfterTheMentionsBeforeIt(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.Open(t)
+	g := &gatedStore{Store: s, gate: make(chan struct{})}
+	p := bot.NewPipeline(g, wordClassifier{}, bot.PipelineOptions{})
+	require.NoError(t, p.Submit(ctx, mention(1, "ana", "hi")))
+	require.NoError(t, parley.SaveCursor(ctx, p, s, "feed", "1"))
+	require.NoError(t, p.Submit(ctx, mention(2, "ana", "again")))
+	cur, err := s.Cursor(ctx, "feed")
+	require.NoError(t, err)
+	assert.Empty(t, cur, "mention 1 is not stored yet, so neither is the cursor past it")
+
+	close(g.gate)
+	require.NoError(t, p.Close(ctx))
+	cur, err = s.Cursor(ctx, "feed")
+	require.NoError(t, err)
+	assert.Equal(t, "1", cur)
+	assert.Equal(t, int64(2), p.Stats().Stored)
+}
+
+// Once a batch is given up, no cursor is saved any more: the restart must
+// read those mentions again.
+func TestPipelineSavesNoCursorAfterALostBatch(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.Open(t)
+	fs := &flakyStore{MentionStore: s}
+	fs.failures.Store(1)
+	withCursors := struct {
+		*flakyStore
+		parley.CursorStore
+	}{fs, s}
+	p := bot.NewPipeline(withCursors, wordClassifier{}, bot.PipelineOptions{RetryDelay: time.Millisecond, MaxAttempts: 1})
+	require.NoError(t, p.Submit(ctx, mention(1, "ana", "hi")))
+	require.NoError(t, p.Checkpoint(ctx, "feed", "1"))
+	require.Eventually(t, func() bool { return p.Stats().Lost == 1 }, time.Minute, time.Millisecond)
+	require.NoError(t, p.Submit(ctx, mention(2, "ana", "again")))
+	require.NoError(t, p.Checkpoint(ctx, "feed", "2"))
+	require.Error(t, p.Close(ctx))
+	assert.Equal(t, int64(1), p.Stats().Stored, "the second batch is stored")
+	cur, err := s.Cursor(ctx, "feed")
+	require.NoError(t, err)
+	assert.Empty(t, cur, "but its cursor would skip the lost mention")
+	assert.Equal(t, parley.EUNAVAILABLE, parley.ErrorCode(p.Checkpoint(ctx, "feed", "3")), "closed")
+}
+
+// Cursors between mentions, and alone, go through the planning writer too;
+// the last value of each key is the one kept.
+func TestPipelinePlanningSavesCursorsInOrder(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.Open(t)
+	p := bot.NewPipeline(s, wordClassifier{}, bot.PipelineOptions{Decide: draftEveryNegative, ConcurrentDecide: true,
+		ChunkSize: 3, BatchSize: 7, Workers: 2})
+	require.NoError(t, p.Checkpoint(ctx, "b", "0"))
+	for i := 1; i <= 40; i++ {
+		require.NoError(t, p.Submit(ctx, mention(i, fmt.Sprint("u", i%5), "broken")))
+		if i%4 == 0 {
+			require.NoError(t, p.Checkpoint(ctx, "a", fmt.Sprint(i)))
+		}
+	}
+	require.NoError(t, p.Close(ctx))
+	assert.Equal(t, int64(40), p.Stats().Stored)
+	for key, want := range map[string]string{"a": "40", "b": "0"} {
+		cur, err := s.Cursor(ctx, key)
+		require.NoError(t, err)
+		assert.Equal(t, want, cur, key)
+	}
+}

@@ -385,7 +385,7 @@ func (c *Connector) Run(ctx context.Context, sink parley.Sink) error {
 		close(c.stop)
 		_ = c.s.Close() // takes about a second: discordgo waits for the close frame
 		wg.Wait()
-		c.flushCursors(context.WithoutCancel(ctx))
+		c.flushCursors(context.WithoutCancel(ctx), sink)
 	}()
 
 	c.start = c.opt.now()

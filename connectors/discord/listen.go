@@ -78,15 +78,16 @@ func (c *Connector) advance(channelID, id string) {
 	}
 }
 
-// saveCursor writes a channel's cursor if it moved.
-func (c *Connector) saveCursor(ctx context.Context, channelID string) error {
+// saveCursor writes a channel's cursor if it moved, through sink, so that
+// it is saved only once the mentions handed to sink before are stored.
+func (c *Connector) saveCursor(ctx context.Context, sink parley.Sink, channelID string) error {
 	c.mu.Lock()
 	v, dirty := c.cursors[channelID], c.dirty[channelID]
 	c.mu.Unlock()
 	if !dirty {
 		return nil
 	}
-	if err := c.store.SetCursor(ctx, CursorKey(channelID), v); err != nil {
+	if err := parley.SaveCursor(ctx, sink, c.store, CursorKey(channelID), v); err != nil {
 		return fmt.Errorf("discord: saving cursor of channel %s: %w", channelID, err)
 	}
 	c.mu.Lock()
@@ -97,7 +98,7 @@ func (c *Connector) saveCursor(ctx context.Context, channelID string) error {
 	return nil
 }
 
-func (c *Connector) flushCursors(ctx context.Context) {
+func (c *Connector) flushCursors(ctx context.Context, sink parley.Sink) {
 	c.mu.Lock()
 	var chs []string
 	for ch := range c.dirty {
@@ -105,7 +106,7 @@ func (c *Connector) flushCursors(ctx context.Context) {
 	}
 	c.mu.Unlock()
 	for _, ch := range chs {
-		if err := c.saveCursor(ctx, ch); err != nil {
+		if err := c.saveCursor(ctx, sink, ch); err != nil {
 			c.log.Error("saving cursor at shutdown", "channel_id", ch, "err", err)
 		}
 	}
@@ -153,7 +154,7 @@ func (c *Connector) catchUp(ctx context.Context, sink parley.Sink) error {
 				}
 				n++
 			}
-			if err := c.saveCursor(ctx, ch); err != nil {
+			if err := c.saveCursor(ctx, sink, ch); err != nil {
 				return err
 			}
 			if len(page) < historyPage {
@@ -195,7 +196,7 @@ func (c *Connector) handle(ctx context.Context, sink parley.Sink, m *discordgo.M
 	if tracked {
 		c.advance(m.ChannelID, m.ID)
 		if ok {
-			if err := c.saveCursor(ctx, m.ChannelID); err != nil {
+			if err := c.saveCursor(ctx, sink, m.ChannelID); err != nil {
 				return err
 			}
 		}

@@ -594,7 +594,9 @@ func (c *Connector) poll(ctx context.Context, f *feed, sink parley.Sink) error {
 		// A cancelled run still records how far it got.
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
-		if err := c.cursors.SetCursor(sctx, f.key, f.cursor); err != nil {
+		// Through the sink: saved only once the mentions delivered
+		// before it are stored, so a crash re-reads them.
+		if err := parley.SaveCursor(sctx, sink, c.cursors, f.key, f.cursor); err != nil {
 			c.log.Warn("mastodon: saving the feed cursor failed (a restart will re-read from the last saved one)", "feed", f.name, "err", err)
 			return
 		}
