@@ -49,6 +49,7 @@ func TestInboxTimesThePagesAndTheLiveUpdate(t *testing.T) {
 	assert.Positive(t, rep.Conversations)
 	for _, p := range inboxPages {
 		assert.Contains(t, rep.PageMS, p.name)
+		assert.LessOrEqual(t, rep.PageMedianMS[p.name], rep.PageMS[p.name], "%s: the median is not above the slowest", p.name)
 		assert.Positive(t, rep.PageBytes[p.name], p.name)
 	}
 	assert.Positive(t, rep.LiveMS, "the new mention reached the page")
