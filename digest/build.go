@@ -21,6 +21,12 @@ type Source interface {
 	MentionTimes(ctx context.Context, from, to time.Time) ([]time.Time, error)
 }
 
+// AlertCounter is what a Source may also have (both stores do): the
+// alerts raised in a period by kind, which the digest counts.
+type AlertCounter interface {
+	AlertCounts(ctx context.Context, from, to time.Time) (map[string]int, error)
+}
+
 // Options tune Build.
 type Options struct {
 	// Brand names the digest ("Tidewater Skates").
@@ -60,7 +66,37 @@ func Build(ctx context.Context, src Source, week Week, opts Options) (*Digest, e
 	if err != nil {
 		return nil, fmt.Errorf("digest %s: the usual volume: %w", week, err)
 	}
-	return Compute(week, cur, prev, baseline, opts), nil
+	d := Compute(week, cur, prev, baseline, opts)
+	if ac, ok := src.(AlertCounter); ok {
+		counts, err := ac.AlertCounts(ctx, start, end)
+		if err != nil {
+			return nil, fmt.Errorf("digest %s: the alerts: %w", week, err)
+		}
+		d.Alerts = alertCounts(counts)
+	}
+	return d, nil
+}
+
+// alertCounts orders the counts by kind as parley.AlertKinds does (other
+// kinds after them); never nil, so an empty week says "no alerts".
+func alertCounts(counts map[string]int) []AlertCount {
+	out := []AlertCount{}
+	for _, k := range parley.AlertKinds() {
+		if n := counts[k]; n > 0 {
+			out = append(out, AlertCount{Kind: k, Title: parley.AlertKindTitle(k), Count: n})
+		}
+	}
+	var rest []string
+	for k := range counts {
+		if !slices.Contains(parley.AlertKinds(), k) && counts[k] > 0 {
+			rest = append(rest, k)
+		}
+	}
+	slices.Sort(rest)
+	for _, k := range rest {
+		out = append(out, AlertCount{Kind: k, Title: parley.AlertKindTitle(k), Count: counts[k]})
+	}
+	return out
 }
 
 // Compute makes the digest of week from its window, the window of the

@@ -12,6 +12,8 @@
 package digest
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/parleybot/parley"
@@ -38,6 +40,34 @@ type Digest struct {
 	Topics    Topics
 	// Next holds up to three short things to do, most important first.
 	Next []Advice
+	// Alerts are the real-time alerts raised in the week by kind; nil when
+	// the source does not keep alerts (then the digest says nothing).
+	Alerts []AlertCount
+}
+
+// AlertCount is how many alerts of one kind the week raised.
+type AlertCount struct {
+	Kind, Title string
+	Count       int
+}
+
+// AlertsLine is the week's alerts in one line ("Alerts: Mention spike 2 ·
+// Overdue conversation 5", or "No alerts this week"), "" when they were
+// not counted.
+func (d *Digest) AlertsLine() string {
+	if d.Alerts == nil {
+		return ""
+	}
+	if len(d.Alerts) == 0 {
+		return "No alerts this week."
+	}
+	parts := make([]string, len(d.Alerts))
+	total := 0
+	for i, a := range d.Alerts {
+		parts[i] = fmt.Sprintf("%s %d", a.Title, a.Count)
+		total += a.Count
+	}
+	return fmt.Sprintf("%s: %s.", plural(total, "alert", "alerts"), strings.Join(parts, " · "))
 }
 
 // Volume is how much people said.

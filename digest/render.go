@@ -215,6 +215,9 @@ func (d *Digest) writeResponse(w *writer) {
 	}
 	w.li("Drafts: %d approved (%d edited first), %d approved by rules, %d rejected; %d waiting now",
 		r.Approved, r.Edited, r.AutoApproved, r.Rejected, r.Pending)
+	if line := d.AlertsLine(); line != "" {
+		w.li("%s", w.esc(line))
+	}
 	if len(r.Agents) > 0 {
 		var as []string
 		for _, a := range r.Agents {

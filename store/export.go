@@ -11,7 +11,7 @@ import (
 var Tables = []string{"people", "threads", "conversations", "mentions", "drafts", "audit", "cursors", "users",
 	"sessions", "person_notes", "person_links", "draft_assignments", "sentiment_corrections", "advocate_changes",
 	"prompts", "digests", "digest_deliveries", "saved_replies", "saved_reply_uses", "conversation_notes", "conversation_tags",
-	"webhooks", "webhook_deliveries", "webhook_attempts", "tombstones", "api_tokens"}
+	"webhooks", "webhook_deliveries", "webhook_attempts", "tombstones", "alerts", "api_tokens"}
 
 // EachRow calls fn with the column names and the values of every row of
 // table (one of Tables), in one read snapshot, in insertion (rowid) order. fn must not

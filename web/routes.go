@@ -74,6 +74,8 @@ func (s *Server) routes() http.Handler {
 
 	app.Handle("POST /mentions/{id}/sentiment", agent(s.correctSentiment))
 
+	app.Handle("GET /alerts", agent(s.alerts))
+
 	app.Handle("GET /activity", manager(s.activity))
 	app.Handle("GET /exports", manager(s.exports))
 	app.Handle("GET /exports/download", manager(s.exportDownload))

@@ -87,6 +87,9 @@ type Options struct {
 	// APIRateLimit is how many requests an API token may make in a
 	// minute (more get 429 with Retry-After); default 600.
 	APIRateLimit int
+	// Alerts, when set, lists the real-time alerts for the Alerts page
+	// (/alerts, every user); without it the page shows none.
+	Alerts AlertLister
 }
 
 // Server is the web inbox.

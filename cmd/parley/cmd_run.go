@@ -225,6 +225,7 @@ func (m *Main) build(ctx context.Context) error {
 		Templates:  m.cfg.ruleSet(),
 		Status:     m.status.read,
 		Webhooks:   m.webhooks,
+		Alerts:     m.store,
 		Getenv:     m.e.getenv,
 		// The inbox's overdue mark and filter use the digest's target.
 		ResponseTarget: m.cfg.Digest.ResponseTarget,

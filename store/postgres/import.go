@@ -13,7 +13,7 @@ import (
 var tables = []string{"people", "threads", "conversations", "mentions", "drafts", "audit", "cursors", "users",
 	"sessions", "person_notes", "person_links", "draft_assignments", "sentiment_corrections", "advocate_changes",
 	"prompts", "digests", "digest_deliveries", "saved_replies", "saved_reply_uses", "conversation_notes", "conversation_tags",
-	"webhooks", "webhook_deliveries", "webhook_attempts", "tombstones", "api_tokens"}
+	"webhooks", "webhook_deliveries", "webhook_attempts", "tombstones", "alerts", "api_tokens"}
 
 // ImportRows writes rows (values in the order of cols) into table in one
 // transaction; a row whose key is already there is skipped, so an import
