@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -96,7 +97,10 @@ func TestInboxQueriesUseIndexes(t *testing.T) {
 		for _, q := range queries {
 			q.View, q.User = view, "ana"
 			var ran []string
+			var mu sync.Mutex // the page counts on a second reader while it lists
 			store.TraceInbox(s, func(query string, args []any) {
+				mu.Lock()
+				defer mu.Unlock()
 				rows, err := db.Query(`EXPLAIN QUERY PLAN `+query, args...)
 				require.NoError(t, err)
 				defer rows.Close()

@@ -68,7 +68,8 @@ type Store struct {
 
 	ckpt *checkpointer   // folds the WAL back off the writer (checkpoint.go)
 	feed storelogic.Feed // tells live pages of commits (changes.go)
-	// inboxTrace, set by tests, sees every query the inbox runs.
+	// inboxTrace, set by tests, sees every query the inbox runs; a page
+	// runs some on two goroutines at once.
 	inboxTrace func(query string, args []any)
 
 	closeOnce sync.Once
